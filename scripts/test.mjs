@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm test`: provision what the suite needs (nats-server, promtool), run vitest, and close with
+// the one plain line CI reads: "N passed, N failed". Exits non-zero on any failure or no test.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const REPORT = '.vitest-report.json';
+const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+
+function provision() {
+  const missing = [];
+  if (!process.env.DISPATCH_TEST_NATS_URL && !has('nats-server')) missing.push('nats-server');
+  if (!has('promtool')) missing.push('prometheus');
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`npm test needs: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}` +
+      ' (or set DISPATCH_TEST_NATS_URL to a running nats-server with JetStream).');
+    process.exit(1);
+  }
+  console.log(`installing ${missing.join(', ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    console.error(`apt-get install ${missing.join(' ')} failed`);
+    process.exit(1);
+  }
+}
+
+provision();
+rmSync(REPORT, { force: true });
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)];
+const run = spawnSync('npx', args, { stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+if (existsSync(REPORT)) {
+  const report = JSON.parse(readFileSync(REPORT, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failed = report.numFailedTests ?? 0;
+  // A file that failed to load has no tests but counts as a failure.
+  const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  failed += brokenFiles;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

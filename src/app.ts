@@ -1,0 +1,113 @@
+// createDispatch wires the services, background components and both servers around an open
+// database. It builds no connections of its own: main.ts (or a test) passes them in.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { buildApiServer } from './http/api-server.js';
+import { buildOpsServer } from './http/ops-server.js';
+import { apiRoutes } from './http/routes/index.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { systemClock, type Clock, type HealthCheck, type Random } from './ports.js';
+import { pingDatabase, type Sql } from './store/db.js';
+import { Signals } from './signals.js';
+
+/** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
+export interface Component {
+  name: string;
+  start(): Promise<void>;
+  /** Stop taking new work and finish what is in flight. */
+  stop(): Promise<void>;
+}
+
+export interface DispatchDeps {
+  config: Config;
+  sql: Sql;
+  logger: Logger;
+  clock?: Clock;
+  random?: Random;
+}
+
+/** What route plugins and components get to work with. */
+export interface DispatchContext {
+  config: Config;
+  sql: Sql;
+  logger: Logger;
+  clock: Clock;
+  random: Random;
+  metrics: Metrics;
+  signals: Signals;
+  /** Checks reported by /health; components add theirs when they are created. */
+  health: HealthCheck[];
+}
+
+export interface Dispatch extends AsyncDisposable {
+  context: DispatchContext;
+  api: FastifyInstance;
+  ops: FastifyInstance;
+  components: Component[];
+  /** Listen on the configured ports (0 = any free port) and start the components. */
+  start(): Promise<{ apiUrl: string; opsUrl: string }>;
+  stop(): Promise<void>;
+}
+
+export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
+  const ctx: DispatchContext = {
+    config: deps.config,
+    sql: deps.sql,
+    logger: deps.logger,
+    clock: deps.clock ?? systemClock,
+    random: deps.random ?? Math.random,
+    metrics: createMetrics(),
+    signals: new Signals(),
+    health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
+  };
+  const components: Component[] = [];
+
+  const api = await buildApiServer({
+    logger: ctx.logger,
+    adminToken: ctx.config.server.admin_token,
+    bodyLimit: ctx.config.server.body_limit_bytes,
+    metrics: ctx.metrics,
+    routes: apiRoutes(ctx),
+  });
+  const ops = await buildOpsServer({
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    checks: ctx.health,
+  });
+
+  if (!ctx.config.server.admin_token) {
+    ctx.logger.warn('no server.admin_token configured: admin routes answer 401 admin_disabled');
+  }
+
+  let started = false;
+  const dispatch: Dispatch = {
+    context: ctx,
+    api,
+    ops,
+    components,
+    async start() {
+      const host = ctx.config.server.host;
+      const apiUrl = await api.listen({ port: ctx.config.server.port, host });
+      const opsUrl = await ops.listen({ port: ctx.config.server.metrics_port, host });
+      for (const c of components) await c.start();
+      started = true;
+      ctx.logger.info({ apiUrl, opsUrl }, 'dispatch started');
+      return { apiUrl, opsUrl };
+    },
+    async stop() {
+      // Stop taking requests first (in-flight ones finish), then the loops.
+      await api.close();
+      for (const c of [...components].reverse()) {
+        await c.stop().catch((err) => ctx.logger.error({ err, component: c.name }, 'component failed to stop'));
+      }
+      await ops.close();
+      if (started) ctx.logger.info('dispatch stopped');
+      started = false;
+    },
+    async [Symbol.asyncDispose]() {
+      await dispatch.stop();
+    },
+  };
+  return dispatch;
+}

@@ -1,0 +1,200 @@
+// Configuration: one convict schema, loaded from config.yaml (path from DISPATCH_CONFIG) with
+// environment overrides, validated once at start with every problem listed (CONTRACT §9).
+import { existsSync, readFileSync } from 'node:fs';
+import convict from 'convict';
+import * as yaml from 'js-yaml';
+
+export const AGENT_STATES = ['ready', 'sleeping', 'starting', 'degraded', 'stopped', 'unknown'] as const;
+
+export interface RosterAgent {
+  id: string;
+  name: string;
+  capabilities: string[];
+  owner?: string;
+  state: (typeof AGENT_STATES)[number];
+}
+
+const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+function validateRoster(value: unknown): void {
+  if (!Array.isArray(value)) throw new Error('must be a list of agents');
+  const seen = new Set<string>();
+  value.forEach((a: unknown, i) => {
+    const where = `agents[${i}]`;
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new Error(`${where} must be a mapping`);
+    const agent = a as Record<string, unknown>;
+    const unknownKeys = Object.keys(agent).filter((k) => !['id', 'name', 'capabilities', 'owner', 'state'].includes(k));
+    if (unknownKeys.length) throw new Error(`${where} has unknown key(s) ${unknownKeys.join(', ')}`);
+    if (typeof agent.id !== 'string' || !AGENT_ID.test(agent.id)) throw new Error(`${where}.id must be 1-128 chars of A-Za-z0-9._:@-`);
+    if (seen.has(agent.id)) throw new Error(`${where}.id "${agent.id}" is listed twice`);
+    seen.add(agent.id);
+    if (agent.name !== undefined && typeof agent.name !== 'string') throw new Error(`${where}.name must be a string`);
+    if (agent.capabilities !== undefined && (!Array.isArray(agent.capabilities) || agent.capabilities.some((c) => typeof c !== 'string'))) {
+      throw new Error(`${where}.capabilities must be a list of strings`);
+    }
+    if (agent.owner !== undefined && typeof agent.owner !== 'string') throw new Error(`${where}.owner must be a string`);
+    if (agent.state !== undefined && !AGENT_STATES.includes(agent.state as never)) {
+      throw new Error(`${where}.state must be one of ${AGENT_STATES.join(', ')}`);
+    }
+  });
+}
+
+function positiveInt(name: string) {
+  return (v: unknown) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  };
+}
+
+function httpUrl(v: unknown) {
+  if (v === '') return;
+  if (typeof v !== 'string') throw new Error('must be a URL string');
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error('must be empty or an http(s) URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be empty or an http(s) URL');
+}
+
+const schema = {
+  server: {
+    port: { doc: 'API port', format: 'port', default: 8600, env: 'DISPATCH_PORT' },
+    metrics_port: { doc: 'Ops port (/health, /metrics)', format: 'port', default: 8601, env: 'DISPATCH_METRICS_PORT' },
+    host: { doc: 'Interface both servers bind to', format: String, default: '0.0.0.0', env: 'DISPATCH_HOST' },
+    admin_token: { doc: 'Bearer token for admin routes; empty disables them', format: String, default: '', env: 'DISPATCH_ADMIN_TOKEN', sensitive: true },
+    body_limit_bytes: { doc: 'Largest accepted request body', format: positiveInt('body_limit_bytes'), default: 1_048_576 },
+    rate_limit_per_second: { doc: 'Sustained requests per second per agent (token bucket)', format: positiveInt('rate_limit_per_second'), default: 200 },
+    rate_limit_burst: { doc: 'Burst size of the per-agent token bucket', format: positiveInt('rate_limit_burst'), default: 400 },
+  },
+  database: {
+    url: { doc: 'Postgres URL; empty starts embedded Postgres under data_dir', format: String, default: '', env: 'DISPATCH_DATABASE_URL', sensitive: true },
+    data_dir: { doc: 'Where embedded Postgres keeps its data', format: String, default: './.data', env: 'DISPATCH_DATA_DIR' },
+    pool_size: { doc: 'Connections per process', format: positiveInt('pool_size'), default: 10 },
+  },
+  hermes: {
+    url: { doc: 'NATS URL; empty records events without publishing', format: String, default: '', env: 'DISPATCH_HERMES_URL' },
+    event_retention_hours: { doc: 'Published events older than this are deleted', format: positiveInt('event_retention_hours'), default: 168 },
+  },
+  warren: {
+    url: { doc: 'Warren base URL (availability, wake)', format: httpUrl, default: '', env: 'DISPATCH_WARREN_URL' },
+    token: { doc: 'Warren admin bearer token', format: String, default: '', env: 'DISPATCH_WARREN_TOKEN', sensitive: true },
+  },
+  promptforge: {
+    url: { doc: 'PromptForge base URL (capabilities)', format: httpUrl, default: '', env: 'DISPATCH_FORGE_URL' },
+  },
+  alexandria: {
+    url: { doc: 'Alexandria base URL (ownership)', format: httpUrl, default: '', env: 'DISPATCH_ALEXANDRIA_URL' },
+  },
+  assignment: {
+    tick_interval_ms: { doc: 'Safety-net assignment/sweep interval', format: positiveInt('tick_interval_ms'), default: 5000, env: 'DISPATCH_TICK_INTERVAL_MS' },
+    wake_timeout_ms: { doc: 'Assigned task with no progress by then goes back to pending', format: positiveInt('wake_timeout_ms'), default: 30_000 },
+    default_timeout_ms: { doc: 'Per-attempt timeout when a task sets none', format: positiveInt('default_timeout_ms'), default: 300_000 },
+    max_concurrent_per_agent: { doc: 'Active tasks one agent may hold', format: positiveInt('max_concurrent_per_agent'), default: 3 },
+    owner_filter_enabled: { doc: 'Restrict tasks with an owner to that owner\'s agents', format: Boolean, default: true, env: 'DISPATCH_OWNER_FILTER_ENABLED' },
+    retry_backoff_base_ms: { doc: 'Retry backoff base (x 2^retry, full jitter)', format: positiveInt('retry_backoff_base_ms'), default: 1000 },
+    retry_backoff_max_ms: { doc: 'Retry backoff cap', format: positiveInt('retry_backoff_max_ms'), default: 60_000 },
+    batch_size: { doc: 'Pending tasks read per assignment pass', format: positiveInt('batch_size'), default: 200 },
+  },
+  logging: {
+    level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
+    format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
+  },
+  agents: {
+    doc: 'Standalone roster used while the neighbours\' URLs are empty',
+    format: validateRoster,
+    default: [] as RosterAgent[],
+  },
+};
+
+type Raw = ReturnType<convict.Config<typeof schemaType>['getProperties']>;
+declare const schemaType: {
+  server: { port: number; metrics_port: number; host: string; admin_token: string; body_limit_bytes: number; rate_limit_per_second: number; rate_limit_burst: number };
+  database: { url: string; data_dir: string; pool_size: number };
+  hermes: { url: string; event_retention_hours: number };
+  warren: { url: string; token: string };
+  promptforge: { url: string };
+  alexandria: { url: string };
+  assignment: {
+    tick_interval_ms: number; wake_timeout_ms: number; default_timeout_ms: number; max_concurrent_per_agent: number;
+    owner_filter_enabled: boolean; retry_backoff_base_ms: number; retry_backoff_max_ms: number; batch_size: number;
+  };
+  logging: { level: string; format: 'json' | 'pretty' };
+  agents: RosterAgent[];
+};
+export type Config = Raw;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function normaliseRoster(agents: RosterAgent[]): RosterAgent[] {
+  return agents.map((a) => ({
+    id: a.id,
+    name: a.name ?? a.id,
+    capabilities: (a.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean),
+    ...(a.owner ? { owner: a.owner } : {}),
+    state: a.state ?? 'ready',
+  }));
+}
+
+export interface LoadOptions {
+  /** Path to a YAML file; undefined → DISPATCH_CONFIG, else ./config.yaml if present. */
+  file?: string | null;
+  /** Environment to read overrides from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Extra values applied last (tests). */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const cfg = convict(schema as never, { env: env as Record<string, string> }) as unknown as convict.Config<typeof schemaType>;
+  const problems: string[] = [];
+  const file = opts.file === undefined ? (env.DISPATCH_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : null)) : opts.file;
+  if (file) {
+    try {
+      const parsed = yaml.load(readFileSync(file, 'utf8'));
+      if (parsed !== undefined && parsed !== null) {
+        if (typeof parsed !== 'object' || Array.isArray(parsed)) problems.push(`${file}: top level must be a mapping`);
+        else cfg.load(parsed as never);
+      }
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (opts.overrides) cfg.load(opts.overrides as never);
+  try {
+    cfg.validate({ allowed: 'strict' });
+  } catch (err) {
+    problems.push(...(err as Error).message.split('\n').filter((l) => l.trim() !== ''));
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const props = cfg.getProperties() as Config;
+  props.agents = normaliseRoster(props.agents);
+  return props;
+}
+
+/** The configuration with secrets replaced, for logs. */
+export function redactedConfig(cfg: Config): Config {
+  const copy = structuredClone(cfg);
+  if (copy.server.admin_token) copy.server.admin_token = '[redacted]';
+  if (copy.warren.token) copy.warren.token = '[redacted]';
+  copy.database.url = redactUrl(copy.database.url);
+  copy.hermes.url = redactUrl(copy.hermes.url);
+  return copy;
+}
+
+export function redactUrl(url: string): string {
+  if (!url) return url;
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

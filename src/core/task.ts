@@ -1,0 +1,107 @@
+// Glossary
+//   task       a unit of work posted by a requester agent; one row in `tasks`.
+//   attempt    one assignment of a task to an agent, from `assigned` to a report or a deadline.
+//              `attempt` counts every assignment; `retry_count` counts only retries spent.
+//   agent      a worker, identified by its id (PromptForge persona slug = Warren agent name).
+//   candidate  an agent that holds every tag a task requires and is not drained / filtered out.
+//   tick       one pass of the scheduler: sweep deadlines, then assign a bounded batch.
+//   decision   what planning decides for one task: assign (maybe with wake) or unmatched.
+//   drain      an admin's flag on an agent: no new assignments, running work continues.
+//   deadline   `deadline_at` (attempt timeout) and `wake_deadline_at` (ack/wake timeout);
+//              timers are columns, swept every tick, never in-process setTimeouts.
+//
+// This module is pure: no I/O, no clock, no randomness.
+
+export const TASK_STATUSES = ['pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'timed_out', 'cancelled'];
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
+
+export const EVENT_TYPES = [
+  'created', 'assigned', 'started', 'progress', 'completed', 'failed', 'retry', 'timeout', 'cancelled', 'unmatched', 'reassigned',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface Progress {
+  message?: string;
+  percent?: number;
+  data?: Record<string, unknown>;
+  at: string;
+}
+
+/** The task as clients see it (CONTRACT §3). */
+export interface Task {
+  id: string;
+  title: string;
+  description: string | null;
+  requester: string;
+  owner: string | null;
+  scope: string | null;
+  capabilities: string[];
+  priority: number;
+  status: TaskStatus;
+  assignee: string | null;
+  context: Record<string, unknown>;
+  progress: Progress | null;
+  result: unknown;
+  error: string | null;
+  timeout_ms: number;
+  max_retries: number;
+  retry_count: number;
+  parent_id: string | null;
+  not_before: string | null;
+  created_at: string;
+  updated_at: string;
+  assigned_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/** Who causes a transition. */
+export type Actor = 'scheduler' | 'assignee' | 'requester_or_admin';
+
+export interface TransitionRule {
+  from: TaskStatus;
+  to: TaskStatus;
+  by: Actor;
+  why: string;
+}
+
+/** The lifecycle (CONTRACT §3), one row per allowed edge. */
+export const TRANSITIONS: readonly TransitionRule[] = [
+  { from: 'pending', to: 'assigned', by: 'scheduler', why: 'assignment' },
+  { from: 'assigned', to: 'running', by: 'assignee', why: 'first progress report' },
+  { from: 'assigned', to: 'completed', by: 'assignee', why: 'complete without progress' },
+  { from: 'running', to: 'completed', by: 'assignee', why: 'complete' },
+  { from: 'assigned', to: 'failed', by: 'assignee', why: 'fail, not retryable or retries exhausted' },
+  { from: 'running', to: 'failed', by: 'assignee', why: 'fail, not retryable or retries exhausted' },
+  { from: 'assigned', to: 'pending', by: 'assignee', why: 'fail, retry with backoff' },
+  { from: 'running', to: 'pending', by: 'assignee', why: 'fail, retry with backoff' },
+  { from: 'assigned', to: 'pending', by: 'scheduler', why: 'attempt timeout with retries left, ack/wake timeout, agent stopped' },
+  { from: 'running', to: 'pending', by: 'scheduler', why: 'attempt timeout with retries left, agent stopped' },
+  { from: 'assigned', to: 'timed_out', by: 'scheduler', why: 'attempt timeout, retries exhausted' },
+  { from: 'running', to: 'timed_out', by: 'scheduler', why: 'attempt timeout, retries exhausted' },
+  { from: 'pending', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'assigned', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'running', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+];
+
+export function canTransition(from: TaskStatus, to: TaskStatus, by?: Actor): boolean {
+  return TRANSITIONS.some((t) => t.from === from && t.to === to && (by === undefined || t.by === by));
+}
+
+/** Statuses a task may be in for `to` to apply (by a given actor). Used as the CAS predicate. */
+export function sourcesOf(to: TaskStatus, by?: Actor): TaskStatus[] {
+  return [...new Set(TRANSITIONS.filter((t) => t.to === to && (by === undefined || t.by === by)).map((t) => t.from))];
+}
+
+export function isTerminal(s: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(s);
+}
+
+/** Required tags: scope ∪ capabilities, lower-cased, trimmed, de-duplicated. */
+export function requiredTags(scope: string | null | undefined, capabilities: readonly string[] = []): string[] {
+  const tags = [...(scope ? [scope] : []), ...capabilities].map((t) => t.trim().toLowerCase()).filter(Boolean);
+  return [...new Set(tags)].sort();
+}

@@ -1,0 +1,84 @@
+// The API server on server.port: auth, validation, errors, OpenAPI, and the route plugins.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Logger } from 'pino';
+import * as yaml from 'js-yaml';
+import { installAuth } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import type { Metrics } from '../observability/metrics.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export const SERVICE_VERSION = '0.1.0';
+
+export interface ApiServerOptions {
+  logger: Logger;
+  adminToken: string;
+  bodyLimit: number;
+  metrics: Metrics;
+  /** Route plugins, registered under the auth and error hooks. */
+  routes: FastifyPluginAsync[];
+}
+
+function makeAjv(opts: AjvOptions): Ajv {
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...opts });
+  addFormats(ajv);
+  return ajv;
+}
+
+export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Bodies are validated strictly (no type coercion: "5" is not a number); query strings and
+  // params arrive as text and are coerced.
+  const strict = makeAjv({ coerceTypes: false });
+  const coercing = makeAjv({ coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    opts.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: `${Math.floor(reply.statusCode / 100)}xx` });
+  });
+
+  installErrorHandling(app);
+  installAuth(app, opts.adminToken);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Dispatch',
+        version: SERVICE_VERSION,
+        description: 'Task broker for a swarm of AI agents. Every /api/v1 request carries X-Agent-ID; admin routes also need Authorization: Bearer <admin token>.',
+      },
+      servers: [{ url: 'http://localhost:8600' }],
+      components: {
+        securitySchemes: {
+          agentId: { type: 'apiKey', in: 'header', name: 'X-Agent-ID' },
+          adminToken: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+
+  app.get('/', { schema: { hide: true } }, async () => ({ service: 'dispatch', version: SERVICE_VERSION }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('application/yaml').send(yaml.dump(app.swagger(), { noRefs: true, lineWidth: 120 })));
+
+  for (const plugin of opts.routes) await app.register(plugin);
+  return app;
+}

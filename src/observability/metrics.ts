@@ -1,0 +1,55 @@
+// Every metric the service exports (CONTRACT §5), defined once on the service's own registry.
+// Labels stay low-cardinality: never a task id; `agent` is bounded by the roster size.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Milliseconds to hours: tasks wait and run anywhere in that range.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 14400];
+const TICK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const UPSTREAM_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'dispatch_' });
+  const r = [registry];
+  return {
+    registry,
+    tasksCreated: new Counter({ name: 'dispatch_tasks_created_total', help: 'Tasks created', registers: r }),
+    transitions: new Counter({ name: 'dispatch_task_transitions_total', help: 'Task status transitions by target status', labelNames: ['to'] as const, registers: r }),
+    queueDepth: new Gauge({ name: 'dispatch_queue_depth', help: 'Tasks by live status (pending, assigned, running)', labelNames: ['status'] as const, registers: r }),
+    scheduleToAssign: new Histogram({ name: 'dispatch_schedule_to_assign_seconds', help: 'Time from created or retried to assigned', buckets: LATENCY_BUCKETS, registers: r }),
+    taskDuration: new Histogram({ name: 'dispatch_task_duration_seconds', help: 'Time from assigned to terminal, by outcome', labelNames: ['outcome'] as const, buckets: LATENCY_BUCKETS, registers: r }),
+    tickDuration: new Histogram({ name: 'dispatch_tick_duration_seconds', help: 'Duration of one scheduler pass', buckets: TICK_BUCKETS, registers: r }),
+    agentActiveTasks: new Gauge({ name: 'dispatch_agent_active_tasks', help: 'Active (assigned or running) tasks per agent', labelNames: ['agent'] as const, registers: r }),
+    retries: new Counter({ name: 'dispatch_retries_total', help: 'Retries spent, by reason', labelNames: ['reason'] as const, registers: r }),
+    upstreamRequests: new Counter({ name: 'dispatch_upstream_requests_total', help: 'Requests to neighbouring services', labelNames: ['service', 'outcome'] as const, registers: r }),
+    upstreamDuration: new Histogram({ name: 'dispatch_upstream_request_duration_seconds', help: 'Latency of requests to neighbouring services', labelNames: ['service'] as const, buckets: UPSTREAM_BUCKETS, registers: r }),
+    eventsUnpublished: new Gauge({ name: 'dispatch_events_unpublished', help: 'Outbox events not yet published to NATS', registers: r }),
+    httpRequests: new Counter({ name: 'dispatch_http_requests_total', help: 'API requests by route and status class', labelNames: ['route', 'status'] as const, registers: r }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The timestamps of a task row that metrics derive latencies from. */
+export interface TransitionFacts {
+  status: string;
+  queued_at: Date;
+  assigned_at: Date | null;
+  completed_at: Date | null;
+}
+
+/**
+ * Record one committed transition: the transition counter, schedule→assign latency on
+ * `assigned`, assigned→terminal duration on a terminal status, and a retry when `retryReason`.
+ */
+export function recordTransition(m: Metrics, after: TransitionFacts, retryReason?: string): void {
+  m.transitions.inc({ to: after.status });
+  if (after.status === 'assigned' && after.assigned_at) {
+    m.scheduleToAssign.observe(Math.max(0, after.assigned_at.getTime() - after.queued_at.getTime()) / 1000);
+  }
+  if (['completed', 'failed', 'timed_out', 'cancelled'].includes(after.status) && after.assigned_at) {
+    const end = after.completed_at ?? new Date();
+    m.taskDuration.observe({ outcome: after.status }, Math.max(0, end.getTime() - after.assigned_at.getTime()) / 1000);
+  }
+  if (retryReason) m.retries.inc({ reason: retryReason });
+}

@@ -1,0 +1,14 @@
+// In-process signals between components of one replica. Cross-replica wake-ups ride on Postgres
+// NOTIFY (see migrations: dispatch_assign, dispatch_events); these are the local shortcuts.
+import { EventEmitter } from 'node:events';
+
+export interface SignalMap {
+  /** A neighbour told us an agent's state changed (e.g. Warren's swarm.agent.<name>.<state>). */
+  'agent-state': [{ agent: string; state: string; reason?: string }];
+  /** Something happened that may make an assignment possible now (task created, slot freed). */
+  'assign-needed': [];
+  /** Outbox rows were committed by this replica. */
+  'events-written': [];
+}
+
+export class Signals extends EventEmitter<SignalMap> {}

@@ -1,0 +1,130 @@
+// Task rows: mapping to the contract's Task, and the compare-and-set transition primitive that
+// every state change goes through (events written in the same transaction).
+import type { Task, TaskStatus, EventType } from '../core/task.js';
+import type { Db, Sql, Tx } from './db.js';
+import { insertEvents, type EventDraft } from './events.js';
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  description: string | null;
+  requester: string;
+  owner: string | null;
+  scope: string | null;
+  capabilities: string[];
+  required_tags: string[];
+  priority: number;
+  status: TaskStatus;
+  assignee: string | null;
+  context: Record<string, unknown>;
+  progress: Task['progress'];
+  result: unknown;
+  error: string | null;
+  timeout_ms: number;
+  max_retries: number;
+  retry_count: number;
+  attempt: number;
+  parent_id: string | null;
+  not_before: Date | null;
+  deadline_at: Date | null;
+  wake_deadline_at: Date | null;
+  avoid_agent: string | null;
+  unmatched_reason: string | null;
+  queued_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  assigned_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function rowToTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    requester: r.requester,
+    owner: r.owner,
+    scope: r.scope,
+    capabilities: r.capabilities,
+    priority: r.priority,
+    status: r.status,
+    assignee: r.assignee,
+    context: r.context,
+    progress: r.progress,
+    result: r.result ?? null,
+    error: r.error,
+    timeout_ms: r.timeout_ms,
+    max_retries: r.max_retries,
+    retry_count: r.retry_count,
+    parent_id: r.parent_id,
+    not_before: iso(r.not_before),
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+    assigned_at: iso(r.assigned_at),
+    started_at: iso(r.started_at),
+    completed_at: iso(r.completed_at),
+  };
+}
+
+export async function getTaskRow(db: Db, id: string): Promise<TaskRow | undefined> {
+  const [row] = await db<TaskRow[]>`select * from tasks where id = ${id}`;
+  return row;
+}
+
+/** Columns a transition may write (never id/requester/created_at). */
+export type TaskPatch = Partial<Omit<TaskRow, 'id' | 'requester' | 'created_at' | 'updated_at' | 'status'>>;
+
+export interface TransitionSpec {
+  id: string;
+  /** Compare-and-set predicate: the task must be in one of these statuses. */
+  from: readonly TaskStatus[];
+  to: TaskStatus;
+  /** When set, the task's assignee must also equal this (worker reports). */
+  assignee?: string;
+  set?: TaskPatch;
+  /** Shallow-merged into `context` (jsonb ||), atomically. */
+  mergeContext?: Record<string, unknown>;
+  now: Date;
+  /** Events describing the change, built from the updated row. */
+  events?: (after: TaskRow) => EventDraft[];
+}
+
+export type TransitionResult =
+  | { ok: true; row: TaskRow; task: Task }
+  | { ok: false; current: TaskRow | undefined };
+
+const JSON_COLUMNS = new Set(['context', 'progress', 'result']);
+
+function patchValues(tx: Tx, patch: TaskPatch): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    out[k] = JSON_COLUMNS.has(k) && v !== null ? tx.json(v as never) : v;
+  }
+  return out;
+}
+
+/**
+ * Apply one lifecycle transition as a compare-and-set inside a transaction (the caller's, or a
+ * new one), writing its events in the same transaction. A lost race returns the current row.
+ */
+export async function transition(db: Sql | Tx, spec: TransitionSpec): Promise<TransitionResult> {
+  const run = async (tx: Tx): Promise<TransitionResult> => {
+    const values = { ...patchValues(tx, spec.set ?? {}), status: spec.to, updated_at: spec.now };
+    const merge = spec.mergeContext ? tx`, context = context || ${tx.json(spec.mergeContext as never)}` : tx``;
+    const byAssignee = spec.assignee !== undefined ? tx`and assignee = ${spec.assignee}` : tx``;
+    const [row] = await tx<TaskRow[]>`
+      update tasks set ${tx(values)} ${merge}
+      where id = ${spec.id} and status = any(${tx.array(spec.from as TaskStatus[])}::text[]) ${byAssignee}
+      returning *`;
+    if (!row) return { ok: false, current: await getTaskRow(tx, spec.id) };
+    if (spec.events) await insertEvents(tx, spec.events(row), spec.now);
+    return { ok: true, row, task: rowToTask(row) };
+  };
+  return 'savepoint' in db ? run(db as Tx) : (db as Sql).begin(run);
+}
+
+export type { EventDraft, EventType };

@@ -1,0 +1,63 @@
+// Factories that write rows straight into a test database (with their `created` event), for
+// tests that need tasks in a given state without going through the API.
+import { randomUUID } from 'node:crypto';
+import { requiredTags, type TaskStatus } from '../../src/core/task.js';
+import type { Sql } from '../../src/store/db.js';
+import { insertEvents } from '../../src/store/events.js';
+import { rowToTask, type TaskRow } from '../../src/store/tasks.js';
+
+export interface TaskOverrides {
+  id?: string;
+  title?: string;
+  requester?: string;
+  owner?: string | null;
+  scope?: string | null;
+  capabilities?: string[];
+  priority?: number;
+  status?: TaskStatus;
+  assignee?: string | null;
+  timeout_ms?: number;
+  max_retries?: number;
+  retry_count?: number;
+  not_before?: Date | null;
+  deadline_at?: Date | null;
+  wake_deadline_at?: Date | null;
+  created_at?: Date;
+  assigned_at?: Date | null;
+  context?: Record<string, unknown>;
+}
+
+export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskRow> {
+  const now = o.created_at ?? new Date();
+  const status = o.status ?? 'pending';
+  const active = status === 'assigned' || status === 'running';
+  const row = {
+    id: o.id ?? randomUUID(),
+    title: o.title ?? 'a task',
+    requester: o.requester ?? 'requester-1',
+    owner: o.owner ?? null,
+    scope: o.scope ?? null,
+    capabilities: o.capabilities ?? [],
+    required_tags: requiredTags(o.scope, o.capabilities ?? []),
+    priority: o.priority ?? 5,
+    status,
+    assignee: o.assignee ?? (active ? 'agent-1' : null),
+    context: sql.json((o.context ?? {}) as never),
+    timeout_ms: o.timeout_ms ?? 300_000,
+    max_retries: o.max_retries ?? 3,
+    retry_count: o.retry_count ?? 0,
+    attempt: active ? 1 : 0,
+    not_before: o.not_before ?? null,
+    deadline_at: o.deadline_at ?? null,
+    wake_deadline_at: o.wake_deadline_at ?? null,
+    queued_at: now,
+    created_at: now,
+    updated_at: now,
+    assigned_at: o.assigned_at ?? (active ? now : null),
+  };
+  return sql.begin(async (tx) => {
+    const [inserted] = await tx<TaskRow[]>`insert into tasks ${tx(row as never)} returning *`;
+    await insertEvents(tx, [{ type: 'created', task: rowToTask(inserted!) }], now);
+    return inserted!;
+  });
+}
