@@ -8,7 +8,8 @@ import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import * as yaml from 'js-yaml';
 import { installAuth } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { installBodyGuard } from './body-guard.js';
+import { installErrorHandling, sendError } from './errors.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -38,6 +39,13 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Router-level refusals (a path parameter over maxParamLength, a malformed %-escape) in the
+    // contract's error shape instead of fastify's own.
+    frameworkErrors: (err, _req, reply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 400, 'invalid_id', 'id must be a UUID');
+      if (err.code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'validation_failed', 'the URL is malformed');
+      return sendError(reply, 400, 'validation_failed', 'bad request');
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Bodies are validated strictly (no type coercion: "5" is not a number); query strings and
@@ -55,6 +63,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
 
   installErrorHandling(app);
   installAuth(app, opts.adminToken);
+  installBodyGuard(app);
 
   await app.register(swagger, {
     openapi: {
