@@ -1,0 +1,377 @@
+// Dispatch's side of the benchmark: Dispatch started as its own process against the benchmark
+// Postgres and a nats-server (standalone roster of simulated agents), simulated workers that learn
+// of assignments from NATS (`swarm.task.*.assigned`) and complete them over HTTP.
+//   - open loop at fixed rates: create→assigned (task.assigned_at − create sent),
+//     create→worker-notified (event received − create sent), full lifecycle throughput,
+//     tick duration (/metrics), CPU and peak RSS of the Dispatch process, commits per task
+//   - burn-down of N pre-inserted pending tasks: full lifecycles per second
+//   - scale: tick time and RSS with 1k/10k/100k pending and 500 agents that are all busy
+//   npx tsx scripts/bench/dispatch.ts [--rates 50,200,1000] [--window-s 10] [--agents 50]
+//       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
+//       [--scale-agents 500] [--scale-window-s 10] [--json out.json]
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { connect, migrate } from '../../src/store/db.js';
+import { freePort } from '../../src/store/embedded.js';
+import { startNatsServer, type NatsServer } from '../../test/helpers/nats-server.js';
+import { num, numList, parseArgs } from './lib/args.js';
+import { sleep, waitFor } from './lib/child.js';
+import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
+import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
+import { openLoop } from './lib/open-loop.js';
+import { xactCommits } from './lib/pg-stats.js';
+import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
+import { memoryKb, ProcSampler } from './lib/proc.js';
+import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
+import { insertBusy, insertPending } from './lib/seed.js';
+import { fmt, markdownTable } from './lib/table.js';
+import { startWorkers } from './lib/workers.js';
+
+const DB = 'bench_dispatch';
+const TICK = 'dispatch_tick_duration_seconds';
+
+export interface DispatchRateResult {
+  rate: number;
+  sent: number;
+  created: number;
+  assigned: number;
+  completed: number;
+  /** Tasks not assigned when the wait ended: their latency counts as (end − create), a lower bound. */
+  censored: number;
+  createHttp: LatencySummary;
+  toAssigned: LatencySummary;
+  toNotified: LatencySummary;
+  toCompleted: LatencySummary;
+  /** Full lifecycles (create → assign → complete) per second over the window and its drain. */
+  throughput: number;
+  tick: HistogramDelta;
+  cpuPct: number;
+  peakRssMb: number;
+  commitsPerTask: number;
+  producerMaxLagMs: number;
+  errors: string[];
+}
+
+export interface DispatchBurnDown {
+  jobs: number;
+  done: number;
+  seconds: number;
+  jobsPerS: number;
+  capped: boolean;
+  cpuPct: number;
+  peakRssMb: number;
+  commitsPerTask: number;
+  tick: HistogramDelta;
+}
+
+export interface ScaleResult {
+  pending: number;
+  agents: number;
+  tick: HistogramDelta;
+  rssMb: number;
+  peakRssMb: number;
+  cpuPct: number;
+}
+
+export interface DispatchResults {
+  rates: DispatchRateResult[];
+  burnDown?: DispatchBurnDown;
+  scale: ScaleResult[];
+}
+
+export interface DispatchBenchOptions {
+  rates: number[];
+  windowMs: number;
+  agents: number;
+  maxConcurrent: number;
+  burnDown: number;
+  burnDownMaxMs: number;
+  scale: number[];
+  scaleAgents: number;
+  scaleWindowMs: number;
+  tickMs: number;
+  log?: (m: string) => void;
+}
+
+interface Env {
+  url: string;
+  nats: NatsServer;
+  stop(): Promise<void>;
+}
+
+/** A fresh database (migrated) and nats-server for one run. */
+async function freshEnv(pg: BenchPostgres): Promise<Env> {
+  const url = await pg.createDatabase(DB);
+  const sql = connect(url, { max: 1 });
+  await migrate(sql);
+  await sql.end();
+  const nats = await startNatsServer();
+  return {
+    url,
+    nats,
+    stop: async () => {
+      await nats.stop();
+      await pg.dropDatabase(DB);
+    },
+  };
+}
+
+async function stopAndCount(pg: BenchPostgres, d: DispatchProc): Promise<number> {
+  await d.stop();
+  await sleep(1500); // backends flush their statistics on exit
+  return xactCommits(pg.adminUrl, DB);
+}
+
+async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number): Promise<DispatchRateResult> {
+  const env = await freshEnv(pg);
+  try {
+    const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
+    const n = Math.max(1, Math.round((rate * o.windowMs) / 1000));
+    const sentAt = new Float64Array(n);
+    const createHttp = new LatencyRecorder();
+    const toAssigned = new LatencyRecorder();
+    const toNotified = new LatencyRecorder();
+    const toCompleted = new LatencyRecorder();
+    const assignedSeen = new Uint8Array(n);
+    let assigned = 0;
+    let created = 0;
+    let measuring = true;
+    const workers = await startWorkers({
+      natsUrl: env.nats.url,
+      apiUrl: d.apiUrl,
+      onAssigned: (e) => {
+        const i = e.task.context?.bench_i;
+        if (typeof i !== 'number' || i < 0 || i >= n || assignedSeen[i] || !measuring) return;
+        assignedSeen[i] = 1;
+        assigned++;
+        toNotified.add(e.receivedAt - sentAt[i]!);
+        if (e.task.assigned_at) toAssigned.add(Date.parse(e.task.assigned_at) - sentAt[i]!);
+      },
+      onCompleted: (e, at) => {
+        const i = e.task.context?.bench_i;
+        if (typeof i === 'number' && i >= 0 && i < n && measuring) toCompleted.add(at - sentAt[i]!);
+      },
+    });
+    const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
+    await sleep(1000);
+    const c0 = await xactCommits(pg.adminUrl, DB);
+    const m0 = await scrape(`${d.opsUrl}/metrics`);
+    const sampler = new ProcSampler(d.pid);
+    sampler.start();
+    const t0 = performance.now();
+    const r = await openLoop({
+      rate,
+      durationMs: o.windowMs,
+      send: async (k) => {
+        sentAt[k] = wallMs();
+        const res = await http.request({
+          method: 'POST',
+          path: '/api/v1/tasks',
+          headers: { 'x-agent-id': `bench-producer-${k % 16}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `bench ${k}`, capabilities: ['bench'], context: { bench_i: k } }),
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        });
+        await res.body.dump();
+        if (res.statusCode !== 201) throw new Error(`create → ${res.statusCode}`);
+        createHttp.add(wallMs() - sentAt[k]!);
+        created++;
+      },
+    });
+    await waitFor(() => workers.completed >= created && assigned >= created, Math.max(10_000, o.windowMs));
+    const tDone = performance.now();
+    measuring = false;
+    const usage = sampler.stop();
+    const m1 = await scrape(`${d.opsUrl}/metrics`);
+    let censored = 0;
+    const tCut = wallMs();
+    for (let k = 0; k < r.sent; k++) {
+      if (!assignedSeen[k]) {
+        censored++;
+        toAssigned.add(tCut - sentAt[k]!);
+        toNotified.add(tCut - sentAt[k]!);
+      }
+    }
+    const completed = workers.completed;
+    await workers.close();
+    await http.close();
+    const c1 = await stopAndCount(pg, d);
+    return {
+      rate,
+      sent: r.sent,
+      created,
+      assigned,
+      completed,
+      censored,
+      createHttp: createHttp.summary(),
+      toAssigned: toAssigned.summary(),
+      toNotified: toNotified.summary(),
+      toCompleted: toCompleted.summary(),
+      throughput: completed / ((tDone - t0) / 1000),
+      tick: histogramDelta(m0, m1, TICK),
+      cpuPct: usage.cpuPct,
+      peakRssMb: usage.peakRssMb,
+      commitsPerTask: (c1 - c0) / Math.max(1, completed),
+      producerMaxLagMs: r.maxLagMs,
+      errors: [...r.errors, ...[...workers.refusals].map(([s, c]) => `complete → ${s} ×${c}`)],
+    };
+  } finally {
+    await env.stop();
+  }
+}
+
+async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchBurnDown> {
+  const env = await freshEnv(pg);
+  try {
+    const sql = connect(env.url, { max: 2 });
+    await insertPending(sql, o.burnDown);
+    await sql.end();
+    await sleep(1500);
+    const c0 = await xactCommits(pg.adminUrl, DB);
+    // The clock starts at the first assignment the workers hear of, so Dispatch's own start-up
+    // (tsx, migrations check) is not counted, as the peers' is not.
+    let first = 0;
+    // Workers subscribe before Dispatch starts, so they hear of the very first assignments.
+    const port = await freePort();
+    const workers = await startWorkers({
+      natsUrl: env.nats.url,
+      apiUrl: `http://127.0.0.1:${port}`,
+      onAssigned: () => {
+        if (!first) first = performance.now();
+      },
+    });
+    const tStart = performance.now();
+    const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs, port });
+    const sampler = new ProcSampler(d.pid);
+    sampler.start();
+    const m0 = await scrape(`${d.opsUrl}/metrics`);
+    const finished = await waitFor(() => workers.completed >= o.burnDown, o.burnDownMaxMs, 50);
+    const t1 = performance.now();
+    const t0 = first || tStart;
+    const usage = sampler.stop();
+    const m1 = await scrape(`${d.opsUrl}/metrics`);
+    const done = workers.completed;
+    await workers.close();
+    const c1 = await stopAndCount(pg, d);
+    return {
+      jobs: o.burnDown,
+      done,
+      seconds: (t1 - t0) / 1000,
+      jobsPerS: done / ((t1 - t0) / 1000),
+      capped: !finished,
+      cpuPct: usage.cpuPct,
+      peakRssMb: usage.peakRssMb,
+      commitsPerTask: (c1 - c0) / Math.max(1, done),
+      tick: histogramDelta(m0, m1, TICK),
+    };
+  } finally {
+    await env.stop();
+  }
+}
+
+async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: number): Promise<ScaleResult> {
+  const env = await freshEnv(pg);
+  try {
+    const sql = connect(env.url, { max: 2 });
+    // Every agent at its limit, so the backlog stays pending and every tick has to look at it.
+    await insertBusy(sql, o.scaleAgents, o.maxConcurrent);
+    await insertPending(sql, pending);
+    await sql.end();
+    const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.scaleAgents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
+    try {
+      const sampler = new ProcSampler(d.pid);
+      sampler.start();
+      await sleep(Math.min(5000, o.scaleWindowMs / 2)); // the first passes announce `unmatched` once per task
+      const m0 = await scrape(`${d.opsUrl}/metrics`);
+      await sleep(o.scaleWindowMs);
+      const m1 = await scrape(`${d.opsUrl}/metrics`);
+      const usage = sampler.stop();
+      return { pending, agents: o.scaleAgents, tick: histogramDelta(m0, m1, TICK), rssMb: memoryKb(d.pid).rss / 1024, peakRssMb: usage.peakRssMb, cpuPct: usage.cpuPct };
+    } finally {
+      await d.stop();
+    }
+  } finally {
+    await env.stop();
+  }
+}
+
+export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const out: DispatchResults = { rates: [], scale: [] };
+  for (const rate of o.rates) {
+    log(`[dispatch] open loop at ${rate} tasks/s for ${o.windowMs / 1000} s (${o.agents} agents × ${o.maxConcurrent})`);
+    out.rates.push(await rateRun(pg, o, rate));
+  }
+  if (o.burnDown > 0) {
+    log(`[dispatch] burn-down of ${o.burnDown} tasks (at most ${o.burnDownMaxMs / 1000} s)`);
+    out.burnDown = await burnDownRun(pg, o);
+  }
+  for (const pending of o.scale) {
+    log(`[dispatch] scale: ${pending} pending, ${o.scaleAgents} busy agents, ${o.scaleWindowMs / 1000} s`);
+    out.scale.push(await scaleRun(pg, o, pending));
+  }
+  return out;
+}
+
+export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenchOptions {
+  return {
+    rates: numList(args.get('rates'), [50, 200, 1000]),
+    windowMs: num(args.get('window-s'), 10) * 1000,
+    agents: num(args.get('agents'), 50),
+    maxConcurrent: num(args.get('max-concurrent'), 3),
+    burnDown: num(args.get('burndown'), 20_000),
+    burnDownMaxMs: num(args.get('burndown-max-s'), 60) * 1000,
+    scale: args.get('scale') === '0' ? [] : numList(args.get('scale'), [1000, 10_000, 100_000]),
+    scaleAgents: num(args.get('scale-agents'), 500),
+    scaleWindowMs: num(args.get('scale-window-s'), 10) * 1000,
+    tickMs: num(args.get('tick-ms'), 1000),
+  };
+}
+
+export function dispatchTable(r: DispatchResults): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const x of r.rates) {
+    const lb = x.censored > 0 ? '≥' : '';
+    rows.push([
+      `open loop ${x.rate}/s`, `${x.completed}/${x.sent}`,
+      `${lb}${fmt(x.toAssigned.p50)} / ${lb}${fmt(x.toAssigned.p99)} / ${lb}${fmt(x.toAssigned.max)}`,
+      `${lb}${fmt(x.toNotified.p50)} / ${lb}${fmt(x.toNotified.p99)} / ${lb}${fmt(x.toNotified.max)}`,
+      fmt(x.throughput), `${fmt(x.tick.meanMs)} (${x.tick.count})`, fmt(x.cpuPct, 0), fmt(x.peakRssMb, 0), fmt(x.commitsPerTask, 2),
+    ]);
+  }
+  const b = r.burnDown;
+  if (b) rows.push([`burn-down ${b.jobs}${b.capped ? ' (capped)' : ''}`, `${b.done}/${b.jobs}`, '', '', fmt(b.jobsPerS), `${fmt(b.tick.meanMs)} (${b.tick.count})`, fmt(b.cpuPct, 0), fmt(b.peakRssMb, 0), fmt(b.commitsPerTask, 2)]);
+  const main = markdownTable(['run', 'completed/sent', 'create→assigned p50/p99/max ms', 'create→notified p50/p99/max ms', 'lifecycles/s', 'tick mean ms (n)', 'CPU %', 'peak RSS MB', 'commits/task'], rows);
+  if (!r.scale.length) return main;
+  const scale = markdownTable(
+    ['pending', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'RSS MB', 'peak RSS MB', 'CPU %'],
+    r.scale.map((s) => [s.pending, s.agents, s.tick.count, fmt(s.tick.meanMs), fmt(s.tick.p50Ms), fmt(s.tick.p99Ms), fmt(s.rssMb, 0), fmt(s.peakRssMb, 0), fmt(s.cpuPct, 0)]),
+  );
+  return `${main}\n\n${scale}`;
+}
+
+async function main() {
+  const args = parseArgs();
+  const opts = dispatchOptionsFromArgs(args);
+  const pg = await startBenchPostgres();
+  try {
+    console.error(`Postgres: ${pg.version}; ${pg.settings}`);
+    const results = await runDispatchBench(pg, opts);
+    console.log(dispatchTable(results));
+    const out = args.get('json');
+    if (out) writeFileSync(out, JSON.stringify({ postgres: pg.version, settings: pg.settings, results }, null, 2));
+  } finally {
+    await pg.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,134 @@
+// Dispatch as its own process (`node --import tsx src/main.ts`), the way an operator runs it:
+// config.yaml written to a temp dir (standalone roster of N agents standing in for the
+// neighbours), both servers on free loopback ports, the benchmark's Postgres and nats-server.
+// Used by the benchmark and the chaos suite (which kills replicas with SIGKILL).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as yaml from 'js-yaml';
+import { request } from 'undici';
+import { freePort } from '../../../src/store/embedded.js';
+import { sleep } from './child.js';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
+
+export interface DispatchOptions {
+  databaseUrl: string;
+  natsUrl?: string;
+  /** Roster agents `agent-0 … agent-(n-1)`, all ready, with the capabilities given. */
+  agents: number;
+  capabilities?: string[];
+  maxConcurrent?: number;
+  tickMs?: number;
+  wakeTimeoutMs?: number;
+  /** Extra config keys merged into config.yaml (deep for one level). */
+  extra?: Record<string, Record<string, unknown>>;
+  logLevel?: string;
+  /** Fixed ports (default: free ones), e.g. to point workers at the API before it starts. */
+  port?: number;
+  metricsPort?: number;
+  /** Where the child's stderr/stdout go (default: ignored unless DISPATCH_BENCH_LOG=1). */
+  inheritLogs?: boolean;
+}
+
+export interface DispatchProc {
+  pid: number;
+  apiUrl: string;
+  opsUrl: string;
+  child: ChildProcess;
+  /** SIGTERM and wait for exit (SIGKILL after the grace time). */
+  stop(): Promise<void>;
+  /** SIGKILL, no goodbye. */
+  kill(): Promise<void>;
+  exited(): boolean;
+}
+
+export function agentIds(n: number): string[] {
+  return Array.from({ length: n }, (_, k) => `agent-${k}`);
+}
+
+export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-bench-cfg-'));
+  const port = o.port ?? (await freePort());
+  const metricsPort = o.metricsPort ?? (await freePort());
+  const config = {
+    server: { port, metrics_port: metricsPort, host: '127.0.0.1', admin_token: BENCH_ADMIN_TOKEN, rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000, ...(o.extra?.server ?? {}) },
+    database: { url: o.databaseUrl, ...(o.extra?.database ?? {}) },
+    hermes: { url: o.natsUrl ?? '', ...(o.extra?.hermes ?? {}) },
+    warren: { url: '', token: '' },
+    promptforge: { url: '' },
+    alexandria: { url: '' },
+    assignment: {
+      tick_interval_ms: o.tickMs ?? 1000,
+      wake_timeout_ms: o.wakeTimeoutMs ?? 120_000,
+      default_timeout_ms: 300_000,
+      max_concurrent_per_agent: o.maxConcurrent ?? 3,
+      owner_filter_enabled: true,
+      retry_backoff_base_ms: 1000,
+      retry_backoff_max_ms: 60_000,
+      ...(o.extra?.assignment ?? {}),
+    },
+    logging: { level: o.logLevel ?? 'warn', format: 'json' },
+    agents: agentIds(o.agents).map((id) => ({ id, name: id, capabilities: o.capabilities ?? ['bench'], state: 'ready' })),
+  };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, yaml.dump(config));
+  const env: NodeJS.ProcessEnv = { ...process.env, DISPATCH_CONFIG: file };
+  for (const k of Object.keys(env)) if (k.startsWith('DISPATCH_') && k !== 'DISPATCH_CONFIG') delete env[k];
+  const logs = o.inheritLogs ?? process.env.DISPATCH_BENCH_LOG === '1';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', logs ? 'inherit' : 'ignore', logs ? 'inherit' : 'ignore'],
+  });
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const opsUrl = `http://127.0.0.1:${metricsPort}`;
+  const exitedP = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const proc: DispatchProc = {
+    pid: child.pid!,
+    apiUrl,
+    opsUrl,
+    child,
+    exited,
+    async stop() {
+      if (!exited()) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exitedP;
+        clearTimeout(t);
+      }
+      cleanup();
+    },
+    async kill() {
+      if (!exited()) {
+        child.kill('SIGKILL');
+        await exitedP;
+      }
+      cleanup();
+    },
+  };
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if (exited()) throw new Error(`dispatch exited during start (code ${child.exitCode}); rerun with DISPATCH_BENCH_LOG=1`);
+    if (await healthStatus(opsUrl)) return proc;
+    await sleep(100);
+  }
+  await proc.kill();
+  throw new Error('dispatch did not become healthy within 60 s');
+}
+
+/** /health's status ('ok' | 'degraded' | 'down'), or undefined when it does not answer. */
+export async function healthStatus(opsUrl: string, timeoutMs = 2000): Promise<string | undefined> {
+  try {
+    const res = await request(`${opsUrl}/health`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const body = (await res.body.json()) as { status?: string };
+    return body.status;
+  } catch {
+    return undefined;
+  }
+}
