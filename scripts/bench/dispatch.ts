@@ -8,7 +8,7 @@
 //   - scale: tick time and RSS with 1k/10k/100k pending and 500 agents that are all busy
 //   npx tsx scripts/bench/dispatch.ts [--rates 50,200,1000] [--window-s 10] [--agents 50]
 //       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
-//       [--scale-agents 500] [--scale-window-s 10] [--json out.json]
+//       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -91,6 +91,8 @@ export interface DispatchBenchOptions {
   scaleAgents: number;
   scaleWindowMs: number;
   tickMs: number;
+  /** How workers learn of assignments: NATS events (default) or polling the API. */
+  notify: 'nats' | 'poll';
   log?: (m: string) => void;
 }
 
@@ -138,6 +140,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     let created = 0;
     let measuring = true;
     const workers = await startWorkers({
+      mode: o.notify,
       natsUrl: env.nats.url,
       apiUrl: d.apiUrl,
       onAssigned: (e) => {
@@ -235,6 +238,7 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     // Workers subscribe before Dispatch starts, so they hear of the very first assignments.
     const port = await freePort();
     const workers = await startWorkers({
+      mode: o.notify,
       natsUrl: env.nats.url,
       apiUrl: `http://127.0.0.1:${port}`,
       onAssigned: () => {
@@ -326,6 +330,7 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     scaleAgents: num(args.get('scale-agents'), 500),
     scaleWindowMs: num(args.get('scale-window-s'), 10) * 1000,
     tickMs: num(args.get('tick-ms'), 1000),
+    notify: args.get('notify') === 'poll' ? 'poll' : 'nats',
   };
 }
 
