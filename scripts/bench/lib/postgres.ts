@@ -20,10 +20,9 @@ export interface BenchPostgres {
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
   urlOf(name: string): string;
-  /** Server pid when embedded (to restart or kill it), else undefined. */
   stop(): Promise<void>;
-  /** Stop and start the embedded server (chaos); throws for an external server. */
-  restart?(): Promise<void>;
+  /** Stop the embedded server, wait `downMs`, start it again (chaos). Absent for an external server. */
+  restart?(downMs?: number): Promise<void>;
 }
 
 export function withDatabase(url: string, db: string): string {
@@ -35,7 +34,7 @@ export function withDatabase(url: string, db: string): string {
 export async function startBenchPostgres(): Promise<BenchPostgres> {
   let adminUrl = process.env.DISPATCH_BENCH_DATABASE_URL;
   let stopServer = async () => {};
-  let restart: (() => Promise<void>) | undefined;
+  let restart: ((downMs?: number) => Promise<void>) | undefined;
   const fast = process.env.DISPATCH_BENCH_PG_DURABLE !== '1';
   let settings = fast ? 'fsync=off, synchronous_commit=off, full_page_writes=off' : 'Postgres defaults (fsync on, synchronous_commit on)';
   if (adminUrl) settings = 'external server (DISPATCH_BENCH_DATABASE_URL) with its own settings';
@@ -51,7 +50,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       port,
       user: 'postgres',
       password: 'bench',
-      persistent: false,
+      persistent: true, // restart() keeps the data; stop() removes the temp dir itself
       createPostgresUser: isRoot,
       initdbFlags: ['--encoding=UTF8', '--locale=C'],
       postgresFlags: flags,
@@ -65,8 +64,9 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
     };
-    restart = async () => {
+    restart = async (downMs = 0) => {
       await pg.stop();
+      await new Promise((r) => setTimeout(r, downMs));
       await pg.start();
     };
   }

@@ -2,7 +2,7 @@
 // CONTRACT §6), or in `poll` mode from GET /api/v1/tasks?status=assigned (one shared poller, every
 // `pollMs`), and report each task complete over HTTP as the assigned agent.
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { Pool } from 'undici';
+import { MultiHttp } from './multi-http.js';
 import { wallMs } from './latency.js';
 
 export interface AssignedEvent {
@@ -24,14 +24,15 @@ export async function startWorkers(o: {
   mode?: 'nats' | 'poll';
   pollMs?: number;
   natsUrl: string;
-  apiUrl: string;
+  /** One API URL, or several replicas (requests fail over between them). */
+  apiUrl: string | string[];
   onAssigned?: (e: AssignedEvent) => void;
   onCompleted?: (e: AssignedEvent, at: number) => void;
   /** Return false to leave the task alone (not completed). */
   shouldComplete?: (e: AssignedEvent) => boolean;
   connections?: number;
 }): Promise<Workers> {
-  const http = new Pool(o.apiUrl, { connections: o.connections ?? 32, pipelining: 1 });
+  const http = new MultiHttp(Array.isArray(o.apiUrl) ? o.apiUrl : [o.apiUrl], o.connections ?? 32);
   if (o.mode === 'poll') return pollWorkers(o, http);
   const nc: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
   const w: Workers = {
@@ -68,23 +69,15 @@ export async function startWorkers(o: {
   return w;
 }
 
-function completer(w: Workers, http: Pool, onCompleted?: (e: AssignedEvent, at: number) => void) {
+function completer(w: Workers, http: MultiHttp, onCompleted?: (e: AssignedEvent, at: number) => void) {
   return async (e: AssignedEvent) => {
     try {
-      const res = await http.request({
-        method: 'POST',
-        path: `/api/v1/tasks/${e.taskId}/complete`,
-        headers: { 'x-agent-id': e.agent, 'content-type': 'application/json' },
-        body: '{"result":{"ok":true}}',
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) {
+      const res = await http.request('POST', `/api/v1/tasks/${e.taskId}/complete`, { 'x-agent-id': e.agent, 'content-type': 'application/json' }, '{"result":{"ok":true}}');
+      if (res.status === 200) {
         w.completed++;
         onCompleted?.(e, wallMs());
       } else {
-        w.refusals.set(res.statusCode, (w.refusals.get(res.statusCode) ?? 0) + 1);
+        w.refusals.set(res.status, (w.refusals.get(res.status) ?? 0) + 1);
       }
     } catch {
       w.completeFailures++;
@@ -93,7 +86,7 @@ function completer(w: Workers, http: Pool, onCompleted?: (e: AssignedEvent, at: 
 }
 
 /** One poller for all agents: every `pollMs`, the assigned tasks not seen yet. */
-function pollWorkers(o: Parameters<typeof startWorkers>[0], http: Pool): Workers {
+function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Workers {
   let stopped = false;
   const seen = new Set<string>();
   const w: Workers = {
@@ -110,8 +103,8 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: Pool): Workers
   const loop = (async () => {
     while (!stopped) {
       try {
-        const res = await http.request({ method: 'GET', path: '/api/v1/tasks?status=assigned&limit=500', headers: { 'x-agent-id': 'bench-poller' }, headersTimeout: 10_000, bodyTimeout: 10_000 });
-        const body = (await res.body.json()) as { tasks?: Array<Record<string, any>> };
+        const res = await http.request('GET', '/api/v1/tasks?status=assigned&limit=500', { 'x-agent-id': 'bench-poller' });
+        const body = (res.status === 200 ? res.body : {}) as { tasks?: Array<Record<string, any>> };
         const receivedAt = wallMs();
         for (const task of body.tasks ?? []) {
           if (seen.has(task.id) || !task.assignee) continue;
