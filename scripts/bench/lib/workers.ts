@@ -107,8 +107,10 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Wo
         const body = (res.status === 200 ? res.body : {}) as { tasks?: Array<Record<string, any>> };
         const receivedAt = wallMs();
         for (const task of body.tasks ?? []) {
-          if (seen.has(task.id) || !task.assignee) continue;
-          seen.add(task.id);
+          // One notice per assignment: a task re-assigned to another agent is news again.
+          const key = `${task.id}:${task.assignee}:${task.assigned_at}`;
+          if (seen.has(key) || !task.assignee) continue;
+          seen.add(key);
           const e: AssignedEvent = { taskId: task.id, agent: task.assignee, task, receivedAt };
           o.onAssigned?.(e);
           if (o.shouldComplete && !o.shouldComplete(e)) continue;
