@@ -140,7 +140,7 @@ async function streamIds(natsUrl: string): Promise<Map<string, number>> {
     let got = 0;
     while (got < total) {
       const before = got;
-      const batch = await consumer.fetch({ max_messages: 2000, expires: 3000 });
+      const batch = await consumer.fetch({ max_messages: Math.min(2000, total - got), expires: 3000 });
       for await (const m of batch) {
         got++;
         let id = m.headers?.get('Nats-Msg-Id') || '';
