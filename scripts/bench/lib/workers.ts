@@ -40,12 +40,25 @@ export async function startWorkers(o: {
     completeFailures: 0,
     refusals: new Map(),
     close: async () => {
+      await safety.stop();
       await sub.drain().catch(() => {});
       await nc.close().catch(() => {});
       await http.close().catch(() => {});
     },
   };
   const complete = completer(w, http, o.onCompleted);
+  const seen = new Set<string>();
+  const handle = (e: AssignedEvent) => {
+    const key = `${e.taskId}:${e.agent}:${e.task.assigned_at}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    o.onAssigned?.(e);
+    if (o.shouldComplete && !o.shouldComplete(e)) return;
+    void complete(e);
+  };
+  // Core NATS does not replay what was published while this connection was reconnecting (e.g.
+  // nats-server restarted), so a worker also looks at the API once a second, as a real one would.
+  const safety = pollLoop(http, 1000, handle);
   const sub: Subscription = nc.subscribe('swarm.task.*.assigned', {
     callback: (err, msg) => {
       if (err) return;
@@ -59,10 +72,7 @@ export async function startWorkers(o: {
       const task = env?.data?.task;
       const agent = env?.data?.agent ?? task?.assignee;
       if (!task?.id || !agent) return;
-      const e: AssignedEvent = { taskId: task.id, agent, task, receivedAt };
-      o.onAssigned?.(e);
-      if (o.shouldComplete && !o.shouldComplete(e)) return;
-      void complete(e);
+      handle({ taskId: task.id, agent, task, receivedAt });
     },
   });
   await nc.flush();
@@ -85,21 +95,10 @@ function completer(w: Workers, http: MultiHttp, onCompleted?: (e: AssignedEvent,
   };
 }
 
-/** One poller for all agents: every `pollMs`, the assigned tasks not seen yet. */
-function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Workers {
+/** Every `everyMs`, the assigned tasks from the API (one request for all agents). */
+function pollLoop(http: MultiHttp, everyMs: number, handle: (e: AssignedEvent) => void): { stop(): Promise<void> } {
   let stopped = false;
-  const seen = new Set<string>();
-  const w: Workers = {
-    completed: 0,
-    completeFailures: 0,
-    refusals: new Map(),
-    close: async () => {
-      stopped = true;
-      await loop;
-      await http.close().catch(() => {});
-    },
-  };
-  const complete = completer(w, http, o.onCompleted);
+  let wake: (() => void) | undefined;
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -107,20 +106,48 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Wo
         const body = (res.status === 200 ? res.body : {}) as { tasks?: Array<Record<string, any>> };
         const receivedAt = wallMs();
         for (const task of body.tasks ?? []) {
-          // One notice per assignment: a task re-assigned to another agent is news again.
-          const key = `${task.id}:${task.assignee}:${task.assigned_at}`;
-          if (seen.has(key) || !task.assignee) continue;
-          seen.add(key);
-          const e: AssignedEvent = { taskId: task.id, agent: task.assignee, task, receivedAt };
-          o.onAssigned?.(e);
-          if (o.shouldComplete && !o.shouldComplete(e)) continue;
-          void complete(e);
+          if (task.assignee) handle({ taskId: task.id, agent: task.assignee, task, receivedAt });
         }
       } catch {
-        /* not up yet */
+        /* not up yet, or restarting */
       }
-      await new Promise((r) => setTimeout(r, o.pollMs ?? 20));
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, everyMs);
+      });
     }
   })();
+  return {
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** Poll mode: one poller for all agents, every `pollMs`. */
+function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Workers {
+  const w: Workers = {
+    completed: 0,
+    completeFailures: 0,
+    refusals: new Map(),
+    close: async () => {
+      await poller.stop();
+      await http.close().catch(() => {});
+    },
+  };
+  const complete = completer(w, http, o.onCompleted);
+  const seen = new Set<string>();
+  const handle = (e: AssignedEvent) => {
+    // One notice per assignment: a task re-assigned to another agent is news again.
+    const key = `${e.taskId}:${e.agent}:${e.task.assigned_at}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    o.onAssigned?.(e);
+    if (o.shouldComplete && !o.shouldComplete(e)) return;
+    void complete(e);
+  };
+  const poller = pollLoop(http, o.pollMs ?? 20, handle);
   return w;
 }
