@@ -261,9 +261,15 @@ async function writeLocked(
   });
 }
 
-/** 409 when the status does not allow `to`; then 403 unless `agent` holds the task. */
+/**
+ * 409 when the status does not allow the report; then 403 unless `agent` holds the task. In this
+ * order, a late report from a former assignee is refused with 409 once the task left
+ * assigned/running (20 racing completes: one 200, the rest 409) and with 403 while another agent
+ * holds it. Progress is also accepted while running (running → running).
+ */
 function checkReport(row: TaskRow, to: TaskStatus, agent: string): void {
-  if (!sourcesOf(to, 'assignee').includes(row.status)) throw new InvalidTransitionError(row.id, row.status, to);
+  const from = to === 'running' ? [...sourcesOf('running', 'assignee'), 'running'] : sourcesOf(to, 'assignee');
+  if (!from.includes(row.status)) throw new InvalidTransitionError(row.id, row.status, to);
   if (row.assignee !== agent) throw new NotAssigneeError(row.id);
 }
 
