@@ -194,8 +194,8 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
   ]);
   const [payload, mac, ...rest] = cursor.split('.');
   if (!payload || !mac || rest.length) throw bad();
-  const given = Buffer.from(mac, 'base64url');
-  const want = cursorMac(payload);
+  const given = Buffer.from(mac);
+  const want = Buffer.from(cursorMac(payload).toString('base64url'));
   if (given.length !== want.length || !timingSafeEqual(given, want)) throw bad();
   let parsed: unknown;
   try {
