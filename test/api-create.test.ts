@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createTask, parseCreateTaskBody } from '../src/services/tasks.js';
+import { ValidationError } from '../src/errors.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { counts, eventTypes } from './helpers/tasks-api.js';
 
@@ -117,5 +120,31 @@ describe('Idempotency-Key', () => {
     expect(after.events).toBe(before.events + 1);
     const [row] = await t.sql`select count(*)::int as n from tasks where requester = 'carol'`;
     expect(row!.n).toBe(1);
+  });
+});
+
+describe('createTask for other entry points (swarm.task.request)', () => {
+  it('parseCreateTaskBody applies the same validation as POST', () => {
+    expect(parseCreateTaskBody({ title: 'ok', priority: 3 })).toEqual({ title: 'ok', priority: 3 });
+    for (const bad of [{}, { title: '' }, { title: 't', priority: 11 }, { title: 't', extra: 1 }, { title: 't', context: [] },
+      { title: 't', description: 'é'.repeat(40 * 1024) }, 'not an object']) {
+      expect(() => parseCreateTaskBody(bad)).toThrow(ValidationError);
+    }
+  });
+
+  it('createTask stores the task and its created event like POST does', async () => {
+    const { task, created } = await createTask(t.dispatch.context, 'nats-requester', parseCreateTaskBody({ title: 'from NATS', capabilities: ['X'] }));
+    expect(created).toBe(true);
+    expect(task).toMatchObject({ requester: 'nats-requester', capabilities: ['x'], status: 'pending' });
+    expect(await eventTypes(t.sql, task.id)).toEqual(['created']);
+  });
+
+  it('a refused create does not use up its Idempotency-Key', async () => {
+    const bad = await t.call('POST', '/api/v1/tasks', { agent: 'dave', body: { title: 't', parent_id: randomUUID() }, headers: { 'idempotency-key': 'k-bad' } });
+    expect(bad.status).toBe(400);
+    const [k] = await t.sql`select count(*)::int as n from idempotency_keys where key = 'k-bad'`;
+    expect(k!.n).toBe(0);
+    const good = await t.call('POST', '/api/v1/tasks', { agent: 'dave', body: { title: 'other' }, headers: { 'idempotency-key': 'k-bad' } });
+    expect(good.status).toBe(201);
   });
 });

@@ -10,8 +10,9 @@ export interface RateLimitOptions {
   burst: number;
   /** Most agents tracked at once. */
   maxKeys?: number;
-  /** Milliseconds; injectable for tests. */
-  now: () => number;
+  /** Monotonic milliseconds (default performance.now: request pacing is not business time, and
+   *  a test's frozen business clock must not freeze the buckets). Injectable for unit tests. */
+  now?: () => number;
 }
 
 interface Bucket {
@@ -24,9 +25,11 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterS: number };
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   readonly maxKeys: number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: RateLimitOptions) {
     this.maxKeys = opts.maxKeys ?? 10_000;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   get size(): number {
@@ -34,7 +37,7 @@ export class RateLimiter {
   }
 
   take(key: string): RateDecision {
-    const now = this.opts.now();
+    const now = this.now();
     let b = this.buckets.get(key);
     if (b) {
       this.buckets.delete(key); // re-insert below: Map order is the LRU order

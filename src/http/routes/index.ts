@@ -9,7 +9,6 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
-    now: () => ctx.clock.now().getTime(),
   });
   return [rateLimitPlugin(limiter), taskRoutes(ctx)];
 }
