@@ -2,6 +2,7 @@
 // linted with a real OpenAPI linter (@redocly/cli).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as yaml from 'js-yaml';
 import { OPENAPI_FILE, renderOpenapi } from '../scripts/openapi.js';
@@ -55,7 +56,8 @@ describe('openapi.yaml', () => {
   });
 
   it('lints clean with @redocly/cli (no errors)', () => {
-    const run = spawnSync('npx', ['redocly', 'lint', OPENAPI_FILE, '--format=json'], { encoding: 'utf8', timeout: 120_000 });
+    const redocly = fileURLToPath(new URL('../node_modules/.bin/redocly', import.meta.url));
+    const run = spawnSync(redocly, ['lint', OPENAPI_FILE, '--format=json'], { encoding: 'utf8', timeout: 120_000 });
     const report = JSON.parse(run.stdout) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string }> };
     expect(report.totals.errors, JSON.stringify(report.problems)).toBe(0);
     expect(run.status).toBe(0);

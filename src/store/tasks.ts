@@ -192,16 +192,20 @@ export async function claimIdempotencyKey(
   rec: IdempotencyRecord,
   expiredBefore: Date,
 ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
-  const [mine] = await tx<IdempotencyRecord[]>`
-    insert into idempotency_keys ${tx(rec as never)}
-    on conflict (requester, key) do update
-      set body_hash = excluded.body_hash, task_id = excluded.task_id, created_at = excluded.created_at
-      where idempotency_keys.created_at < ${expiredBefore}
-    returning *`;
-  if (mine) return { claimed: true };
-  const [existing] = await tx<IdempotencyRecord[]>`
-    select * from idempotency_keys where requester = ${rec.requester} and key = ${rec.key}`;
-  return { claimed: false, existing: existing! };
+  // Two rounds: the live record can vanish between the insert and the select (pruned).
+  for (let round = 0; round < 2; round++) {
+    const [mine] = await tx<IdempotencyRecord[]>`
+      insert into idempotency_keys ${tx(rec as never)}
+      on conflict (requester, key) do update
+        set body_hash = excluded.body_hash, task_id = excluded.task_id, created_at = excluded.created_at
+        where idempotency_keys.created_at < ${expiredBefore}
+      returning *`;
+    if (mine) return { claimed: true };
+    const [existing] = await tx<IdempotencyRecord[]>`
+      select * from idempotency_keys where requester = ${rec.requester} and key = ${rec.key}`;
+    if (existing) return { claimed: false, existing };
+  }
+  throw new Error(`idempotency key ${rec.key} could not be claimed`);
 }
 
 /** Forget idempotency keys older than `before` (housekeeping). Returns how many went. */
