@@ -52,7 +52,7 @@ export class AgentDirectory {
   private readonly caps: Cached<Map<string, { name: string; capabilities: string[] }>>;
   private readonly states: Cached<Map<string, string>>;
   private readonly owners = new Map<string, Cached<Set<string>>>();
-  /** States learnt from signals or wakes since the last Warren list. */
+  /** States learnt from signals (Warren's events) that its list does not show yet. */
   private readonly overrides = new Map<string, { state: string; at: number }>();
   private readonly wokenAt = new Map<string, number>();
   private readonly failing = new Set<Part>();
@@ -64,15 +64,12 @@ export class AgentDirectory {
     this.caps = new Cached(() => opts.capabilities.listCapabilities(), (o) => {
       this.report('capabilities', opts.capabilities.name, o);
     });
-    let statesStarted = 0;
     this.states = new Cached(
-      () => {
-        statesStarted = performance.now();
-        return opts.availability.listStates();
-      },
+      () => opts.availability.listStates(),
       (o) => {
         this.report('availability', opts.availability.name, o);
-        if (o.ok) for (const [id, ov] of this.overrides) if (ov.at < statesStarted) this.overrides.delete(id);
+        // A signalled state stands until Warren's list agrees with it (or it grows stale).
+        if (o.ok) for (const [id, ov] of this.overrides) if (this.states.current?.get(id) === ov.state) this.overrides.delete(id);
       },
     );
   }
@@ -114,6 +111,11 @@ export class AgentDirectory {
     };
   }
 
+  /** Refresh agent states in the background (single flight); never waits. */
+  refreshAvailability(): void {
+    void this.states.refresh();
+  }
+
   /** The merged view from cache only (admin listing): never waits for a neighbour. */
   cachedAgents(): DirectoryAgent[] {
     const fresh = this.states.age() <= this.opts.availabilityStaleMs;
@@ -126,13 +128,20 @@ export class AgentDirectory {
     for (const [owner, entry] of this.owners) {
       for (const id of entry.current ?? []) ownerIds.set(id, [...(ownerIds.get(id) ?? []), owner]);
     }
+    const now = performance.now();
     return [...ids].sort().map((id) => {
       const c = caps?.get(id);
+      const ov = this.overrides.get(id);
+      const signalled = ov && now - ov.at <= this.opts.availabilityStaleMs ? ov.state : undefined;
+      let state = signalled ?? states?.get(id) ?? 'unknown';
+      // Woken recently but Warren does not show it yet: starting, not to be woken again.
+      const woken = this.wokenAt.get(id);
+      if (state === 'sleeping' && woken !== undefined && now - woken < this.opts.wakeHoldMs) state = 'starting';
       return {
         id,
         name: c?.name ?? id,
         capabilities: c?.capabilities ?? [],
-        state: this.overrides.get(id)?.state ?? states?.get(id) ?? 'unknown',
+        state,
         ownerIds: ownerIds.get(id) ?? [],
       };
     });
@@ -147,7 +156,7 @@ export class AgentDirectory {
     return e;
   }
 
-  /** An agent's state changed (Warren event): effective at once, until the next Warren list. */
+  /** An agent's state changed (Warren event): effective at once, until Warren's list agrees. */
   applyState(agent: string, state: string): void {
     const source = this.opts.availability as AvailabilitySource & { setState?: (agent: string, state: string) => void };
     source.setState?.(agent, state); // the roster keeps it; Warren's next list confirms it
@@ -156,15 +165,14 @@ export class AgentDirectory {
   }
 
   /**
-   * Wake a sleeping agent without waiting: the request runs in the background, the agent counts
-   * as `starting` meanwhile, and it is not woken again within `wakeHoldMs`.
+   * Wake a sleeping agent without waiting: the request runs in the background, and for
+   * `wakeHoldMs` the agent counts as `starting` (not woken again) while Warren still says sleeping.
    */
   wake(agent: string): void {
     const now = performance.now();
     const last = this.wokenAt.get(agent);
     if (last !== undefined && now - last < this.opts.wakeHoldMs) return;
     this.wokenAt.set(agent, now);
-    this.overrides.set(agent, { state: 'starting', at: now });
     this.opts.availability.wake(agent).then(
       () => this.log.info({ agent }, 'agent woken'),
       (err: unknown) => this.log.warn({ agent, err: (err as Error).message }, 'wake request failed'),

@@ -49,6 +49,7 @@ export class Scheduler implements Component {
   private unlisten: (() => Promise<void>) | undefined;
   private listenWarned = false;
   private readonly onAssignNeeded = () => this.poke();
+  /** Kept while the loop is stopped too: a state change must reach the directory either way. */
   private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
     this.directory.applyState(agent, state);
     this.poke();
@@ -62,19 +63,28 @@ export class Scheduler implements Component {
     this.stopped = false;
     this.directory.start();
     await this.listen();
-    this.ctx.signals.on('assign-needed', this.onAssignNeeded);
-    this.ctx.signals.on('agent-state', this.onAgentState);
+    this.ctx.signals.off('assign-needed', this.onAssignNeeded).on('assign-needed', this.onAssignNeeded);
+    this.ctx.signals.off('agent-state', this.onAgentState).on('agent-state', this.onAgentState);
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
+    await this.stopLoop();
+    this.ctx.signals.off('agent-state', this.onAgentState);
+    this.directory.stop();
+  }
+
+  /**
+   * Stop ticking on timers, notifications and signals, keeping the directory's background
+   * refresh: runOnce() still works (tests drive ticks by hand this way).
+   */
+  async stopLoop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.debounce);
     this.ctx.signals.off('assign-needed', this.onAssignNeeded);
-    this.ctx.signals.off('agent-state', this.onAgentState);
-    this.directory.stop();
     await this.unlisten?.().catch(() => {});
+    this.unlisten = undefined;
     await this.running;
   }
 
@@ -177,7 +187,11 @@ export class Scheduler implements Component {
     this.publishActive(counts);
 
     let page = await duePending(sql, now, a.batch_size);
-    if (page.length === 0) return;
+    if (page.length === 0) {
+      // Nothing to plan: keep agent states (admin view, health) current without waiting.
+      this.directory.refreshAvailability();
+      return;
+    }
     // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
     const owners = a.owner_filter_enabled ? page.map((t) => t.owner).filter((o): o is string => o !== null) : [];
     const dir = await this.directory.snapshot(owners);
