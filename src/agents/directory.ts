@@ -46,6 +46,9 @@ export interface DirectorySnapshot {
   ownership: Map<string, Set<string> | null>;
 }
 
+/** Earliest early refresh of capabilities when tasks find no capable agent. */
+const CAPABILITY_NUDGE_MS = 5000;
+
 type Part = 'capabilities' | 'availability' | 'ownership';
 
 export class AgentDirectory {
@@ -109,6 +112,14 @@ export class AgentDirectory {
       availabilityKnown,
       ownership,
     };
+  }
+
+  /**
+   * A task found no capable agent: a persona may have been added since the last refresh. Refresh
+   * early in the background, at most every CAPABILITY_NUDGE_MS.
+   */
+  capabilitiesMayBeStale(): void {
+    if (this.caps.age() >= Math.min(CAPABILITY_NUDGE_MS, this.opts.capabilityRefreshMs)) void this.caps.refresh();
   }
 
   /** Refresh agent states in the background (single flight); never waits. */

@@ -241,6 +241,7 @@ export class Scheduler implements Component {
         recordTransition(metrics, r.row);
         result.assigned.push({ taskId: d.taskId, agent: d.agent, woke: d.wake });
       }
+      if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) this.directory.capabilitiesMayBeStale();
       for (const row of await markUnmatched(sql, unmatched, clock.now())) {
         result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
       }

@@ -98,7 +98,7 @@ export async function completeWork(sql: Sql, id: string, agent: string): Promise
   const now = new Date();
   const r = await transition(sql, {
     id, from: ['assigned', 'running'], to: 'completed', assignee: agent, now,
-    set: { completed_at: now, result: { ok: true }, deadline_at: null, wake_deadline_at: null },
+    set: { completed_at: now, result: { ok: true }, assignee: null, deadline_at: null, wake_deadline_at: null },
     events: (after) => [{ type: 'completed', task: rowToTask(after) }],
   });
   return r.ok;
