@@ -35,7 +35,7 @@ export class FakeServer implements AsyncDisposable {
   /** Calls no route was built for: a fake fails the test at close when there are any. */
   readonly unexpected: Call[] = [];
   /** Failure applied to every call whose path starts with the key ('' = all). */
-  readonly failures = new Map<string, FailureMode>();
+  readonly failures = new Map<string, { mode: FailureMode; remaining: number }>();
   private readonly server: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -53,9 +53,9 @@ export class FakeServer implements AsyncDisposable {
     return this;
   }
 
-  /** Fail calls under `pathPrefix` ('' = every call) in the given way, until cleared. */
-  fail(mode: FailureMode, pathPrefix = ''): void {
-    this.failures.set(pathPrefix, mode);
+  /** Fail calls under `pathPrefix` ('' = every call) in the given way, `times` times or until healed. */
+  fail(mode: FailureMode, pathPrefix = '', times = Infinity): void {
+    this.failures.set(pathPrefix, { mode, remaining: times });
   }
 
   heal(): void {
@@ -71,11 +71,13 @@ export class FakeServer implements AsyncDisposable {
   }
 
   private failureFor(path: string): FailureMode | undefined {
-    let best: [string, FailureMode] | undefined;
-    for (const [prefix, mode] of this.failures) {
-      if (path.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, mode];
+    let best: [string, { mode: FailureMode; remaining: number }] | undefined;
+    for (const [prefix, f] of this.failures) {
+      if (f.remaining > 0 && path.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, f];
     }
-    return best?.[1];
+    if (!best) return undefined;
+    best[1].remaining -= 1;
+    return best[1].mode;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
