@@ -136,4 +136,20 @@ describe('assignment engine', () => {
     const health = await fetch(`${t.opsUrl}/health`).then((r) => r.json());
     expect(health.checks).toMatchObject({ warren: 'disabled', promptforge: 'disabled', alexandria: 'disabled' });
   });
+
+  it('tasks nobody can take at the head of the queue do not starve the ones behind them', async () => {
+    await using fakes = await startFakes();
+    fakes.addAgent('worker', ['common'], 'ready');
+    await using t = await startApp({ config: { ...fakes.config, assignment: { batch_size: 5, tick_interval_ms: 60_000 } } });
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    for (let i = 0; i < 30; i++) await insertTask(t.sql, { scope: 'exotic', priority: 10, created_at: at(i) });
+    const feasible = await insertTask(t.sql, { scope: 'common', priority: 0, created_at: at(100) });
+    let ticks = 0;
+    await waitFor(async () => {
+      ticks++;
+      return (await s.runOnce()).assigned.some((x) => x.taskId === feasible.id);
+    }, 'the feasible task assigned', 10_000, 1);
+    expect(ticks).toBeLessThanOrEqual(3);
+  });
 });

@@ -25,6 +25,13 @@ const SWEEP_LIMIT = 1000;
 /** Notifications and signals within this window fold into one tick. */
 const DEBOUNCE_MS = 5;
 
+/** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
+function isAfter(a: BatchCursor, b: BatchCursor): boolean {
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  if (a.created_at.getTime() !== b.created_at.getTime()) return a.created_at > b.created_at;
+  return a.id > b.id;
+}
+
 export interface TickResult {
   /** Pending tasks read this tick. */
   considered: number;
@@ -48,6 +55,8 @@ export class Scheduler implements Component {
   private stopped = true;
   private unlisten: (() => Promise<void>) | undefined;
   private listenWarned = false;
+  /** Where the last full tick stopped reading (see assign()). */
+  private resumeAfter: BatchCursor | undefined;
   private readonly onAssignNeeded = () => this.poke();
   /** Kept while the loop is stopped too: a state change must reach the directory either way. */
   private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
@@ -247,10 +256,22 @@ export class Scheduler implements Component {
       }
       // Read on only while someone can still take work.
       const free = agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
-      if (!free || page.length < a.batch_size) break;
+      if (!free) break;
+      if (page.length < a.batch_size) {
+        this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
+        break;
+      }
       const last = page[page.length - 1]!;
-      const cursor: BatchCursor = { priority: last.priority, created_at: last.created_at, id: last.id };
-      page = p + 1 < MAX_PAGES_PER_TICK ? await duePending(sql, now, a.batch_size, cursor) : [];
+      let cursor: BatchCursor = { priority: last.priority, created_at: last.created_at, id: last.id };
+      // Pages after the first continue where the previous tick stopped, so tasks that no agent can
+      // take (at the head of the queue) cannot starve the ones behind them.
+      if (p === 0 && this.resumeAfter && isAfter(this.resumeAfter, cursor)) cursor = this.resumeAfter;
+      if (p + 1 >= MAX_PAGES_PER_TICK) {
+        this.resumeAfter = cursor;
+        break;
+      }
+      page = await duePending(sql, now, a.batch_size, cursor);
+      if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
