@@ -20,7 +20,7 @@ describe('tick cost', { timeout: 120_000 }, () => {
     });
     const s = schedulerOf(t);
     await s.stopLoop();
-    await waitFor(() => t.dispatch.context.agents.cachedAgents().length === AGENTS, 'capabilities of every agent');
+    await waitFor(() => t.dispatch.context.agents.cachedAgents().filter((a) => a.capabilities.length === 2).length === AGENTS, 'capabilities of every agent');
     // Bulk insert straight into the table: a few owned by team-a, the rest without owner.
     await t.sql`
       insert into tasks (id, title, requester, owner, scope, capabilities, required_tags, priority, timeout_ms, max_retries, queued_at, created_at, updated_at)
