@@ -152,4 +152,16 @@ describe('assignment engine', () => {
     }, 'the feasible task assigned', 10_000, 1);
     expect(ticks).toBeLessThanOrEqual(3);
   });
+
+  it('with no agent source at all (empty roster, no neighbours) tasks just wait; deadlines are still swept', async () => {
+    await using t = await startApp({ config: { assignment: { tick_interval_ms: 60_000 } } });
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    const waiting = await insertTask(t.sql, {});
+    const expired = await insertTask(t.sql, { status: 'running', assignee: 'gone', deadline_at: new Date(Date.now() - 1000), max_retries: 0 });
+    const r = await s.runOnce();
+    expect(r).toMatchObject({ assigned: [], unmatched: [], timedOut: 1 });
+    expect(await eventTypes(t.sql, waiting.id)).toEqual(['created']);
+    expect(await eventTypes(t.sql, expired.id)).toEqual(['created', 'timeout']);
+  });
 });

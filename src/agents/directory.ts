@@ -27,6 +27,8 @@ export interface DirectoryOptions {
   availabilityStaleMs: number;
   /** After a wake request, the agent is not woken again for this long (wake_timeout_ms). */
   wakeHoldMs: number;
+  /** Agents in the standalone roster (config `agents:`). */
+  rosterSize?: number;
 }
 
 export interface DirectoryAgent {
@@ -120,6 +122,15 @@ export class AgentDirectory {
    */
   capabilitiesMayBeStale(): void {
     if (this.caps.age() >= Math.min(CAPABILITY_NUDGE_MS, this.opts.capabilityRefreshMs)) void this.caps.refresh();
+  }
+
+  /**
+   * False when no agent can ever be known: the roster stands in for every neighbour and is
+   * empty. The scheduler then only sweeps deadlines (and says so once at start).
+   */
+  get hasAgentSource(): boolean {
+    const all = [this.opts.capabilities, this.opts.availability, this.opts.ownership];
+    return !(all.every((x) => x.name === 'roster') && this.opts.rosterSize === 0);
   }
 
   /** Refresh agent states in the background (single flight); never waits. */

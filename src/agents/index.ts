@@ -46,6 +46,7 @@ export function buildAgentDirectory(deps: { config: Config; logger: Logger; metr
     // Agent states older than this are not trusted: 3 ticks, at least 15 s.
     availabilityStaleMs: Math.max(3 * a.tick_interval_ms, 15_000),
     wakeHoldMs: a.wake_timeout_ms,
+    rosterSize: config.agents.length,
   });
   return {
     directory,

@@ -70,6 +70,9 @@ export class Scheduler implements Component {
 
   async start(): Promise<void> {
     this.stopped = false;
+    if (!this.directory.hasAgentSource) {
+      this.log.warn('no agents: the roster (agents:) is empty and no PromptForge/Warren/Alexandria URL is set; tasks wait, only deadlines are swept');
+    }
     this.directory.start();
     await this.listen();
     this.ctx.signals.off('assign-needed', this.onAssignNeeded).on('assign-needed', this.onAssignNeeded);
@@ -192,6 +195,7 @@ export class Scheduler implements Component {
     const { sql, clock, metrics, config } = this.ctx;
     const a = config.assignment;
     const now = clock.now();
+    if (!this.directory.hasAgentSource) return;
     const [counts, agentRows] = await Promise.all([activeCounts(sql), listAgentRows(sql)]);
     this.publishActive(counts);
 
