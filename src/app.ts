@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createEvents } from './events/index.js';
 import { buildApiServer } from './http/api-server.js';
 import { buildOpsServer } from './http/ops-server.js';
 import { apiRoutes } from './http/routes/index.js';
@@ -62,6 +63,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
   };
   const components: Component[] = [];
+  const events = createEvents(ctx);
 
   const api = await buildApiServer({
     logger: ctx.logger,
@@ -74,7 +76,9 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     logger: ctx.logger,
     metrics: ctx.metrics,
     checks: ctx.health,
+    beforeScrape: () => events.gauges.refresh(),
   });
+  components.push(...events.components);
 
   if (!ctx.config.server.admin_token) {
     ctx.logger.warn('no server.admin_token configured: admin routes answer 401 admin_disabled');

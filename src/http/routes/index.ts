@@ -1,7 +1,8 @@
 // The API's route plugins, in registration order.
 import type { FastifyPluginAsync } from 'fastify';
 import type { DispatchContext } from '../../app.js';
+import { statsRoutes } from './stats.js';
 
-export function apiRoutes(_ctx: DispatchContext): FastifyPluginAsync[] {
-  return [];
+export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
+  return [statsRoutes(ctx)];
 }
