@@ -158,6 +158,30 @@ describe('event relay', () => {
     }
   });
 
+  it('starts while NATS is down, keeps accepting work, and publishes once NATS appears', async () => {
+    const nats = await startNatsServer();
+    await nats.kill();
+    try {
+      await using t = await startApp({ config: { hermes: { url: nats.url } } });
+      expect((await health(t.opsUrl)).checks.nats).toBe('down');
+      const rows = await Promise.all(Array.from({ length: 5 }, () => runLifecycle(t.sql)));
+      expect(await countUnpublished(t.sql)).toBe(25);
+      await nats.restart();
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0, 30_000, 100);
+      const nc = await natsConnect(nats.url);
+      try {
+        const stored = await readStream(nc, DEFAULT_STREAM);
+        expect(stored.length).toBe(25);
+        await expectPerTaskOrder(t.sql, stored);
+        expect(new Set(stored.map((m) => m.envelope.correlation_id))).toEqual(new Set(rows.map((r) => r.id)));
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
   it('two replicas on one database publish each event once and keep every task in order', async () => {
     const nats = await startNatsServer();
     const db = await createTestDatabase();
