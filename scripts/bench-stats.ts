@@ -55,6 +55,23 @@ try {
   console.log('stats:', JSON.stringify({ ...stats.counts, avg_completion_ms: stats.avg_completion_ms, oldest_pending_ms: stats.oldest_pending_ms }));
   console.log('readQueueStats (counters):', await time(() => readQueueStats(sql, new Date())));
   console.log('naive count(*) group by status:', await time(() => sql`select status, count(*) from tasks group by status`));
+
+  // What the counters cost writers: single-row status changes with and without the triggers.
+  const ids = (await sql<{ id: string }[]>`select id from tasks where status = 'pending' limit 1000`).map((r) => r.id);
+  const flip = async () => {
+    const t1 = performance.now();
+    for (const id of ids) {
+      await sql`update tasks set status = 'assigned', assignee = 'a', updated_at = now() where id = ${id}`;
+      await sql`update tasks set status = 'pending', assignee = null, updated_at = now() where id = ${id}`;
+    }
+    return ((performance.now() - t1) * 1000) / (ids.length * 2);
+  };
+  await flip(); // warm up
+  const withTriggers = await flip();
+  await sql.unsafe('alter table tasks disable trigger tasks_stats_update');
+  const without = await flip();
+  await sql.unsafe('alter table tasks enable trigger tasks_stats_update');
+  console.log(`single-row status update: ${withTriggers.toFixed(0)} µs with the stats trigger, ${without.toFixed(0)} µs without`);
 } finally {
   await sql.end({ timeout: 1 });
   await embedded?.stop();
