@@ -104,7 +104,7 @@ describe('event relay', () => {
       await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
       const nc = await natsConnect(natsUrl);
       try {
-        const stored = await readStream(nc, DEFAULT_STREAM, `swarm.task.${row.id}.>`);
+        const stored = await readStream(nc, DEFAULT_STREAM, `swarm.task.${row.id}.*`);
         expect(stored.map((m) => m.envelope.type)).toEqual(LIFECYCLE.map((e) => `task.${e}`));
       } finally {
         await nc.close();

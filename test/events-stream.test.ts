@@ -42,7 +42,7 @@ describe('task event stream', () => {
       const nc = await natsConnect(nats.url);
       try {
         const info = await (await jetstreamManager(nc)).streams.info(DEFAULT_STREAM);
-        expect(info.config.subjects).toEqual(['swarm.task.>']);
+        expect(info.config.subjects).toEqual(['swarm.task.*.*']);
         expect(info.config.duplicate_window).toBe(10 * 60_000 * 1_000_000);
         expect(info.state.messages).toBe(1);
       } finally {
@@ -53,7 +53,11 @@ describe('task event stream', () => {
     }
   });
 
-  it('knows which filters capture swarm.task.>', () => {
+  it('knows which filters capture the task event subjects', () => {
+    expect(subjectCaptures('swarm.task.*.*', 'swarm.task.*.*')).toBe(true);
+    expect(subjectCaptures('swarm.task.>', 'swarm.task.*.*')).toBe(true);
+    expect(subjectCaptures('swarm.task.*.created', 'swarm.task.*.*')).toBe(false);
+    expect(subjectCaptures('swarm.task.*', 'swarm.task.*.*')).toBe(false);
     expect(subjectCaptures('swarm.task.>', 'swarm.task.>')).toBe(true);
     expect(subjectCaptures('swarm.>', 'swarm.task.>')).toBe(true);
     expect(subjectCaptures('>', 'swarm.task.>')).toBe(true);

@@ -1,10 +1,14 @@
-// CONTRACT §6 stream handling: publish into whichever JetStream stream already captures
-// `swarm.task.>` (e.g. Warren's TASK_EVENTS); if none does, create DISPATCH_EVENTS.
+// CONTRACT §6 stream handling: publish into whichever JetStream stream already captures the task
+// event subjects (e.g. Warren's TASK_EVENTS on `swarm.task.>`); if none does, create
+// DISPATCH_EVENTS. Ours binds `swarm.task.*.*` — exactly `swarm.task.<task_id>.<type>` — and not
+// `swarm.task.>`, which would also store `swarm.task.request` and answer every request with a
+// JetStream ack before Dispatch could reply.
 import { jetstreamManager, StorageType, RetentionPolicy, DiscardPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 
-export const TASK_SUBJECTS = 'swarm.task.>';
+/** The subjects Dispatch publishes: swarm.task.<task_id>.<type>. */
+export const TASK_SUBJECTS = 'swarm.task.*.*';
 export const DEFAULT_STREAM = 'DISPATCH_EVENTS';
 
 /**

@@ -28,7 +28,7 @@ export interface StreamMessage {
 }
 
 /** Every message of `stream` matching `filter`, in stream order (an ordered consumer). */
-export async function readStream(nc: NatsConnection, stream: string, filter = 'swarm.task.>'): Promise<StreamMessage[]> {
+export async function readStream(nc: NatsConnection, stream: string, filter = 'swarm.task.*.*'): Promise<StreamMessage[]> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(stream, { filter_subjects: filter });
   const info = await consumer.info();
