@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createEvents } from './events/index.js';
 import { buildApiServer } from './http/api-server.js';
 import { buildOpsServer } from './http/ops-server.js';
 import { apiRoutes } from './http/routes/index.js';
@@ -71,6 +72,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     agents: neighbours.directory,
   };
   const components: Component[] = [];
+  const events = createEvents(ctx);
 
   // Neighbours: health from the last call's outcome (never a live call from /health).
   ctx.health.push(
@@ -94,7 +96,9 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     logger: ctx.logger,
     metrics: ctx.metrics,
     checks: ctx.health,
+    beforeScrape: () => events.gauges.refresh(),
   });
+  components.push(...events.components);
 
   if (!ctx.config.server.admin_token) {
     ctx.logger.warn('no server.admin_token configured: admin routes answer 401 admin_disabled');

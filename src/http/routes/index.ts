@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { DispatchContext } from '../../app.js';
 import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
+import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
@@ -11,5 +12,5 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
   });
-  return [rateLimitPlugin(limiter), taskRoutes(ctx), agentRoutes(ctx)];
+  return [rateLimitPlugin(limiter), taskRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx)];
 }
