@@ -10,6 +10,11 @@ const UPSTREAM_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dispatch_' });
+  // prom-client names these gauges *_total, which `promtool check metrics` rejects (the suffix is
+  // for counters); they add little beside the event-loop and heap metrics, so they are dropped.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(`dispatch_${name}`);
+  }
   const r = [registry];
   return {
     registry,
@@ -24,6 +29,9 @@ export function createMetrics() {
     upstreamRequests: new Counter({ name: 'dispatch_upstream_requests_total', help: 'Requests to neighbouring services', labelNames: ['service', 'outcome'] as const, registers: r }),
     upstreamDuration: new Histogram({ name: 'dispatch_upstream_request_duration_seconds', help: 'Latency of requests to neighbouring services', labelNames: ['service'] as const, buckets: UPSTREAM_BUCKETS, registers: r }),
     eventsUnpublished: new Gauge({ name: 'dispatch_events_unpublished', help: 'Outbox events not yet published to NATS', registers: r }),
+    oldestPending: new Gauge({ name: 'dispatch_queue_oldest_pending_seconds', help: 'Age of the longest-waiting pending task (since created or re-queued); 0 when none', registers: r }),
+    natsConnected: new Gauge({ name: 'dispatch_nats_connected', help: '1 when connected to NATS, 0 when down, -1 when not configured', registers: r }),
+    consumedMessages: new Counter({ name: 'dispatch_consumed_messages_total', help: 'NATS messages consumed, by kind (agent_state, task_request) and outcome (ok, invalid, error)', labelNames: ['kind', 'outcome'] as const, registers: r }),
     httpRequests: new Counter({ name: 'dispatch_http_requests_total', help: 'API requests by route and status class', labelNames: ['route', 'status'] as const, registers: r }),
   };
 }

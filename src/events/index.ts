@@ -1,0 +1,29 @@
+// Events and observability wiring: the NATS link (+ its /health check), the outbox relay, the
+// consumers, and the database-backed gauges. createDispatch pushes `components` in this order.
+import type { Component, DispatchContext } from '../app.js';
+import { createGaugeRefresher, type GaugeRefresher } from '../observability/gauges.js';
+import { createConsumers, type Consumers } from './consumers.js';
+import { NatsLink } from './nats.js';
+import { createRelay, type Relay } from './relay.js';
+
+export interface Events {
+  nats: NatsLink;
+  relay: Relay;
+  consumers: Consumers;
+  gauges: GaugeRefresher;
+  components: Component[];
+}
+
+export function createEvents(ctx: DispatchContext): Events {
+  const nats = new NatsLink({ url: ctx.config.hermes.url, logger: ctx.logger });
+  ctx.health.push({ name: 'nats', check: () => nats.health() });
+  const relay = createRelay(ctx, nats);
+  const consumers = createConsumers(ctx, nats);
+  const gauges = createGaugeRefresher(ctx, nats);
+  const link: Component = {
+    name: 'nats',
+    start: async () => nats.start(),
+    stop: () => nats.stop(),
+  };
+  return { nats, relay, consumers, gauges, components: [link, relay, consumers, gauges] };
+}

@@ -1,0 +1,20 @@
+// GET /api/v1/stats response (CONTRACT §4).
+import { Type, type Static } from '@sinclair/typebox';
+
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+
+export const StatsSchema = Type.Object(
+  {
+    pending: Count('Tasks waiting for an agent'),
+    assigned: Count('Tasks assigned, not yet started'),
+    running: Count('Tasks reporting progress'),
+    completed: Count('Tasks completed'),
+    failed: Count('Tasks failed for good'),
+    timed_out: Count('Tasks whose last attempt timed out with no retries left'),
+    cancelled: Count('Tasks cancelled'),
+    avg_completion_ms: Type.Integer({ minimum: 0, description: 'Mean time from creation to completion over completed tasks (0 when none)' }),
+    oldest_pending_ms: Type.Integer({ minimum: 0, description: 'How long the longest-waiting pending task has waited since it was created or last re-queued (0 when none)' }),
+  },
+  { additionalProperties: false, description: 'Queue statistics' },
+);
+export type Stats = Static<typeof StatsSchema>;

@@ -1,0 +1,59 @@
+// Outbox reads and writes for the relay (events/relay.ts): claim a batch under the relay lock,
+// mark rows published, delete old published rows. Rows are task_events (store/events.ts).
+import type { EventEnvelope } from './events.js';
+import type { Db, Sql, Tx } from './db.js';
+
+/** Advisory lock serialising relay batches across replicas ('drel'). */
+export const RELAY_LOCK = 0x6472656c;
+
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  task_id: string;
+  type: string;
+  envelope: EventEnvelope;
+}
+
+/**
+ * Run `fn` with the oldest unpublished rows (seq order) inside a transaction holding the relay
+ * lock, so batches from several replicas never interleave: a task's events leave in seq order.
+ * Returns undefined when another replica holds the lock (it is relaying right now).
+ */
+export async function withOutboxBatch<T>(
+  sql: Sql,
+  limit: number,
+  fn: (tx: Tx, rows: OutboxRow[]) => Promise<T>,
+): Promise<T | undefined> {
+  return sql.begin(async (tx) => {
+    const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`;
+    if (!lock?.ok) return undefined;
+    const rows = await tx<OutboxRow[]>`
+      select seq, id, task_id, type, envelope from task_events
+      where published_at is null order by seq limit ${limit}`;
+    return fn(tx, rows);
+  }) as Promise<T | undefined>;
+}
+
+export async function markPublished(db: Db, seqs: number[], now: Date): Promise<void> {
+  if (seqs.length === 0) return;
+  await db`update task_events set published_at = ${now} where seq = any(${db.array(seqs)}::bigint[]) and published_at is null`;
+}
+
+/**
+ * Delete published events older than `cutoff`, at most `batch` rows (oldest first, via the
+ * partial index on published_at). Returns how many were deleted; callers loop in small batches
+ * so no statement holds many locks or a long transaction.
+ */
+export async function deletePublishedBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const res = await db`
+    delete from task_events where seq in (
+      select seq from task_events where published_at is not null and published_at < ${cutoff}
+      order by published_at limit ${batch})`;
+  return res.count;
+}
+
+/** Outbox rows not yet published (partial index on published_at is null). */
+export async function countUnpublished(db: Db): Promise<number> {
+  const [r] = await db<{ n: number }[]>`select count(*)::bigint as n from task_events where published_at is null`;
+  return r?.n ?? 0;
+}

@@ -1,0 +1,55 @@
+// Queue statistics from the counters of migration 0004 (task_stats + unfolded task_stat_deltas),
+// so GET /api/v1/stats and the queue-depth gauges never count the tasks table: with a million
+// finished tasks they read a handful of rows and one index entry (figures in docs/events.md).
+import { TASK_STATUSES, type TaskStatus } from '../core/task.js';
+import type { Db, Sql } from './db.js';
+
+export interface QueueStats {
+  counts: Record<TaskStatus, number>;
+  /** Mean of completed_at - created_at over completed tasks; 0 when none completed. */
+  avg_completion_ms: number;
+  /** Age of the longest-waiting pending task (since created or re-queued); 0 when none. */
+  oldest_pending_ms: number;
+}
+
+export async function readQueueStats(db: Db, now: Date): Promise<QueueStats> {
+  const rows = await db<{ status: string; n: number; ms: number }[]>`
+    select status, sum(n)::bigint as n, sum(completion_ms)::float8 as ms from (
+      select status, n, completion_ms from task_stats
+      union all
+      select status, n, completion_ms from task_stat_deltas
+    ) x group by status`;
+  const [oldest] = await db<{ queued_at: Date | null }[]>`
+    select min(queued_at) as queued_at from tasks where status = 'pending'`;
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  let completionMs = 0;
+  for (const r of rows) {
+    if ((TASK_STATUSES as readonly string[]).includes(r.status)) counts[r.status as TaskStatus] = Math.max(0, Number(r.n));
+    if (r.status === 'completed') completionMs = Number(r.ms);
+  }
+  const avg = counts.completed > 0 ? Math.round(completionMs / counts.completed) : 0;
+  const oldestMs = oldest?.queued_at ? Math.max(0, now.getTime() - oldest.queued_at.getTime()) : 0;
+  return { counts, avg_completion_ms: avg, oldest_pending_ms: oldestMs };
+}
+
+/**
+ * Move the accumulated deltas into task_stats (one short transaction). Safe to run from several
+ * replicas at once: a delta row is deleted, and so counted, by exactly one fold.
+ */
+export async function foldStatDeltas(sql: Sql): Promise<number> {
+  const res = await sql`
+    with d as (delete from task_stat_deltas returning status, n, completion_ms),
+    agg as (select status, sum(n) as n, sum(completion_ms) as ms from d group by status),
+    upd as (
+      update task_stats s set n = s.n + agg.n, completion_ms = s.completion_ms + agg.ms
+      from agg where s.status = agg.status returning 1)
+    select (select count(*) from d)::bigint as folded`;
+  return Number((res[0] as { folded?: number } | undefined)?.folded ?? 0);
+}
+
+/** Active tasks per agent (partial index tasks_active_idx: only live rows). */
+export async function activeTasksByAgent(db: Db): Promise<Array<{ agent: string; n: number }>> {
+  return db<{ agent: string; n: number }[]>`
+    select assignee as agent, count(*)::bigint as n from tasks
+    where status in ('assigned','running') group by assignee`;
+}

@@ -1,0 +1,241 @@
+// The outbox relay against a real nats-server: per-task order with the contract envelope, NATS
+// killed and restarted mid-run, two replicas on one database, retention, and no-NATS mode.
+import { describe, expect, inject, it } from 'vitest';
+import { request } from 'undici';
+import { startApp } from './helpers/app.js';
+import { createTestDatabase } from './helpers/db.js';
+import { collect, natsConnect, readStream, waitFor } from './helpers/events.js';
+import { insertTask } from './helpers/factories.js';
+import { startNatsServer } from './helpers/nats-server.js';
+import type { Sql } from '../src/store/db.js';
+import { rowToTask, transition, type TaskRow } from '../src/store/tasks.js';
+import { countUnpublished } from '../src/store/outbox.js';
+import type { Relay } from '../src/events/relay.js';
+import { DEFAULT_STREAM } from '../src/events/stream.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** created → assigned → started → progress → completed, through the CAS primitive. */
+async function runLifecycle(sql: Sql, agent = 'agent-1'): Promise<TaskRow> {
+  const t = await insertTask(sql);
+  const at = () => new Date();
+  const a = await transition(sql, {
+    id: t.id, from: ['pending'], to: 'assigned', now: at(),
+    set: { assignee: agent, assigned_at: at(), attempt: 1 },
+    events: (r) => [{ type: 'assigned', task: rowToTask(r), extra: { agent, score: 1.25, woke: false } }],
+  });
+  expect(a.ok).toBe(true);
+  const progress = { message: 'halfway', percent: 50, at: at().toISOString() };
+  const s = await transition(sql, {
+    id: t.id, from: ['assigned'], to: 'running', assignee: agent, now: at(),
+    set: { started_at: at(), progress },
+    events: (r) => [{ type: 'started', task: rowToTask(r) }, { type: 'progress', task: rowToTask(r) }],
+  });
+  expect(s.ok).toBe(true);
+  const c = await transition(sql, {
+    id: t.id, from: ['running'], to: 'completed', assignee: agent, now: at(),
+    set: { completed_at: at(), result: { ok: true }, assignee: null },
+    events: (r) => [{ type: 'completed', task: rowToTask(r) }],
+  });
+  expect(c.ok).toBe(true);
+  return c.ok ? c.row : t;
+}
+
+
+
+
+const LIFECYCLE = ['created', 'assigned', 'started', 'progress', 'completed'];
+
+function relayOf(t: { dispatch: { components: Array<{ name: string }> } }): Relay {
+  return t.dispatch.components.find((c) => c.name === 'event-relay') as Relay;
+}
+
+async function health(opsUrl: string): Promise<any> {
+  const res = await request(`${opsUrl}/health`);
+  return res.body.json();
+}
+
+async function metric(opsUrl: string, name: string): Promise<number> {
+  const text = await (await request(`${opsUrl}/metrics`)).body.text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').pop()) : NaN;
+}
+
+/** Group stream messages by task and check each task's events are in outbox (seq) order. */
+async function expectPerTaskOrder(sql: Sql, msgs: Array<{ msgId: string | undefined; envelope: any }>): Promise<void> {
+  const rows = await sql<{ id: string; task_id: string }[]>`select id, task_id from task_events order by seq`;
+  const want = new Map<string, string[]>();
+  for (const r of rows) want.set(r.task_id, [...(want.get(r.task_id) ?? []), r.id]);
+  const got = new Map<string, string[]>();
+  for (const m of msgs) {
+    const task = m.envelope.correlation_id as string;
+    got.set(task, [...(got.get(task) ?? []), m.msgId!]);
+  }
+  for (const [task, ids] of want) expect(got.get(task), `events of ${task}`).toEqual(ids);
+}
+
+describe('event relay', () => {
+  it('publishes one task run created → assigned → started → progress → completed in order, in the contract envelope', async () => {
+    const natsUrl = inject('natsUrl');
+    await using t = await startApp({ config: { hermes: { url: natsUrl } } });
+    await waitFor('nats connected', async () => (await health(t.opsUrl)).checks.nats === 'ok');
+    const sub = await collect(natsUrl, 'swarm.task.>');
+    try {
+      const row = await runLifecycle(t.sql);
+      const mine = () => sub.messages.filter((m) => m.subject.startsWith(`swarm.task.${row.id}.`));
+      await waitFor('five events', () => mine().length >= 5);
+      const msgs = mine();
+      expect(msgs.map((m) => m.subject)).toEqual(LIFECYCLE.map((e) => `swarm.task.${row.id}.${e}`));
+      for (const [i, m] of msgs.entries()) {
+        expect(m.envelope).toEqual({
+          id: expect.stringMatching(UUID),
+          type: `task.${LIFECYCLE[i]}`,
+          source: 'dispatch',
+          timestamp: expect.any(String),
+          correlation_id: row.id,
+          data: expect.objectContaining({ task: expect.objectContaining({ id: row.id, title: 'a task' }) }),
+        });
+        expect(new Date(m.envelope.timestamp).toISOString()).toBe(m.envelope.timestamp);
+        expect(m.msgId).toBe(m.envelope.id);
+      }
+      expect(msgs[1]!.envelope.data).toMatchObject({ agent: 'agent-1', score: 1.25, woke: false, task: { status: 'assigned', assignee: 'agent-1' } });
+      expect(msgs[4]!.envelope.data.task).toMatchObject({ status: 'completed', result: { ok: true } });
+      // And they are in the stream, marked published in the outbox.
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+      const nc = await natsConnect(natsUrl);
+      try {
+        const stored = await readStream(nc, DEFAULT_STREAM, `swarm.task.${row.id}.*`);
+        expect(stored.map((m) => m.envelope.type)).toEqual(LIFECYCLE.map((e) => `task.${e}`));
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('keeps events while NATS is down and delivers each exactly once, in per-task order, after it returns', async () => {
+    const nats = await startNatsServer();
+    try {
+      await using t = await startApp({ config: { hermes: { url: nats.url } } });
+      await waitFor('nats connected', async () => (await health(t.opsUrl)).checks.nats === 'ok');
+      // Some tasks while NATS is up, then kill it in the middle of the run.
+      const first = Array.from({ length: 40 }, () => runLifecycle(t.sql));
+      await waitFor('first events published', async () => {
+        const [r] = await t.sql<{ n: number }[]>`select count(*)::int as n from task_events where published_at is not null`;
+        return r!.n > 0;
+      });
+      await nats.kill();
+      await Promise.all(first);
+      const rest: Promise<TaskRow>[] = [];
+      for (let i = 0; i < 160; i++) rest.push(runLifecycle(t.sql, `agent-${i % 7}`));
+      await Promise.all(rest);
+
+      await waitFor('health says nats down', async () => (await health(t.opsUrl)).checks.nats === 'down');
+      const h = await health(t.opsUrl);
+      expect(h).toMatchObject({ status: 'degraded', checks: { database: 'ok', nats: 'down' } });
+      expect(await countUnpublished(t.sql)).toBeGreaterThan(0);
+      await waitFor('unpublished gauge shows the backlog', async () => (await metric(t.opsUrl, 'dispatch_events_unpublished')) > 0);
+
+      await nats.restart();
+      await waitFor('outbox drained after restart', async () => (await countUnpublished(t.sql)) === 0, 30_000, 100);
+      expect((await health(t.opsUrl)).checks.nats).toBe('ok');
+
+      const nc = await natsConnect(nats.url);
+      try {
+        const stored = await readStream(nc, DEFAULT_STREAM);
+        const n = (await t.sql<{ n: number }[]>`select count(*)::int as n from task_events`)[0]!.n;
+        expect(n).toBe(200 * 5);
+        const ids = stored.map((m) => m.msgId);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.length).toBe(n);
+        await expectPerTaskOrder(t.sql, stored);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('starts while NATS is down, keeps accepting work, and publishes once NATS appears', async () => {
+    const nats = await startNatsServer();
+    await nats.kill();
+    try {
+      await using t = await startApp({ config: { hermes: { url: nats.url } } });
+      expect((await health(t.opsUrl)).checks.nats).toBe('down');
+      const rows = await Promise.all(Array.from({ length: 5 }, () => runLifecycle(t.sql)));
+      expect(await countUnpublished(t.sql)).toBe(25);
+      await nats.restart();
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0, 30_000, 100);
+      const nc = await natsConnect(nats.url);
+      try {
+        const stored = await readStream(nc, DEFAULT_STREAM);
+        expect(stored.length).toBe(25);
+        await expectPerTaskOrder(t.sql, stored);
+        expect(new Set(stored.map((m) => m.envelope.correlation_id))).toEqual(new Set(rows.map((r) => r.id)));
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('two replicas on one database publish each event once and keep every task in order', async () => {
+    const nats = await startNatsServer();
+    const db = await createTestDatabase();
+    try {
+      await using a = await startApp({ db, config: { hermes: { url: nats.url } } });
+      await using b = await startApp({ db, config: { hermes: { url: nats.url } } });
+      await waitFor('both connected', async () =>
+        (await health(a.opsUrl)).checks.nats === 'ok' && (await health(b.opsUrl)).checks.nats === 'ok');
+      const sub = await collect(nats.url, 'swarm.task.>');
+      try {
+        await Promise.all(Array.from({ length: 60 }, (_, i) => runLifecycle(i % 2 ? a.sql : b.sql)));
+        await waitFor('outbox drained', async () => (await countUnpublished(a.sql)) === 0, 30_000, 50);
+        await waitFor('all 300 seen', () => sub.messages.length >= 300);
+        // A plain subscriber sees every publish, so a duplicate from either relay would show here.
+        const ids = sub.messages.map((m) => m.msgId);
+        expect(ids.length).toBe(300);
+        expect(new Set(ids).size).toBe(300);
+        await expectPerTaskOrder(a.sql, sub.messages);
+        // Both relays are real: each one's runOnce works and finds nothing left.
+        const [ra, rb] = [relayOf(a), relayOf(b)];
+        const results = await Promise.all([ra.runOnce(), rb.runOnce()]);
+        expect(results.every((r) => r.published === 0)).toBe(true);
+      } finally {
+        await sub.close();
+      }
+    } finally {
+      await db.drop();
+      await nats.stop();
+    }
+  });
+
+  it('deletes published events past retention in small batches and keeps the rest', async () => {
+    await using t = await startApp({ config: { hermes: { url: '', event_retention_hours: 1 } } });
+    const old = await insertTask(t.sql);
+    const fresh = await insertTask(t.sql);
+    await t.sql`update task_events set published_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${old.id}`;
+    await t.sql`update task_events set published_at = ${new Date()} where task_id = ${fresh.id}`;
+    const unpublished = await insertTask(t.sql);
+    await t.sql`update task_events set published_at = null where task_id = ${unpublished.id}`;
+    const deleted = await relayOf(t).cleanup();
+    expect(deleted).toBe(1);
+    const left = await t.sql<{ task_id: string }[]>`select task_id from task_events order by seq`;
+    expect(left.map((r) => r.task_id)).toEqual([fresh.id, unpublished.id]);
+  });
+
+  it('without hermes.url records events only: health says disabled and nothing counts as unpublished', async () => {
+    await using t = await startApp({ config: { hermes: { url: '' } } });
+    expect((await health(t.opsUrl)).checks.nats).toBe('disabled');
+    const task = await insertTask(t.sql);
+    await waitFor('event settled', async () => (await countUnpublished(t.sql)) === 0);
+    const rows = await t.sql`select type from task_events where task_id = ${task.id}`;
+    expect(rows.map((r) => r.type)).toEqual(['created']);
+    expect(await metric(t.opsUrl, 'dispatch_events_unpublished')).toBe(0);
+    expect(await metric(t.opsUrl, 'dispatch_nats_connected')).toBe(-1);
+
+  });
+});

@@ -1,0 +1,69 @@
+// CONTRACT §6 stream handling: publish into an existing stream that captures swarm.task.>, else
+// create DISPATCH_EVENTS.
+import { describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startApp } from './helpers/app.js';
+import { natsConnect, readStream, waitFor } from './helpers/events.js';
+import { insertTask } from './helpers/factories.js';
+import { startNatsServer } from './helpers/nats-server.js';
+import { countUnpublished } from '../src/store/outbox.js';
+import { DEFAULT_STREAM, subjectCaptures } from '../src/events/stream.js';
+
+describe('task event stream', () => {
+  it('publishes into an existing stream that captures swarm.task.> and creates none of its own', async () => {
+    const nats = await startNatsServer();
+    try {
+      const nc = await natsConnect(nats.url);
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: 'TASK_EVENTS', subjects: ['swarm.task.>'] });
+        await using t = await startApp({ config: { hermes: { url: nats.url } } });
+        const task = await insertTask(t.sql);
+        await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+        const stored = await readStream(nc, 'TASK_EVENTS');
+        expect(stored.map((m) => m.subject)).toEqual([`swarm.task.${task.id}.created`]);
+        const names: string[] = [];
+        for await (const n of jsm.streams.names()) names.push(n);
+        expect(names).toEqual(['TASK_EVENTS']);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('creates DISPATCH_EVENTS with a duplicate window when no stream captures the subjects', async () => {
+    const nats = await startNatsServer();
+    try {
+      await using t = await startApp({ config: { hermes: { url: nats.url } } });
+      await insertTask(t.sql);
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+      const nc = await natsConnect(nats.url);
+      try {
+        const info = await (await jetstreamManager(nc)).streams.info(DEFAULT_STREAM);
+        expect(info.config.subjects).toEqual(['swarm.task.*.*']);
+        expect(info.config.duplicate_window).toBe(10 * 60_000 * 1_000_000);
+        expect(info.state.messages).toBe(1);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('knows which filters capture the task event subjects', () => {
+    expect(subjectCaptures('swarm.task.*.*', 'swarm.task.*.*')).toBe(true);
+    expect(subjectCaptures('swarm.task.>', 'swarm.task.*.*')).toBe(true);
+    expect(subjectCaptures('swarm.task.*.created', 'swarm.task.*.*')).toBe(false);
+    expect(subjectCaptures('swarm.task.*', 'swarm.task.*.*')).toBe(false);
+    expect(subjectCaptures('swarm.task.>', 'swarm.task.>')).toBe(true);
+    expect(subjectCaptures('swarm.>', 'swarm.task.>')).toBe(true);
+    expect(subjectCaptures('>', 'swarm.task.>')).toBe(true);
+    expect(subjectCaptures('swarm.*.>', 'swarm.task.>')).toBe(true);
+    expect(subjectCaptures('swarm.task.*', 'swarm.task.>')).toBe(false);
+    expect(subjectCaptures('swarm.task.*.created', 'swarm.task.>')).toBe(false);
+    expect(subjectCaptures('swarm.agent.>', 'swarm.task.>')).toBe(false);
+  });
+});
