@@ -54,7 +54,10 @@ export async function startWorkers(o: {
     seen.add(key);
     o.onAssigned?.(e);
     if (o.shouldComplete && !o.shouldComplete(e)) return;
-    void complete(e);
+    // A report that failed (5xx, no answer) is retried when the API still lists the task.
+    void complete(e).then((done) => {
+      if (!done) seen.delete(key);
+    });
   };
   // Core NATS does not replay what was published while this connection was reconnecting (e.g.
   // nats-server restarted), so a worker also looks at the API once a second, as a real one would.
@@ -79,18 +82,21 @@ export async function startWorkers(o: {
   return w;
 }
 
+/** Completes a task; resolves false when the report should be tried again (5xx, no answer). */
 function completer(w: Workers, http: MultiHttp, onCompleted?: (e: AssignedEvent, at: number) => void) {
-  return async (e: AssignedEvent) => {
+  return async (e: AssignedEvent): Promise<boolean> => {
     try {
       const res = await http.request('POST', `/api/v1/tasks/${e.taskId}/complete`, { 'x-agent-id': e.agent, 'content-type': 'application/json' }, '{"result":{"ok":true}}');
       if (res.status === 200) {
         w.completed++;
         onCompleted?.(e, wallMs());
-      } else {
-        w.refusals.set(res.status, (w.refusals.get(res.status) ?? 0) + 1);
+        return true;
       }
+      w.refusals.set(res.status, (w.refusals.get(res.status) ?? 0) + 1);
+      return res.status < 500;
     } catch {
       w.completeFailures++;
+      return false;
     }
   };
 }
@@ -146,7 +152,10 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Wo
     seen.add(key);
     o.onAssigned?.(e);
     if (o.shouldComplete && !o.shouldComplete(e)) return;
-    void complete(e);
+    // A report that failed (5xx, no answer) is retried when the API still lists the task.
+    void complete(e).then((done) => {
+      if (!done) seen.delete(key);
+    });
   };
   const poller = pollLoop(http, o.pollMs ?? 20, handle);
   return w;
