@@ -11,6 +11,8 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { systemClock, type Clock, type HealthCheck, type Random } from './ports.js';
 import { pingDatabase, type Sql } from './store/db.js';
 import { Signals } from './signals.js';
+import { buildAgentDirectory, type AgentDirectory } from './agents/index.js';
+import { Scheduler } from './scheduler/scheduler.js';
 
 /** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
 export interface Component {
@@ -39,6 +41,8 @@ export interface DispatchContext {
   signals: Signals;
   /** Checks reported by /health; components add theirs when they are created. */
   health: HealthCheck[];
+  /** Who the agents are, what they can do, their state and owners (cached neighbours' view). */
+  agents: AgentDirectory;
 }
 
 export interface Dispatch extends AsyncDisposable {
@@ -52,18 +56,34 @@ export interface Dispatch extends AsyncDisposable {
 }
 
 export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
+  const metrics = createMetrics();
+  const signals = new Signals();
+  const random = deps.random ?? Math.random;
+  const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
   const ctx: DispatchContext = {
     config: deps.config,
     sql: deps.sql,
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
-    random: deps.random ?? Math.random,
-    metrics: createMetrics(),
-    signals: new Signals(),
+    random,
+    metrics,
+    signals,
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
+    agents: neighbours.directory,
   };
   const components: Component[] = [];
   const events = createEvents(ctx);
+
+  // Neighbours: health from the last call's outcome (never a live call from /health).
+  ctx.health.push(
+    { name: 'warren', check: () => ctx.agents.health('availability') },
+    { name: 'promptforge', check: () => ctx.agents.health('capabilities') },
+    { name: 'alexandria', check: () => ctx.agents.health('ownership') },
+  );
+  components.push(
+    { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
+    new Scheduler(ctx, ctx.agents),
+  );
 
   const api = await buildApiServer({
     logger: ctx.logger,

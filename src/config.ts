@@ -82,9 +82,11 @@ const schema = {
   },
   promptforge: {
     url: { doc: 'PromptForge base URL (capabilities)', format: httpUrl, default: '', env: 'DISPATCH_FORGE_URL' },
+    refresh_interval_ms: { doc: 'Capabilities are refreshed in the background this often (served stale while PromptForge is down)', format: positiveInt('refresh_interval_ms'), default: 60_000 },
   },
   alexandria: {
     url: { doc: 'Alexandria base URL (ownership)', format: httpUrl, default: '', env: 'DISPATCH_ALEXANDRIA_URL' },
+    cache_ttl_ms: { doc: 'An owner\'s device list is reused this long (served stale while Alexandria is down)', format: positiveInt('cache_ttl_ms'), default: 60_000 },
   },
   assignment: {
     tick_interval_ms: { doc: 'Safety-net assignment/sweep interval', format: positiveInt('tick_interval_ms'), default: 5000, env: 'DISPATCH_TICK_INTERVAL_MS' },
@@ -95,6 +97,8 @@ const schema = {
     retry_backoff_base_ms: { doc: 'Retry backoff base (x 2^retry, full jitter)', format: positiveInt('retry_backoff_base_ms'), default: 1000 },
     retry_backoff_max_ms: { doc: 'Retry backoff cap', format: positiveInt('retry_backoff_max_ms'), default: 60_000 },
     batch_size: { doc: 'Pending tasks read per assignment pass', format: positiveInt('batch_size'), default: 200 },
+    neighbour_timeout_ms: { doc: 'Budget of one request to Warren/PromptForge/Alexandria (retried at most twice)', format: positiveInt('neighbour_timeout_ms'), default: 2000 },
+    neighbour_wait_ms: { doc: 'How long a tick waits for a neighbour before going on with cached data', format: positiveInt('neighbour_wait_ms'), default: 300 },
   },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
@@ -113,11 +117,12 @@ declare const schemaType: {
   database: { url: string; data_dir: string; pool_size: number };
   hermes: { url: string; event_retention_hours: number };
   warren: { url: string; token: string };
-  promptforge: { url: string };
-  alexandria: { url: string };
+  promptforge: { url: string; refresh_interval_ms: number };
+  alexandria: { url: string; cache_ttl_ms: number };
   assignment: {
     tick_interval_ms: number; wake_timeout_ms: number; default_timeout_ms: number; max_concurrent_per_agent: number;
     owner_filter_enabled: boolean; retry_backoff_base_ms: number; retry_backoff_max_ms: number; batch_size: number;
+    neighbour_timeout_ms: number; neighbour_wait_ms: number;
   };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];

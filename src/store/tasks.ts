@@ -128,3 +128,121 @@ export async function transition(db: Sql | Tx, spec: TransitionSpec): Promise<Tr
 }
 
 export type { EventDraft, EventType };
+
+/** Lock a task row for the rest of the caller's transaction (worker reports, PATCH). */
+export async function lockTaskRow(tx: Tx, id: string): Promise<TaskRow | undefined> {
+  const [row] = await tx<TaskRow[]>`select * from tasks where id = ${id} for update`;
+  return row;
+}
+
+export async function taskExists(db: Db, id: string): Promise<boolean> {
+  const [row] = await db`select 1 from tasks where id = ${id}`;
+  return row !== undefined;
+}
+
+/** The columns a new task is inserted with; the rest take their table defaults. */
+export interface NewTaskRow {
+  id: string;
+  title: string;
+  description: string | null;
+  requester: string;
+  owner: string | null;
+  scope: string | null;
+  capabilities: string[];
+  required_tags: string[];
+  priority: number;
+  context: Record<string, unknown>;
+  timeout_ms: number;
+  max_retries: number;
+  parent_id: string | null;
+  not_before: Date | null;
+}
+
+/** Insert a pending task and its `created` event in the caller's transaction. */
+export async function insertTaskRow(tx: Tx, task: NewTaskRow, now: Date): Promise<TaskRow> {
+  const values = {
+    ...task,
+    context: tx.json(task.context as never),
+    status: 'pending',
+    queued_at: now,
+    created_at: now,
+    updated_at: now,
+  };
+  const [row] = await tx<TaskRow[]>`insert into tasks ${tx(values as never)} returning *`;
+  await insertEvents(tx, [{ type: 'created', task: rowToTask(row!) }], now);
+  return row!;
+}
+
+export interface IdempotencyRecord {
+  requester: string;
+  key: string;
+  body_hash: string;
+  task_id: string;
+  created_at: Date;
+}
+
+/**
+ * Claim an idempotency key in the caller's transaction. Returns `claimed` when this call owns
+ * the key (new, or the previous use is older than `expiredBefore`); otherwise the live record.
+ * A concurrent claimer of the same key waits on the row until this transaction ends, so ten
+ * simultaneous creates with one key produce one task.
+ */
+export async function claimIdempotencyKey(
+  tx: Tx,
+  rec: IdempotencyRecord,
+  expiredBefore: Date,
+): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
+  // Two rounds: the live record can vanish between the insert and the select (pruned).
+  for (let round = 0; round < 2; round++) {
+    const [mine] = await tx<IdempotencyRecord[]>`
+      insert into idempotency_keys ${tx(rec as never)}
+      on conflict (requester, key) do update
+        set body_hash = excluded.body_hash, task_id = excluded.task_id, created_at = excluded.created_at
+        where idempotency_keys.created_at < ${expiredBefore}
+      returning *`;
+    if (mine) return { claimed: true };
+    const [existing] = await tx<IdempotencyRecord[]>`
+      select * from idempotency_keys where requester = ${rec.requester} and key = ${rec.key}`;
+    if (existing) return { claimed: false, existing };
+  }
+  throw new Error(`idempotency key ${rec.key} could not be claimed`);
+}
+
+/** Forget idempotency keys older than `before` (housekeeping). Returns how many went. */
+export async function pruneIdempotencyKeys(db: Db, before: Date): Promise<number> {
+  const res = await db`delete from idempotency_keys where created_at < ${before}`;
+  return res.count;
+}
+
+export interface ListFilter {
+  statuses?: TaskStatus[];
+  requester?: string;
+  assignee?: string;
+  scope?: string;
+  owner?: string;
+  /** Keyset position: rows strictly after (created_at, id) in newest-first order. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+export type ListedRow = TaskRow & { cursor_ts: string };
+
+/**
+ * Newest first, keyset on (created_at desc, id desc). `cursor_ts` is created_at at full
+ * (microsecond) precision so a cursor never skips or repeats rows with the same millisecond.
+ */
+export async function listTaskRows(db: Db, f: ListFilter): Promise<ListedRow[]> {
+  const conds = [];
+  if (f.statuses?.length) conds.push(db`status = any(${db.array(f.statuses)}::text[])`);
+  if (f.requester !== undefined) conds.push(db`requester = ${f.requester}`);
+  if (f.assignee !== undefined) conds.push(db`assignee = ${f.assignee}`);
+  if (f.scope !== undefined) conds.push(db`scope = ${f.scope}`);
+  if (f.owner !== undefined) conds.push(db`owner = ${f.owner}`);
+  if (f.after) conds.push(db`(created_at, id) < (${f.after.createdAt}::timestamptz, ${f.after.id}::uuid)`);
+  const where = conds.length ? conds.reduce((acc, c, i) => (i === 0 ? db`where ${c}` : db`${acc} and ${c}`), db``) : db``;
+  return db<ListedRow[]>`
+    select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
+    from tasks ${where}
+    order by created_at desc, id desc
+    limit ${f.limit}`;
+}

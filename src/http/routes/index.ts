@@ -1,8 +1,16 @@
-// The API's route plugins, in registration order.
+// The API's route plugins, in registration order. The rate limit comes first: its hook covers
+// every route registered after it.
 import type { FastifyPluginAsync } from 'fastify';
 import type { DispatchContext } from '../../app.js';
+import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
+import { agentRoutes } from './agents.js';
 import { statsRoutes } from './stats.js';
+import { taskRoutes } from './tasks.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
-  return [statsRoutes(ctx)];
+  const limiter = new RateLimiter({
+    perSecond: ctx.config.server.rate_limit_per_second,
+    burst: ctx.config.server.rate_limit_burst,
+  });
+  return [rateLimitPlugin(limiter), taskRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx)];
 }

@@ -1,0 +1,166 @@
+// `npm run dev:swarm`: Dispatch with fake PromptForge, Warren and Alexandria, a producer posting
+// tasks and a few simulated workers that poll, report progress and complete (or fail) them — so
+// a newcomer can watch tasks flow. Ctrl-C stops everything.
+//
+//   DISPATCH_DATABASE_URL   use this Postgres instead of an embedded one under ./.data-swarm
+//   SWARM_RATE_MS           ms between created tasks (default 700)
+import pino from 'pino';
+import { request } from 'undici';
+import { loadConfig } from '../src/config.js';
+import { createDispatch } from '../src/app.js';
+import { connect, migrate } from '../src/store/db.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embedded.js';
+import { rowToTask, transition } from '../src/store/tasks.js';
+import { FakePromptForge } from '../test/fakes/promptforge.js';
+import { FakeWarren } from '../test/fakes/warren.js';
+import { FakeAlexandria } from '../test/fakes/alexandria.js';
+
+const ADMIN = 'dev-admin';
+const RATE_MS = Number(process.env.SWARM_RATE_MS ?? 700);
+const AGENTS: { id: string; caps: string[]; state: string; owner?: string }[] = [
+  { id: 'scout', caps: ['research', 'analysis'], state: 'ready' },
+  { id: 'builder', caps: ['code', 'review'], state: 'sleeping', owner: 'acme' },
+  { id: 'scribe', caps: ['writing', 'research'], state: 'ready' },
+  { id: 'critic', caps: ['review', 'analysis'], state: 'degraded' },
+];
+const SCOPES = ['research', 'code', 'review', 'writing', 'analysis'];
+
+const out = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)}  ${msg}\n`);
+
+async function main() {
+  const [forge, warren, alexandria] = await Promise.all([FakePromptForge.start(), FakeWarren.start(), FakeAlexandria.start()]);
+  for (const a of AGENTS) {
+    forge.setPersona(a.id, a.caps);
+    warren.setAgent(a.id, a.state);
+    if (a.owner) alexandria.addDevice(a.owner, a.id);
+  }
+  out(`fakes: promptforge ${forge.url}  warren ${warren.url}  alexandria ${alexandria.url}`);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let url = process.env.DISPATCH_DATABASE_URL ?? '';
+  if (!url) {
+    embedded = await startEmbeddedPostgres('./.data-swarm');
+    url = embedded.url;
+  }
+  const sql = connect(url, { max: 10 });
+  await migrate(sql);
+  const config = loadConfig({
+    file: null,
+    overrides: {
+      server: { host: '127.0.0.1', admin_token: ADMIN },
+      warren: { url: warren.url, token: warren.token },
+      promptforge: { url: forge.url, refresh_interval_ms: 10_000 },
+      alexandria: { url: alexandria.url },
+      assignment: { tick_interval_ms: 1000, wake_timeout_ms: 8000, max_concurrent_per_agent: 2, retry_backoff_base_ms: 500 },
+      logging: { level: process.env.DISPATCH_LOG_LEVEL ?? 'warn', format: 'pretty' },
+      agents: [],
+    },
+  });
+  const dispatch = await createDispatch({ config, sql, logger: pino({ level: config.logging.level }) });
+  const { apiUrl, opsUrl } = await dispatch.start();
+  out(`dispatch: api ${apiUrl}  ops ${opsUrl}/health  (admin token "${ADMIN}": curl -H 'X-Agent-ID: me' -H 'Authorization: Bearer ${ADMIN}' ${apiUrl}/api/v1/agents)`);
+
+  const api = async (method: string, path: string, agent: string, body?: unknown) => {
+    const res = await request(`${apiUrl}${path}`, {
+      method: method as never,
+      headers: { 'x-agent-id': agent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+  };
+  // The task API may live on another branch while this one is developed: fall back to the store.
+  const hasTaskApi = (await api('GET', '/api/v1/tasks?limit=1', 'probe')).status === 200;
+  if (!hasTaskApi) out('no task API on this build: the producer and workers write through the store directly');
+
+  // A sleeping agent that was woken becomes ready a moment later, as a real one would.
+  const waking = setInterval(() => {
+    for (const [name, a] of warren.agents) if (a.state === 'starting') setTimeout(() => { a.state = 'ready'; out(`warren: ${name} is ready`); }, 1500);
+  }, 500);
+  // The degraded critic recovers after a while.
+  const recover = setTimeout(() => { warren.setState('critic', 'ready'); out('warren: critic recovered'); }, 15_000);
+
+  let n = 0;
+  const producer = setInterval(() => {
+    n++;
+    const scope = SCOPES[n % SCOPES.length]!;
+    const body = { title: `job ${n}: ${scope}`, scope, priority: n % 11, timeout_ms: 20_000, max_retries: 2, ...(scope === 'code' ? { owner: 'acme' } : {}) };
+    if (hasTaskApi) {
+      void api('POST', '/api/v1/tasks', 'producer', body).then((r) => out(`producer: created ${r.body?.id?.slice(0, 8)} ${body.title} (${r.status})`));
+    } else {
+      void createDirect(body).then((id) => out(`producer: created ${id.slice(0, 8)} ${body.title}`));
+    }
+  }, RATE_MS);
+
+  async function createDirect(b: { title: string; scope: string; priority: number; timeout_ms: number; max_retries: number; owner?: string }): Promise<string> {
+    const now = new Date();
+    const [row] = await sql`insert into tasks (id, title, requester, owner, scope, required_tags, priority, timeout_ms, max_retries, queued_at, created_at, updated_at)
+      values (gen_random_uuid(), ${b.title}, 'producer', ${b.owner ?? null}, ${b.scope}, ${[b.scope]}, ${b.priority}, ${b.timeout_ms}, ${b.max_retries}, ${now}, ${now}, ${now})
+      returning id`;
+    return row!.id as string;
+  }
+
+  // Workers: poll for their tasks, report progress, then complete (9 in 10) or fail.
+  let stopping = false;
+  const workers = AGENTS.map(async (agent) => {
+    const busy = new Set<string>();
+    while (!stopping) {
+      const mine = await sql<{ id: string; title: string }[]>`
+        select id, title from tasks where assignee = ${agent.id} and status = 'assigned'`;
+      for (const t of mine) {
+        if (busy.has(t.id)) continue;
+        busy.add(t.id);
+        void work(agent.id, t).finally(() => busy.delete(t.id));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  });
+
+  async function work(agent: string, t: { id: string; title: string }): Promise<void> {
+    const short = t.id.slice(0, 8);
+    if (hasTaskApi) await api('POST', `/api/v1/tasks/${t.id}/progress`, agent, { message: 'on it', percent: 10 });
+    else await transition(sql, { id: t.id, from: ['assigned'], to: 'running', assignee: agent, now: new Date(), set: { started_at: new Date() }, events: (a) => [{ type: 'started', task: rowToTask(a) }] });
+    out(`${agent}: started ${short} ${t.title}`);
+    await new Promise((r) => setTimeout(r, 1000 + Math.random() * 3000));
+    const ok = Math.random() < 0.9;
+    if (hasTaskApi) {
+      if (ok) await api('POST', `/api/v1/tasks/${t.id}/complete`, agent, { result: { by: agent } });
+      else await api('POST', `/api/v1/tasks/${t.id}/fail`, agent, { error: 'simulated failure', retryable: true });
+    } else {
+      const now = new Date();
+      await transition(sql, {
+        id: t.id, from: ['running'], to: ok ? 'completed' : 'failed', assignee: agent, now,
+        set: { completed_at: now, assignee: null, deadline_at: null, wake_deadline_at: null, ...(ok ? { result: { by: agent } } : { error: 'simulated failure' }) },
+        events: (a) => [{ type: ok ? 'completed' : 'failed', task: rowToTask(a), ...(ok ? {} : { extra: { will_retry: false } }) }],
+      });
+    }
+    out(`${agent}: ${ok ? 'completed' : 'FAILED'} ${short}`);
+  }
+
+  const summary = setInterval(async () => {
+    const rows = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from tasks group by status order by status`;
+    const active = await sql<{ assignee: string; n: number }[]>`select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee order by assignee`;
+    out(`── ${rows.map((r) => `${r.status} ${r.n}`).join(' · ')}  |  active: ${active.map((a) => `${a.assignee} ${a.n}`).join(', ') || 'none'}`);
+  }, 3000);
+
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    out('stopping…');
+    for (const t of [producer, summary, waking]) clearInterval(t);
+    clearTimeout(recover);
+    await Promise.all(workers);
+    await dispatch.stop();
+    await sql.end({ timeout: 2 });
+    await embedded?.stop();
+    await Promise.allSettled([forge.close(), warren.close(), alexandria.close()]);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+main().catch((err) => {
+  process.stderr.write(`dev:swarm failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

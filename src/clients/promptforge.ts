@@ -1,0 +1,56 @@
+// PromptForge (CONTRACT §7): personas and their "capabilities" section.
+//   GET /api/v1/prompts?type=persona               → [{id, slug, name, type, …}]
+//   GET /api/v1/prompts/{slug}/versions/latest     → {version, content: {sections: [{id, content}]}}
+import type { CapabilitySource } from '../agents/ports.js';
+import { expectShape, UpstreamError, type HttpClient } from './http.js';
+
+/** Personas' latest versions are fetched this many at a time. */
+const FETCH_CONCURRENCY = 8;
+
+/** "research, Analysis ,, web-search" → ["research", "analysis", "web-search"] */
+export function parseCapabilities(content: string): string[] {
+  return [...new Set(content.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class PromptForgeClient implements CapabilitySource {
+  readonly name = 'promptforge' as const;
+  constructor(private readonly http: HttpClient) {}
+
+  async listCapabilities(): Promise<Map<string, { name: string; capabilities: string[] }>> {
+    const list = await this.http.getJson('/api/v1/prompts?type=persona');
+    expectShape('promptforge', Array.isArray(list), 'persona list is not an array');
+    const personas = (list as unknown[]).filter((p): p is Record<string, unknown> => isObject(p) && p.type === 'persona');
+    for (const p of personas) expectShape('promptforge', typeof p.slug === 'string' && p.slug !== '', 'persona without a slug');
+    const out = new Map<string, { name: string; capabilities: string[] }>();
+    let next = 0;
+    const worker = async () => {
+      while (next < personas.length) {
+        const p = personas[next++]!;
+        const slug = p.slug as string;
+        out.set(slug, { name: typeof p.name === 'string' ? p.name : slug, capabilities: await this.capabilitiesOf(slug) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, personas.length) }, worker));
+    return out;
+  }
+
+  private async capabilitiesOf(slug: string): Promise<string[]> {
+    let v: unknown;
+    try {
+      v = await this.http.getJson(`/api/v1/prompts/${encodeURIComponent(slug)}/versions/latest`);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === 'not_found') return []; // persona with no version yet
+      throw err;
+    }
+    expectShape('promptforge', isObject(v) && isObject(v.content), `latest version of ${slug} has no content object`);
+    const sections = (v as { content: { sections?: unknown } }).content.sections;
+    if (sections === undefined) return [];
+    expectShape('promptforge', Array.isArray(sections), `sections of ${slug} is not an array`);
+    const caps = (sections as unknown[]).find((s) => isObject(s) && s.id === 'capabilities') as Record<string, unknown> | undefined;
+    if (!caps) return [];
+    expectShape('promptforge', typeof caps.content === 'string', `capabilities section of ${slug} is not text`);
+    return parseCapabilities(caps.content as string);
+  }
+}

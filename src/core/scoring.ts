@@ -1,0 +1,103 @@
+// Scoring one agent for one task (CONTRACT §8). Pure: no I/O, no clock, no randomness.
+//
+//   score = capability_match × availability_multiplier × priority_weight
+//
+// An agent that cannot take the task is not an exception: scoreCandidate returns
+// {eligible:false, reason} and planning turns the reasons of all agents into one unmatched reason.
+
+/** What the scheduler knows about one agent at the start of a tick. */
+export interface AgentView {
+  id: string;
+  /** Lower-case capability tags (PromptForge persona section, or the roster). */
+  capabilities: readonly string[];
+  /** Warren state: ready | sleeping | starting | degraded | …; anything unknown counts as unavailable. */
+  state: string;
+  /** Assigned + running tasks right now. */
+  active: number;
+  drained: boolean;
+  /** When the agent was last given a task (ms since epoch), null if never: idle longest wins ties. */
+  lastAssignedAt: number | null;
+}
+
+/** What scoring needs of a task. */
+export interface TaskNeeds {
+  /** scope ∪ capabilities, lower-case (core/task.ts requiredTags). */
+  requiredTags: readonly string[];
+  priority: number;
+}
+
+export interface ScoringPolicy {
+  maxConcurrent: number;
+  /** The owner's agents when the owner filter applies to this task; undefined = no filter. */
+  ownedBy?: ReadonlySet<string>;
+}
+
+/** Why an agent is not a candidate, most fundamental first (planning reports the best one). */
+export type IneligibleReason = 'missing_capability' | 'not_owned' | 'drained' | 'unavailable' | 'at_limit';
+
+export type Score =
+  | { eligible: true; score: number; availability: number; wake: boolean }
+  | { eligible: false; reason: IneligibleReason };
+
+export const AVAILABILITY = {
+  /** ready with no active task */
+  idle: 1.0,
+  /** sleeping (needs a wake) or starting (already waking, not woken again) */
+  waking: 0.8,
+  /** ready, busy but under max_concurrent_per_agent */
+  busy: 0.5,
+} as const;
+
+export function priorityWeight(priority: number): number {
+  return 1 + 0.05 * priority;
+}
+
+function holdsAll(agent: AgentView, tags: readonly string[]): boolean {
+  if (tags.length === 0) return true;
+  const held = new Set(agent.capabilities.map((c) => c.toLowerCase()));
+  return tags.every((t) => held.has(t.toLowerCase()));
+}
+
+/**
+ * Availability multiplier, 0 when the agent cannot take work now. A sleeping or starting agent
+ * that already holds work counts as busy (×0.5): it is waking for that work.
+ */
+export function availabilityOf(agent: AgentView, maxConcurrent: number): { multiplier: number; wake: boolean } {
+  if (agent.active >= maxConcurrent) return { multiplier: 0, wake: false };
+  switch (agent.state) {
+    case 'ready':
+      return { multiplier: agent.active === 0 ? AVAILABILITY.idle : AVAILABILITY.busy, wake: false };
+    case 'sleeping':
+      return { multiplier: agent.active === 0 ? AVAILABILITY.waking : AVAILABILITY.busy, wake: true };
+    case 'starting':
+      return { multiplier: agent.active === 0 ? AVAILABILITY.waking : AVAILABILITY.busy, wake: false };
+    default:
+      return { multiplier: 0, wake: false };
+  }
+}
+
+export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): Score {
+  if (!holdsAll(agent, task.requiredTags)) return { eligible: false, reason: 'missing_capability' };
+  if (policy.ownedBy && !policy.ownedBy.has(agent.id)) return { eligible: false, reason: 'not_owned' };
+  if (agent.drained) return { eligible: false, reason: 'drained' };
+  if (agent.active >= policy.maxConcurrent) return { eligible: false, reason: 'at_limit' };
+  const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
+  if (multiplier === 0) return { eligible: false, reason: 'unavailable' };
+  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority), availability: multiplier, wake };
+}
+
+/**
+ * Order two scored candidates, best first: higher score, then fewer active tasks, then idle
+ * longest (never assigned counts as idle longest), then agent id — so equal agents share work.
+ */
+export function compareCandidates(
+  a: { agent: AgentView; score: number },
+  b: { agent: AgentView; score: number },
+): number {
+  if (a.score !== b.score) return b.score - a.score;
+  if (a.agent.active !== b.agent.active) return a.agent.active - b.agent.active;
+  const la = a.agent.lastAssignedAt ?? -Infinity;
+  const lb = b.agent.lastAssignedAt ?? -Infinity;
+  if (la !== lb) return la < lb ? -1 : 1;
+  return a.agent.id < b.agent.id ? -1 : a.agent.id > b.agent.id ? 1 : 0;
+}

@@ -1,0 +1,181 @@
+// TypeBox schemas of the task API (CONTRACT §3, §4, §6). Bodies are validated strictly (no
+// coercion, unknown fields rejected); the same CreateTaskBody validates `swarm.task.request`.
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_TYPES, TASK_STATUSES } from '../../core/task.js';
+import { Timestamp, Uuid } from './common.js';
+
+/** Bounds of CONTRACT §3, named once. */
+export const LIMITS = {
+  titleMax: 500,
+  descriptionBytes: 64 * 1024,
+  contextBytes: 256 * 1024,
+  capabilitiesMax: 32,
+  tagMax: 128,
+  priorityMin: 0,
+  priorityMax: 10,
+  maxRetriesMax: 20,
+  timeoutMsMax: 2_147_483_647,
+  listLimitMax: 500,
+  listLimitDefault: 50,
+  errorMax: 64 * 1024,
+  progressMessageMax: 4096,
+  idempotencyKeyMax: 255,
+} as const;
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)), { description: 'Lifecycle status' });
+
+/** Free JSON object (never an array or a scalar). */
+const JsonObject = (description: string) => Type.Object({}, { additionalProperties: true, description });
+
+export const ProgressSchema = Type.Object(
+  {
+    message: Type.Optional(Type.String()),
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    data: Type.Optional(JsonObject('Free data of the report')),
+    at: Timestamp,
+  },
+  { additionalProperties: false, description: 'The last progress report' },
+);
+
+export const TaskSchema = Type.Object(
+  {
+    id: Uuid,
+    title: Type.String({ minLength: 1, maxLength: LIMITS.titleMax }),
+    description: Nullable(Type.String()),
+    requester: Type.String({ description: "The creator's X-Agent-ID" }),
+    owner: Nullable(Type.String({ description: 'Whose agents may do it (ownership filter)' })),
+    scope: Nullable(Type.String({ description: 'The kind of work; also a required capability tag' })),
+    capabilities: Type.Array(Type.String(), { description: 'Further required capability tags, lower-case' }),
+    priority: Type.Integer({ minimum: LIMITS.priorityMin, maximum: LIMITS.priorityMax }),
+    status: TaskStatusSchema,
+    assignee: Nullable(Type.String({ description: 'Agent holding the task while assigned or running' })),
+    context: JsonObject('Free JSON from the requester; PATCH merges keys'),
+    progress: Type.Union([ProgressSchema, Type.Null()]),
+    result: Type.Unknown({ description: 'What complete reported (any JSON), null until then' }),
+    error: Nullable(Type.String({ description: 'Last failure or timeout reason' })),
+    timeout_ms: Type.Integer({ minimum: 1, description: 'Per attempt, from assignment' }),
+    max_retries: Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax }),
+    retry_count: Type.Integer({ minimum: 0 }),
+    parent_id: Type.Union([Uuid, Type.Null()]),
+    not_before: NullableTimestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    assigned_at: NullableTimestamp,
+    started_at: NullableTimestamp,
+    completed_at: NullableTimestamp,
+  },
+  { additionalProperties: false, description: 'A task (CONTRACT §3)' },
+);
+
+const Tag = Type.String({ minLength: 1, maxLength: LIMITS.tagMax, pattern: '\\S' });
+
+export const CreateTaskBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: LIMITS.titleMax, pattern: '\\S', description: '1..500 characters, not blank' }),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.descriptionBytes, description: 'At most 64 KiB (UTF-8)' }), Type.Null()])),
+    owner: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()])),
+    scope: Type.Optional(Type.Union([Tag, Type.Null()])),
+    capabilities: Type.Optional(Type.Array(Tag, { maxItems: LIMITS.capabilitiesMax, description: 'Required capability tags (stored lower-case)' })),
+    priority: Type.Optional(Type.Integer({ minimum: LIMITS.priorityMin, maximum: LIMITS.priorityMax, description: 'Default 5; higher is more urgent' })),
+    context: Type.Optional(JsonObject('Free JSON object, at most 256 KiB serialized')),
+    timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.timeoutMsMax, description: 'Per attempt; default assignment.default_timeout_ms' })),
+    max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
+    parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
+    not_before: Type.Optional(NullableTimestamp),
+  },
+  { additionalProperties: false, description: 'Create a task; everything else is set by Dispatch' },
+);
+export type CreateTaskBody = Static<typeof CreateTaskBody>;
+
+export const CreateTaskHeaders = Type.Object(
+  {
+    'idempotency-key': Type.Optional(Type.String({
+      minLength: 1,
+      maxLength: LIMITS.idempotencyKeyMax,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict',
+    })),
+  },
+);
+
+export const PatchTaskBody = Type.Object(
+  {
+    status: Type.Optional(Type.Literal('cancelled', { description: 'Cancel (from pending, assigned or running)' })),
+    context: Type.Optional(JsonObject('Keys merged into the task context (shallow); only while not terminal')),
+    priority: Type.Optional(Type.Integer({ minimum: LIMITS.priorityMin, maximum: LIMITS.priorityMax, description: 'Only while pending' })),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'At least one of status, context, priority' },
+);
+export type PatchTaskBody = Static<typeof PatchTaskBody>;
+
+export const CompleteTaskBody = Type.Object(
+  { result: Type.Optional(Type.Unknown({ description: 'Any JSON' })) },
+  { additionalProperties: false, description: 'Optional; an empty or missing body completes with result null' },
+);
+export type CompleteTaskBody = Static<typeof CompleteTaskBody>;
+
+export const FailTaskBody = Type.Object(
+  {
+    error: Type.String({ minLength: 1, maxLength: LIMITS.errorMax, description: 'Why the attempt failed' }),
+    retryable: Type.Optional(Type.Boolean({ default: true, description: 'false fails the task without retry' })),
+  },
+  { additionalProperties: false },
+);
+export type FailTaskBody = Static<typeof FailTaskBody>;
+
+export const ProgressBody = Type.Object(
+  {
+    message: Type.Optional(Type.String({ maxLength: LIMITS.progressMessageMax })),
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    data: Type.Optional(JsonObject('Free data')),
+  },
+  { additionalProperties: false, description: 'The first report moves assigned → running; an empty body is a heartbeat' },
+);
+export type ProgressBody = Static<typeof ProgressBody>;
+
+const STATUS_LIST = `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`;
+
+export const ListTasksQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ pattern: STATUS_LIST, description: `Comma list of ${TASK_STATUSES.join(', ')}` })),
+    requester: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    scope: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page (opaque)' })),
+  },
+  { additionalProperties: false },
+);
+export type ListTasksQuery = Static<typeof ListTasksQuery>;
+
+export const TaskListSchema = Type.Object(
+  {
+    tasks: Type.Array(TaskSchema),
+    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null at the end' }),
+  },
+  { additionalProperties: false, description: 'Newest first' },
+);
+
+export const EventSchema = Type.Object(
+  {
+    id: Uuid,
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(`task.${t}`))),
+    source: Type.Literal('dispatch'),
+    timestamp: Timestamp,
+    correlation_id: Uuid,
+    data: Type.Object(
+      { task: TaskSchema },
+      {
+        additionalProperties: true,
+        description: 'The task after the change, plus type-specific fields: assigned → agent, score, woke; failed → will_retry; retry/timeout → retry_count, max_retries, reason; unmatched → reason; reassigned → from_agent, reason',
+      },
+    ),
+  },
+  { additionalProperties: false, description: 'Lifecycle event envelope (CONTRACT §6)' },
+);
+
+export const EventListSchema = Type.Object({ events: Type.Array(EventSchema) }, { additionalProperties: false, description: 'Oldest first' });

@@ -1,0 +1,292 @@
+// The scheduler: sweeps deadlines and assigns pending tasks.
+//
+// Concurrency model: one tick at a time per replica; reads without locks; every write is a
+// compare-and-set in one short transaction, with its events in the same transaction. The
+// per-agent limit is re-checked inside the assignment transaction while the agent's row is
+// locked, so any number of replicas on one database never exceed max_concurrent_per_agent.
+// Replicas wake each other through Postgres NOTIFY `dispatch_assign` (fired by a trigger when a
+// task becomes pending or leaves assigned/running); the tick interval is only a safety net.
+import type { Logger } from 'pino';
+import type { Component, DispatchContext } from '../app.js';
+import type { AgentDirectory } from '../agents/directory.js';
+import { planAssignments, type PlanTask } from '../core/assignment.js';
+import { availabilityOf, type AgentView } from '../core/scoring.js';
+import { decideRetry } from '../core/retry.js';
+import { recordTransition } from '../observability/metrics.js';
+import { activeCounts, listAgentRows } from '../store/agents.js';
+import {
+  assignTask, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor,
+} from '../store/assignments.js';
+
+/** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
+export const MAX_PAGES_PER_TICK = 4;
+/** Deadline rows handled per sweep statement (the rest wait for the next tick). */
+const SWEEP_LIMIT = 1000;
+/** Notifications and signals within this window fold into one tick. */
+const DEBOUNCE_MS = 5;
+
+/** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
+function isAfter(a: BatchCursor, b: BatchCursor): boolean {
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  if (a.created_at.getTime() !== b.created_at.getTime()) return a.created_at > b.created_at;
+  return a.id > b.id;
+}
+
+export interface TickResult {
+  /** Pending tasks read this tick. */
+  considered: number;
+  assigned: { taskId: string; agent: string; woke: boolean }[];
+  /** Tasks whose unmatched reason changed (an event was written). */
+  unmatched: { taskId: string; reason: string }[];
+  /** Decisions refused by the database re-check (drained, at limit, or lost a race). */
+  refused: number;
+  requeuedAfterWakeTimeout: number;
+  retriedAfterTimeout: number;
+  timedOut: number;
+}
+
+export class Scheduler implements Component {
+  readonly name = 'scheduler';
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private unlisten: (() => Promise<void>) | undefined;
+  private listenWarned = false;
+  /** Where the last full tick stopped reading (see assign()). */
+  private resumeAfter: BatchCursor | undefined;
+  private readonly onAssignNeeded = () => this.poke();
+  /** Kept while the loop is stopped too: a state change must reach the directory either way. */
+  private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
+    this.directory.applyState(agent, state);
+    this.poke();
+  };
+
+  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory) {
+    this.log = ctx.logger.child({ component: 'scheduler' });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    if (!this.directory.hasAgentSource) {
+      this.log.warn('no agents: the roster (agents:) is empty and no PromptForge/Warren/Alexandria URL is set; tasks wait, only deadlines are swept');
+    }
+    this.directory.start();
+    await this.listen();
+    this.ctx.signals.off('assign-needed', this.onAssignNeeded).on('assign-needed', this.onAssignNeeded);
+    this.ctx.signals.off('agent-state', this.onAgentState).on('agent-state', this.onAgentState);
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopLoop();
+    this.ctx.signals.off('agent-state', this.onAgentState);
+    this.directory.stop();
+  }
+
+  /**
+   * Stop ticking on timers, notifications and signals, keeping the directory's background
+   * refresh: runOnce() still works (tests drive ticks by hand this way).
+   */
+  async stopLoop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.debounce);
+    this.ctx.signals.off('assign-needed', this.onAssignNeeded);
+    await this.unlisten?.().catch(() => {});
+    this.unlisten = undefined;
+    await this.running;
+  }
+
+  /**
+   * LISTEN dispatch_assign (postgres.js re-listens by itself after a reconnect). If the database
+   * is unreachable at start, the service still starts; every tick tries again.
+   */
+  private async listen(): Promise<void> {
+    if (this.unlisten || this.stopped) return;
+    try {
+      const sub = await this.ctx.sql.listen('dispatch_assign', () => this.poke());
+      this.unlisten = () => sub.unlisten();
+    } catch (err) {
+      if (this.listenWarned) return;
+      this.listenWarned = true;
+      this.log.warn({ err: (err as Error).message }, 'cannot LISTEN dispatch_assign yet; relying on the tick until the database is back');
+    }
+  }
+
+  /** Ask for a tick now (debounced); if one is running, another follows it. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (!this.debounce) this.debounce = setTimeout(() => this.loop(), DEBOUNCE_MS);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (!this.stopped) this.timer = setTimeout(() => this.loop(), ms);
+  }
+
+  private loop(): void {
+    clearTimeout(this.debounce);
+    this.debounce = undefined;
+    if (this.running || this.stopped) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.listen();
+          const r = await this.runOnce();
+          // A full tick that assigned something may leave more to do: go again at once.
+          if (r.considered >= this.ctx.config.assignment.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0) this.again = true;
+        } catch (err) {
+          this.log.error({ err }, 'scheduler tick failed');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+      this.schedule(this.ctx.config.assignment.tick_interval_ms);
+    });
+  }
+
+  /** One tick: sweep deadlines, then read → plan → write assignments for a bounded batch. */
+  async runOnce(): Promise<TickResult> {
+    const endTimer = this.ctx.metrics.tickDuration.startTimer();
+    try {
+      const result: TickResult = {
+        considered: 0, assigned: [], unmatched: [], refused: 0, requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0,
+      };
+      await this.sweep(result);
+      await this.assign(result);
+      return result;
+    } finally {
+      endTimer();
+    }
+  }
+
+  private async sweep(result: TickResult): Promise<void> {
+    const { sql, clock, random, metrics, config } = this.ctx;
+    const now = clock.now();
+    const policy = { baseMs: config.assignment.retry_backoff_base_ms, maxMs: config.assignment.retry_backoff_max_ms };
+    const expired = await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (t) => {
+      const d = decideRetry(t, true, policy, random);
+      return d.retry ? { retry: true, retryCount: d.retryCount, notBefore: new Date(now.getTime() + d.delayMs) } : { retry: false };
+    });
+    for (const e of expired) {
+      recordTransition(metrics, e.row, e.retried ? 'timeout' : undefined);
+      if (e.retried) result.retriedAfterTimeout++;
+      else result.timedOut++;
+    }
+    if (expired.length) this.log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
+    const lapsed = await sweepWakeTimeouts(sql, clock.now(), SWEEP_LIMIT);
+    for (const row of lapsed) recordTransition(metrics, row);
+    result.requeuedAfterWakeTimeout = lapsed.length;
+    if (lapsed.length) this.log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
+  }
+
+  private async assign(result: TickResult): Promise<void> {
+    const { sql, clock, metrics, config } = this.ctx;
+    const a = config.assignment;
+    const now = clock.now();
+    if (!this.directory.hasAgentSource) return;
+    const [counts, agentRows] = await Promise.all([activeCounts(sql), listAgentRows(sql)]);
+    this.publishActive(counts);
+
+    let page = await duePending(sql, now, a.batch_size);
+    if (page.length === 0) {
+      // Nothing to plan: keep agent states (admin view, health) current without waiting.
+      this.directory.refreshAvailability();
+      return;
+    }
+    // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
+    const owners = a.owner_filter_enabled ? page.map((t) => t.owner).filter((o): o is string => o !== null) : [];
+    const dir = await this.directory.snapshot(owners);
+    const rows = new Map(agentRows.map((r) => [r.id, r]));
+    const agents: AgentView[] = dir.agents.map((d) => ({
+      id: d.id,
+      capabilities: d.capabilities,
+      state: d.state,
+      active: counts.get(d.id) ?? 0,
+      drained: rows.get(d.id)?.drained ?? false,
+      lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
+    }));
+
+    for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {
+      result.considered += page.length;
+      const tasks: PlanTask[] = page.map((t) => ({
+        id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
+      }));
+      const decisions = planAssignments({
+        tasks, agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
+        ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
+      });
+      const unmatched: { id: string; reason: string }[] = [];
+      const previous = new Map(page.map((t) => [t.id, t.unmatched_reason]));
+      for (const d of decisions) {
+        if (d.kind === 'unmatched') {
+          if (previous.get(d.taskId) !== d.reason) unmatched.push({ id: d.taskId, reason: d.reason });
+          continue;
+        }
+        const r = await assignTask(sql, {
+          taskId: d.taskId, agent: d.agent, score: d.score, woke: d.wake, now: clock.now(),
+          maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
+        });
+        const view = agents.find((x) => x.id === d.agent)!;
+        if (!r.ok) {
+          result.refused++;
+          if (r.reason === 'drained') view.drained = true;
+          if (r.reason === 'at_limit') view.active = a.max_concurrent_per_agent;
+          continue;
+        }
+        view.active++;
+        view.lastAssignedAt = r.row.assigned_at?.getTime() ?? now.getTime();
+        if (d.wake) {
+          this.directory.wake(d.agent);
+          view.state = 'starting';
+        }
+        recordTransition(metrics, r.row);
+        result.assigned.push({ taskId: d.taskId, agent: d.agent, woke: d.wake });
+      }
+      if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) this.directory.capabilitiesMayBeStale();
+      for (const row of await markUnmatched(sql, unmatched, clock.now())) {
+        result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
+      }
+      // Read on only while someone can still take work.
+      const free = agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
+      if (!free) break;
+      if (page.length < a.batch_size) {
+        this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
+        break;
+      }
+      const last = page[page.length - 1]!;
+      let cursor: BatchCursor = { priority: last.priority, created_at: last.created_at, id: last.id };
+      // Pages after the first continue where the previous tick stopped, so tasks that no agent can
+      // take (at the head of the queue) cannot starve the ones behind them.
+      if (p === 0 && this.resumeAfter && isAfter(this.resumeAfter, cursor)) cursor = this.resumeAfter;
+      if (p + 1 >= MAX_PAGES_PER_TICK) {
+        this.resumeAfter = cursor;
+        break;
+      }
+      page = await duePending(sql, now, a.batch_size, cursor);
+      if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
+    }
+    if (result.assigned.length) {
+      for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
+      this.publishActive(counts);
+      this.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
+    }
+  }
+
+  private publishActive(counts: Map<string, number>): void {
+    const g = this.ctx.metrics.agentActiveTasks;
+    g.reset();
+    for (const [agent, n] of counts) g.set({ agent }, n);
+  }
+}

@@ -1,0 +1,396 @@
+// Task use cases behind the routes (and the NATS `swarm.task.request` consumer): create, list,
+// get, patch/cancel, and the worker reports complete/fail/progress.
+//
+// Concurrency model: every write runs in one short transaction that locks the task row, decides
+// (404 → 403/409 → the change), and applies the change with the compare-and-set `transition()`
+// so its lifecycle events land in the same transaction. Metrics and in-process signals follow
+// the commit, never precede it.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { DispatchContext } from '../app.js';
+import {
+  ACTIVE_STATUSES, TASK_STATUSES, isTerminal, requiredTags, sourcesOf, type Task, type TaskStatus,
+} from '../core/task.js';
+import { decideRetry } from '../core/retry.js';
+import {
+  DispatchError, ForbiddenError, InvalidTransitionError, NotAssigneeError, NotFoundError, ValidationError,
+} from '../errors.js';
+import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../http/schemas/task.js';
+import { recordTransition } from '../observability/metrics.js';
+import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';
+import {
+  claimIdempotencyKey, getTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask, taskExists, transition,
+  type TaskPatch, type TaskRow, type TransitionResult,
+} from '../store/tasks.js';
+import type { Tx } from '../store/db.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Who is asking: the validated X-Agent-ID and whether the admin token came with it. */
+export interface Actor {
+  agentId: string;
+  isAdmin: boolean;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Validation shared by HTTP and NATS
+
+const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+addFormats(bodyAjv);
+const checkCreateBody = bodyAjv.compile<CreateTaskBody>(CreateTaskBody);
+
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+function ajvProblems(errors: ErrorObject[] | null | undefined): Problem[] {
+  return (errors ?? []).map((e) => {
+    const params = e.params as Record<string, unknown>;
+    const base = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '';
+    const extra = (params.additionalProperty ?? params.missingProperty) as string | undefined;
+    const field = extra ? [base, extra].filter(Boolean).join('.') : base || 'body';
+    return { field, message: params.additionalProperty ? 'is not an accepted field' : (e.message ?? 'is invalid') };
+  });
+}
+
+/**
+ * Validate an untrusted create request exactly as POST /api/v1/tasks does (schema, then the
+ * byte-size bounds); for the `swarm.task.request` consumer. Throws ValidationError.
+ */
+export function parseCreateTaskBody(input: unknown): CreateTaskBody {
+  if (!checkCreateBody(input)) {
+    const problems = ajvProblems(checkCreateBody.errors);
+    throw new ValidationError(`body is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+  }
+  checkSizes(input);
+  return input;
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function checkSizes(body: { description?: string | null; context?: Record<string, unknown> }): void {
+  const problems: Problem[] = [];
+  if (typeof body.description === 'string' && bytes(body.description) > LIMITS.descriptionBytes) {
+    problems.push({ field: 'description', message: `must be at most ${LIMITS.descriptionBytes} bytes` });
+  }
+  if (body.context !== undefined && bytes(JSON.stringify(body.context)) > LIMITS.contextBytes) {
+    problems.push({ field: 'context', message: `must be at most ${LIMITS.contextBytes} bytes serialized` });
+  }
+  if (problems.length) throw new ValidationError(`body is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+}
+
+/** Canonical JSON (object keys sorted) so an idempotent replay matches regardless of key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create
+
+export interface CreateResult {
+  task: Task;
+  /** false: an idempotent replay returned the original task. */
+  created: boolean;
+}
+
+/**
+ * Create a task from a validated body (run parseCreateTaskBody first for untrusted input that
+ * did not go through the route schema). With an idempotency key, the same key + requester
+ * within 24 h returns the original task; a different body → 409 idempotency_conflict.
+ */
+export async function createTask(ctx: DispatchContext, requester: string, body: CreateTaskBody, idempotencyKey?: string): Promise<CreateResult> {
+  checkSizes(body);
+  const now = ctx.clock.now();
+  const id = randomUUID();
+  const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
+  const out = await ctx.sql.begin(async (tx: Tx) => {
+    if (idempotencyKey !== undefined) {
+      const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
+      const claim = await claimIdempotencyKey(
+        tx,
+        { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
+        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
+      );
+      if (!claim.claimed) {
+        if (claim.existing.body_hash !== bodyHash) {
+          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
+            task_id: claim.existing.task_id,
+          });
+        }
+        const original = await getTaskRow(tx, claim.existing.task_id);
+        if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
+        return { row: original, created: false };
+      }
+    }
+    if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
+      throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
+    }
+    const row = await insertTaskRow(tx, {
+      id,
+      title: body.title,
+      description: body.description ?? null,
+      requester,
+      owner: body.owner ?? null,
+      scope: body.scope ?? null,
+      capabilities,
+      required_tags: requiredTags(body.scope, capabilities),
+      priority: body.priority ?? 5,
+      context: body.context ?? {},
+      timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
+      max_retries: body.max_retries ?? 3,
+      parent_id: body.parent_id ?? null,
+      not_before: body.not_before ? new Date(body.not_before) : null,
+    }, now);
+    return { row, created: true };
+  });
+  if (out.created) {
+    ctx.metrics.tasksCreated.inc();
+    ctx.signals.emit('assign-needed');
+  }
+  return { task: rowToTask(out.row), created: out.created };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read
+
+export async function getTask(ctx: DispatchContext, id: string): Promise<Task> {
+  const row = await getTaskRow(ctx.sql, id);
+  if (!row) throw new NotFoundError('task');
+  return rowToTask(row);
+}
+
+export async function taskEvents(ctx: DispatchContext, id: string): Promise<EventEnvelope[]> {
+  if (!(await taskExists(ctx.sql, id))) throw new NotFoundError('task');
+  return eventsOfTask(ctx.sql, id);
+}
+
+// Cursor: base64url(JSON {t: created_at with µs, i: id}) + "." + a truncated HMAC. The HMAC key is
+// not a secret: it only makes a cursor that was edited by hand fail loudly (400) rather than
+// silently point somewhere else.
+const CURSOR_KEY = 'dispatch-list-cursor-v1';
+const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const cursorMac = (payload: string) => createHmac('sha256', CURSOR_KEY).update(payload).digest().subarray(0, 12);
+
+export function encodeCursor(createdAt: string, id: string): string {
+  const payload = Buffer.from(JSON.stringify({ t: createdAt, i: id })).toString('base64url');
+  return `${payload}.${cursorMac(payload).toString('base64url')}`;
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  const bad = () => new ValidationError('cursor is invalid: pass next_cursor from a previous page unchanged', [
+    { field: 'cursor', message: 'is not a cursor issued by this service' },
+  ]);
+  const [payload, mac, ...rest] = cursor.split('.');
+  if (!payload || !mac || rest.length) throw bad();
+  const given = Buffer.from(mac);
+  const want = Buffer.from(cursorMac(payload).toString('base64url'));
+  if (given.length !== want.length || !timingSafeEqual(given, want)) throw bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  const p = parsed as { t?: unknown; i?: unknown };
+  if (typeof p.t !== 'string' || !CURSOR_TS.test(p.t) || typeof p.i !== 'string' || !UUID_RE.test(p.i)) throw bad();
+  return { createdAt: p.t, id: p.i };
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  next_cursor: string | null;
+}
+
+export async function listTasks(ctx: DispatchContext, q: ListTasksQuery): Promise<TaskPage> {
+  const limit = q.limit ?? LIMITS.listLimitDefault;
+  let statuses: TaskStatus[] | undefined;
+  if (q.status !== undefined) {
+    const parts = q.status.split(',').map((s) => s.trim());
+    const unknown = parts.filter((s) => !TASK_STATUSES.includes(s as TaskStatus));
+    if (unknown.length || parts.length === 0) {
+      throw new ValidationError(`status has unknown value(s): ${unknown.join(', ')}`, [{ field: 'status', message: `must be a comma list of ${TASK_STATUSES.join(', ')}` }]);
+    }
+    statuses = [...new Set(parts)] as TaskStatus[];
+  }
+  const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  const rows = await listTaskRows(ctx.sql, {
+    ...(statuses ? { statuses } : {}),
+    ...(q.requester !== undefined ? { requester: q.requester } : {}),
+    ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
+    ...(q.scope !== undefined ? { scope: q.scope } : {}),
+    ...(q.owner !== undefined ? { owner: q.owner } : {}),
+    ...(after ? { after } : {}),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    tasks: page.map(rowToTask),
+    next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/** Run `decide` on the locked row; it returns the transition to apply. */
+async function writeLocked(
+  ctx: DispatchContext,
+  id: string,
+  decide: (row: TaskRow, tx: Tx) => Promise<TransitionResult> | TransitionResult,
+): Promise<{ before: TaskRow; after: TaskRow }> {
+  return ctx.sql.begin(async (tx: Tx) => {
+    const row = await lockTaskRow(tx, id);
+    if (!row) throw new NotFoundError('task');
+    const res = await decide(row, tx);
+    // The row is locked, so the compare-and-set cannot lose; if it ever does, say so as a 409.
+    if (!res.ok) throw new InvalidTransitionError(id, res.current?.status ?? 'unknown', row.status);
+    return { before: row, after: res.row };
+  });
+}
+
+/**
+ * 409 when the status does not allow the report; then 403 unless `agent` holds the task. In this
+ * order, a late report from a former assignee is refused with 409 once the task left
+ * assigned/running (20 racing completes: one 200, the rest 409) and with 403 while another agent
+ * holds it. Progress is also accepted while running (running → running).
+ */
+function checkReport(row: TaskRow, to: TaskStatus, agent: string): void {
+  const from = to === 'running' ? [...sourcesOf('running', 'assignee'), 'running'] : sourcesOf(to, 'assignee');
+  if (!from.includes(row.status)) throw new InvalidTransitionError(row.id, row.status, to);
+  if (row.assignee !== agent) throw new NotAssigneeError(row.id);
+}
+
+const cleared: TaskPatch = { assignee: null, deadline_at: null, wake_deadline_at: null };
+const draft = (type: EventDraft['type'], after: TaskRow, extra?: Record<string, unknown>): EventDraft => ({
+  type,
+  task: rowToTask(after),
+  ...(extra ? { extra } : {}),
+});
+
+export async function completeTask(ctx: DispatchContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
+  const now = ctx.clock.now();
+  const { after } = await writeLocked(ctx, id, (row, tx) => {
+    checkReport(row, 'completed', agent);
+    return transition(tx, {
+      id, from: [row.status], to: 'completed', assignee: agent, now,
+      set: { ...cleared, result: body.result === undefined ? null : body.result, completed_at: now },
+      events: (a) => [draft('completed', a)],
+    });
+  });
+  recordTransition(ctx.metrics, after);
+  ctx.signals.emit('assign-needed');
+  return rowToTask(after);
+}
+
+export async function failTask(ctx: DispatchContext, agent: string, id: string, body: FailTaskBody): Promise<Task> {
+  const now = ctx.clock.now();
+  const policy = { baseMs: ctx.config.assignment.retry_backoff_base_ms, maxMs: ctx.config.assignment.retry_backoff_max_ms };
+  let retried = false;
+  const { after } = await writeLocked(ctx, id, (row, tx) => {
+    checkReport(row, 'failed', agent);
+    const decision = decideRetry(row, body.retryable ?? true, policy, ctx.random);
+    retried = decision.retry;
+    if (decision.retry) {
+      return transition(tx, {
+        id, from: [row.status], to: 'pending', assignee: agent, now,
+        set: {
+          ...cleared, error: body.error, retry_count: decision.retryCount,
+          not_before: new Date(now.getTime() + decision.delayMs), queued_at: now,
+        },
+        events: (a) => [
+          draft('failed', a, { will_retry: true }),
+          draft('retry', a, { retry_count: a.retry_count, max_retries: a.max_retries, reason: 'failed' }),
+        ],
+      });
+    }
+    return transition(tx, {
+      id, from: [row.status], to: 'failed', assignee: agent, now,
+      set: { ...cleared, error: body.error, completed_at: now },
+      events: (a) => [draft('failed', a, { will_retry: false })],
+    });
+  });
+  recordTransition(ctx.metrics, after, retried ? 'failed' : undefined);
+  ctx.signals.emit('assign-needed');
+  return rowToTask(after);
+}
+
+export async function reportProgress(ctx: DispatchContext, agent: string, id: string, body: ProgressBody): Promise<Task> {
+  const now = ctx.clock.now();
+  const progress = {
+    ...(body.message !== undefined ? { message: body.message } : {}),
+    ...(body.percent !== undefined ? { percent: body.percent } : {}),
+    ...(body.data !== undefined ? { data: body.data } : {}),
+    at: now.toISOString(),
+  };
+  const { before, after } = await writeLocked(ctx, id, (row, tx) => {
+    checkReport(row, 'running', agent);
+    if (row.status === 'assigned') {
+      return transition(tx, {
+        id, from: ['assigned'], to: 'running', assignee: agent, now,
+        set: { progress, started_at: now, wake_deadline_at: null },
+        events: (a) => [draft('started', a), draft('progress', a)],
+      });
+    }
+    return transition(tx, {
+      id, from: ['running'], to: 'running', assignee: agent, now,
+      set: { progress },
+      events: (a) => [draft('progress', a)],
+    });
+  });
+  if (before.status !== after.status) recordTransition(ctx.metrics, after);
+  return rowToTask(after);
+}
+
+export async function patchTask(ctx: DispatchContext, actor: Actor, id: string, body: PatchTaskBody): Promise<Task> {
+  if (body.status === undefined && body.context === undefined && body.priority === undefined) {
+    throw new ValidationError('nothing to change: give status, context or priority', [{ field: 'body', message: 'must have at least one of status, context, priority' }]);
+  }
+  checkSizes(body);
+  const now = ctx.clock.now();
+  const cancel = body.status === 'cancelled';
+  const { before, after } = await writeLocked(ctx, id, (row, tx) => {
+    if (row.requester !== actor.agentId && !actor.isAdmin) {
+      throw new ForbiddenError(`only the requester of task ${id} or an admin may change it`);
+    }
+    const to: TaskStatus = cancel ? 'cancelled' : row.status;
+    if (cancel && !sourcesOf('cancelled', 'requester_or_admin').includes(row.status)) {
+      throw new InvalidTransitionError(id, row.status, 'cancelled');
+    }
+    if (isTerminal(row.status)) {
+      throw new DispatchError('invalid_transition', 409, `task ${id} is ${row.status}: it can no longer change`, { from: row.status, to });
+    }
+    if (body.priority !== undefined && row.status !== 'pending') {
+      throw new DispatchError('invalid_transition', 409, `task ${id} is ${row.status}: priority can only change while pending`, { from: row.status, to });
+    }
+    if (body.context !== undefined && bytes(JSON.stringify({ ...row.context, ...body.context })) > LIMITS.contextBytes) {
+      throw new ValidationError('context would exceed 256 KiB after the merge', [{ field: 'context', message: `merged context must be at most ${LIMITS.contextBytes} bytes serialized` }]);
+    }
+    const set: TaskPatch = {
+      ...(body.priority !== undefined ? { priority: body.priority } : {}),
+      ...(cancel ? { ...cleared, completed_at: now } : {}),
+    };
+    return transition(tx, {
+      id, from: [row.status], to, now, set,
+      ...(body.context !== undefined ? { mergeContext: body.context } : {}),
+      ...(cancel ? { events: (a: TaskRow) => [draft('cancelled', a)] } : {}),
+    });
+  });
+  if (before.status !== after.status) {
+    recordTransition(ctx.metrics, after);
+    if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed');
+  }
+  return rowToTask(after);
+}

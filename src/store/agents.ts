@@ -1,0 +1,29 @@
+// The `agents` table (drain flag, last assignment) and per-agent active counts.
+import type { Db } from './db.js';
+
+export interface AgentRow {
+  id: string;
+  drained: boolean;
+  drained_at: Date | null;
+  last_assigned_at: Date | null;
+}
+
+export async function listAgentRows(db: Db): Promise<AgentRow[]> {
+  return db<AgentRow[]>`select id, drained, drained_at, last_assigned_at from agents order by id`;
+}
+
+/** Persist the drain flag (upsert: an agent can be drained before Dispatch has seen it). */
+export async function setDrained(db: Db, id: string, drained: boolean, now: Date): Promise<AgentRow> {
+  const [row] = await db<AgentRow[]>`
+    insert into agents (id, drained, drained_at) values (${id}, ${drained}, ${drained ? now : null})
+    on conflict (id) do update set drained = excluded.drained, drained_at = excluded.drained_at
+    returning id, drained, drained_at, last_assigned_at`;
+  return row!;
+}
+
+/** agent id → assigned + running tasks (reads only the partial active index). */
+export async function activeCounts(db: Db): Promise<Map<string, number>> {
+  const rows = await db<{ assignee: string; n: number }[]>`
+    select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
+  return new Map(rows.map((r) => [r.assignee, r.n]));
+}

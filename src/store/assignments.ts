@@ -1,0 +1,191 @@
+// SQL of the scheduler: reading due pending tasks, the assignment compare-and-set (with the agent
+// row locked so the per-agent limit holds across replicas), unmatched bookkeeping, and the two
+// deadline sweeps. Every statement binds `now` from the injected clock.
+import type { TaskStatus } from '../core/task.js';
+import type { Sql, Tx } from './db.js';
+import { insertEvents, type EventDraft } from './events.js';
+import { rowToTask, type TaskRow } from './tasks.js';
+
+export interface PendingRef {
+  id: string;
+  required_tags: string[];
+  priority: number;
+  owner: string | null;
+  avoid_agent: string | null;
+  unmatched_reason: string | null;
+  created_at: Date;
+}
+
+export interface BatchCursor {
+  priority: number;
+  created_at: Date;
+  id: string;
+}
+
+/**
+ * Due pending tasks in assignment order (priority desc, oldest first), at most `limit`, after
+ * `after` (keyset). Served by the partial index on pending rows.
+ */
+export async function duePending(db: Sql | Tx, now: Date, limit: number, after?: BatchCursor): Promise<PendingRef[]> {
+  const keyset = after
+    ? db`and (priority < ${after.priority} or (priority = ${after.priority} and (created_at, id) > (${after.created_at}, ${after.id}::uuid)))`
+    : db``;
+  return db<PendingRef[]>`
+    select id, required_tags, priority, owner, avoid_agent, unmatched_reason, created_at
+    from tasks
+    where status = 'pending' and (not_before is null or not_before <= ${now}) ${keyset}
+    order by priority desc, created_at, id
+    limit ${limit}`;
+}
+
+export interface AssignSpec {
+  taskId: string;
+  agent: string;
+  score: number;
+  woke: boolean;
+  now: Date;
+  maxConcurrent: number;
+  wakeTimeoutMs: number;
+}
+
+export type AssignResult =
+  | { ok: true; row: TaskRow }
+  | { ok: false; reason: 'drained' | 'at_limit' | 'lost' };
+
+/**
+ * Assign one task in one short transaction:
+ *   1. lock the agent's row (upserted), so assignments to one agent are serialised across replicas;
+ *   2. re-check the drain flag and the agent's active count (read after the lock: it sees every
+ *      assignment committed before us);
+ *   3. compare-and-set the task pending → assigned (lost if someone else changed it);
+ *   4. write the `assigned` event in the same transaction.
+ */
+export async function assignTask(sql: Sql, s: AssignSpec): Promise<AssignResult> {
+  return sql.begin(async (tx): Promise<AssignResult> => {
+    const [agent] = await tx<{ drained: boolean }[]>`
+      insert into agents (id) values (${s.agent})
+      on conflict (id) do update set id = excluded.id
+      returning drained`;
+    if (agent!.drained) return { ok: false, reason: 'drained' };
+    const [active] = await tx<{ n: number }[]>`
+      select count(*)::int as n from tasks where assignee = ${s.agent} and status in ('assigned','running')`;
+    if (active!.n >= s.maxConcurrent) return { ok: false, reason: 'at_limit' };
+    const wakeDeadline = new Date(s.now.getTime() + s.wakeTimeoutMs);
+    const [row] = await tx<TaskRow[]>`
+      update tasks set
+        status = 'assigned', assignee = ${s.agent}, assigned_at = ${s.now}, updated_at = ${s.now},
+        attempt = attempt + 1,
+        deadline_at = ${s.now}::timestamptz + timeout_ms * interval '1 millisecond',
+        wake_deadline_at = ${wakeDeadline},
+        avoid_agent = null, unmatched_reason = null
+      where id = ${s.taskId} and status = 'pending' and (not_before is null or not_before <= ${s.now})
+      returning *`;
+    if (!row) return { ok: false, reason: 'lost' };
+    await tx`update agents set last_assigned_at = ${s.now} where id = ${s.agent}`;
+    await insertEvents(tx, [{ type: 'assigned', task: rowToTask(row), extra: { agent: s.agent, score: s.score, woke: s.woke } }], s.now);
+    return { ok: true, row };
+  });
+}
+
+/**
+ * Record why tasks cannot be assigned, only where the reason changed, with one `unmatched` event
+ * each (so a waiting task is announced once, not every tick). Returns the rows that changed.
+ */
+export async function markUnmatched(sql: Sql, items: { id: string; reason: string }[], now: Date): Promise<TaskRow[]> {
+  if (items.length === 0) return [];
+  return sql.begin(async (tx) => {
+    const rows = await tx<TaskRow[]>`
+      update tasks t set unmatched_reason = d.reason
+      from unnest(${tx.array(items.map((i) => i.id))}::uuid[], ${tx.array(items.map((i) => i.reason))}::text[]) as d(id, reason)
+      where t.id = d.id and t.status = 'pending' and t.unmatched_reason is distinct from d.reason
+      returning t.*`;
+    await insertEvents(tx, rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
+    return rows;
+  });
+}
+
+/**
+ * Ack/wake timeout: `assigned` tasks whose wake deadline passed go back to pending without
+ * spending a retry; the lapsed agent is remembered in avoid_agent. One set-based statement over
+ * at most `limit` rows (rows another replica is writing are skipped, not waited for).
+ */
+export async function sweepWakeTimeouts(sql: Sql, now: Date, limit: number): Promise<TaskRow[]> {
+  return sql.begin(async (tx) => {
+    const rows = await tx<TaskRow[]>`
+      update tasks t set
+        status = 'pending', avoid_agent = t.assignee, assignee = null,
+        deadline_at = null, wake_deadline_at = null, unmatched_reason = null,
+        queued_at = ${now}, updated_at = ${now}
+      where t.id in (
+          select id from tasks where status = 'assigned' and wake_deadline_at <= ${now}
+          order by wake_deadline_at limit ${limit} for update skip locked)
+        and t.status = 'assigned' and t.wake_deadline_at <= ${now}
+      returning t.*`;
+    await insertEvents(tx, rows.map((r) => ({
+      type: 'reassigned', task: rowToTask(r), extra: { from_agent: r.avoid_agent, reason: 'wake_timeout' },
+    })), now);
+    return rows;
+  });
+}
+
+export interface ExpiredAttempt {
+  id: string;
+  retry_count: number;
+  max_retries: number;
+  timeout_ms: number;
+}
+
+export type TimeoutDecision = { retry: true; retryCount: number; notBefore: Date } | { retry: false };
+
+/**
+ * Attempt timeout: active tasks past deadline_at either retry (pending, retry_count+1, not_before
+ * from `decide`) or end `timed_out`. Decisions are made per row by the caller (backoff jitter),
+ * then applied with one set-based compare-and-set; `timeout` (+ `retry`) events in the same
+ * transaction. Returns the changed rows with whether each was retried.
+ */
+export async function sweepAttemptTimeouts(
+  sql: Sql,
+  now: Date,
+  limit: number,
+  decide: (t: ExpiredAttempt) => TimeoutDecision,
+): Promise<{ row: TaskRow; retried: boolean; fromAgent: string | null }[]> {
+  return sql.begin(async (tx) => {
+    const due = await tx<ExpiredAttempt[]>`
+      select id, retry_count, max_retries, timeout_ms from tasks
+      where status in ('assigned','running') and deadline_at <= ${now}
+      order by deadline_at limit ${limit} for update skip locked`;
+    if (due.length === 0) return [];
+    const decisions = due.map((t) => ({ t, d: decide(t) }));
+    const ids = decisions.map(({ t }) => t.id);
+    const statuses: TaskStatus[] = decisions.map(({ d }) => (d.retry ? 'pending' : 'timed_out'));
+    const counts = decisions.map(({ t, d }) => (d.retry ? d.retryCount : t.retry_count));
+    const notBefore = decisions.map(({ d }) => (d.retry ? d.notBefore : now).toISOString());
+    const rows = await tx<(TaskRow & { from_agent: string | null })[]>`
+      update tasks t set
+        status = d.status,
+        retry_count = d.retry_count,
+        not_before = case when d.status = 'pending' then d.not_before else t.not_before end,
+        avoid_agent = t.assignee, assignee = null,
+        deadline_at = null, wake_deadline_at = null, unmatched_reason = null,
+        error = 'attempt timed out after ' || t.timeout_ms || ' ms',
+        queued_at = case when d.status = 'pending' then ${now}::timestamptz else t.queued_at end,
+        completed_at = case when d.status = 'timed_out' then ${now}::timestamptz else t.completed_at end,
+        updated_at = ${now}
+      from unnest(${tx.array(ids)}::uuid[], ${tx.array(statuses)}::text[], ${tx.array(counts)}::int[], ${tx.array(notBefore)}::timestamptz[])
+        as d(id, status, retry_count, not_before)
+      where t.id = d.id and t.status in ('assigned','running') and t.deadline_at <= ${now}
+      returning t.*, t.avoid_agent as from_agent`;
+    const drafts: EventDraft[] = [];
+    const out = rows.map((r) => {
+      const retried = r.status === 'pending';
+      const task = rowToTask(r);
+      const counts = { retry_count: r.retry_count, max_retries: r.max_retries };
+      drafts.push({ type: 'timeout', task, extra: { ...counts, reason: retried ? 'attempt_timeout' : 'retries_exhausted', agent: r.from_agent, will_retry: retried } });
+      if (retried) drafts.push({ type: 'retry', task, extra: { ...counts, reason: 'timeout', not_before: task.not_before } });
+      const { from_agent, ...row } = r;
+      return { row: row as TaskRow, retried, fromAgent: from_agent };
+    });
+    await insertEvents(tx, drafts, now);
+    return out;
+  });
+}

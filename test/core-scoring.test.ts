@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { compareCandidates, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
+
+const agent = (o: Partial<AgentView> = {}): AgentView => ({
+  id: 'a1', capabilities: ['research', 'analysis'], state: 'ready', active: 0, drained: false, lastAssignedAt: null, ...o,
+});
+const MAX = 3;
+
+describe('scoreCandidate', () => {
+  it.each([
+    // state, active, expected availability multiplier (0 = not a candidate), wake
+    ['ready', 0, 1.0, false],
+    ['ready', 1, 0.5, false],
+    ['ready', MAX - 1, 0.5, false],
+    ['ready', MAX, 0, false],
+    ['sleeping', 0, 0.8, true],
+    ['sleeping', MAX, 0, false],
+    ['starting', 0, 0.8, false],
+    ['starting', 1, 0.5, false],
+    ['degraded', 0, 0, false],
+    ['unknown', 0, 0, false],
+    ['stopped', 0, 0, false],
+    ['exploded', 0, 0, false],
+  ] as const)('state %s with %i active → ×%f', (state, active, multiplier, wake) => {
+    const s = scoreCandidate({ requiredTags: [], priority: 0 }, agent({ state, active }), { maxConcurrent: MAX });
+    if (multiplier === 0) {
+      expect(s.eligible).toBe(false);
+      if (!s.eligible) expect(s.reason).toBe(active >= MAX ? 'at_limit' : 'unavailable');
+    } else {
+      expect(s).toEqual({ eligible: true, score: multiplier, availability: multiplier, wake });
+    }
+  });
+
+  it.each([
+    [0, 1.0], [5, 1.25], [10, 1.5],
+  ])('priority %i weighs %f', (priority, weight) => {
+    expect(priorityWeight(priority)).toBeCloseTo(weight);
+    const s = scoreCandidate({ requiredTags: ['research'], priority }, agent(), { maxConcurrent: MAX });
+    expect(s.eligible && s.score).toBeCloseTo(weight);
+  });
+
+  it.each([
+    [['research'], true],
+    [['RESEARCH', 'Analysis'], true],
+    [['research', 'code'], false],
+    [[], true], // empty requirements: any agent
+  ])('required tags %j held → %s', (tags, eligible) => {
+    const s = scoreCandidate({ requiredTags: tags, priority: 5 }, agent({ capabilities: ['Research', 'analysis'] }), { maxConcurrent: MAX });
+    expect(s.eligible).toBe(eligible);
+    if (!s.eligible) expect(s.reason).toBe('missing_capability');
+  });
+
+  it('excludes drained agents', () => {
+    expect(scoreCandidate({ requiredTags: [], priority: 5 }, agent({ drained: true }), { maxConcurrent: MAX }))
+      .toEqual({ eligible: false, reason: 'drained' });
+  });
+
+  it.each([
+    [undefined, true], // filter off
+    [new Set(['a1']), true],
+    [new Set(['someone-else']), false],
+    [new Set<string>(), false],
+  ])('owner filter %j → eligible %s', (ownedBy, eligible) => {
+    const s = scoreCandidate({ requiredTags: [], priority: 5 }, agent(), { maxConcurrent: MAX, ...(ownedBy ? { ownedBy } : {}) });
+    expect(s.eligible).toBe(eligible);
+    if (!s.eligible) expect(s.reason).toBe('not_owned');
+  });
+});
+
+describe('compareCandidates (ties)', () => {
+  const c = (o: Partial<AgentView>, score = 1) => ({ agent: agent(o), score });
+  it.each([
+    ['higher score first', c({ id: 'b' }, 1), c({ id: 'a' }, 0.8)],
+    ['then fewer active', c({ id: 'b', active: 0 }), c({ id: 'a', active: 1 })],
+    ['then idle longest (never assigned first)', c({ id: 'b', lastAssignedAt: null }), c({ id: 'a', lastAssignedAt: 5 })],
+    ['then idle longest (older first)', c({ id: 'b', lastAssignedAt: 1 }), c({ id: 'a', lastAssignedAt: 5 })],
+    ['then agent id', c({ id: 'a' }), c({ id: 'b' })],
+  ])('%s', (_label, better, worse) => {
+    expect(compareCandidates(better, worse)).toBeLessThan(0);
+    expect(compareCandidates(worse, better)).toBeGreaterThan(0);
+  });
+});
