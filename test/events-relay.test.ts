@@ -221,8 +221,8 @@ describe('event relay', () => {
     await t.sql`update task_events set published_at = ${new Date()} where task_id = ${fresh.id}`;
     const unpublished = await insertTask(t.sql);
     await t.sql`update task_events set published_at = null where task_id = ${unpublished.id}`;
-    const deleted = await relayOf(t).cleanup();
-    expect(deleted).toBe(1);
+    // The relay's own pass may get there first; either way exactly the old published row goes.
+    await relayOf(t).cleanup();
     const left = await t.sql<{ task_id: string }[]>`select task_id from task_events order by seq`;
     expect(left.map((r) => r.task_id)).toEqual([fresh.id, unpublished.id]);
   });
