@@ -14,6 +14,7 @@ import type { Component, DispatchContext } from '../app.js';
 import { recordTransition } from '../observability/metrics.js';
 import { requeueAgentTasks } from '../store/requeue.js';
 import type { NatsLink } from './nats.js';
+import { handleTaskRequest, replyTo } from './task-requests.js';
 
 export const AGENT_SUBJECT = 'swarm.agent.*.*';
 export const TASK_REQUEST_SUBJECT = 'swarm.task.request';
@@ -94,6 +95,19 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
     ctx.metrics.consumedMessages.inc({ kind: 'agent_state', outcome: 'ok' });
   }
 
+  async function onTaskRequest(msg: Msg): Promise<void> {
+    const out = await handleTaskRequest(ctx, msg.string());
+    if (out.ok) {
+      ctx.metrics.consumedMessages.inc({ kind: 'task_request', outcome: 'ok' });
+      if (out.created) log.info({ task: out.task.id, requester: out.task.requester }, 'task created from swarm.task.request');
+    } else {
+      const invalid = out.error.statusCode < 500;
+      ctx.metrics.consumedMessages.inc({ kind: 'task_request', outcome: invalid ? 'invalid' : 'error' });
+      log.warn({ code: out.error.code, err: out.error.message, details: out.error.details }, 'refused swarm.task.request');
+    }
+    replyTo(msg, out);
+  }
+
   function track(p: Promise<void>): void {
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
@@ -112,6 +126,25 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
         track(handleAgentEvent(msg.subject, msg.string()).catch((e: unknown) => {
           ctx.metrics.consumedMessages.inc({ kind: 'agent_state', outcome: 'error' });
           log.error({ err: e, subject: msg.subject }, 'handling agent event failed');
+        }));
+      },
+    }));
+    // One replica creates each requested task: a queue group.
+    subs.push(nc.subscribe(TASK_REQUEST_SUBJECT, {
+      queue: QUEUE_GROUP,
+      callback: (err, msg: Msg) => {
+        if (err) {
+          log.warn({ err: err.message }, 'task request subscription error');
+          return;
+        }
+        track(onTaskRequest(msg).catch((e: unknown) => {
+          ctx.metrics.consumedMessages.inc({ kind: 'task_request', outcome: 'error' });
+          log.error({ err: e }, 'handling swarm.task.request failed');
+          try {
+            if (msg.reply) msg.respond(JSON.stringify({ error: 'internal error', code: 'internal' }));
+          } catch {
+            /* connection gone */
+          }
         }));
       },
     }));

@@ -231,6 +231,8 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     },
     async start() {
       stopped = false;
+      // First retention pass one interval after start, not in the middle of start-up.
+      lastCleanup = Date.now();
       listen();
       ctx.signals.on('events-written', onSignal);
       nats.onConnected(() => {

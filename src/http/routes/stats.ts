@@ -2,33 +2,24 @@
 // Read from the counters of migration 0004, so it stays fast however many tasks have finished.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { DispatchContext } from '../../app.js';
 import { readQueueStats } from '../../store/stats.js';
+import { adminRoute } from '../schemas/common.js';
 import { StatsSchema, type Stats } from '../schemas/stats.js';
-
-const ErrorBody = Type.Object(
-  { error: Type.String(), code: Type.String(), details: Type.Optional(Type.Unknown()) },
-  { description: 'Error (CONTRACT §2)' },
-);
 
 export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/api/v1/stats', {
       config: { admin: true },
-      schema: {
-        operationId: 'getStats',
-        summary: 'Queue statistics',
-        description: 'Admin only. Task counts by status, mean completion time (created → completed) and the age of the oldest pending task.',
-        tags: ['admin'],
-        security: [{ agentId: [], adminToken: [] }],
-        response: {
-          200: { ...StatsSchema, description: 'Queue statistics' },
-          401: { ...ErrorBody, description: 'missing_agent_id, unauthorized or admin_disabled' },
-          500: { ...ErrorBody, description: 'internal' },
+      schema: adminRoute(
+        {
+          operationId: 'getStats',
+          summary: 'Queue statistics',
+          description: 'Admin only. Task counts by status, mean completion time (created → completed) and the age of the oldest pending task (since created or last re-queued). Read from maintained counters: constant time however many tasks have finished.',
         },
-      },
+        { 200: { ...StatsSchema, description: 'Queue statistics' } },
+      ),
     }, async (): Promise<Stats> => {
       const s = await readQueueStats(ctx.sql, ctx.clock.now());
       return { ...s.counts, avg_completion_ms: s.avg_completion_ms, oldest_pending_ms: s.oldest_pending_ms };

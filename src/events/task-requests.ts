@@ -1,0 +1,65 @@
+// `swarm.task.request` → a task, validated exactly as POST /api/v1/tasks (services/tasks.ts).
+// `data` is the POST body plus `requester` (the agent asking, X-Agent-ID rules). The envelope id
+// doubles as the Idempotency-Key (`nats:<id>`), so a redelivered request creates one task. With a
+// reply subject, the requester gets the task (or the contract error body) back.
+import type { Msg } from '@nats-io/nats-core';
+import type { DispatchContext } from '../app.js';
+import { DispatchError } from '../errors.js';
+import { createTask, parseCreateTaskBody } from '../services/tasks.js';
+import type { Task } from '../core/task.js';
+
+const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const KEY = /^[A-Za-z0-9._:@-]{1,200}$/;
+
+export class InvalidTaskRequest extends DispatchError {
+  constructor(message: string, details?: unknown) {
+    super('validation_failed', 400, message, details);
+  }
+}
+
+export interface TaskRequest {
+  requester: string;
+  body: unknown;
+  idempotencyKey?: string;
+}
+
+/** Parse the envelope; the body itself is validated by parseCreateTaskBody. */
+export function parseTaskRequest(payload: string): TaskRequest {
+  let env: unknown;
+  try {
+    env = JSON.parse(payload);
+  } catch {
+    throw new InvalidTaskRequest('payload is not JSON');
+  }
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new InvalidTaskRequest('envelope is not an object');
+  const { id, data } = env as { id?: unknown; data?: unknown };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidTaskRequest('envelope has no data object');
+  const { requester, ...body } = data as Record<string, unknown>;
+  if (typeof requester !== 'string' || !AGENT_ID.test(requester)) {
+    throw new InvalidTaskRequest('data.requester must be 1-128 chars of A-Za-z0-9._:@-', [{ field: 'requester', message: 'is required: 1-128 chars of A-Za-z0-9._:@-' }]);
+  }
+  return { requester, body, ...(typeof id === 'string' && KEY.test(id) ? { idempotencyKey: `nats:${id}` } : {}) };
+}
+
+export type TaskRequestOutcome = { ok: true; task: Task; created: boolean } | { ok: false; error: DispatchError };
+
+/** Handle one request message; never throws for bad input (returns the error instead). */
+export async function handleTaskRequest(ctx: DispatchContext, payload: string): Promise<TaskRequestOutcome> {
+  try {
+    const req = parseTaskRequest(payload);
+    const body = parseCreateTaskBody(req.body);
+    const { task, created } = await createTask(ctx, req.requester, body, req.idempotencyKey);
+    return { ok: true, task, created };
+  } catch (err) {
+    if (err instanceof DispatchError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+export function replyTo(msg: Msg, out: TaskRequestOutcome): void {
+  if (!msg.reply) return;
+  const body = out.ok
+    ? out.task
+    : { error: out.error.message, code: out.error.code, ...(out.error.details !== undefined ? { details: out.error.details } : {}) };
+  msg.respond(JSON.stringify(body));
+}
