@@ -9,13 +9,14 @@
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../app.js';
 import type { AgentDirectory } from '../agents/directory.js';
+import type { Sql } from '../store/db.js';
 import { planAssignments, type PlanTask } from '../core/assignment.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { decideRetry } from '../core/retry.js';
 import { recordTransition } from '../observability/metrics.js';
 import { activeCounts, listAgentRows } from '../store/agents.js';
 import {
-  assignBatch, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem,
+  assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem,
 } from '../store/assignments.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
@@ -85,7 +86,11 @@ export class Scheduler implements Component {
     this.poke();
   };
 
-  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory) {
+  /**
+   * `sql`: the pool the scheduler's own statements use (a dedicated small pool in production, so
+   * ticks do not wait behind API requests for a connection; the shared pool by default).
+   */
+  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory, private readonly sql: Sql = ctx.sql) {
     this.log = ctx.logger.child({ component: 'scheduler' });
   }
 
@@ -211,10 +216,13 @@ export class Scheduler implements Component {
   }
 
   private async sweep(result: TickResult): Promise<void> {
-    const { sql, clock, random, metrics, config } = this.ctx;
+    const { clock, random, metrics, config } = this.ctx;
+    const sql = this.sql;
     const now = clock.now();
     const policy = { baseMs: config.assignment.retry_backoff_base_ms, maxMs: config.assignment.retry_backoff_max_ms };
-    const expired = await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (t) => {
+    // One cheap probe first: the sweeps' transactions only run when something is due.
+    const due = await deadlinesDue(sql, now);
+    const expired = !due.attempt ? [] : await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (t) => {
       const d = decideRetry(t, true, policy, random);
       return d.retry ? { retry: true, retryCount: d.retryCount, notBefore: new Date(now.getTime() + d.delayMs) } : { retry: false };
     });
@@ -224,14 +232,15 @@ export class Scheduler implements Component {
       else result.timedOut++;
     }
     if (expired.length) this.log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
-    const lapsed = await sweepWakeTimeouts(sql, clock.now(), SWEEP_LIMIT);
+    const lapsed = due.wake ? await sweepWakeTimeouts(sql, clock.now(), SWEEP_LIMIT) : [];
     for (const row of lapsed) recordTransition(metrics, row);
     result.requeuedAfterWakeTimeout = lapsed.length;
     if (lapsed.length) this.log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
   }
 
   private async assign(result: TickResult): Promise<void> {
-    const { sql, clock, metrics, config } = this.ctx;
+    const { clock, metrics, config } = this.ctx;
+    const sql = this.sql;
     const a = config.assignment;
     const now = clock.now();
     if (!this.directory.hasAgentSource) return;
@@ -284,8 +293,12 @@ export class Scheduler implements Component {
         }
         batch.push({ taskId: d.taskId, agent: d.agent, score: d.score, woke: d.wake });
       }
-      // All of the page's assignments in one transaction (agent rows locked, limit re-checked).
+      // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
+      // and, concurrently on another connection, the unmatched bookkeeping of the page's other
+      // tasks (disjoint rows: the two transactions never touch the same task).
       t0 = performance.now();
+      const unmatchedP = markUnmatched(sql, unmatched, clock.now());
+      unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       const outcomes = await assignBatch(sql, batch, {
         now: clock.now(), maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
       });
@@ -312,7 +325,7 @@ export class Scheduler implements Component {
       }
       if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) this.directory.capabilitiesMayBeStale();
       t0 = performance.now();
-      for (const row of await markUnmatched(sql, unmatched, clock.now())) {
+      for (const row of await unmatchedP) {
         result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
       }
       ph.unmatched += since(t0);

@@ -203,7 +203,8 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
 
 /**
  * Record why tasks cannot be assigned, only where the reason changed, with one `unmatched` event
- * each (so a waiting task is announced once, not every tick). Returns the rows that changed.
+ * each (so a waiting task is announced once, not every tick). Rows another transaction holds are
+ * skipped, never waited for (they are marked on a later tick). Returns the rows that changed.
  */
 export async function markUnmatched(sql: Sql, items: { id: string; reason: string }[], now: Date): Promise<TaskRow[]> {
   if (items.length === 0) return [];
@@ -212,10 +213,25 @@ export async function markUnmatched(sql: Sql, items: { id: string; reason: strin
       update tasks t set unmatched_reason = d.reason
       from unnest(${tx.array(items.map((i) => i.id))}::uuid[], ${tx.array(items.map((i) => i.reason))}::text[]) as d(id, reason)
       where t.id = d.id and t.status = 'pending' and t.unmatched_reason is distinct from d.reason
+        and t.id in (
+          select id from tasks where id = any(${tx.array(items.map((i) => i.id))}::uuid[]) and status = 'pending'
+          order by id for update skip locked)
       returning t.*`;
     await insertEvents(tx, rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
     return rows;
   });
+}
+
+/**
+ * Whether either sweep has anything to do: one read-only statement over the two partial deadline
+ * indexes (no transaction, no locks), so a tick with nothing expired costs one round trip.
+ */
+export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean }> {
+  const [r] = await sql<{ attempt: boolean; wake: boolean }[]>`
+    select
+      exists (select 1 from tasks where status in ('assigned','running') and deadline_at <= ${now}) as attempt,
+      exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake`;
+  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true };
 }
 
 /**
