@@ -1,7 +1,7 @@
 // The set-based assignment write (assignBatch) and the scheduler's immediate, coalesced ticks.
 import { describe, expect, it } from 'vitest';
 import { assignBatch } from '../src/store/assignments.js';
-import { setDrained } from '../src/store/agents.js';
+import { agentRowsAndCounts, setDrained } from '../src/store/agents.js';
 import { createTestDatabase } from './helpers/db.js';
 import { insertTask } from './helpers/factories.js';
 import { startApp } from './helpers/app.js';
@@ -68,6 +68,24 @@ describe('assignBatch', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(6);
     const [ev] = await sql<{ n: number }[]>`select count(*)::int as n from task_events where type = 'assigned'`;
     expect(ev!.n).toBe(6);
+  });
+});
+
+describe('agentRowsAndCounts', () => {
+  it('reads agent rows and active counts in one statement, agents without a row included in the counts', async () => {
+    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    const sql = db.sql;
+    await setDrained(sql, 'drained-idle', true, at(0));
+    await sql`insert into agents (id, last_assigned_at) values ('busy', ${at(5)})`;
+    await insertTask(sql, { status: 'assigned', assignee: 'busy' });
+    await insertTask(sql, { status: 'running', assignee: 'busy' });
+    await insertTask(sql, { status: 'running', assignee: 'rowless' });
+    await insertTask(sql, { status: 'pending' });
+    const { rows, counts } = await agentRowsAndCounts(sql);
+    expect(rows.map((r) => [r.id, r.drained, r.last_assigned_at?.getTime() ?? null])).toEqual([
+      ['busy', false, at(5).getTime()], ['drained-idle', true, null],
+    ]);
+    expect([...counts].sort()).toEqual([['busy', 2], ['rowless', 1]]);
   });
 });
 

@@ -14,7 +14,7 @@ import { planAssignments, type PlanTask } from '../core/assignment.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { decideRetry } from '../core/retry.js';
 import { recordTransition } from '../observability/metrics.js';
-import { activeCounts, listAgentRows } from '../store/agents.js';
+import { agentRowsAndCounts } from '../store/agents.js';
 import {
   assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem,
 } from '../store/assignments.js';
@@ -246,8 +246,8 @@ export class Scheduler implements Component {
     if (!this.directory.hasAgentSource) return;
     const ph = result.phases;
     let t0 = performance.now();
-    // Three independent reads, concurrently (each on its own pooled connection).
-    const [counts, agentRows, firstPage] = await Promise.all([activeCounts(sql), listAgentRows(sql), duePending(sql, now, a.batch_size)]);
+    // Two independent reads, concurrently (each on its own pooled connection).
+    const [{ counts, rows: agentRows }, firstPage] = await Promise.all([agentRowsAndCounts(sql), duePending(sql, now, a.batch_size)]);
     this.publishActive(counts);
 
     let page = firstPage;
