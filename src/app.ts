@@ -25,6 +25,11 @@ export interface Component {
 export interface DispatchDeps {
   config: Config;
   sql: Sql;
+  /**
+   * A small pool of its own for the scheduler (main.ts: SCHEDULER_POOL_SIZE connections), so a
+   * tick never queues behind API requests waiting for one of `sql`'s connections. Default: `sql`.
+   */
+  schedulerSql?: Sql;
   logger: Logger;
   clock?: Clock;
   random?: Random;
@@ -82,7 +87,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   );
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
-    new Scheduler(ctx, ctx.agents),
+    new Scheduler(ctx, ctx.agents, deps.schedulerSql ?? deps.sql),
   );
 
   const api = await buildApiServer({

@@ -6,6 +6,8 @@ import { connect, migrate } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Connections of the scheduler's own pool (probe, three parallel reads, the batch and unmatched writes). */
+const SCHEDULER_POOL_SIZE = 3;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     url = embedded.url;
   }
   const sql = connect(url, { max: config.database.pool_size });
+  const schedulerSql = connect(url, { max: SCHEDULER_POOL_SIZE });
   let stopping = false;
   const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     try {
       await app?.stop();
       await sql.end({ timeout: 5 });
+      await schedulerSql.end({ timeout: 5 });
       await embedded?.stop();
     } catch (err) {
       log.error({ err }, 'error during shutdown');
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof createDispatch>> | undefined;
   try {
     await migrate(sql, log.child({ component: 'migrations' }));
-    app = await createDispatch({ config, sql, logger: log });
+    app = await createDispatch({ config, sql, schedulerSql, logger: log });
     await app.start();
   } catch (err) {
     log.fatal({ err }, 'failed to start');

@@ -9,21 +9,26 @@
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../app.js';
 import type { AgentDirectory } from '../agents/directory.js';
+import type { Sql } from '../store/db.js';
 import { planAssignments, type PlanTask } from '../core/assignment.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { decideRetry } from '../core/retry.js';
 import { recordTransition } from '../observability/metrics.js';
-import { activeCounts, listAgentRows } from '../store/agents.js';
+import { agentRowsAndCounts } from '../store/agents.js';
 import {
-  assignTask, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor,
+  assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem,
 } from '../store/assignments.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
 const SWEEP_LIMIT = 1000;
-/** Notifications and signals within this window fold into one tick. */
-const DEBOUNCE_MS = 5;
+/**
+ * Ticks started by a notification or signal sweep deadlines only if the last sweep is at least
+ * this old (the tick_interval_ms timer always sweeps): under a stream of creates most ticks then
+ * go straight to assignment. Deadline precision stays within this gap.
+ */
+export const SWEEP_MIN_GAP_MS = 100;
 
 /** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
 function isAfter(a: BatchCursor, b: BatchCursor): boolean {
@@ -43,13 +48,30 @@ export interface TickResult {
   requeuedAfterWakeTimeout: number;
   retriedAfterTimeout: number;
   timedOut: number;
+  /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
+  phases: TickPhases;
+}
+
+export interface TickPhases {
+  sweep: number;
+  read: number;
+  snapshot: number;
+  plan: number;
+  write: number;
+  unmatched: number;
+}
+
+function since(t0: number): number {
+  return performance.now() - t0;
 }
 
 export class Scheduler implements Component {
   readonly name = 'scheduler';
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** performance.now() of the last sweep (monotonic: scheduling, not business time). */
+  private lastSweepAt = -Infinity;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -64,7 +86,11 @@ export class Scheduler implements Component {
     this.poke();
   };
 
-  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory) {
+  /**
+   * `sql`: the pool the scheduler's own statements use (a dedicated small pool in production, so
+   * ticks do not wait behind API requests for a connection; the shared pool by default).
+   */
+  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory, private readonly sql: Sql = ctx.sql) {
     this.log = ctx.logger.child({ component: 'scheduler' });
   }
 
@@ -93,7 +119,8 @@ export class Scheduler implements Component {
   async stopLoop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearTimeout(this.debounce);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     this.ctx.signals.off('assign-needed', this.onAssignNeeded);
     await this.unlisten?.().catch(() => {});
     this.unlisten = undefined;
@@ -116,34 +143,42 @@ export class Scheduler implements Component {
     }
   }
 
-  /** Ask for a tick now (debounced); if one is running, another follows it. */
+  /**
+   * Ask for a tick now. Coalesced, never delayed: pokes within one turn of the event loop fold
+   * into one tick started on setImmediate (no sleep first); pokes while a tick runs fold into
+   * exactly one more tick right after it.
+   */
   poke(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    if (!this.debounce) this.debounce = setTimeout(() => this.loop(), DEBOUNCE_MS);
+    if (!this.immediate) this.immediate = setImmediate(() => this.loop(false));
   }
 
   private schedule(ms: number): void {
     clearTimeout(this.timer);
-    if (!this.stopped) this.timer = setTimeout(() => this.loop(), ms);
+    if (!this.stopped) this.timer = setTimeout(() => this.loop(true), ms);
   }
 
-  private loop(): void {
-    clearTimeout(this.debounce);
-    this.debounce = undefined;
+  /** `timer`: started by the safety-net timer (always sweeps) rather than a poke. */
+  private loop(timer: boolean): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.running || this.stopped) {
       this.again = true;
       return;
     }
     this.running = (async () => {
+      let first = true;
       do {
         this.again = false;
         try {
           await this.listen();
-          const r = await this.runOnce();
+          const sweep = (first && timer) || performance.now() - this.lastSweepAt >= SWEEP_MIN_GAP_MS;
+          first = false;
+          const r = await this.runOnce({ sweep });
           // A full tick that assigned something may leave more to do: go again at once.
           if (r.considered >= this.ctx.config.assignment.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0) this.again = true;
         } catch (err) {
@@ -156,14 +191,23 @@ export class Scheduler implements Component {
     });
   }
 
-  /** One tick: sweep deadlines, then read → plan → write assignments for a bounded batch. */
-  async runOnce(): Promise<TickResult> {
+  /**
+   * One tick: sweep deadlines (unless `sweep: false`), then read → plan → write assignments for a
+   * bounded batch.
+   */
+  async runOnce(opts: { sweep?: boolean } = {}): Promise<TickResult> {
     const endTimer = this.ctx.metrics.tickDuration.startTimer();
     try {
       const result: TickResult = {
         considered: 0, assigned: [], unmatched: [], refused: 0, requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0,
+        phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
       };
-      await this.sweep(result);
+      if (opts.sweep ?? true) {
+        const t0 = performance.now();
+        this.lastSweepAt = t0;
+        await this.sweep(result);
+        result.phases.sweep = since(t0);
+      }
       await this.assign(result);
       return result;
     } finally {
@@ -172,10 +216,13 @@ export class Scheduler implements Component {
   }
 
   private async sweep(result: TickResult): Promise<void> {
-    const { sql, clock, random, metrics, config } = this.ctx;
+    const { clock, random, metrics, config } = this.ctx;
+    const sql = this.sql;
     const now = clock.now();
     const policy = { baseMs: config.assignment.retry_backoff_base_ms, maxMs: config.assignment.retry_backoff_max_ms };
-    const expired = await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (t) => {
+    // One cheap probe first: the sweeps' transactions only run when something is due.
+    const due = await deadlinesDue(sql, now);
+    const expired = !due.attempt ? [] : await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (t) => {
       const d = decideRetry(t, true, policy, random);
       return d.retry ? { retry: true, retryCount: d.retryCount, notBefore: new Date(now.getTime() + d.delayMs) } : { retry: false };
     });
@@ -185,21 +232,26 @@ export class Scheduler implements Component {
       else result.timedOut++;
     }
     if (expired.length) this.log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
-    const lapsed = await sweepWakeTimeouts(sql, clock.now(), SWEEP_LIMIT);
+    const lapsed = due.wake ? await sweepWakeTimeouts(sql, clock.now(), SWEEP_LIMIT) : [];
     for (const row of lapsed) recordTransition(metrics, row);
     result.requeuedAfterWakeTimeout = lapsed.length;
     if (lapsed.length) this.log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
   }
 
   private async assign(result: TickResult): Promise<void> {
-    const { sql, clock, metrics, config } = this.ctx;
+    const { clock, metrics, config } = this.ctx;
+    const sql = this.sql;
     const a = config.assignment;
     const now = clock.now();
     if (!this.directory.hasAgentSource) return;
-    const [counts, agentRows] = await Promise.all([activeCounts(sql), listAgentRows(sql)]);
+    const ph = result.phases;
+    let t0 = performance.now();
+    // Two independent reads, concurrently (each on its own pooled connection).
+    const [{ counts, rows: agentRows }, firstPage] = await Promise.all([agentRowsAndCounts(sql), duePending(sql, now, a.batch_size)]);
     this.publishActive(counts);
 
-    let page = await duePending(sql, now, a.batch_size);
+    let page = firstPage;
+    ph.read += since(t0);
     if (page.length === 0) {
       // Nothing to plan: keep agent states (admin view, health) current without waiting.
       this.directory.refreshAvailability();
@@ -207,7 +259,9 @@ export class Scheduler implements Component {
     }
     // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
     const owners = a.owner_filter_enabled ? page.map((t) => t.owner).filter((o): o is string => o !== null) : [];
+    t0 = performance.now();
     const dir = await this.directory.snapshot(owners);
+    ph.snapshot += since(t0);
     const rows = new Map(agentRows.map((r) => [r.id, r]));
     const agents: AgentView[] = dir.agents.map((d) => ({
       id: d.id,
@@ -223,41 +277,58 @@ export class Scheduler implements Component {
       const tasks: PlanTask[] = page.map((t) => ({
         id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
       }));
+      t0 = performance.now();
       const decisions = planAssignments({
         tasks, agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
         ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
       });
+      ph.plan += since(t0);
       const unmatched: { id: string; reason: string }[] = [];
       const previous = new Map(page.map((t) => [t.id, t.unmatched_reason]));
+      const batch: BatchItem[] = [];
       for (const d of decisions) {
         if (d.kind === 'unmatched') {
           if (previous.get(d.taskId) !== d.reason) unmatched.push({ id: d.taskId, reason: d.reason });
           continue;
         }
-        const r = await assignTask(sql, {
-          taskId: d.taskId, agent: d.agent, score: d.score, woke: d.wake, now: clock.now(),
-          maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
-        });
-        const view = agents.find((x) => x.id === d.agent)!;
+        batch.push({ taskId: d.taskId, agent: d.agent, score: d.score, woke: d.wake });
+      }
+      // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
+      // and, concurrently on another connection, the unmatched bookkeeping of the page's other
+      // tasks (disjoint rows: the two transactions never touch the same task).
+      t0 = performance.now();
+      const unmatchedP = markUnmatched(sql, unmatched, clock.now());
+      unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      const outcomes = await assignBatch(sql, batch, {
+        now: clock.now(), maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
+      });
+      ph.write += since(t0);
+      const views = new Map(agents.map((v) => [v.id, v]));
+      const woke = new Map(batch.map((b) => [b.taskId, b.woke]));
+      for (const r of outcomes) {
+        const view = views.get(r.agent)!;
         if (!r.ok) {
           result.refused++;
           if (r.reason === 'drained') view.drained = true;
           if (r.reason === 'at_limit') view.active = a.max_concurrent_per_agent;
           continue;
         }
+        const wake = woke.get(r.taskId) ?? false;
         view.active++;
         view.lastAssignedAt = r.row.assigned_at?.getTime() ?? now.getTime();
-        if (d.wake) {
-          this.directory.wake(d.agent);
+        if (wake) {
+          this.directory.wake(r.agent);
           view.state = 'starting';
         }
         recordTransition(metrics, r.row);
-        result.assigned.push({ taskId: d.taskId, agent: d.agent, woke: d.wake });
+        result.assigned.push({ taskId: r.taskId, agent: r.agent, woke: wake });
       }
       if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) this.directory.capabilitiesMayBeStale();
-      for (const row of await markUnmatched(sql, unmatched, clock.now())) {
+      t0 = performance.now();
+      for (const row of await unmatchedP) {
         result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
       }
+      ph.unmatched += since(t0);
       // Read on only while someone can still take work.
       const free = agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
       if (!free) break;
@@ -274,7 +345,9 @@ export class Scheduler implements Component {
         this.resumeAfter = cursor;
         break;
       }
+      t0 = performance.now();
       page = await duePending(sql, now, a.batch_size, cursor);
+      ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
     if (result.assigned.length) {

@@ -27,3 +27,25 @@ export async function activeCounts(db: Db): Promise<Map<string, number>> {
     select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
   return new Map(rows.map((r) => [r.assignee, r.n]));
 }
+
+/**
+ * activeCounts and listAgentRows in one statement (one round trip, one commit per tick): the
+ * `agents` rows, and agent id → assigned + running tasks (agents holding tasks without a row too).
+ */
+export async function agentRowsAndCounts(db: Db): Promise<{ rows: AgentRow[]; counts: Map<string, number> }> {
+  const all = await db<(AgentRow & { known: boolean; n: number })[]>`
+    select coalesce(a.id, c.assignee) as id, a.id is not null as known,
+           coalesce(a.drained, false) as drained, a.drained_at, a.last_assigned_at, coalesce(c.n, 0)::int as n
+    from agents a
+    full join (
+      select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee
+    ) c on c.assignee = a.id
+    order by 1`;
+  const rows: AgentRow[] = [];
+  const counts = new Map<string, number>();
+  for (const r of all) {
+    if (r.known) rows.push({ id: r.id, drained: r.drained, drained_at: r.drained_at, last_assigned_at: r.last_assigned_at });
+    if (r.n > 0) counts.set(r.id, r.n);
+  }
+  return { rows, counts };
+}

@@ -87,9 +87,124 @@ export async function assignTask(sql: Sql, s: AssignSpec): Promise<AssignResult>
   });
 }
 
+export interface BatchItem {
+  taskId: string;
+  agent: string;
+  score: number;
+  woke: boolean;
+}
+
+export interface BatchSpec {
+  now: Date;
+  maxConcurrent: number;
+  wakeTimeoutMs: number;
+}
+
+export type BatchOutcome =
+  | { taskId: string; agent: string; ok: true; row: TaskRow }
+  | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
+
+/**
+ * Assign many tasks in ONE transaction with a fixed number of statements, whatever the batch size
+ * (the set-based twin of assignTask, same guarantees):
+ *   1. upsert-and-lock the batch's agent rows in one statement, in id order (replicas lock the
+ *      same rows in the same order: no lock cycles), reading the drain flags;
+ *   2. count those agents' active tasks in one group-by, AFTER the locks (a separate statement,
+ *      so its snapshot sees every assignment committed before the locks were granted);
+ *   3. accept items in the given (plan) order while the agent is not drained and under the limit;
+ *   4. lock the accepted tasks that are still pending and due (`for update skip locked`: a row
+ *      another transaction holds is skipped — "lost" — never waited for, so no task-row waits
+ *      and no deadlocks) and compare-and-set them pending → assigned in one `update … from
+ *      unnest(…)`, with `agents.last_assigned_at` in the same statement;
+ *   5. insert every `assigned` event in one statement, same transaction.
+ * A lost task's slot is simply unused this tick (the limit can be under-used, never exceeded).
+ * Outcomes come back in the order of `items`.
+ */
+export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): Promise<BatchOutcome[]> {
+  if (items.length === 0) return [];
+  return sql.begin(async (tx): Promise<BatchOutcome[]> => {
+    const agentIds = [...new Set(items.map((i) => i.agent))].sort();
+    const locked = await tx<{ id: string; drained: boolean }[]>`
+      insert into agents (id)
+      select id from unnest(${tx.array(agentIds)}::text[]) as a(id) order by id
+      on conflict (id) do update set id = excluded.id
+      returning id, drained`;
+    const drained = new Map(locked.map((r) => [r.id, r.drained]));
+    const counted = await tx<{ assignee: string; n: number }[]>`
+      select assignee, count(*)::int as n from tasks
+      where assignee = any(${tx.array(agentIds)}::text[]) and status in ('assigned','running')
+      group by assignee`;
+    const active = new Map(counted.map((r) => [r.assignee, r.n]));
+
+    const outcomes = new Map<string, BatchOutcome>();
+    const accepted: BatchItem[] = [];
+    const unique: BatchItem[] = [];
+    const seen = new Set<string>();
+    for (const it of items) {
+      if (seen.has(it.taskId)) continue; // one decision per task: the first one
+      seen.add(it.taskId);
+      unique.push(it);
+      if (drained.get(it.agent)) {
+        outcomes.set(it.taskId, { taskId: it.taskId, agent: it.agent, ok: false, reason: 'drained' });
+        continue;
+      }
+      const n = active.get(it.agent) ?? 0;
+      if (n >= s.maxConcurrent) {
+        outcomes.set(it.taskId, { taskId: it.taskId, agent: it.agent, ok: false, reason: 'at_limit' });
+        continue;
+      }
+      active.set(it.agent, n + 1);
+      accepted.push(it);
+    }
+
+    if (accepted.length > 0) {
+      const wakeDeadline = new Date(s.now.getTime() + s.wakeTimeoutMs);
+      const rows = await tx<TaskRow[]>`
+        with d as (
+          select * from unnest(${tx.array(accepted.map((a) => a.taskId))}::uuid[], ${tx.array(accepted.map((a) => a.agent))}::text[])
+            as d(id, agent)
+        ), mine as (
+          select t.id from tasks t
+          where t.id in (select id from d) and t.status = 'pending' and (t.not_before is null or t.not_before <= ${s.now})
+          order by t.id
+          for update skip locked
+        ), upd as (
+          update tasks t set
+            status = 'assigned', assignee = d.agent, assigned_at = ${s.now}, updated_at = ${s.now},
+            attempt = t.attempt + 1,
+            deadline_at = ${s.now}::timestamptz + t.timeout_ms * interval '1 millisecond',
+            wake_deadline_at = ${wakeDeadline},
+            avoid_agent = null, unmatched_reason = null
+          from d
+          where t.id = d.id and t.id in (select id from mine)
+            and t.status = 'pending' and (t.not_before is null or t.not_before <= ${s.now})
+          returning t.*
+        ), touched as (
+          update agents g set last_assigned_at = ${s.now}
+          where g.id in (select assignee from upd)
+        )
+        select * from upd`;
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const drafts: EventDraft[] = [];
+      for (const a of accepted) {
+        const row = byId.get(a.taskId);
+        if (!row) {
+          outcomes.set(a.taskId, { taskId: a.taskId, agent: a.agent, ok: false, reason: 'lost' });
+          continue;
+        }
+        outcomes.set(a.taskId, { taskId: a.taskId, agent: a.agent, ok: true, row });
+        drafts.push({ type: 'assigned', task: rowToTask(row), extra: { agent: a.agent, score: a.score, woke: a.woke } });
+      }
+      await insertEvents(tx, drafts, s.now);
+    }
+    return unique.map((it) => outcomes.get(it.taskId)!);
+  });
+}
+
 /**
  * Record why tasks cannot be assigned, only where the reason changed, with one `unmatched` event
- * each (so a waiting task is announced once, not every tick). Returns the rows that changed.
+ * each (so a waiting task is announced once, not every tick). Rows another transaction holds are
+ * skipped, never waited for (they are marked on a later tick). Returns the rows that changed.
  */
 export async function markUnmatched(sql: Sql, items: { id: string; reason: string }[], now: Date): Promise<TaskRow[]> {
   if (items.length === 0) return [];
@@ -98,10 +213,25 @@ export async function markUnmatched(sql: Sql, items: { id: string; reason: strin
       update tasks t set unmatched_reason = d.reason
       from unnest(${tx.array(items.map((i) => i.id))}::uuid[], ${tx.array(items.map((i) => i.reason))}::text[]) as d(id, reason)
       where t.id = d.id and t.status = 'pending' and t.unmatched_reason is distinct from d.reason
+        and t.id in (
+          select id from tasks where id = any(${tx.array(items.map((i) => i.id))}::uuid[]) and status = 'pending'
+          order by id for update skip locked)
       returning t.*`;
     await insertEvents(tx, rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
     return rows;
   });
+}
+
+/**
+ * Whether either sweep has anything to do: one read-only statement over the two partial deadline
+ * indexes (no transaction, no locks), so a tick with nothing expired costs one round trip.
+ */
+export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean }> {
+  const [r] = await sql<{ attempt: boolean; wake: boolean }[]>`
+    select
+      exists (select 1 from tasks where status in ('assigned','running') and deadline_at <= ${now}) as attempt,
+      exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake`;
+  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true };
 }
 
 /**

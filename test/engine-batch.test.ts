@@ -1,0 +1,116 @@
+// The set-based assignment write (assignBatch) and the scheduler's immediate, coalesced ticks.
+import { describe, expect, it } from 'vitest';
+import { assignBatch } from '../src/store/assignments.js';
+import { agentRowsAndCounts, setDrained } from '../src/store/agents.js';
+import { createTestDatabase } from './helpers/db.js';
+import { insertTask } from './helpers/factories.js';
+import { startApp } from './helpers/app.js';
+import { schedulerOf, waitFor } from './fakes/swarm.js';
+
+const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
+const spec = (now = at(1000)) => ({ now, maxConcurrent: 2, wakeTimeoutMs: 60_000 });
+
+describe('assignBatch', () => {
+  it('writes a whole batch in one transaction: limit, drain, lost CAS, events, last_assigned_at', async () => {
+    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    const sql = db.sql;
+    await insertTask(sql, { status: 'running', assignee: 'a' }); // a already holds one: one slot left
+    await setDrained(sql, 'd', true, at(0));
+    const t = [];
+    for (let i = 0; i < 6; i++) t.push(await insertTask(sql, { created_at: at(i) }));
+    await sql`update tasks set status = 'cancelled', completed_at = ${at(1)} where id = ${t[5]!.id}`;
+    const out = await assignBatch(sql, [
+      { taskId: t[0]!.id, agent: 'a', score: 1, woke: false },
+      { taskId: t[1]!.id, agent: 'a', score: 1, woke: false }, // a is full now
+      { taskId: t[2]!.id, agent: 'b', score: 0.8, woke: true },
+      { taskId: t[3]!.id, agent: 'd', score: 1, woke: false }, // drained
+      { taskId: t[4]!.id, agent: 'b', score: 1, woke: false },
+      { taskId: t[5]!.id, agent: 'c', score: 1, woke: false }, // no longer pending
+      { taskId: t[4]!.id, agent: 'c', score: 1, woke: false }, // duplicate decision: ignored
+    ], spec());
+    expect(out.map((o) => [o.agent, o.ok ? 'ok' : o.reason])).toEqual([
+      ['a', 'ok'], ['a', 'at_limit'], ['b', 'ok'], ['d', 'drained'], ['b', 'ok'], ['c', 'lost'],
+    ]);
+    const rows = await sql<{ id: string; status: string; assignee: string | null; attempt: number; wake_deadline_at: Date | null }[]>`
+      select id, status, assignee, attempt, wake_deadline_at from tasks where id = any(${sql.array(t.map((x) => x.id))}::uuid[])`;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(t[0]!.id)).toMatchObject({ status: 'assigned', assignee: 'a', attempt: 1 });
+    expect(byId.get(t[0]!.id)!.wake_deadline_at!.getTime()).toBe(at(61_000).getTime());
+    expect(byId.get(t[1]!.id)).toMatchObject({ status: 'pending', assignee: null });
+    expect(byId.get(t[3]!.id)).toMatchObject({ status: 'pending' });
+    expect(byId.get(t[5]!.id)).toMatchObject({ status: 'cancelled' });
+    const events = await sql<{ task_id: string; envelope: { data: Record<string, unknown> } }[]>`
+      select task_id, envelope from task_events where type = 'assigned' order by seq`;
+    expect(events.map((e) => [e.task_id, e.envelope.data.agent, e.envelope.data.woke])).toEqual([
+      [t[0]!.id, 'a', false], [t[2]!.id, 'b', true], [t[4]!.id, 'b', false],
+    ]);
+    const agents = await sql<{ id: string; last_assigned_at: Date | null }[]>`select id, last_assigned_at from agents order by id`;
+    expect(agents.map((a) => [a.id, a.last_assigned_at?.getTime() ?? null])).toEqual([
+      ['a', at(1000).getTime()], ['b', at(1000).getTime()], ['c', null], ['d', null],
+    ]);
+  });
+
+  it('concurrent batches for the same agents never exceed the limit', async () => {
+    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    const sql = db.sql;
+    const tasks: { id: string }[] = [];
+    for (let i = 0; i < 40; i++) tasks.push(await insertTask(sql, { created_at: at(i) }));
+    // Four "replicas" each try to give every task to agents x/y/z, in different orders.
+    const agents = ['x', 'y', 'z'];
+    const runs = [0, 1, 2, 3].map((k) => {
+      const order = k % 2 ? [...tasks].reverse() : tasks;
+      return assignBatch(sql, order.map((t, i) => ({ taskId: t.id, agent: agents[(i + k) % 3]!, score: 1, woke: false })), spec());
+    });
+    const results = (await Promise.all(runs)).flat();
+    const active = await sql<{ assignee: string; n: number }[]>`
+      select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee order by assignee`;
+    expect(active.map((r) => [r.assignee, r.n])).toEqual([['x', 2], ['y', 2], ['z', 2]]);
+    expect(results.filter((r) => r.ok)).toHaveLength(6);
+    const [ev] = await sql<{ n: number }[]>`select count(*)::int as n from task_events where type = 'assigned'`;
+    expect(ev!.n).toBe(6);
+  });
+});
+
+describe('agentRowsAndCounts', () => {
+  it('reads agent rows and active counts in one statement, agents without a row included in the counts', async () => {
+    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    const sql = db.sql;
+    await setDrained(sql, 'drained-idle', true, at(0));
+    await sql`insert into agents (id, last_assigned_at) values ('busy', ${at(5)})`;
+    await insertTask(sql, { status: 'assigned', assignee: 'busy' });
+    await insertTask(sql, { status: 'running', assignee: 'busy' });
+    await insertTask(sql, { status: 'running', assignee: 'rowless' });
+    await insertTask(sql, { status: 'pending' });
+    const { rows, counts } = await agentRowsAndCounts(sql);
+    expect(rows.map((r) => [r.id, r.drained, r.last_assigned_at?.getTime() ?? null])).toEqual([
+      ['busy', false, at(5).getTime()], ['drained-idle', true, null],
+    ]);
+    expect([...counts].sort()).toEqual([['busy', 2], ['rowless', 1]]);
+  });
+});
+
+describe('scheduler ticks', () => {
+  it('a task created via POST is assigned at once (no timer, no sleep first), and bursts coalesce', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: 50 },
+        agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
+      },
+    });
+    const s = schedulerOf(t);
+    // After the start-up tick, the next timer tick is 10 minutes away: only pokes can assign.
+    let ticks = 0;
+    const original = s.runOnce.bind(s);
+    s.runOnce = async (o) => { ticks++; return original(o); };
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      t.call('POST', '/api/v1/tasks', { body: { title: `t${i}`, capabilities: ['x'] } })));
+    expect(created.every((c) => c.status === 201)).toBe(true);
+    await waitFor(async () => {
+      const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'assigned'`;
+      return row!.n === 20;
+    }, 'all 20 assigned without the timer');
+    // 20 creates (each a signal and a NOTIFY) fold into far fewer ticks than 40.
+    expect(ticks).toBeGreaterThan(0);
+    expect(ticks).toBeLessThan(40);
+  });
+});
