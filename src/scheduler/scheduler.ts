@@ -248,7 +248,6 @@ export class Scheduler implements Component {
     let t0 = performance.now();
     // Two independent reads, concurrently (each on its own pooled connection).
     const [{ counts, rows: agentRows }, firstPage] = await Promise.all([agentRowsAndCounts(sql), duePending(sql, now, a.batch_size)]);
-    this.publishActive(counts);
 
     let page = firstPage;
     ph.read += since(t0);
@@ -352,14 +351,7 @@ export class Scheduler implements Component {
     }
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
-      this.publishActive(counts);
       this.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
     }
-  }
-
-  private publishActive(counts: Map<string, number>): void {
-    const g = this.ctx.metrics.agentActiveTasks;
-    g.reset();
-    for (const [agent, n] of counts) g.set({ agent }, n);
   }
 }
