@@ -26,6 +26,14 @@ describe('POST /api/v1/tasks', () => {
     expect(res.body.created_at).toBe(res.body.updated_at);
     expect(await counts(t.sql)).toMatchObject({ tasks: before.tasks + 1, events: before.events + 1 });
     expect(await eventTypes(t.sql, res.body.id)).toEqual(['created']);
+    // The created event carries exactly the stored task.
+    const events = await t.call('GET', `/api/v1/tasks/${res.body.id}/events`, { agent: 'alice' });
+    expect(events.body.events[0].data.task).toEqual(res.body);
+    const withCaps = await t.call('POST', '/api/v1/tasks', {
+      agent: 'alice', body: { title: 'Tagged', scope: 'Research', capabilities: ['Web'], priority: 7, context: { a: [1, { b: null }] }, not_before: '2030-01-01T00:00:00.000Z' },
+    });
+    const withCapsEvents = await t.call('GET', `/api/v1/tasks/${withCaps.body.id}/events`, { agent: 'alice' });
+    expect(withCapsEvents.body.events[0].data.task).toEqual(withCaps.body);
     const [row] = await t.sql`select queued_at, created_at, required_tags from tasks where id = ${res.body.id}`;
     expect(row!.queued_at.getTime()).toBe(row!.created_at.getTime());
 

@@ -22,7 +22,7 @@ import { recordTransition } from '../observability/metrics.js';
 import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';
 import {
   claimIdempotencyKey, getTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask, taskExists, transition,
-  type TaskPatch, type TaskRow, type TransitionResult,
+  type NewTaskRow, type TaskPatch, type TaskRow, type TransitionResult,
 } from '../store/tasks.js';
 import type { Tx } from '../store/db.js';
 
@@ -113,7 +113,26 @@ export async function createTask(ctx: DispatchContext, requester: string, body: 
   const now = ctx.clock.now();
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
-  const out = await ctx.sql.begin(async (tx: Tx) => {
+  const fields = (): NewTaskRow => ({
+    id,
+    title: body.title,
+    description: body.description ?? null,
+    requester,
+    owner: body.owner ?? null,
+    scope: body.scope ?? null,
+    capabilities,
+    required_tags: requiredTags(body.scope, capabilities),
+    priority: body.priority ?? 5,
+    context: body.context ?? {},
+    timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
+    max_retries: body.max_retries ?? 3,
+    parent_id: body.parent_id ?? null,
+    not_before: body.not_before ? new Date(body.not_before) : null,
+  });
+  // The common create (no key, no parent to check) is one atomic statement, no transaction.
+  const out = idempotencyKey === undefined && !body.parent_id
+    ? { row: await insertTaskRow(ctx.sql, fields(), now), created: true }
+    : await ctx.sql.begin(async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
       const claim = await claimIdempotencyKey(
@@ -135,22 +154,7 @@ export async function createTask(ctx: DispatchContext, requester: string, body: 
     if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
       throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
     }
-    const row = await insertTaskRow(tx, {
-      id,
-      title: body.title,
-      description: body.description ?? null,
-      requester,
-      owner: body.owner ?? null,
-      scope: body.scope ?? null,
-      capabilities,
-      required_tags: requiredTags(body.scope, capabilities),
-      priority: body.priority ?? 5,
-      context: body.context ?? {},
-      timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-      max_retries: body.max_retries ?? 3,
-      parent_id: body.parent_id ?? null,
-      not_before: body.not_before ? new Date(body.not_before) : null,
-    }, now);
+    const row = await insertTaskRow(tx, fields(), now);
     return { row, created: true };
   });
   if (out.created) {

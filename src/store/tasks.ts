@@ -2,7 +2,7 @@
 // every state change goes through (events written in the same transaction).
 import type { Task, TaskStatus, EventType } from '../core/task.js';
 import type { Db, Sql, Tx } from './db.js';
-import { insertEvents, type EventDraft } from './events.js';
+import { buildEnvelope, insertEvents, type EventDraft } from './events.js';
 
 export interface TaskRow {
   id: string;
@@ -158,18 +158,26 @@ export interface NewTaskRow {
   not_before: Date | null;
 }
 
-/** Insert a pending task and its `created` event in the caller's transaction. */
-export async function insertTaskRow(tx: Tx, task: NewTaskRow, now: Date): Promise<TaskRow> {
-  const values = {
+/**
+ * Insert a pending task and its `created` event in ONE statement (a data-modifying CTE), so it is
+ * atomic on its own: outside a transaction a create is a single round trip. The envelope is built
+ * from the row as it will be stored (every column is known before the insert).
+ */
+export async function insertTaskRow(db: Db, task: NewTaskRow, now: Date): Promise<TaskRow> {
+  const expected: TaskRow = {
     ...task,
-    context: tx.json(task.context as never),
-    status: 'pending',
-    queued_at: now,
-    created_at: now,
-    updated_at: now,
+    status: 'pending', assignee: null, progress: null, result: null, error: null,
+    retry_count: 0, attempt: 0, deadline_at: null, wake_deadline_at: null, avoid_agent: null,
+    unmatched_reason: null, queued_at: now, created_at: now, updated_at: now,
+    assigned_at: null, started_at: null, completed_at: null,
   };
-  const [row] = await tx<TaskRow[]>`insert into tasks ${tx(values as never)} returning *`;
-  await insertEvents(tx, [{ type: 'created', task: rowToTask(row!) }], now);
+  const envelope = buildEnvelope({ type: 'created', task: rowToTask(expected) }, now);
+  const values = { ...task, context: db.json(task.context as never), status: 'pending', queued_at: now, created_at: now, updated_at: now };
+  const [row] = await db<TaskRow[]>`
+    with t as (insert into tasks ${db(values as never)} returning *),
+         e as (insert into task_events (id, task_id, type, envelope, created_at)
+               select ${envelope.id}, t.id, 'created', ${db.json(envelope as never)}, ${now} from t)
+    select * from t`;
   return row!;
 }
 
