@@ -4,7 +4,7 @@
 import type { TaskStatus } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
 import { insertEvents, type EventDraft } from './events.js';
-import { rowToTask, type TaskRow } from './tasks.js';
+import { requeueSet, rowToTask, type TaskRow } from './tasks.js';
 
 export interface PendingRef {
   id: string;
@@ -242,10 +242,7 @@ export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: bool
 export async function sweepWakeTimeouts(sql: Sql, now: Date, limit: number): Promise<TaskRow[]> {
   return sql.begin(async (tx) => {
     const rows = await tx<TaskRow[]>`
-      update tasks t set
-        status = 'pending', avoid_agent = t.assignee, assignee = null,
-        deadline_at = null, wake_deadline_at = null, unmatched_reason = null,
-        queued_at = ${now}, updated_at = ${now}
+      update tasks t set ${requeueSet(tx, now)}
       where t.id in (
           select id from tasks where status = 'assigned' and wake_deadline_at <= ${now}
           order by wake_deadline_at limit ${limit} for update skip locked)

@@ -6,15 +6,12 @@
 // event at once re-queue each task exactly once.
 import type { Sql } from './db.js';
 import { insertEvents } from './events.js';
-import { rowToTask, type TaskRow } from './tasks.js';
+import { requeueSet, rowToTask, type TaskRow } from './tasks.js';
 
 export async function requeueAgentTasks(sql: Sql, agent: string, reason: string, now: Date): Promise<TaskRow[]> {
   return sql.begin(async (tx) => {
     const rows = await tx<TaskRow[]>`
-      update tasks t set
-        status = 'pending', avoid_agent = t.assignee, assignee = null,
-        deadline_at = null, wake_deadline_at = null, unmatched_reason = null,
-        queued_at = ${now}, updated_at = ${now}
+      update tasks t set ${requeueSet(tx, now)}
       where t.status in ('assigned','running') and t.assignee = ${agent}
       returning t.*`;
     await insertEvents(tx, rows.map((r) => ({

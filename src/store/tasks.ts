@@ -141,22 +141,22 @@ export async function taskExists(db: Db, id: string): Promise<boolean> {
 }
 
 /** The columns a new task is inserted with; the rest take their table defaults. */
-export interface NewTaskRow {
-  id: string;
-  title: string;
-  description: string | null;
-  requester: string;
-  owner: string | null;
-  scope: string | null;
-  capabilities: string[];
-  required_tags: string[];
-  priority: number;
-  context: Record<string, unknown>;
-  timeout_ms: number;
-  max_retries: number;
-  parent_id: string | null;
-  not_before: Date | null;
+/**
+ * The SET clause that hands an active task (aliased `t`) back to the queue without spending a
+ * retry: the lapsed agent is remembered in avoid_agent, deadlines and the unmatched reason are
+ * cleared, and it re-queues now. Shared by the wake-timeout sweep and the stopped-agent requeue.
+ */
+export function requeueSet(tx: Tx, now: Date) {
+  return tx`
+    status = 'pending', avoid_agent = t.assignee, assignee = null,
+    deadline_at = null, wake_deadline_at = null, unmatched_reason = null,
+    queued_at = ${now}, updated_at = ${now}`;
 }
+
+/** What a create decides; every other column starts at its pending default. */
+export type NewTaskRow = Pick<TaskRow,
+  | 'id' | 'title' | 'description' | 'requester' | 'owner' | 'scope' | 'capabilities' | 'required_tags'
+  | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'parent_id' | 'not_before'>;
 
 /**
  * Insert a pending task and its `created` event in ONE statement (a data-modifying CTE), so it is
