@@ -1,10 +1,11 @@
 // `swarm.task.request` over a real nats-server: creates a task with POST's validation, replies
 // when asked, dedups a redelivered request, and survives bad messages (logged and counted).
 import { randomUUID } from 'node:crypto';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startApp } from './helpers/app.js';
 import { natsConnect, waitFor } from './helpers/events.js';
+import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { parseTaskRequest } from '../src/events/task-requests.js';
 
 const envelope = (data: unknown, id: string = randomUUID()) => JSON.stringify({
@@ -17,9 +18,19 @@ async function counter(opsUrl: string, labels: string): Promise<number> {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
+// A private nats-server: swarm.task.request is consumed in a queue group, so on the shared server
+// another test file's Dispatch (another database) could answer these requests.
+let nats: NatsServer;
+beforeAll(async () => {
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  await nats.stop();
+});
+
 describe('task request consumer', () => {
   it('creates a task like POST does, replies with it, and creates it once for a redelivered request', async () => {
-    const natsUrl = inject('natsUrl');
+    const natsUrl = nats.url;
     await using t = await startApp({ config: { hermes: { url: natsUrl } } });
     await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
     const nc = await natsConnect(natsUrl);
@@ -45,7 +56,7 @@ describe('task request consumer', () => {
   });
 
   it('refuses what POST refuses, answering the contract error body and counting it', async () => {
-    const natsUrl = inject('natsUrl');
+    const natsUrl = nats.url;
     await using t = await startApp({ config: { hermes: { url: natsUrl } } });
     await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
     const nc = await natsConnect(natsUrl);
