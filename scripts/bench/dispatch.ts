@@ -9,8 +9,6 @@
 //   npx tsx scripts/bench/dispatch.ts [--rates 50,200,1000] [--window-s 10] [--agents 50]
 //       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
 //       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { connect, migrate } from '../../src/store/db.js';
 import { freePort } from '../../src/store/embedded.js';
@@ -21,7 +19,7 @@ import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
 import { xactCommits } from './lib/pg-stats.js';
-import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
+import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
 import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
@@ -356,27 +354,4 @@ export function dispatchTable(r: DispatchResults): string {
   return `${main}\n\n${scale}`;
 }
 
-async function main() {
-  const args = parseArgs();
-  const opts = dispatchOptionsFromArgs(args);
-  const pg = await startBenchPostgres();
-  try {
-    console.error(`Postgres: ${pg.version}; ${pg.settings}`);
-    const results = await runDispatchBench(pg, opts);
-    console.log(dispatchTable(results));
-    const out = args.get('json');
-    if (out) writeFileSync(out, JSON.stringify({ postgres: pg.version, settings: pg.settings, results }, null, 2));
-  } finally {
-    await pg.stop();
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runBenchScript(import.meta.url, dispatchOptionsFromArgs, runDispatchBench, dispatchTable);

@@ -11,7 +11,6 @@
 //   npx tsx scripts/bench/peers.ts [--peers graphile-worker,pg-boss] [--rates 50,200]
 //       [--window-s 10] [--burndown 20000] [--burndown-max-s 60] [--json out.json]
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
 import { makeWorkerUtils, Logger, type WorkerUtils } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import postgres from 'postgres';
@@ -20,7 +19,7 @@ import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
 import { xactCommits } from './lib/pg-stats.js';
-import { startBenchPostgres, type BenchPostgres } from './lib/postgres.js';
+import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { ProcSampler } from './lib/proc.js';
 import { fmt, markdownTable } from './lib/table.js';
 
@@ -317,27 +316,4 @@ export function peersTable(results: PeerResult[]): string {
   return markdownTable(['system', 'run', 'started/sent', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'jobs/s', 'CPU %', 'peak RSS MB', 'commits/job'], rows);
 }
 
-async function main() {
-  const args = parseArgs();
-  const opts = peerOptionsFromArgs(args);
-  const pg = await startBenchPostgres();
-  try {
-    console.error(`Postgres: ${pg.version}; ${pg.settings}`);
-    const results = await runPeers(pg, opts);
-    console.log(peersTable(results));
-    const out = args.get('json');
-    if (out) writeFileSync(out, JSON.stringify({ postgres: pg.version, settings: pg.settings, results }, null, 2));
-  } finally {
-    await pg.stop();
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runBenchScript(import.meta.url, peerOptionsFromArgs, runPeers, peersTable);

