@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
+import { casTransition, getVersionedTaskRow, rowToTask, type TaskRow } from '../src/store/tasks.js';
 import { eventTypes } from './helpers/tasks-api.js';
 
 let t: TestApp;
@@ -56,5 +57,39 @@ describe('concurrency', () => {
       expect(progress.status).toBe(409);
       expect(types).toEqual(['created', 'failed']);
     }
+  });
+
+  it('the optimistic report write refuses a row that changed since it was read, and writes no event', async () => {
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    const stale = (await getVersionedTaskRow(t.sql, task.id))!;
+    // Another write lands between the read and the compare-and-set (same status, same assignee).
+    await t.sql`update tasks set progress = ${t.sql.json({ percent: 50 })} where id = ${task.id}`;
+    const now = new Date();
+    const spec = {
+      from: ['running' as const], to: 'completed' as const, assignee: 'w1', now,
+      set: { assignee: null, deadline_at: null, wake_deadline_at: null, completed_at: now },
+      events: (a: TaskRow) => [{ type: 'completed' as const, task: rowToTask(a) }],
+    };
+    expect(await casTransition(t.sql, stale, spec)).toBeUndefined();
+    expect(await eventTypes(t.sql, task.id)).toEqual(['created']);
+    const fresh = (await getVersionedTaskRow(t.sql, task.id))!;
+    expect(fresh.version).not.toBe(stale.version);
+    const after = await casTransition(t.sql, fresh, spec);
+    expect(after).toMatchObject({ status: 'completed', progress: { percent: 50 } });
+    // The event carries the row as stored, including the write that came between.
+    const [ev] = await t.sql<{ envelope: { data: { task: unknown } } }[]>`select envelope from task_events where task_id = ${task.id} and type = 'completed'`;
+    expect(ev!.envelope.data.task).toEqual(JSON.parse(JSON.stringify(rowToTask(after!))));
+  });
+
+  it('30 concurrent progress reports from the assignee all land, each with its one event', async () => {
+    const task = await insertTask(t.sql, { status: 'assigned', assignee: 'w1' });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+      t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'w1', body: { percent: i } })));
+    expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
+    const types = await eventTypes(t.sql, task.id);
+    expect(types.filter((x) => x === 'started')).toHaveLength(1);
+    expect(types.filter((x) => x === 'progress')).toHaveLength(30);
+    const [row] = await t.sql`select status from tasks where id = ${task.id}`;
+    expect(row!.status).toBe('running');
   });
 });

@@ -1,6 +1,7 @@
 // The set-based assignment write (assignBatch) and the scheduler's immediate, coalesced ticks.
 import { describe, expect, it } from 'vitest';
 import { assignBatch } from '../src/store/assignments.js';
+import { getVersionedTaskRow, rowToTask, type TaskRow, type VersionedRow } from '../src/store/tasks.js';
 import { agentRowsAndCounts, setDrained } from '../src/store/agents.js';
 import { createTestDatabase } from './helpers/db.js';
 import { insertTask } from './helpers/factories.js';
@@ -16,20 +17,32 @@ describe('assignBatch', () => {
     const sql = db.sql;
     await insertTask(sql, { status: 'running', assignee: 'a' }); // a already holds one: one slot left
     await setDrained(sql, 'd', true, at(0));
-    const t = [];
+    const t: TaskRow[] = [];
     for (let i = 0; i < 6; i++) t.push(await insertTask(sql, { created_at: at(i) }));
+    for (let i = 6; i < 8; i++) t.push(await insertTask(sql, { created_at: at(i) }));
+    const read = await Promise.all(t.map(async (x) => (await getVersionedTaskRow(sql, x.id))!));
+    // After the scheduler read them: t5 is cancelled, t6 changes while staying pending (its
+    // event would describe a stale row), t7 is held by another transaction.
     await sql`update tasks set status = 'cancelled', completed_at = ${at(1)} where id = ${t[5]!.id}`;
-    const out = await assignBatch(sql, [
-      { taskId: t[0]!.id, agent: 'a', score: 1, woke: false },
-      { taskId: t[1]!.id, agent: 'a', score: 1, woke: false }, // a is full now
-      { taskId: t[2]!.id, agent: 'b', score: 0.8, woke: true },
-      { taskId: t[3]!.id, agent: 'd', score: 1, woke: false }, // drained
-      { taskId: t[4]!.id, agent: 'b', score: 1, woke: false },
-      { taskId: t[5]!.id, agent: 'c', score: 1, woke: false }, // no longer pending
-      { taskId: t[4]!.id, agent: 'c', score: 1, woke: false }, // duplicate decision: ignored
-    ], spec());
+    await sql`update tasks set priority = 9 where id = ${t[6]!.id}`;
+    const item = (k: number, agent: string, score = 1, woke = false) => ({ task: read[k]!, agent, score, woke });
+    let out: Awaited<ReturnType<typeof assignBatch>> = [];
+    await sql.begin(async (other) => {
+      await other`select 1 from tasks where id = ${t[7]!.id} for update`;
+      out = await assignBatch(sql, [
+        item(0, 'a'),
+        item(1, 'a'), // a is full now
+        item(2, 'b', 0.8, true),
+        item(3, 'd'), // drained
+        item(4, 'b'),
+        item(5, 'c'), // no longer pending
+        item(4, 'c'), // duplicate decision: ignored
+        item(6, 'c'), // changed since read
+        item(7, 'e'), // locked elsewhere: skipped, not waited for
+      ], spec());
+    });
     expect(out.map((o) => [o.agent, o.ok ? 'ok' : o.reason])).toEqual([
-      ['a', 'ok'], ['a', 'at_limit'], ['b', 'ok'], ['d', 'drained'], ['b', 'ok'], ['c', 'lost'],
+      ['a', 'ok'], ['a', 'at_limit'], ['b', 'ok'], ['d', 'drained'], ['b', 'ok'], ['c', 'lost'], ['c', 'lost'], ['e', 'lost'],
     ]);
     const rows = await sql<{ id: string; status: string; assignee: string | null; attempt: number; wake_deadline_at: Date | null }[]>`
       select id, status, assignee, attempt, wake_deadline_at from tasks where id = any(${sql.array(t.map((x) => x.id))}::uuid[])`;
@@ -44,22 +57,29 @@ describe('assignBatch', () => {
     expect(events.map((e) => [e.task_id, e.envelope.data.agent, e.envelope.data.woke])).toEqual([
       [t[0]!.id, 'a', false], [t[2]!.id, 'b', true], [t[4]!.id, 'b', false],
     ]);
+    // Each event carries the task exactly as stored, and so does the outcome's row.
+    for (const e of events) {
+      const [stored] = await sql<TaskRow[]>`select * from tasks where id = ${e.task_id}`;
+      expect(e.envelope.data.task).toEqual(JSON.parse(JSON.stringify(rowToTask(stored!))));
+      const o = out.find((x) => x.taskId === e.task_id)!;
+      expect(o.ok && rowToTask(o.row)).toEqual(rowToTask(stored!));
+    }
     const agents = await sql<{ id: string; last_assigned_at: Date | null }[]>`select id, last_assigned_at from agents order by id`;
     expect(agents.map((a) => [a.id, a.last_assigned_at?.getTime() ?? null])).toEqual([
-      ['a', at(1000).getTime()], ['b', at(1000).getTime()], ['c', null], ['d', null],
+      ['a', at(1000).getTime()], ['b', at(1000).getTime()], ['c', null], ['d', null], ['e', null],
     ]);
   });
 
   it('concurrent batches for the same agents never exceed the limit', async () => {
     await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
     const sql = db.sql;
-    const tasks: { id: string }[] = [];
-    for (let i = 0; i < 40; i++) tasks.push(await insertTask(sql, { created_at: at(i) }));
+    const tasks: VersionedRow[] = [];
+    for (let i = 0; i < 40; i++) tasks.push((await getVersionedTaskRow(sql, (await insertTask(sql, { created_at: at(i) })).id))!);
     // Four "replicas" each try to give every task to agents x/y/z, in different orders.
     const agents = ['x', 'y', 'z'];
     const runs = [0, 1, 2, 3].map((k) => {
       const order = k % 2 ? [...tasks].reverse() : tasks;
-      return assignBatch(sql, order.map((t, i) => ({ taskId: t.id, agent: agents[(i + k) % 3]!, score: 1, woke: false })), spec());
+      return assignBatch(sql, order.map((t, i) => ({ task: t, agent: agents[(i + k) % 3]!, score: 1, woke: false })), spec());
     });
     const results = (await Promise.all(runs)).flat();
     const active = await sql<{ assignee: string; n: number }[]>`

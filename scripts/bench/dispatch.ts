@@ -18,7 +18,7 @@ import { sleep, waitFor } from './lib/child.js';
 import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
-import { xactCommits } from './lib/pg-stats.js';
+import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
 import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
@@ -157,6 +157,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
     await sleep(1000);
     const c0 = await xactCommits(pg.adminUrl, DB);
+    await resetStatements(pg.adminUrl);
     const m0 = await scrape(`${d.opsUrl}/metrics`);
     const sampler = new ProcSampler(d.pid);
     sampler.start();
@@ -198,6 +199,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     await workers.close();
     await http.close();
     const c1 = await stopAndCount(pg, d);
+    await printStatements(pg.adminUrl, DB, completed, o.log ?? console.error);
     return {
       rate,
       sent: r.sent,

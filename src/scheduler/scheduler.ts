@@ -16,7 +16,7 @@ import { decideRetry } from '../core/retry.js';
 import { recordTransition } from '../observability/metrics.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import {
-  assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem,
+  assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem, type PendingRef,
 } from '../store/assignments.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
@@ -282,15 +282,16 @@ export class Scheduler implements Component {
         ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
       });
       ph.plan += since(t0);
-      const unmatched: { id: string; reason: string }[] = [];
-      const previous = new Map(page.map((t) => [t.id, t.unmatched_reason]));
+      const unmatched: { task: PendingRef; reason: string }[] = [];
+      const byId = new Map(page.map((t) => [t.id, t]));
       const batch: BatchItem[] = [];
       for (const d of decisions) {
         if (d.kind === 'unmatched') {
-          if (previous.get(d.taskId) !== d.reason) unmatched.push({ id: d.taskId, reason: d.reason });
+          const task = byId.get(d.taskId)!;
+          if (task.unmatched_reason !== d.reason) unmatched.push({ task, reason: d.reason });
           continue;
         }
-        batch.push({ taskId: d.taskId, agent: d.agent, score: d.score, woke: d.wake });
+        batch.push({ task: byId.get(d.taskId)!, agent: d.agent, score: d.score, woke: d.wake });
       }
       // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
       // and, concurrently on another connection, the unmatched bookkeeping of the page's other
@@ -303,7 +304,7 @@ export class Scheduler implements Component {
       });
       ph.write += since(t0);
       const views = new Map(agents.map((v) => [v.id, v]));
-      const woke = new Map(batch.map((b) => [b.taskId, b.woke]));
+      const woke = new Map(batch.map((b) => [b.task.id, b.woke]));
       for (const r of outcomes) {
         const view = views.get(r.agent)!;
         if (!r.ok) {

@@ -1,10 +1,12 @@
 // Task use cases behind the routes (and the NATS `swarm.task.request` consumer): create, list,
 // get, patch/cancel, and the worker reports complete/fail/progress.
 //
-// Concurrency model: every write runs in one short transaction that locks the task row, decides
-// (404 → 403/409 → the change), and applies the change with the compare-and-set `transition()`
-// so its lifecycle events land in the same transaction. Metrics and in-process signals follow
-// the commit, never precede it.
+// Concurrency model: every write decides from the current row (404 → 403/409 → the change) and
+// applies it as a compare-and-set whose lifecycle events land atomically with it. Worker reports
+// (the hot path) read without a lock and apply with one optimistic statement on the row version
+// (`casTransition`), re-deciding when another write won; PATCH locks the row in a short
+// transaction and uses `transition()`. Metrics and in-process signals follow the commit, never
+// precede it.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -21,8 +23,8 @@ import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type 
 import { recordTransition } from '../observability/metrics.js';
 import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';
 import {
-  claimIdempotencyKey, getTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask, taskExists, transition,
-  type NewTaskRow, type TaskPatch, type TaskRow, type TransitionResult,
+  casTransition, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask,
+  taskExists, transition, type NewTaskRow, type TaskPatch, type TaskRow, type TransitionSpec,
 } from '../store/tasks.js';
 import type { Tx } from '../store/db.js';
 
@@ -249,20 +251,39 @@ export async function listTasks(ctx: DispatchContext, q: ListTasksQuery): Promis
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-/** Run `decide` on the locked row; it returns the transition to apply. */
-async function writeLocked(
-  ctx: DispatchContext,
-  id: string,
-  decide: (row: TaskRow, tx: Tx) => Promise<TransitionResult> | TransitionResult,
-): Promise<{ before: TaskRow; after: TaskRow }> {
+/** What a write decides from the current row: the transition to apply (its spec minus the id). */
+type Decide = (row: TaskRow) => Omit<TransitionSpec, 'id'>;
+
+/** Run `decide` on the locked row and apply its transition in the same transaction (PATCH). */
+async function writeLocked(ctx: DispatchContext, id: string, decide: Decide): Promise<{ before: TaskRow; after: TaskRow }> {
   return ctx.sql.begin(async (tx: Tx) => {
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
-    const res = await decide(row, tx);
+    const res = await transition(tx, { id, ...decide(row) });
     // The row is locked, so the compare-and-set cannot lose; if it ever does, say so as a 409.
     if (!res.ok) throw new InvalidTransitionError(id, res.current?.status ?? 'unknown', row.status);
     return { before: row, after: res.row };
   });
+}
+
+/** Optimistic rounds before a report falls back to the row lock (each lost round means another write won). */
+const CAS_ROUNDS = 4;
+
+/**
+ * The worker reports' write: read the row (no lock), decide, and apply with one optimistic
+ * compare-and-set statement on the row version that also inserts the events — two round trips
+ * and no held lock, where the locked path needs five. A round lost to a concurrent write reads
+ * and decides again (so a report racing a re-assignment sees the new state and gets its 409/403);
+ * after CAS_ROUNDS lost rounds it takes the row lock instead.
+ */
+async function writeReport(ctx: DispatchContext, id: string, decide: Decide): Promise<{ before: TaskRow; after: TaskRow }> {
+  for (let round = 0; round < CAS_ROUNDS; round++) {
+    const row = await getVersionedTaskRow(ctx.sql, id);
+    if (!row) throw new NotFoundError('task');
+    const after = await casTransition(ctx.sql, row, decide(row));
+    if (after) return { before: row, after };
+  }
+  return writeLocked(ctx, id, decide);
 }
 
 /**
@@ -286,13 +307,13 @@ const draft = (type: EventDraft['type'], after: TaskRow, extra?: Record<string, 
 
 export async function completeTask(ctx: DispatchContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { after } = await writeLocked(ctx, id, (row, tx) => {
+  const { after } = await writeReport(ctx, id, (row) => {
     checkReport(row, 'completed', agent);
-    return transition(tx, {
-      id, from: [row.status], to: 'completed', assignee: agent, now,
+    return {
+      from: [row.status], to: 'completed', assignee: agent, now,
       set: { ...cleared, result: body.result === undefined ? null : body.result, completed_at: now },
       events: (a) => [draft('completed', a)],
-    });
+    };
   });
   recordTransition(ctx.metrics, after);
   ctx.signals.emit('assign-needed');
@@ -303,13 +324,13 @@ export async function failTask(ctx: DispatchContext, agent: string, id: string, 
   const now = ctx.clock.now();
   const policy = { baseMs: ctx.config.assignment.retry_backoff_base_ms, maxMs: ctx.config.assignment.retry_backoff_max_ms };
   let retried = false;
-  const { after } = await writeLocked(ctx, id, (row, tx) => {
+  const { after } = await writeReport(ctx, id, (row) => {
     checkReport(row, 'failed', agent);
     const decision = decideRetry(row, body.retryable ?? true, policy, ctx.random);
     retried = decision.retry;
     if (decision.retry) {
-      return transition(tx, {
-        id, from: [row.status], to: 'pending', assignee: agent, now,
+      return {
+        from: [row.status], to: 'pending', assignee: agent, now,
         set: {
           ...cleared, error: body.error, retry_count: decision.retryCount,
           not_before: new Date(now.getTime() + decision.delayMs), queued_at: now,
@@ -318,13 +339,13 @@ export async function failTask(ctx: DispatchContext, agent: string, id: string, 
           draft('failed', a, { will_retry: true }),
           draft('retry', a, { retry_count: a.retry_count, max_retries: a.max_retries, reason: 'failed' }),
         ],
-      });
+      };
     }
-    return transition(tx, {
-      id, from: [row.status], to: 'failed', assignee: agent, now,
+    return {
+      from: [row.status], to: 'failed', assignee: agent, now,
       set: { ...cleared, error: body.error, completed_at: now },
       events: (a) => [draft('failed', a, { will_retry: false })],
-    });
+    };
   });
   recordTransition(ctx.metrics, after, retried ? 'failed' : undefined);
   ctx.signals.emit('assign-needed');
@@ -339,20 +360,20 @@ export async function reportProgress(ctx: DispatchContext, agent: string, id: st
     ...(body.data !== undefined ? { data: body.data } : {}),
     at: now.toISOString(),
   };
-  const { before, after } = await writeLocked(ctx, id, (row, tx) => {
+  const { before, after } = await writeReport(ctx, id, (row) => {
     checkReport(row, 'running', agent);
     if (row.status === 'assigned') {
-      return transition(tx, {
-        id, from: ['assigned'], to: 'running', assignee: agent, now,
+      return {
+        from: ['assigned'], to: 'running', assignee: agent, now,
         set: { progress, started_at: now, wake_deadline_at: null },
         events: (a) => [draft('started', a), draft('progress', a)],
-      });
+      };
     }
-    return transition(tx, {
-      id, from: ['running'], to: 'running', assignee: agent, now,
+    return {
+      from: ['running'], to: 'running', assignee: agent, now,
       set: { progress },
       events: (a) => [draft('progress', a)],
-    });
+    };
   });
   if (before.status !== after.status) recordTransition(ctx.metrics, after);
   return rowToTask(after);
@@ -365,7 +386,7 @@ export async function patchTask(ctx: DispatchContext, actor: Actor, id: string, 
   checkSizes(body);
   const now = ctx.clock.now();
   const cancel = body.status === 'cancelled';
-  const { before, after } = await writeLocked(ctx, id, (row, tx) => {
+  const { before, after } = await writeLocked(ctx, id, (row) => {
     if (row.requester !== actor.agentId && !actor.isAdmin) {
       throw new ForbiddenError(`only the requester of task ${id} or an admin may change it`);
     }
@@ -386,11 +407,11 @@ export async function patchTask(ctx: DispatchContext, actor: Actor, id: string, 
       ...(body.priority !== undefined ? { priority: body.priority } : {}),
       ...(cancel ? { ...cleared, completed_at: now } : {}),
     };
-    return transition(tx, {
-      id, from: [row.status], to, now, set,
+    return {
+      from: [row.status], to, now, set,
       ...(body.context !== undefined ? { mergeContext: body.context } : {}),
       ...(cancel ? { events: (a: TaskRow) => [draft('cancelled', a)] } : {}),
-    });
+    };
   });
   if (before.status !== after.status) {
     recordTransition(ctx.metrics, after);

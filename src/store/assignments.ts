@@ -3,18 +3,11 @@
 // deadline sweeps. Every statement binds `now` from the injected clock.
 import type { TaskStatus } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { insertEvents, type EventDraft } from './events.js';
-import { requeueSet, rowToTask, type TaskRow } from './tasks.js';
+import { buildEnvelope, eventColumns, eventRowsFragment, insertEvents, type EventDraft } from './events.js';
+import { requeueSet, rowToTask, type TaskRow, type VersionedRow } from './tasks.js';
 
-export interface PendingRef {
-  id: string;
-  required_tags: string[];
-  priority: number;
-  owner: string | null;
-  avoid_agent: string | null;
-  unmatched_reason: string | null;
-  created_at: Date;
-}
+/** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
+export type PendingRef = VersionedRow;
 
 export interface BatchCursor {
   priority: number;
@@ -31,64 +24,16 @@ export async function duePending(db: Sql | Tx, now: Date, limit: number, after?:
     ? db`and (priority < ${after.priority} or (priority = ${after.priority} and (created_at, id) > (${after.created_at}, ${after.id}::uuid)))`
     : db``;
   return db<PendingRef[]>`
-    select id, required_tags, priority, owner, avoid_agent, unmatched_reason, created_at
+    select *, xmin::text as version
     from tasks
     where status = 'pending' and (not_before is null or not_before <= ${now}) ${keyset}
     order by priority desc, created_at, id
     limit ${limit}`;
 }
 
-export interface AssignSpec {
-  taskId: string;
-  agent: string;
-  score: number;
-  woke: boolean;
-  now: Date;
-  maxConcurrent: number;
-  wakeTimeoutMs: number;
-}
-
-export type AssignResult =
-  | { ok: true; row: TaskRow }
-  | { ok: false; reason: 'drained' | 'at_limit' | 'lost' };
-
-/**
- * Assign one task in one short transaction:
- *   1. lock the agent's row (upserted), so assignments to one agent are serialised across replicas;
- *   2. re-check the drain flag and the agent's active count (read after the lock: it sees every
- *      assignment committed before us);
- *   3. compare-and-set the task pending → assigned (lost if someone else changed it);
- *   4. write the `assigned` event in the same transaction.
- */
-export async function assignTask(sql: Sql, s: AssignSpec): Promise<AssignResult> {
-  return sql.begin(async (tx): Promise<AssignResult> => {
-    const [agent] = await tx<{ drained: boolean }[]>`
-      insert into agents (id) values (${s.agent})
-      on conflict (id) do update set id = excluded.id
-      returning drained`;
-    if (agent!.drained) return { ok: false, reason: 'drained' };
-    const [active] = await tx<{ n: number }[]>`
-      select count(*)::int as n from tasks where assignee = ${s.agent} and status in ('assigned','running')`;
-    if (active!.n >= s.maxConcurrent) return { ok: false, reason: 'at_limit' };
-    const wakeDeadline = new Date(s.now.getTime() + s.wakeTimeoutMs);
-    const [row] = await tx<TaskRow[]>`
-      update tasks set
-        status = 'assigned', assignee = ${s.agent}, assigned_at = ${s.now}, updated_at = ${s.now},
-        attempt = attempt + 1,
-        deadline_at = ${s.now}::timestamptz + timeout_ms * interval '1 millisecond',
-        wake_deadline_at = ${wakeDeadline},
-        avoid_agent = null, unmatched_reason = null
-      where id = ${s.taskId} and status = 'pending' and (not_before is null or not_before <= ${s.now})
-      returning *`;
-    if (!row) return { ok: false, reason: 'lost' };
-    await tx`update agents set last_assigned_at = ${s.now} where id = ${s.agent}`;
-    await insertEvents(tx, [{ type: 'assigned', task: rowToTask(row), extra: { agent: s.agent, score: s.score, woke: s.woke } }], s.now);
-    return { ok: true, row };
-  });
-}
-
 export interface BatchItem {
-  taskId: string;
+  /** The pending row as read (duePending): the `assigned` event is built from it. */
+  task: PendingRef;
   agent: string;
   score: number;
   woke: boolean;
@@ -104,122 +49,84 @@ export type BatchOutcome =
   | { taskId: string; agent: string; ok: true; row: TaskRow }
   | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
 
+/** The row an assignment produces from the pending row it was decided on (what dispatch_assign writes). */
+export function assignedRow(task: PendingRef, agent: string, s: BatchSpec): TaskRow {
+  const { version: _version, ...row } = task;
+  return {
+    ...row,
+    status: 'assigned', assignee: agent, assigned_at: s.now, updated_at: s.now,
+    attempt: row.attempt + 1,
+    deadline_at: new Date(s.now.getTime() + row.timeout_ms),
+    wake_deadline_at: new Date(s.now.getTime() + s.wakeTimeoutMs),
+    avoid_agent: null, unmatched_reason: null,
+  };
+}
+
 /**
- * Assign many tasks in ONE transaction with a fixed number of statements, whatever the batch size
- * (the set-based twin of assignTask, same guarantees):
- *   1. upsert-and-lock the batch's agent rows in one statement, in id order (replicas lock the
- *      same rows in the same order: no lock cycles), reading the drain flags;
- *   2. count those agents' active tasks in one group-by, AFTER the locks (a separate statement,
- *      so its snapshot sees every assignment committed before the locks were granted);
- *   3. accept items in the given (plan) order while the agent is not drained and under the limit;
- *   4. lock the accepted tasks that are still pending and due (`for update skip locked`: a row
- *      another transaction holds is skipped — "lost" — never waited for, so no task-row waits
- *      and no deadlocks) and compare-and-set them pending → assigned in one `update … from
- *      unnest(…)`, with `agents.last_assigned_at` in the same statement;
- *   5. insert every `assigned` event in one statement, same transaction.
- * A lost task's slot is simply unused this tick (the limit can be under-used, never exceeded).
- * Outcomes come back in the order of `items`.
+ * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
+ * (migrations/0005) locks the agents' rows in id order, re-checks drain flags and active counts
+ * after the locks, accepts items in plan order under the limit, and compare-and-sets the tasks
+ * that are still pending and unchanged since they were read (rows another transaction holds are
+ * skipped: "lost"), with their `assigned` events, in one transaction. A lost task's slot is
+ * simply unused this tick (the limit can be under-used, never exceeded). One decision per task
+ * (the first); outcomes come back in the order of those decisions.
  */
 export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): Promise<BatchOutcome[]> {
-  if (items.length === 0) return [];
-  return sql.begin(async (tx): Promise<BatchOutcome[]> => {
-    const agentIds = [...new Set(items.map((i) => i.agent))].sort();
-    const locked = await tx<{ id: string; drained: boolean }[]>`
-      insert into agents (id)
-      select id from unnest(${tx.array(agentIds)}::text[]) as a(id) order by id
-      on conflict (id) do update set id = excluded.id
-      returning id, drained`;
-    const drained = new Map(locked.map((r) => [r.id, r.drained]));
-    const counted = await tx<{ assignee: string; n: number }[]>`
-      select assignee, count(*)::int as n from tasks
-      where assignee = any(${tx.array(agentIds)}::text[]) and status in ('assigned','running')
-      group by assignee`;
-    const active = new Map(counted.map((r) => [r.assignee, r.n]));
-
-    const outcomes = new Map<string, BatchOutcome>();
-    const accepted: BatchItem[] = [];
-    const unique: BatchItem[] = [];
-    const seen = new Set<string>();
-    for (const it of items) {
-      if (seen.has(it.taskId)) continue; // one decision per task: the first one
-      seen.add(it.taskId);
-      unique.push(it);
-      if (drained.get(it.agent)) {
-        outcomes.set(it.taskId, { taskId: it.taskId, agent: it.agent, ok: false, reason: 'drained' });
-        continue;
-      }
-      const n = active.get(it.agent) ?? 0;
-      if (n >= s.maxConcurrent) {
-        outcomes.set(it.taskId, { taskId: it.taskId, agent: it.agent, ok: false, reason: 'at_limit' });
-        continue;
-      }
-      active.set(it.agent, n + 1);
-      accepted.push(it);
-    }
-
-    if (accepted.length > 0) {
-      const wakeDeadline = new Date(s.now.getTime() + s.wakeTimeoutMs);
-      const rows = await tx<TaskRow[]>`
-        with d as (
-          select * from unnest(${tx.array(accepted.map((a) => a.taskId))}::uuid[], ${tx.array(accepted.map((a) => a.agent))}::text[])
-            as d(id, agent)
-        ), mine as (
-          select t.id from tasks t
-          where t.id in (select id from d) and t.status = 'pending' and (t.not_before is null or t.not_before <= ${s.now})
-          order by t.id
-          for update skip locked
-        ), upd as (
-          update tasks t set
-            status = 'assigned', assignee = d.agent, assigned_at = ${s.now}, updated_at = ${s.now},
-            attempt = t.attempt + 1,
-            deadline_at = ${s.now}::timestamptz + t.timeout_ms * interval '1 millisecond',
-            wake_deadline_at = ${wakeDeadline},
-            avoid_agent = null, unmatched_reason = null
-          from d
-          where t.id = d.id and t.id in (select id from mine)
-            and t.status = 'pending' and (t.not_before is null or t.not_before <= ${s.now})
-          returning t.*
-        ), touched as (
-          update agents g set last_assigned_at = ${s.now}
-          where g.id in (select assignee from upd)
-        )
-        select * from upd`;
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const drafts: EventDraft[] = [];
-      for (const a of accepted) {
-        const row = byId.get(a.taskId);
-        if (!row) {
-          outcomes.set(a.taskId, { taskId: a.taskId, agent: a.agent, ok: false, reason: 'lost' });
-          continue;
-        }
-        outcomes.set(a.taskId, { taskId: a.taskId, agent: a.agent, ok: true, row });
-        drafts.push({ type: 'assigned', task: rowToTask(row), extra: { agent: a.agent, score: a.score, woke: a.woke } });
-      }
-      await insertEvents(tx, drafts, s.now);
-    }
-    return unique.map((it) => outcomes.get(it.taskId)!);
+  const seen = new Set<string>();
+  const unique = items.filter((it) => !seen.has(it.task.id) && seen.add(it.task.id));
+  if (unique.length === 0) return [];
+  const rows = unique.map((it) => assignedRow(it.task, it.agent, s));
+  const envelopes = unique.map((it, i) => JSON.stringify(buildEnvelope({
+    type: 'assigned', task: rowToTask(rows[i]!), extra: { agent: it.agent, score: it.score, woke: it.woke },
+  }, s.now)));
+  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' }[]>`
+    select task_id, outcome from dispatch_assign(
+      ${sql.array(unique.map((it) => it.task.id))}::uuid[], ${sql.array(unique.map((it) => it.agent))}::text[],
+      ${sql.array(unique.map((it) => it.task.version))}::text[], ${sql.array(envelopes)}::text[],
+      ${s.now}::timestamptz, ${new Date(s.now.getTime() + s.wakeTimeoutMs)}::timestamptz, ${s.maxConcurrent}::int)`;
+  return res.map((r, i) => {
+    const it = unique[i]!;
+    if (r.task_id !== it.task.id) throw new Error(`dispatch_assign answered out of order at ${i}`);
+    return r.outcome === 'ok'
+      ? { taskId: it.task.id, agent: it.agent, ok: true, row: rows[i]! }
+      : { taskId: it.task.id, agent: it.agent, ok: false, reason: r.outcome };
   });
 }
 
 /**
  * Record why tasks cannot be assigned, only where the reason changed, with one `unmatched` event
- * each (so a waiting task is announced once, not every tick). Rows another transaction holds are
- * skipped, never waited for (they are marked on a later tick). Returns the rows that changed.
+ * each (so a waiting task is announced once, not every tick). One statement: each row is changed
+ * only if it is still pending and unchanged since the scheduler read it (so the event, built
+ * from that row, is exact), and rows another transaction holds are skipped, never waited for
+ * (they are marked on a later tick). Returns the rows that changed.
  */
-export async function markUnmatched(sql: Sql, items: { id: string; reason: string }[], now: Date): Promise<TaskRow[]> {
+export async function markUnmatched(sql: Sql, items: { task: PendingRef; reason: string }[], now: Date): Promise<TaskRow[]> {
   if (items.length === 0) return [];
-  return sql.begin(async (tx) => {
-    const rows = await tx<TaskRow[]>`
-      update tasks t set unmatched_reason = d.reason
-      from unnest(${tx.array(items.map((i) => i.id))}::uuid[], ${tx.array(items.map((i) => i.reason))}::text[]) as d(id, reason)
-      where t.id = d.id and t.status = 'pending' and t.unmatched_reason is distinct from d.reason
-        and t.id in (
-          select id from tasks where id = any(${tx.array(items.map((i) => i.id))}::uuid[]) and status = 'pending'
-          order by id for update skip locked)
-      returning t.*`;
-    await insertEvents(tx, rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
-    return rows;
+  const rows = items.map(({ task, reason }): TaskRow => {
+    const { version: _version, ...row } = task;
+    return { ...row, unmatched_reason: reason };
   });
+  const cols = eventColumns(rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
+  const changed = await sql<{ id: string }[]>`
+    with d as (
+      select * from unnest(${sql.array(items.map((i) => i.task.id))}::uuid[], ${sql.array(items.map((i) => i.reason))}::text[],
+        ${sql.array(items.map((i) => i.task.version))}::text[]) as d(id, reason, version)
+    ), mine as (
+      select t.id from tasks t join d on d.id = t.id
+      where t.xmin::text = d.version and t.status = 'pending' and t.unmatched_reason is distinct from d.reason
+      order by t.id for update of t skip locked
+    ), upd as (
+      update tasks t set unmatched_reason = d.reason
+      from d where t.id = d.id and t.id in (select id from mine)
+      returning t.id
+    ), ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.* from (${eventRowsFragment(sql, cols, now)}) e(id, task_id, type, envelope, created_at)
+      where e.task_id in (select id from upd)
+    )
+    select id from upd`;
+  const ids = new Set(changed.map((r) => r.id));
+  return rows.filter((r) => ids.has(r.id));
 }
 
 /**

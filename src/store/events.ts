@@ -35,18 +35,35 @@ export function subjectOf(taskId: string, type: EventType): string {
   return `swarm.task.${taskId}.${type}`;
 }
 
-export async function insertEvents(tx: Tx, drafts: EventDraft[], now: Date): Promise<EventEnvelope[]> {
-  if (drafts.length === 0) return [];
+/**
+ * The events' columns as parallel arrays for `unnest`: one statement text whatever the number of
+ * events, so Postgres prepares it once per connection (a VALUES list of n rows would be a new
+ * statement, described and cached anew, for every n).
+ */
+export function eventColumns(drafts: EventDraft[], now: Date) {
   const envelopes = drafts.map((d) => buildEnvelope(d, now));
-  const rows = envelopes.map((e, i) => ({
-    id: e.id,
-    task_id: e.correlation_id,
-    type: drafts[i]!.type,
-    envelope: tx.json(e as never),
-    created_at: now,
-  }));
-  await tx`insert into task_events ${tx(rows as never)}`;
-  return envelopes;
+  return {
+    envelopes,
+    ids: envelopes.map((e) => e.id),
+    taskIds: envelopes.map((e) => e.correlation_id),
+    types: drafts.map((d) => d.type as string),
+    json: envelopes.map((e) => JSON.stringify(e)),
+  };
+}
+
+/** `select … from unnest(…)` rows for `insert into task_events (id, task_id, type, envelope, created_at)`. */
+export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>, now: Date) {
+  return db`
+    select e.id, e.task_id, e.type, e.envelope::jsonb, ${now}::timestamptz
+    from unnest(${db.array(cols.ids)}::uuid[], ${db.array(cols.taskIds)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.json)}::text[])
+      as e(id, task_id, type, envelope)`;
+}
+
+export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Promise<EventEnvelope[]> {
+  if (drafts.length === 0) return [];
+  const cols = eventColumns(drafts, now);
+  await tx`insert into task_events (id, task_id, type, envelope, created_at) ${eventRowsFragment(tx, cols, now)}`;
+  return cols.envelopes;
 }
 
 export interface StoredEvent {

@@ -2,7 +2,7 @@
 // every state change goes through (events written in the same transaction).
 import type { Task, TaskStatus, EventType } from '../core/task.js';
 import type { Db, Sql, Tx } from './db.js';
-import { buildEnvelope, insertEvents, type EventDraft } from './events.js';
+import { buildEnvelope, eventColumns, eventRowsFragment, insertEvents, type EventDraft } from './events.js';
 
 export interface TaskRow {
   id: string;
@@ -98,7 +98,7 @@ export type TransitionResult =
 
 const JSON_COLUMNS = new Set(['context', 'progress', 'result']);
 
-function patchValues(tx: Tx, patch: TaskPatch): Record<string, unknown> {
+function patchValues(tx: Db, patch: TaskPatch): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
@@ -128,6 +128,46 @@ export async function transition(db: Sql | Tx, spec: TransitionSpec): Promise<Tr
 }
 
 export type { EventDraft, EventType };
+
+/** A task row with its row version (Postgres' xmin: it changes whenever the row is written). */
+export type VersionedRow = TaskRow & { version: string };
+
+export async function getVersionedTaskRow(db: Db, id: string): Promise<VersionedRow | undefined> {
+  const [row] = await db<VersionedRow[]>`select *, xmin::text as version from tasks where id = ${id}`;
+  return row;
+}
+
+/**
+ * Optimistic compare-and-set of one transition against the row as it was read (`before`): ONE
+ * statement updates the row only if it is still that version and inserts the events in the
+ * same statement, so no transaction and no row lock are held across round trips. The events are
+ * built from the row the update will produce (`before` + the patch), which is exact because the
+ * version check guarantees nothing else changed it. Returns undefined when the row changed since
+ * it was read: the caller reads again and decides again.
+ */
+export async function casTransition(db: Sql, before: VersionedRow, spec: Omit<TransitionSpec, 'id' | 'mergeContext'>): Promise<TaskRow | undefined> {
+  const patch = Object.fromEntries(Object.entries(spec.set ?? {}).filter(([, v]) => v !== undefined));
+  const { version: _version, ...row } = before;
+  const expected: TaskRow = { ...row, ...patch, status: spec.to, updated_at: spec.now };
+  const values = { ...patchValues(db, patch), status: spec.to, updated_at: spec.now };
+  const cols = eventColumns(spec.events?.(expected) ?? [], spec.now);
+  const byAssignee = spec.assignee !== undefined ? db`and assignee = ${spec.assignee}` : db``;
+  const [updated] = await db<TaskRow[]>`
+    with upd as (
+      update tasks set ${db(values)}
+      where id = ${before.id} and xmin = ${before.version}::xid
+        and status = any(${db.array(spec.from as TaskStatus[])}::text[]) ${byAssignee}
+      returning *
+    ), ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      ${eventRowsFragment(db, cols, spec.now)}
+      where exists (select 1 from upd)
+    )
+    select * from upd`;
+  return updated;
+}
+
+
 
 /** Lock a task row for the rest of the caller's transaction (worker reports, PATCH). */
 export async function lockTaskRow(tx: Tx, id: string): Promise<TaskRow | undefined> {

@@ -79,7 +79,9 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   const env: NodeJS.ProcessEnv = { ...process.env, DISPATCH_CONFIG: file };
   for (const k of Object.keys(env)) if (k.startsWith('DISPATCH_') && k !== 'DISPATCH_CONFIG') delete env[k];
   const logs = o.inheritLogs ?? process.env.DISPATCH_BENCH_LOG === '1';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  // DISPATCH_BENCH_NODE_ARGS: extra node flags for the Dispatch process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', logs ? 'inherit' : 'ignore', logs ? 'inherit' : 'ignore'],

@@ -4,6 +4,7 @@
 // software, not the VM's disk flush (~3-4 ms here, which caps every system at a few hundred
 // commits/s); DISPATCH_BENCH_PG_DURABLE=1 keeps Postgres' durable defaults. Every system under
 // test gets the same server and the same settings in the same run.
+import { STATEMENTS } from './pg-stats.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     const isRoot = process.getuid?.() === 0;
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=400'];
     if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+    if (STATEMENTS) flags.push('-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all');
     const pg = new EmbeddedPostgres({
       databaseDir: path.join(dir, 'data'),
       port,
