@@ -1,49 +1,11 @@
-// The three neighbour fakes together, plus small helpers the engine tests share.
+// The neighbour fakes (neighbours.ts), plus small helpers the engine tests share.
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { Sql } from '../../src/store/db.js';
 import { rowToTask, transition } from '../../src/store/tasks.js';
-import { FakeAlexandria } from './alexandria.js';
-import { FakePromptForge } from './promptforge.js';
-import { FakeWarren } from './warren.js';
 
-export interface Fakes extends AsyncDisposable {
-  promptforge: FakePromptForge;
-  warren: FakeWarren;
-  alexandria: FakeAlexandria;
-  /** Config overrides pointing Dispatch at the fakes. */
-  config: { warren: { url: string; token: string }; promptforge: { url: string }; alexandria: { url: string } };
-  /** Add an agent to PromptForge (capabilities) and Warren (state) at once. */
-  addAgent(id: string, capabilities: string[], state?: string): void;
-  resetCalls(): void;
-  close(): Promise<void>;
-}
-
-export async function startFakes(): Promise<Fakes> {
-  const [promptforge, warren, alexandria] = await Promise.all([FakePromptForge.start(), FakeWarren.start(), FakeAlexandria.start()]);
-  const close = async () => {
-    const results = await Promise.allSettled([promptforge.close(), warren.close(), alexandria.close()]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-  };
-  return {
-    promptforge, warren, alexandria,
-    config: { warren: { url: warren.url, token: warren.token }, promptforge: { url: promptforge.url }, alexandria: { url: alexandria.url } },
-    addAgent(id, capabilities, state = 'ready') {
-      promptforge.setPersona(id, capabilities);
-      warren.setAgent(id, state);
-    },
-    resetCalls() {
-      promptforge.resetCalls();
-      warren.resetCalls();
-      alexandria.resetCalls();
-    },
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
-
+export { startFakes, type Fakes } from './neighbours.js';
 export { waitFor } from '../helpers/wait.js';
 
 export function schedulerOf(t: TestApp): Scheduler {

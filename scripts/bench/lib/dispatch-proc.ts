@@ -1,7 +1,8 @@
 // Dispatch as its own process (`node --import tsx src/main.ts`), the way an operator runs it:
 // config.yaml written to a temp dir (standalone roster of N agents standing in for the
-// neighbours), both servers on free loopback ports, the benchmark's Postgres and nats-server.
-// Used by the benchmark and the chaos suite (which kills replicas with SIGKILL).
+// neighbours, or the neighbours' URLs, e.g. the fakes of test/fakes), both servers on free
+// loopback ports, the benchmark's Postgres and nats-server. Used by the benchmark and the chaos
+// suite (which kills replicas with SIGKILL and breaks the neighbours).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,16 +16,25 @@ import { sleep } from './child.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 
+/** Where the neighbours are (CONTRACT §7), e.g. `Fakes.config` from test/fakes/neighbours.ts. */
+export interface NeighbourUrls {
+  warren: { url: string; token: string };
+  promptforge: { url: string };
+  alexandria: { url: string };
+}
+
 export interface DispatchOptions {
   databaseUrl: string;
   natsUrl?: string;
-  /** Roster agents `agent-0 … agent-(n-1)`, all ready, with the capabilities given. */
+  /** Roster agents `agent-0 … agent-(n-1)`, all ready, with the capabilities given (ignored with `neighbours`). */
   agents: number;
+  /** The neighbours' URLs instead of the roster: agents come from PromptForge, Warren, Alexandria. */
+  neighbours?: NeighbourUrls;
   capabilities?: string[];
   maxConcurrent?: number;
   tickMs?: number;
   wakeTimeoutMs?: number;
-  /** Extra config keys merged into config.yaml (deep for one level). */
+  /** Extra config keys merged into config.yaml's sections (deep for one level). */
   extra?: Record<string, Record<string, unknown>>;
   logLevel?: string;
   /** Fixed ports (default: free ones), e.g. to point workers at the API before it starts. */
@@ -54,13 +64,13 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-bench-cfg-'));
   const port = o.port ?? (await freePort());
   const metricsPort = o.metricsPort ?? (await freePort());
-  const config = {
-    server: { port, metrics_port: metricsPort, host: '127.0.0.1', admin_token: BENCH_ADMIN_TOKEN, rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000, ...(o.extra?.server ?? {}) },
-    database: { url: o.databaseUrl, ...(o.extra?.database ?? {}) },
-    hermes: { url: o.natsUrl ?? '', ...(o.extra?.hermes ?? {}) },
-    warren: { url: '', token: '' },
-    promptforge: { url: '' },
-    alexandria: { url: '' },
+  const base: Record<string, Record<string, unknown>> = {
+    server: { port, metrics_port: metricsPort, host: '127.0.0.1', admin_token: BENCH_ADMIN_TOKEN, rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000 },
+    database: { url: o.databaseUrl },
+    hermes: { url: o.natsUrl ?? '' },
+    warren: o.neighbours?.warren ?? { url: '', token: '' },
+    promptforge: o.neighbours?.promptforge ?? { url: '' },
+    alexandria: o.neighbours?.alexandria ?? { url: '' },
     assignment: {
       tick_interval_ms: o.tickMs ?? 1000,
       wake_timeout_ms: o.wakeTimeoutMs ?? 120_000,
@@ -69,10 +79,12 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
       owner_filter_enabled: true,
       retry_backoff_base_ms: 1000,
       retry_backoff_max_ms: 60_000,
-      ...(o.extra?.assignment ?? {}),
     },
     logging: { level: o.logLevel ?? 'warn', format: 'json' },
-    agents: agentIds(o.agents).map((id) => ({ id, name: id, capabilities: o.capabilities ?? ['bench'], state: 'ready' })),
+  };
+  const config = {
+    ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k, { ...v, ...(o.extra?.[k] ?? {}) }])),
+    agents: o.neighbours ? [] : agentIds(o.agents).map((id) => ({ id, name: id, capabilities: o.capabilities ?? ['bench'], state: 'ready' })),
   };
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, yaml.dump(config));
@@ -124,13 +136,17 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   throw new Error('dispatch did not become healthy within 60 s');
 }
 
-/** /health's status ('ok' | 'degraded' | 'down'), or undefined when it does not answer. */
-export async function healthStatus(opsUrl: string, timeoutMs = 2000): Promise<string | undefined> {
+/** /health's body (`status`, `checks` per dependency), or undefined when it does not answer. */
+export async function health(opsUrl: string, timeoutMs = 2000): Promise<{ status?: string; checks?: Record<string, string> } | undefined> {
   try {
     const res = await request(`${opsUrl}/health`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    const body = (await res.body.json()) as { status?: string };
-    return body.status;
+    return (await res.body.json()) as { status?: string; checks?: Record<string, string> };
   } catch {
     return undefined;
   }
+}
+
+/** /health's status ('ok' | 'degraded' | 'down'), or undefined when it does not answer. */
+export async function healthStatus(opsUrl: string, timeoutMs = 2000): Promise<string | undefined> {
+  return (await health(opsUrl, timeoutMs))?.status;
 }

@@ -74,6 +74,18 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       await pg.start();
     };
   }
+  return attachPostgres(adminUrl, { settings, stop: stopServer, ...(restart ? { restart } : {}) });
+}
+
+/**
+ * A BenchPostgres over a running server reached through `adminUrl` (a superuser URL, e.g.
+ * .../postgres): the embedded one above, DISPATCH_BENCH_DATABASE_URL, or the test suite's server
+ * (test/chaos-fast.test.ts). `stop` and `restart` are the owner's; without them, stop() does nothing.
+ */
+export async function attachPostgres(
+  adminUrl: string,
+  o: { settings?: string; stop?: () => Promise<void>; restart?: (downMs?: number) => Promise<void> } = {},
+): Promise<BenchPostgres> {
   const url = adminUrl;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   const [{ version }] = (await admin`select version()`) as unknown as [{ version: string }];
@@ -89,7 +101,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   return {
     adminUrl: url,
     version: version.split(' on ')[0] ?? version,
-    settings,
+    settings: o.settings ?? 'external server with its own settings',
     urlOf: (name) => withDatabase(url, name),
     async createDatabase(name) {
       await run(`drop database if exists ${name} with (force)`);
@@ -97,8 +109,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       return withDatabase(url, name);
     },
     dropDatabase: (name) => run(`drop database if exists ${name} with (force)`),
-    stop: stopServer,
-    ...(restart ? { restart } : {}),
+    stop: o.stop ?? (async () => {}),
+    ...(o.restart ? { restart: o.restart } : {}),
   };
 }
 
