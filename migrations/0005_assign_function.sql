@@ -66,3 +66,16 @@ begin
               else 'lost' end
   from ranked r order by r.ord;
 end $$;
+
+-- The dispatch_assign NOTIFY now says why: 'pending' (a task became pending: always worth a tick)
+-- or 'freed' (an agent's slot was freed: worth a tick only while tasks wait), so a replica whose
+-- last tick assigned everything skips the ticks that completions would start.
+create or replace function dispatch_notify_assign() returns trigger language plpgsql as $$
+begin
+  if new.status = 'pending' then
+    perform pg_notify('dispatch_assign', 'pending');
+  elsif tg_op = 'UPDATE' and old.status in ('assigned','running') and new.status <> old.status then
+    perform pg_notify('dispatch_assign', 'freed');
+  end if;
+  return null;
+end $$;

@@ -5,8 +5,12 @@ import { EventEmitter } from 'node:events';
 export interface SignalMap {
   /** A neighbour told us an agent's state changed (e.g. Warren's swarm.agent.<name>.<state>). */
   'agent-state': [{ agent: string; state: string; reason?: string }];
-  /** Something happened that may make an assignment possible now (task created, slot freed). */
-  'assign-needed': [];
+  /**
+   * Something happened that may make an assignment possible now: 'freed' when only an agent's
+   * slot was freed (a task ended), which matters only while tasks wait; otherwise (a task became
+   * pending, an agent came back) always worth a tick.
+   */
+  'assign-needed': [reason?: 'freed'];
   /** Outbox rows were committed by this replica. */
   'events-written': [];
 }

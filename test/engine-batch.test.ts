@@ -133,4 +133,38 @@ describe('scheduler ticks', () => {
     expect(ticks).toBeGreaterThan(0);
     expect(ticks).toBeLessThan(40);
   });
+
+  it('a freed slot starts a tick while tasks wait, and not when nothing waits', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: 1 },
+        agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
+      },
+    });
+    const s = schedulerOf(t);
+    let ticks = 0;
+    const original = s.runOnce.bind(s);
+    s.runOnce = async (o) => { ticks++; return original(o); };
+    const status = async (id: string) => (await t.sql<{ status: string }[]>`select status from tasks where id = ${id}`)[0]!.status;
+    const create = async (title: string) => (await t.call('POST', '/api/v1/tasks', { body: { title, capabilities: ['x'] } })).body.id as string;
+    const complete = async (id: string) => expect((await t.call('POST', `/api/v1/tasks/${id}/complete`, { agent: 'w1', body: {} })).status).toBe(200);
+
+    // b waits behind a (limit 1): completing a must hand b the slot at once, with no timer tick.
+    const a = await create('a');
+    await waitFor(async () => (await status(a)) === 'assigned', 'a assigned');
+    const b = await create('b');
+    await waitFor(async () => ticks >= 3, 'a tick that saw b wait');
+    expect(await status(b)).toBe('pending');
+    await complete(a);
+    await waitFor(async () => (await status(b)) === 'assigned', 'b assigned on the freed slot');
+
+    // Nothing waits now: completing b (a signal and a NOTIFY, both 'freed') starts no tick.
+    const settled = ticks;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = ticks;
+    expect(before).toBeGreaterThanOrEqual(settled);
+    await complete(b);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(ticks).toBe(before);
+  });
 });

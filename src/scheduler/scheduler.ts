@@ -79,7 +79,12 @@ export class Scheduler implements Component {
   private listenWarned = false;
   /** Where the last full tick stopped reading (see assign()). */
   private resumeAfter: BatchCursor | undefined;
-  private readonly onAssignNeeded = () => this.poke();
+  /**
+   * Whether the last tick left due tasks unassigned (or did not see the whole queue): only then
+   * is a freed slot worth a tick. A task that becomes pending always pokes.
+   */
+  private backlog = true;
+  private readonly onAssignNeeded = (reason?: 'freed') => this.poke(reason);
   /** Kept while the loop is stopped too: a state change must reach the directory either way. */
   private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
     this.directory.applyState(agent, state);
@@ -134,7 +139,7 @@ export class Scheduler implements Component {
   private async listen(): Promise<void> {
     if (this.unlisten || this.stopped) return;
     try {
-      const sub = await this.ctx.sql.listen('dispatch_assign', () => this.poke());
+      const sub = await this.ctx.sql.listen('dispatch_assign', (payload) => this.poke(payload === 'freed' ? 'freed' : undefined));
       this.unlisten = () => sub.unlisten();
     } catch (err) {
       if (this.listenWarned) return;
@@ -146,14 +151,17 @@ export class Scheduler implements Component {
   /**
    * Ask for a tick now. Coalesced, never delayed: pokes within one turn of the event loop fold
    * into one tick started on setImmediate (no sleep first); pokes while a tick runs fold into
-   * exactly one more tick right after it.
+   * exactly one more tick right after it. A 'freed' poke (a slot freed, no task became pending)
+   * starts a tick only while tasks wait (`backlog`); during a tick it always folds into one more,
+   * since that tick may have counted the slot as taken.
    */
-  poke(): void {
+  poke(reason?: 'freed'): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    if (reason === 'freed' && !this.backlog) return;
     if (!this.immediate) this.immediate = setImmediate(() => this.loop(false));
   }
 
@@ -251,7 +259,9 @@ export class Scheduler implements Component {
 
     let page = firstPage;
     ph.read += since(t0);
+    this.backlog = true;
     if (page.length === 0) {
+      this.backlog = false;
       // Nothing to plan: keep agent states (admin view, health) current without waiting.
       this.directory.refreshAvailability();
       return;
@@ -350,6 +360,8 @@ export class Scheduler implements Component {
       ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
+    // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
+    this.backlog = result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.log.debug({ assigned: result.assigned.length }, 'tasks assigned');

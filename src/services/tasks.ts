@@ -316,7 +316,7 @@ export async function completeTask(ctx: DispatchContext, agent: string, id: stri
     };
   });
   recordTransition(ctx.metrics, after);
-  ctx.signals.emit('assign-needed');
+  ctx.signals.emit('assign-needed', 'freed');
   return rowToTask(after);
 }
 
@@ -348,7 +348,8 @@ export async function failTask(ctx: DispatchContext, agent: string, id: string, 
     };
   });
   recordTransition(ctx.metrics, after, retried ? 'failed' : undefined);
-  ctx.signals.emit('assign-needed');
+  if (retried) ctx.signals.emit('assign-needed');
+  else ctx.signals.emit('assign-needed', 'freed');
   return rowToTask(after);
 }
 
@@ -415,7 +416,7 @@ export async function patchTask(ctx: DispatchContext, actor: Actor, id: string, 
   });
   if (before.status !== after.status) {
     recordTransition(ctx.metrics, after);
-    if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed');
+    if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed', 'freed');
   }
   return rowToTask(after);
 }
