@@ -11,10 +11,10 @@
 // Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica), the local
 // 'events-written' signal, every NATS (re)connect, and a slow safety poll. NATS down: rows stay,
 // retries back off, nothing crashes.
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Component, DispatchContext } from '../app.js';
 import { deletePublishedBefore, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
 import type { NatsLink } from './nats.js';
+import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
 
 export interface RelayOptions {
@@ -66,7 +66,7 @@ const DEFAULTS: Required<RelayOptions> = {
 export function createRelay(ctx: DispatchContext, nats: NatsLink, options: RelayOptions = {}): Relay {
   const opts = { ...DEFAULTS, ...options };
   const log = ctx.logger.child({ component: 'relay' });
-  let js: JetStreamClient | undefined;
+  let js: AckPublisher | undefined;
   let streamName: string | undefined;
   let stopped = true;
   let running: Promise<void> | undefined;
@@ -79,7 +79,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   let backoffUntil = 0;
   const onSignal = () => relay.wake();
 
-  async function publishBatch(client: JetStreamClient, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
+  async function publishBatch(client: AckPublisher, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
     // Per-task chains in seq order; tasks in parallel.
     const byTask = new Map<string, OutboxRow[]>();
     for (const r of rows) {
@@ -95,10 +95,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
         for (let i = 0; i < list.length; i++) {
           const r = list[i]!;
           try {
-            await client.publish(`swarm.task.${r.task_id}.${r.type}`, JSON.stringify(r.envelope), {
-              msgID: r.id,
-              timeout: opts.publishTimeoutMs,
-            });
+            await client.publish(`swarm.task.${r.task_id}.${r.type}`, JSON.stringify(r.envelope), r.id);
             ok.push(Number(r.seq));
           } catch (err) {
             firstError ??= err;
@@ -127,7 +124,8 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     if (!nc) return { published: 0, failed: 0, busy: false, more: false };
     if (!js || !streamName) {
       streamName = await ensureTaskStream(nc, log, ctx.config.hermes.event_retention_hours);
-      js = jetstream(nc, { timeout: opts.publishTimeoutMs });
+      js?.close();
+      js = new AckPublisher(nc, opts.publishTimeoutMs);
       log.info({ stream: streamName }, 'publishing task events');
     }
     const client = js;
@@ -186,8 +184,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
         failures++;
         delay = Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** (failures - 1));
         log.warn({ err: (err as Error).message }, 'relay batch failed; will retry');
-        js = undefined;
-        streamName = undefined;
+        streamName = undefined; // re-check the stream and renew the publisher next time
         backoffUntil = Date.now() + delay;
         again = false;
         break;
@@ -237,8 +234,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       ctx.signals.on('events-written', onSignal);
       nats.onConnected(() => {
         backoffUntil = 0;
-        js = undefined;
-        streamName = undefined;
+        streamName = undefined; // re-check the stream and renew the publisher on the new connection
         relay.wake();
       });
       relay.wake();
@@ -253,6 +249,8 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       let t: NodeJS.Timeout | undefined;
       await Promise.race([running, new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
       clearTimeout(t);
+      js?.close();
+      js = undefined;
     },
   };
   return relay;
