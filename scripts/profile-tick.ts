@@ -64,8 +64,8 @@ async function startRun(url: string): Promise<Run> {
     } as never,
   });
   // As main.ts does: the scheduler has a small pool of its own (PROFILE_SHARED_POOL=1: it shares `sql`).
-  const schedulerSql = process.env.PROFILE_SHARED_POOL === '1' ? undefined : connect(url, { max: 3 });
-  const dispatch = await createDispatch({ config, sql, ...(schedulerSql ? { schedulerSql } : {}), logger: pino({ level: 'silent' }) });
+  const backgroundSql = process.env.PROFILE_SHARED_POOL === '1' ? undefined : connect(url, { max: 4 });
+  const dispatch = await createDispatch({ config, sql, ...(backgroundSql ? { backgroundSql } : {}), logger: pino({ level: 'silent' }) });
   const scheduler = dispatch.components.find((c) => c.name === 'scheduler') as Scheduler;
   const ticks: TickResult[] = [];
   let listener = () => {};
@@ -76,7 +76,7 @@ async function startRun(url: string): Promise<Run> {
       await run.api.close();
       await dispatch.stop();
       await sql.end();
-      await schedulerSql?.end();
+      await backgroundSql?.end();
     },
   };
   // Workers: complete every assignment at once as its assignee (full lifecycle over HTTP).

@@ -26,10 +26,11 @@ export interface DispatchDeps {
   config: Config;
   sql: Sql;
   /**
-   * A small pool of its own for the scheduler (main.ts: SCHEDULER_POOL_SIZE connections), so a
-   * tick never queues behind API requests waiting for one of `sql`'s connections. Default: `sql`.
+   * A small pool of its own for the background components, the scheduler and the outbox relay
+   * (main.ts: BACKGROUND_POOL_SIZE connections), so neither a tick nor a relay batch queues behind
+   * API requests waiting for one of `sql`'s connections. Default: `sql`.
    */
-  schedulerSql?: Sql;
+  backgroundSql?: Sql;
   logger: Logger;
   clock?: Clock;
   random?: Random;
@@ -77,7 +78,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     agents: neighbours.directory,
   };
   const components: Component[] = [];
-  const events = createEvents(ctx);
+  const events = createEvents(ctx, deps.backgroundSql ?? deps.sql);
 
   // Neighbours: health from the last call's outcome (never a live call from /health).
   ctx.health.push(
@@ -87,7 +88,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   );
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
-    new Scheduler(ctx, ctx.agents, deps.schedulerSql ?? deps.sql),
+    new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
   );
 
   const api = await buildApiServer({

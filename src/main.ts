@@ -7,7 +7,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded.j
 
 const SHUTDOWN_GRACE_MS = 10_000;
 /** Connections of the scheduler's own pool (probe, three parallel reads, the batch and unmatched writes). */
-const SCHEDULER_POOL_SIZE = 3;
+/** The scheduler (at most two statements at once) and the relay (one batch at a time), plus one spare. */
+const BACKGROUND_POOL_SIZE = 4;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     url = embedded.url;
   }
   const sql = connect(url, { max: config.database.pool_size });
-  const schedulerSql = connect(url, { max: SCHEDULER_POOL_SIZE });
+  const backgroundSql = connect(url, { max: BACKGROUND_POOL_SIZE });
   let stopping = false;
   const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     try {
       await app?.stop();
       await sql.end({ timeout: 5 });
-      await schedulerSql.end({ timeout: 5 });
+      await backgroundSql.end({ timeout: 5 });
       await embedded?.stop();
     } catch (err) {
       log.error({ err }, 'error during shutdown');
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof createDispatch>> | undefined;
   try {
     await migrate(sql, log.child({ component: 'migrations' }));
-    app = await createDispatch({ config, sql, schedulerSql, logger: log });
+    app = await createDispatch({ config, sql, backgroundSql, logger: log });
     await app.start();
   } catch (err) {
     log.fatal({ err }, 'failed to start');

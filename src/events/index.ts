@@ -1,6 +1,7 @@
 // Events and observability wiring: the NATS link (+ its /health check), the outbox relay, the
 // consumers, and the database-backed gauges. createDispatch pushes `components` in this order.
 import type { Component, DispatchContext } from '../app.js';
+import type { Sql } from '../store/db.js';
 import { createGaugeRefresher, type GaugeRefresher } from '../observability/gauges.js';
 import { createConsumers, type Consumers } from './consumers.js';
 import { NatsLink } from './nats.js';
@@ -14,10 +15,11 @@ export interface Events {
   components: Component[];
 }
 
-export function createEvents(ctx: DispatchContext): Events {
+/** `sql`: the pool the relay's batches use (the background pool in production). */
+export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql): Events {
   const nats = new NatsLink({ url: ctx.config.hermes.url, logger: ctx.logger });
   ctx.health.push({ name: 'nats', check: () => nats.health() });
-  const relay = createRelay(ctx, nats);
+  const relay = createRelay(ctx, nats, { sql });
   const consumers = createConsumers(ctx, nats);
   const gauges = createGaugeRefresher(ctx, nats);
   const link: Component = {

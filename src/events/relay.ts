@@ -13,11 +13,14 @@
 // retries back off, nothing crashes.
 import type { Component, DispatchContext } from '../app.js';
 import { deletePublishedBefore, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
+import type { Sql } from '../store/db.js';
 import type { NatsLink } from './nats.js';
 import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
 
 export interface RelayOptions {
+  /** The pool batches run on (default: ctx.sql). */
+  sql?: Sql;
   /** Rows per batch (one transaction). */
   batchSize?: number;
   /** Safety poll when no wake-up arrives. */
@@ -53,7 +56,7 @@ export interface Relay extends Component {
 
 const STOP_WAIT_MS = 2000;
 
-const DEFAULTS: Required<RelayOptions> = {
+const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
   batchSize: 500,
   pollMs: 5000,
   backoffMinMs: 200,
@@ -65,6 +68,7 @@ const DEFAULTS: Required<RelayOptions> = {
 
 export function createRelay(ctx: DispatchContext, nats: NatsLink, options: RelayOptions = {}): Relay {
   const opts = { ...DEFAULTS, ...options };
+  const sql = options.sql ?? ctx.sql;
   const log = ctx.logger.child({ component: 'relay' });
   let js: AckPublisher | undefined;
   let streamName: string | undefined;
@@ -95,7 +99,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
         for (let i = 0; i < list.length; i++) {
           const r = list[i]!;
           try {
-            await client.publish(`swarm.task.${r.task_id}.${r.type}`, JSON.stringify(r.envelope), r.id);
+            await client.publish(`swarm.task.${r.task_id}.${r.type}`, r.envelope, r.id);
             ok.push(Number(r.seq));
           } catch (err) {
             firstError ??= err;
@@ -113,7 +117,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const now = ctx.clock.now();
     if (!nats.enabled) {
       // Recorded only: settle rows so retention applies and the unpublished gauge means backlog.
-      const settled = await withOutboxBatch(ctx.sql, opts.batchSize, async (tx, rows) => {
+      const settled = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
         await markPublished(tx, rows.map((r) => Number(r.seq)), now);
         return rows.length;
       });
@@ -129,7 +133,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       log.info({ stream: streamName }, 'publishing task events');
     }
     const client = js;
-    const res = await withOutboxBatch(ctx.sql, opts.batchSize, async (tx, rows) => {
+    const res = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
       if (rows.length === 0) return { published: 0, failed: 0 };
       const { ok, failed } = await publishBatch(client, rows);
       await markPublished(tx, ok, ctx.clock.now());
@@ -147,7 +151,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.hermes.event_retention_hours * 3600_000);
     let total = 0;
     for (;;) {
-      const n = await deletePublishedBefore(ctx.sql, cutoff, opts.retentionBatch);
+      const n = await deletePublishedBefore(sql, cutoff, opts.retentionBatch);
       total += n;
       if (n < opts.retentionBatch || stopped) break;
     }

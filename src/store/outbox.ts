@@ -11,7 +11,8 @@ export interface OutboxRow {
   id: string;
   task_id: string;
   type: string;
-  envelope: EventEnvelope;
+  /** The envelope as JSON text, published as is (no parse and re-serialise per event). */
+  envelope: string;
 }
 
 /**
@@ -25,11 +26,20 @@ export async function withOutboxBatch<T>(
   fn: (tx: Tx, rows: OutboxRow[]) => Promise<T>,
 ): Promise<T | undefined> {
   return sql.begin(async (tx) => {
-    const [lock] = await tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`;
+    // Both statements go out in one round trip (pipelined); the server runs them in order, so the
+    // select's snapshot is taken after the lock attempt, as if awaited one by one. The select
+    // reads rows only if this transaction holds the lock (pg_locks), so a replica that is not
+    // relaying right now reads nothing.
+    const [[lock], rows] = await Promise.all([
+      tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`,
+      tx<OutboxRow[]>`
+        select seq, id, task_id, type, envelope::text as envelope from task_events
+        where published_at is null
+          and exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
+                      and classid = 0 and objid = ${RELAY_LOCK} and objsubid = 1 and granted)
+        order by seq limit ${limit}`,
+    ]);
     if (!lock?.ok) return undefined;
-    const rows = await tx<OutboxRow[]>`
-      select seq, id, task_id, type, envelope from task_events
-      where published_at is null order by seq limit ${limit}`;
     return fn(tx, rows);
   }) as Promise<T | undefined>;
 }
