@@ -13,6 +13,7 @@ import { pingDatabase, type Sql } from './store/db.js';
 import { Signals } from './signals.js';
 import { buildAgentDirectory, type AgentDirectory } from './agents/index.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { createHousekeeping } from './services/housekeeping.js';
 
 /** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
 export interface Component {
@@ -89,6 +90,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
+    createHousekeeping(ctx),
   );
 
   const api = await buildApiServer({

@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../http/schemas/task.js';
 import { recordTransition } from '../observability/metrics.js';
+import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';
 import {
   casTransition, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask,
@@ -36,7 +37,6 @@ export interface Actor {
   isAdmin: boolean;
 }
 
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Validation shared by HTTP and NATS

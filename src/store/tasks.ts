@@ -256,9 +256,15 @@ export async function claimIdempotencyKey(
   throw new Error(`idempotency key ${rec.key} could not be claimed`);
 }
 
-/** Forget idempotency keys older than `before` (housekeeping). Returns how many went. */
-export async function pruneIdempotencyKeys(db: Db, before: Date): Promise<number> {
-  const res = await db`delete from idempotency_keys where created_at < ${before}`;
+/**
+ * Forget at most `limit` idempotency keys older than `before`, oldest first through the
+ * created_at index (housekeeping loops in small statements). Returns how many went.
+ */
+export async function pruneIdempotencyKeys(db: Db, before: Date, limit: number): Promise<number> {
+  const res = await db`
+    delete from idempotency_keys where (requester, key) in (
+      select requester, key from idempotency_keys where created_at < ${before}
+      order by created_at limit ${limit})`;
   return res.count;
 }
 

@@ -1,0 +1,59 @@
+// Housekeeping: forget idempotency keys once their 24 h window is over, so the table holds about
+// one day of keys instead of growing forever. Runs on every replica (deletes are idempotent and
+// batched, so two replicas at once only split the work), once a minute and once at start.
+import type { Logger } from 'pino';
+import type { Component, DispatchContext } from '../app.js';
+import { pruneIdempotencyKeys } from '../store/tasks.js';
+
+/** How long a create's Idempotency-Key is remembered (CONTRACT §4: 24 h). */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface Housekeeping extends Component {
+  /** One pass; returns the keys deleted. */
+  runOnce(): Promise<number>;
+}
+
+export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: number; batch?: number } = {}): Housekeeping {
+  const everyMs = opts.everyMs ?? 60_000;
+  const batch = opts.batch ?? 1000;
+  const log: Logger = ctx.logger.child({ component: 'housekeeping' });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function runOnce(): Promise<number> {
+    const before = new Date(ctx.clock.now().getTime() - IDEMPOTENCY_WINDOW_MS);
+    let total = 0;
+    for (;;) {
+      const n = await pruneIdempotencyKeys(ctx.sql, before, batch);
+      total += n;
+      if (n < batch || stopped) break;
+    }
+    if (total > 0) log.info({ deleted: total }, 'forgot idempotency keys past their 24 h window');
+    return total;
+  }
+
+  const pass = () => {
+    running ??= runOnce()
+      .catch((err) => log.warn({ err: (err as Error).message }, 'pruning idempotency keys failed; will retry'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+
+  return {
+    name: 'housekeeping',
+    runOnce,
+    async start() {
+      stopped = false;
+      pass();
+      timer = setInterval(pass, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
