@@ -39,6 +39,32 @@ describe('assignment engine', () => {
     expect(fakes.warren.count('/admin/agents/sleepy/wake', 'POST')).toBe(1);
   });
 
+  it('while every agent is busy, the whole queue is announced unmatched over a few ticks, each task once', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 60_000, max_concurrent_per_agent: 1, batch_size: 5 },
+        agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
+      },
+    });
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    await insertTask(t.sql, { status: 'running', assignee: 'w1', capabilities: ['x'] });
+    const waiting = [];
+    for (let i = 0; i < 12; i++) waiting.push(await insertTask(t.sql, { capabilities: ['x'], created_at: at(i) }));
+    const marked = [];
+    for (let tick = 0; tick < 3; tick++) {
+      const r = await s.runOnce();
+      expect(r.assigned).toEqual([]);
+      marked.push(r.unmatched.length);
+    }
+    // Tick 1: the head page (5) and one page beyond (5); tick 2: the last 2; tick 3: nothing new.
+    expect(marked).toEqual([10, 2, 0]);
+    for (const task of waiting) {
+      const events = await eventsOf(t.sql, task.id, 'unmatched');
+      expect(events.map((e) => e.data.reason)).toEqual(['no_available_agent']);
+    }
+  });
+
   it('degraded, stopped and unknown agents never get work; the task is announced unmatched once', async () => {
     await using fakes = await startFakes();
     fakes.addAgent('deg', ['code'], 'degraded');

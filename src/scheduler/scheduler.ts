@@ -30,6 +30,13 @@ const SWEEP_LIMIT = 1000;
  */
 export const SWEEP_MIN_GAP_MS = 100;
 
+/** Where a keyset read continues after `t`. */
+const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
+
+const planTask = (t: PendingRef): PlanTask => ({
+  id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
+});
+
 /** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
 function isAfter(a: BatchCursor, b: BatchCursor): boolean {
   if (a.priority !== b.priority) return a.priority < b.priority;
@@ -79,6 +86,8 @@ export class Scheduler implements Component {
   private listenWarned = false;
   /** Where the last full tick stopped reading (see assign()). */
   private resumeAfter: BatchCursor | undefined;
+  /** Where the next unmatched-marking page starts while every agent is busy (see markBeyond()). */
+  private markAfter: BatchCursor | undefined;
   /**
    * Whether the last tick left due tasks unassigned (or did not see the whole queue): only then
    * is a freed slot worth a tick. A task that becomes pending always pokes.
@@ -280,17 +289,16 @@ export class Scheduler implements Component {
       drained: rows.get(d.id)?.drained ?? false,
       lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
     }));
+    const plan = (tasks: PendingRef[]) => planAssignments({
+      tasks: tasks.map(planTask), agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
+      ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
+    });
+    let busy = false;
 
     for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {
       result.considered += page.length;
-      const tasks: PlanTask[] = page.map((t) => ({
-        id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
-      }));
       t0 = performance.now();
-      const decisions = planAssignments({
-        tasks, agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
-        ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
-      });
+      const decisions = plan(page);
       ph.plan += since(t0);
       const unmatched: { task: PendingRef; reason: string }[] = [];
       const byId = new Map(page.map((t) => [t.id, t]));
@@ -340,14 +348,13 @@ export class Scheduler implements Component {
       }
       ph.unmatched += since(t0);
       // Read on only while someone can still take work.
-      const free = agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
-      if (!free) break;
+      busy = !agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
+      if (busy) break;
       if (page.length < a.batch_size) {
         this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
         break;
       }
-      const last = page[page.length - 1]!;
-      let cursor: BatchCursor = { priority: last.priority, created_at: last.created_at, id: last.id };
+      let cursor = cursorOf(page[page.length - 1]!);
       // Pages after the first continue where the previous tick stopped, so tasks that no agent can
       // take (at the head of the queue) cannot starve the ones behind them.
       if (p === 0 && this.resumeAfter && isAfter(this.resumeAfter, cursor)) cursor = this.resumeAfter;
@@ -360,11 +367,40 @@ export class Scheduler implements Component {
       ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
+    if (busy && page.length >= a.batch_size) {
+      t0 = performance.now();
+      await this.markBeyond(page[page.length - 1]!, now, plan, result);
+      ph.unmatched += since(t0);
+    }
     // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
     this.backlog = result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
+    }
+  }
+
+  /**
+   * Every agent is busy and more tasks wait behind the page just planned: read ONE more page, from
+   * where the previous tick's marking stopped, only to announce why those tasks wait (`unmatched`
+   * where the reason changed). So the whole queue gets its reason over successive ticks — one page
+   * per tick, no assignment — instead of only the head that assignment reads; once every waiting
+   * task carries its reason, a marking page is a read that writes nothing.
+   */
+  private async markBeyond(last: PendingRef, now: Date, plan: (tasks: PendingRef[]) => ReturnType<typeof planAssignments>, result: TickResult): Promise<void> {
+    const size = this.ctx.config.assignment.batch_size;
+    let cursor = cursorOf(last);
+    if (this.markAfter && isAfter(this.markAfter, cursor)) cursor = this.markAfter;
+    const page = await duePending(this.sql, now, size, cursor);
+    this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
+    const byId = new Map(page.map((t) => [t.id, t]));
+    const changed: { task: PendingRef; reason: string }[] = [];
+    for (const d of plan(page)) {
+      const task = byId.get(d.taskId)!;
+      if (d.kind === 'unmatched' && task.unmatched_reason !== d.reason) changed.push({ task, reason: d.reason });
+    }
+    for (const row of await markUnmatched(this.sql, changed, this.ctx.clock.now())) {
+      result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
     }
   }
 }
