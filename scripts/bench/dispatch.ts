@@ -281,6 +281,9 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
     // Every agent at its limit, so the backlog stays pending and every tick has to look at it.
     await insertBusy(sql, o.scaleAgents, o.maxConcurrent);
     await insertPending(sql, pending);
+    // A backlog that grew through the API has planner statistics (autovacuum analyzes as it grows);
+    // one bulk-loaded a second ago has none, and the planner would take 100k rows for a tiny table.
+    await sql`analyze tasks`;
     await sql.end();
     const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.scaleAgents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
     try {
