@@ -30,6 +30,9 @@ const SWEEP_LIMIT = 1000;
  */
 export const SWEEP_MIN_GAP_MS = 100;
 
+/** How long stop() waits for a tick in flight. */
+const STOP_WAIT_MS = 2000;
+
 /** Where a keyset read continues after `t`. */
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
 
@@ -121,7 +124,11 @@ export class Scheduler implements Component {
   }
 
   async stop(): Promise<void> {
-    await this.stopLoop();
+    // Shutdown waits for a tick in flight, but not forever: with the database unreachable a tick
+    // (or the UNLISTEN) can wait on connection attempts, and nothing it left undone is lost.
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.stopLoop(), new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
+    clearTimeout(t);
     this.ctx.signals.off('agent-state', this.onAgentState);
     this.directory.stop();
   }

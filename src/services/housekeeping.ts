@@ -1,12 +1,14 @@
 // Housekeeping: forget idempotency keys once their 24 h window is over, so the table holds about
 // one day of keys instead of growing forever. Runs on every replica (deletes are idempotent and
-// batched, so two replicas at once only split the work), once a minute and once at start.
+// batched, so two replicas at once only split the work), once a minute — not during start-up.
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../app.js';
 import { pruneIdempotencyKeys } from '../store/tasks.js';
 
 /** How long a create's Idempotency-Key is remembered (CONTRACT §4: 24 h). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+const STOP_WAIT_MS = 2000;
 
 export interface Housekeeping extends Component {
   /** One pass; returns the keys deleted. */
@@ -46,14 +48,17 @@ export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: numbe
     runOnce,
     async start() {
       stopped = false;
-      pass();
       timer = setInterval(pass, everyMs);
       timer.unref();
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running;
+      // Let a pass in flight finish, but never hang shutdown on an unreachable database: the
+      // deletes are idempotent, the next start simply does them again.
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
+      clearTimeout(t);
     },
   };
 }
