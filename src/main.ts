@@ -6,7 +6,6 @@ import { connect, migrate } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-/** Connections of the scheduler's own pool (probe, three parallel reads, the batch and unmatched writes). */
 /** The scheduler (at most two statements at once) and the relay (one batch at a time), plus one spare. */
 const BACKGROUND_POOL_SIZE = 4;
 

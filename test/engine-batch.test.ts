@@ -109,19 +109,28 @@ describe('agentRowsAndCounts', () => {
   });
 });
 
+/**
+ * Dispatch with one roster agent `w1` (capability x) and a timer tick 10 minutes away, so only
+ * pokes start ticks; `ticks()` counts the ticks run so far.
+ */
+async function pokedApp(maxConcurrent: number) {
+  const t = await startApp({
+    config: {
+      assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: maxConcurrent },
+      agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
+    },
+  });
+  const s = schedulerOf(t);
+  let n = 0;
+  const original = s.runOnce.bind(s);
+  s.runOnce = async (o) => { n++; return original(o); };
+  return { t, ticks: () => n };
+}
+
 describe('scheduler ticks', () => {
   it('a task created via POST is assigned at once (no timer, no sleep first), and bursts coalesce', async () => {
-    await using t = await startApp({
-      config: {
-        assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: 50 },
-        agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
-      },
-    });
-    const s = schedulerOf(t);
-    // After the start-up tick, the next timer tick is 10 minutes away: only pokes can assign.
-    let ticks = 0;
-    const original = s.runOnce.bind(s);
-    s.runOnce = async (o) => { ticks++; return original(o); };
+    const { t, ticks } = await pokedApp(50);
+    await using _app = t;
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       t.call('POST', '/api/v1/tasks', { body: { title: `t${i}`, capabilities: ['x'] } })));
     expect(created.every((c) => c.status === 201)).toBe(true);
@@ -130,21 +139,13 @@ describe('scheduler ticks', () => {
       return row!.n === 20;
     }, 'all 20 assigned without the timer');
     // 20 creates (each a signal and a NOTIFY) fold into far fewer ticks than 40.
-    expect(ticks).toBeGreaterThan(0);
-    expect(ticks).toBeLessThan(40);
+    expect(ticks()).toBeGreaterThan(0);
+    expect(ticks()).toBeLessThan(40);
   });
 
   it('a freed slot starts a tick while tasks wait, and not when nothing waits', async () => {
-    await using t = await startApp({
-      config: {
-        assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: 1 },
-        agents: [{ id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' }] as never,
-      },
-    });
-    const s = schedulerOf(t);
-    let ticks = 0;
-    const original = s.runOnce.bind(s);
-    s.runOnce = async (o) => { ticks++; return original(o); };
+    const { t, ticks } = await pokedApp(1);
+    await using _app = t;
     const status = async (id: string) => (await t.sql<{ status: string }[]>`select status from tasks where id = ${id}`)[0]!.status;
     const create = async (title: string) => (await t.call('POST', '/api/v1/tasks', { body: { title, capabilities: ['x'] } })).body.id as string;
     const complete = async (id: string) => expect((await t.call('POST', `/api/v1/tasks/${id}/complete`, { agent: 'w1', body: {} })).status).toBe(200);
@@ -153,18 +154,18 @@ describe('scheduler ticks', () => {
     const a = await create('a');
     await waitFor(async () => (await status(a)) === 'assigned', 'a assigned');
     const b = await create('b');
-    await waitFor(async () => ticks >= 3, 'a tick that saw b wait');
+    await waitFor(async () => ticks() >= 3, 'a tick that saw b wait');
     expect(await status(b)).toBe('pending');
     await complete(a);
     await waitFor(async () => (await status(b)) === 'assigned', 'b assigned on the freed slot');
 
     // Nothing waits now: completing b (a signal and a NOTIFY, both 'freed') starts no tick.
-    const settled = ticks;
+    const settled = ticks();
     await new Promise((r) => setTimeout(r, 300));
-    const before = ticks;
+    const before = ticks();
     expect(before).toBeGreaterThanOrEqual(settled);
     await complete(b);
     await new Promise((r) => setTimeout(r, 500));
-    expect(ticks).toBe(before);
+    expect(ticks()).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 // A single-flight cache of one slow, fallible value: at most one fetch in flight, callers wait at
 // most a budget for it, and the last good value is served (stale) while fetches fail.
 // Cache ages use the process's monotonic time, not the business clock.
+import { waitAtMost } from '../wait.js';
 
 export type Outcome = { ok: true } | { ok: false; error: unknown };
 
@@ -57,10 +58,4 @@ export class Cached<T> {
     await waitAtMost(this.refresh(), budgetMs);
     return this.value;
   }
-}
-
-export async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
-  clearTimeout(timer);
 }

@@ -1,8 +1,8 @@
 // JetStream publishes with acks, pipelined over ONE inbox subscription: the protocol behind
 // `js.publish()` (a core publish with a reply subject; the stream answers with a PubAck JSON on
 // it), without the request object, inbox routing and timer that the client library creates for
-// every message. Measured with scripts/nats-probe.ts on the 2-core box: ~3× less wall time and
-// ~2.5× less CPU per acknowledged message. A message counts as published only when its PubAck
+// every message. Measured with scripts/nats-probe.ts on the 2-core box: ~2.8× less wall time and
+// CPU per acknowledged message. A message counts as published only when its PubAck
 // arrives; an error ack, "no responders" (no stream captures the subject) or no answer within
 // the timeout rejects it, and the relay retries (the stream's duplicate window drops repeats).
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';

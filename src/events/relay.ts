@@ -17,6 +17,7 @@ import type { Sql } from '../store/db.js';
 import type { NatsLink } from './nats.js';
 import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
+import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
 
 export interface RelayOptions {
   /** The pool batches run on (default: ctx.sql). */
@@ -53,8 +54,6 @@ export interface Relay extends Component {
   cleanup(): Promise<number>;
   wake(): void;
 }
-
-const STOP_WAIT_MS = 2000;
 
 const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
   batchSize: 500,
@@ -250,9 +249,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       await unlisten?.().catch(() => {});
       // Finish the batch in flight, but do not hang shutdown on an unreachable database: an
       // unfinished batch is simply retried by the next leader (the stream dedups it).
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
-      clearTimeout(t);
+      await waitAtMost(running, STOP_WAIT_MS);
       js?.close();
       js = undefined;
     },

@@ -14,6 +14,7 @@ import { planAssignments, type PlanTask } from '../core/assignment.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { decideRetry } from '../core/retry.js';
 import { recordTransition } from '../observability/metrics.js';
+import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import {
   assignBatch, deadlinesDue, duePending, markUnmatched, sweepAttemptTimeouts, sweepWakeTimeouts, type BatchCursor, type BatchItem, type PendingRef,
@@ -29,9 +30,6 @@ const SWEEP_LIMIT = 1000;
  * go straight to assignment. Deadline precision stays within this gap.
  */
 export const SWEEP_MIN_GAP_MS = 100;
-
-/** How long stop() waits for a tick in flight. */
-const STOP_WAIT_MS = 2000;
 
 /** Where a keyset read continues after `t`. */
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
@@ -126,9 +124,7 @@ export class Scheduler implements Component {
   async stop(): Promise<void> {
     // Shutdown waits for a tick in flight, but not forever: with the database unreachable a tick
     // (or the UNLISTEN) can wait on connection attempts, and nothing it left undone is lost.
-    let t: NodeJS.Timeout | undefined;
-    await Promise.race([this.stopLoop(), new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
-    clearTimeout(t);
+    await waitAtMost(this.stopLoop(), STOP_WAIT_MS);
     this.ctx.signals.off('agent-state', this.onAgentState);
     this.directory.stop();
   }

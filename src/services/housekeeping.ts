@@ -4,11 +4,10 @@
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../app.js';
 import { pruneIdempotencyKeys } from '../store/tasks.js';
+import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
 
 /** How long a create's Idempotency-Key is remembered (CONTRACT §4: 24 h). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-const STOP_WAIT_MS = 2000;
 
 export interface Housekeeping extends Component {
   /** One pass; returns the keys deleted. */
@@ -56,9 +55,7 @@ export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: numbe
       clearInterval(timer);
       // Let a pass in flight finish, but never hang shutdown on an unreachable database: the
       // deletes are idempotent, the next start simply does them again.
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise((r) => (t = setTimeout(r, STOP_WAIT_MS)))]);
-      clearTimeout(t);
+      await waitAtMost(running, STOP_WAIT_MS);
     },
   };
 }

@@ -4,7 +4,7 @@
 import type { TaskStatus } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
 import { buildEnvelope, eventColumns, eventRowsFragment, insertEvents, type EventDraft } from './events.js';
-import { requeueSet, rowToTask, type TaskRow, type VersionedRow } from './tasks.js';
+import { requeueSet, rowToTask, unversioned, type TaskRow, type VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
 export type PendingRef = VersionedRow;
@@ -60,7 +60,7 @@ export type BatchOutcome =
 
 /** The row an assignment produces from the pending row it was decided on (what dispatch_assign writes). */
 export function assignedRow(task: PendingRef, agent: string, s: BatchSpec): TaskRow {
-  const { version: _version, ...row } = task;
+  const row = unversioned(task);
   return {
     ...row,
     status: 'assigned', assignee: agent, assigned_at: s.now, updated_at: s.now,
@@ -111,10 +111,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
  */
 export async function markUnmatched(sql: Sql, items: { task: PendingRef; reason: string }[], now: Date): Promise<TaskRow[]> {
   if (items.length === 0) return [];
-  const rows = items.map(({ task, reason }): TaskRow => {
-    const { version: _version, ...row } = task;
-    return { ...row, unmatched_reason: reason };
-  });
+  const rows = items.map(({ task, reason }): TaskRow => ({ ...unversioned(task), unmatched_reason: reason }));
   const cols = eventColumns(rows.map((r) => ({ type: 'unmatched', task: rowToTask(r), extra: { reason: r.unmatched_reason } })), now);
   const changed = await sql<{ id: string }[]>`
     with d as (

@@ -132,6 +132,12 @@ export type { EventDraft, EventType };
 /** A task row with its row version (Postgres' xmin: it changes whenever the row is written). */
 export type VersionedRow = TaskRow & { version: string };
 
+/** The row without its version: what a change built from it starts from. */
+export function unversioned(row: VersionedRow): TaskRow {
+  const { version: _version, ...rest } = row;
+  return rest;
+}
+
 export async function getVersionedTaskRow(db: Db, id: string): Promise<VersionedRow | undefined> {
   const [row] = await db<VersionedRow[]>`select *, xmin::text as version from tasks where id = ${id}`;
   return row;
@@ -147,8 +153,7 @@ export async function getVersionedTaskRow(db: Db, id: string): Promise<Versioned
  */
 export async function casTransition(db: Sql, before: VersionedRow, spec: Omit<TransitionSpec, 'id' | 'mergeContext'>): Promise<TaskRow | undefined> {
   const patch = Object.fromEntries(Object.entries(spec.set ?? {}).filter(([, v]) => v !== undefined));
-  const { version: _version, ...row } = before;
-  const expected: TaskRow = { ...row, ...patch, status: spec.to, updated_at: spec.now };
+  const expected: TaskRow = { ...unversioned(before), ...patch, status: spec.to, updated_at: spec.now };
   const values = { ...patchValues(db, patch), status: spec.to, updated_at: spec.now };
   const cols = eventColumns(spec.events?.(expected) ?? [], spec.now);
   const byAssignee = spec.assignee !== undefined ? db`and assignee = ${spec.assignee}` : db``;
@@ -167,9 +172,7 @@ export async function casTransition(db: Sql, before: VersionedRow, spec: Omit<Tr
   return updated;
 }
 
-
-
-/** Lock a task row for the rest of the caller's transaction (worker reports, PATCH). */
+/** Lock a task row for the rest of the caller's transaction (PATCH, and worker reports that lost their optimistic rounds). */
 export async function lockTaskRow(tx: Tx, id: string): Promise<TaskRow | undefined> {
   const [row] = await tx<TaskRow[]>`select * from tasks where id = ${id} for update`;
   return row;

