@@ -7,21 +7,16 @@ import { createEvents } from './events/index.js';
 import { buildApiServer } from './http/api-server.js';
 import { buildOpsServer } from './http/ops-server.js';
 import { apiRoutes } from './http/routes/index.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
-import { systemClock, type Clock, type HealthCheck, type Random } from './ports.js';
+import { createMetrics } from './observability/metrics.js';
+import { systemClock, type Clock, type Random } from './ports.js';
 import { pingDatabase, type Sql } from './store/db.js';
 import { Signals } from './signals.js';
-import { buildAgentDirectory, type AgentDirectory } from './agents/index.js';
+import { buildAgentDirectory } from './agents/index.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { createHousekeeping } from './services/housekeeping.js';
+import type { Component, DispatchContext } from './context.js';
 
-/** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  /** Stop taking new work and finish what is in flight. */
-  stop(): Promise<void>;
-}
+export type { Component, DispatchContext } from './context.js';
+import { createHousekeeping } from './services/housekeeping.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -35,21 +30,6 @@ export interface DispatchDeps {
   logger: Logger;
   clock?: Clock;
   random?: Random;
-}
-
-/** What route plugins and components get to work with. */
-export interface DispatchContext {
-  config: Config;
-  sql: Sql;
-  logger: Logger;
-  clock: Clock;
-  random: Random;
-  metrics: Metrics;
-  signals: Signals;
-  /** Checks reported by /health; components add theirs when they are created. */
-  health: HealthCheck[];
-  /** Who the agents are, what they can do, their state and owners (cached neighbours' view). */
-  agents: AgentDirectory;
 }
 
 export interface Dispatch extends AsyncDisposable {

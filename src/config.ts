@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import convict from 'convict';
 import * as yaml from 'js-yaml';
+import { AGENT_ID_RULE, isAgentId, isObject } from './core/ids.js';
 
 export const AGENT_STATES = ['ready', 'sleeping', 'starting', 'degraded', 'stopped', 'unknown'] as const;
 
@@ -14,18 +15,17 @@ export interface RosterAgent {
   state: (typeof AGENT_STATES)[number];
 }
 
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 function validateRoster(value: unknown): void {
   if (!Array.isArray(value)) throw new Error('must be a list of agents');
   const seen = new Set<string>();
   value.forEach((a: unknown, i) => {
     const where = `agents[${i}]`;
-    if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new Error(`${where} must be a mapping`);
-    const agent = a as Record<string, unknown>;
+    if (!isObject(a)) throw new Error(`${where} must be a mapping`);
+    const agent = a;
     const unknownKeys = Object.keys(agent).filter((k) => !['id', 'name', 'capabilities', 'owner', 'state'].includes(k));
     if (unknownKeys.length) throw new Error(`${where} has unknown key(s) ${unknownKeys.join(', ')}`);
-    if (typeof agent.id !== 'string' || !AGENT_ID.test(agent.id)) throw new Error(`${where}.id must be 1-128 chars of A-Za-z0-9._:@-`);
+    if (!isAgentId(agent.id)) throw new Error(`${where}.id must be ${AGENT_ID_RULE}`);
     if (seen.has(agent.id)) throw new Error(`${where}.id "${agent.id}" is listed twice`);
     seen.add(agent.id);
     if (agent.name !== undefined && typeof agent.name !== 'string') throw new Error(`${where}.name must be a string`);

@@ -4,8 +4,8 @@
 // An agent is the owner's if a device's name or identifier equals the agent id.
 import type { OwnershipSource } from '../agents/ports.js';
 import { expectShape, type HttpClient } from './http.js';
+import { isObject } from '../core/ids.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class AlexandriaClient implements OwnershipSource {
   readonly name = 'alexandria' as const;

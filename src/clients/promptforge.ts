@@ -3,6 +3,7 @@
 //   GET /api/v1/prompts/{slug}/versions/latest     → {version, content: {sections: [{id, content}]}}
 import type { CapabilitySource } from '../agents/ports.js';
 import { expectShape, UpstreamError, type HttpClient } from './http.js';
+import { isObject } from '../core/ids.js';
 
 /** Personas' latest versions are fetched this many at a time. */
 const FETCH_CONCURRENCY = 8;
@@ -12,7 +13,6 @@ export function parseCapabilities(content: string): string[] {
   return [...new Set(content.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class PromptForgeClient implements CapabilitySource {
   readonly name = 'promptforge' as const;

@@ -3,8 +3,8 @@
 //   POST /admin/agents/{name}/wake   → 200 {status: "waking"}; 400 agent is not on-demand; 404
 import type { AvailabilitySource } from '../agents/ports.js';
 import { expectShape, type HttpClient } from './http.js';
+import { isObject } from '../core/ids.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class WarrenClient implements AvailabilitySource {
   readonly name = 'warren' as const;

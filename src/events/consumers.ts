@@ -10,11 +10,12 @@
 // periodic /admin/agents refresh covers availability meanwhile). Bad messages are logged and
 // counted (dispatch_consumed_messages_total{outcome="invalid"}), never crash the subscriber.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import type { Component, DispatchContext } from '../app.js';
+import type { Component, DispatchContext } from '../context.js';
 import { recordTransition } from '../observability/metrics.js';
 import { requeueAgentTasks } from '../store/requeue.js';
 import type { NatsLink } from './nats.js';
 import { handleTaskRequest, replyTo } from './task-requests.js';
+import { isAgentId, isObject } from '../core/ids.js';
 
 export const AGENT_SUBJECT = 'swarm.agent.*.*';
 export const TASK_REQUEST_SUBJECT = 'swarm.task.request';
@@ -28,7 +29,6 @@ const AGENT_EVENTS: Record<string, string> = {
   stopped: 'stopped',
 };
 const REQUEUE_ON = new Set(['stopped', 'degraded']);
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 export class InvalidMessage extends Error {}
 
@@ -51,12 +51,12 @@ export function parseAgentEvent(subject: string, payload: string): AgentEvent {
   } catch {
     throw new InvalidMessage('payload is not JSON');
   }
-  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new InvalidMessage('envelope is not an object');
-  const data = (env as { data?: unknown }).data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidMessage('envelope has no data object');
+  if (!isObject(env)) throw new InvalidMessage('envelope is not an object');
+  const data = env.data;
+  if (!isObject(data)) throw new InvalidMessage('envelope has no data object');
   const d = data as { agent?: unknown; reason?: unknown };
   const agent = d.agent === undefined ? parts[2] : d.agent;
-  if (typeof agent !== 'string' || !AGENT_ID.test(agent)) throw new InvalidMessage('data.agent is not a valid agent id');
+  if (!isAgentId(agent)) throw new InvalidMessage('data.agent is not a valid agent id');
   if (d.reason !== undefined && d.reason !== null && typeof d.reason !== 'string') throw new InvalidMessage('data.reason is not a string');
   return { agent, event, state, ...(typeof d.reason === 'string' ? { reason: d.reason } : {}) };
 }

@@ -1,6 +1,6 @@
 // Events and observability wiring: the NATS link (+ its /health check), the outbox relay, the
 // consumers, and the database-backed gauges. createDispatch pushes `components` in this order.
-import type { Component, DispatchContext } from '../app.js';
+import type { Component, DispatchContext } from '../context.js';
 import type { Sql } from '../store/db.js';
 import { createGaugeRefresher, type GaugeRefresher } from '../observability/gauges.js';
 import { createConsumers, type Consumers } from './consumers.js';

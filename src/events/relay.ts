@@ -11,7 +11,7 @@
 // Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica), the local
 // 'events-written' signal, every NATS (re)connect, and a slow safety poll. NATS down: rows stay,
 // retries back off, nothing crashes.
-import type { Component, DispatchContext } from '../app.js';
+import type { Component, DispatchContext } from '../context.js';
 import { deletePublishedBefore, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
 import type { Sql } from '../store/db.js';
 import type { NatsLink } from './nats.js';

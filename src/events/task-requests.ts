@@ -3,12 +3,12 @@
 // doubles as the Idempotency-Key (`nats:<id>`), so a redelivered request creates one task. With a
 // reply subject, the requester gets the task (or the contract error body) back.
 import type { Msg } from '@nats-io/nats-core';
-import type { DispatchContext } from '../app.js';
+import type { DispatchContext } from '../context.js';
 import { DispatchError } from '../errors.js';
 import { createTask, parseCreateTaskBody } from '../services/tasks.js';
 import type { Task } from '../core/task.js';
+import { AGENT_ID_RULE, isAgentId, isObject } from '../core/ids.js';
 
-const AGENT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const KEY = /^[A-Za-z0-9._:@-]{1,200}$/;
 
 export class InvalidTaskRequest extends DispatchError {
@@ -31,12 +31,12 @@ export function parseTaskRequest(payload: string): TaskRequest {
   } catch {
     throw new InvalidTaskRequest('payload is not JSON');
   }
-  if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new InvalidTaskRequest('envelope is not an object');
-  const { id, data } = env as { id?: unknown; data?: unknown };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidTaskRequest('envelope has no data object');
-  const { requester, ...body } = data as Record<string, unknown>;
-  if (typeof requester !== 'string' || !AGENT_ID.test(requester)) {
-    throw new InvalidTaskRequest('data.requester must be 1-128 chars of A-Za-z0-9._:@-', [{ field: 'requester', message: 'is required: 1-128 chars of A-Za-z0-9._:@-' }]);
+  if (!isObject(env)) throw new InvalidTaskRequest('envelope is not an object');
+  const { id, data } = env;
+  if (!isObject(data)) throw new InvalidTaskRequest('envelope has no data object');
+  const { requester, ...body } = data;
+  if (!isAgentId(requester)) {
+    throw new InvalidTaskRequest(`data.requester must be ${AGENT_ID_RULE}`, [{ field: 'requester', message: `is required: ${AGENT_ID_RULE}` }]);
   }
   return { requester, body, ...(typeof id === 'string' && KEY.test(id) ? { idempotencyKey: `nats:${id}` } : {}) };
 }

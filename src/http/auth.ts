@@ -3,8 +3,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DispatchError } from '../errors.js';
+import { AGENT_ID_RULE, isAgentId } from '../core/ids.js';
 
-export const AGENT_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,8 +34,8 @@ export function installAuth(app: FastifyInstance, adminToken: string): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/v1/') && req.url !== '/api/v1') return;
     const id = req.headers['x-agent-id'];
-    if (typeof id !== 'string' || !AGENT_ID_PATTERN.test(id)) {
-      throw new DispatchError('missing_agent_id', 401, 'X-Agent-ID header is required: 1-128 chars of A-Za-z0-9._:@-');
+    if (!isAgentId(id)) {
+      throw new DispatchError('missing_agent_id', 401, `X-Agent-ID header is required: ${AGENT_ID_RULE}`);
     }
     req.agentId = id;
     req.isAdmin = bearerMatches(req.headers.authorization, adminToken);

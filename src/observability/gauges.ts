@@ -2,7 +2,7 @@
 // agent, unpublished outbox rows. Refreshed before a scrape but at most every `maxAgeMs`, and
 // concurrent scrapes share one refresh, so a scrape storm never turns into a query storm. Every
 // read is bounded: counters (migration 0004), one index entry, partial indexes on live rows.
-import type { Component, DispatchContext } from '../app.js';
+import type { Component, DispatchContext } from '../context.js';
 import type { NatsLink } from '../events/nats.js';
 import { countUnpublished } from '../store/outbox.js';
 import { activeTasksByAgent, foldStatDeltas, readQueueStats } from '../store/stats.js';

@@ -2,7 +2,7 @@
 // one day of keys instead of growing forever. Runs on every replica (deletes are idempotent and
 // batched, so two replicas at once only split the work), once a minute — not during start-up.
 import type { Logger } from 'pino';
-import type { Component, DispatchContext } from '../app.js';
+import type { Component, DispatchContext } from '../context.js';
 import { pruneIdempotencyKeys } from '../store/tasks.js';
 import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
 

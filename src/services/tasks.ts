@@ -11,7 +11,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { DispatchContext } from '../app.js';
+import type { DispatchContext } from '../context.js';
 import {
   ACTIVE_STATUSES, TASK_STATUSES, isTerminal, requiredTags, sourcesOf, type Task, type TaskStatus,
 } from '../core/task.js';
@@ -19,7 +19,7 @@ import { decideRetry } from '../core/retry.js';
 import {
   DispatchError, ForbiddenError, InvalidTransitionError, NotAssigneeError, NotFoundError, ValidationError,
 } from '../errors.js';
-import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../http/schemas/task.js';
+import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../schemas/task.js';
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';

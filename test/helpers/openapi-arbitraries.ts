@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as yaml from 'js-yaml';
+import { AGENT_ID_SOURCE } from '../../src/core/ids.js';
 
 type Schema = Record<string, any>;
 
@@ -95,7 +96,7 @@ function stringFor(s: Schema): fc.Arbitrary<string> {
     // One past the bound: must be refused, never stored.
     { weight: 1, arbitrary: fc.constant('x'.repeat(Math.min(max + 1, 300_000))) },
   );
-  if (s.pattern === '^[A-Za-z0-9._:@-]{1,128}$') return fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:@-]{1,20}$/), base);
+  if (s.pattern === AGENT_ID_SOURCE) return fc.oneof(fc.stringMatching(/^[A-Za-z0-9._:@-]{1,20}$/), base);
   return base;
 }
 

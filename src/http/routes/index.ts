@@ -1,7 +1,7 @@
 // The API's route plugins, in registration order. The rate limit comes first: its hook covers
 // every route registered after it.
 import type { FastifyPluginAsync } from 'fastify';
-import type { DispatchContext } from '../../app.js';
+import type { DispatchContext } from '../../context.js';
 import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
 import { statsRoutes } from './stats.js';

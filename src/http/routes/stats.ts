@@ -2,10 +2,10 @@
 // Read from the counters of migration 0004, so it stays fast however many tasks have finished.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { DispatchContext } from '../../app.js';
-import { readQueueStats } from '../../store/stats.js';
-import { adminRoute } from '../schemas/common.js';
-import { StatsSchema, type Stats } from '../schemas/stats.js';
+import type { DispatchContext } from '../../context.js';
+import { getStats } from '../../services/stats.js';
+import { adminRoute } from '../../schemas/common.js';
+import { StatsSchema, type Stats } from '../../schemas/stats.js';
 
 export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -20,9 +20,6 @@ export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
         { 200: { ...StatsSchema, description: 'Queue statistics' } },
       ),
-    }, async (): Promise<Stats> => {
-      const s = await readQueueStats(ctx.sql, ctx.clock.now());
-      return { ...s.counts, avg_completion_ms: s.avg_completion_ms, oldest_pending_ms: s.oldest_pending_ms };
-    });
+    }, async (): Promise<Stats> => getStats(ctx));
   };
 }

@@ -2,15 +2,15 @@
 // services/tasks.ts; every body, query, param and response status is described for OpenAPI.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { DispatchContext } from '../../app.js';
+import type { DispatchContext } from '../../context.js';
 import {
   completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, taskEvents,
 } from '../../services/tasks.js';
-import { agentRoute, IdParams } from '../schemas/common.js';
+import { agentRoute, IdParams } from '../../schemas/common.js';
 import {
   CompleteTaskBody, CreateTaskBody, CreateTaskHeaders, EventListSchema, FailTaskBody, ListTasksQuery,
   PatchTaskBody, ProgressBody, TaskListSchema, TaskSchema,
-} from '../schemas/task.js';
+} from '../../schemas/task.js';
 
 const taskResponse = (description: string, headers?: Record<string, unknown>) => ({
   ...TaskSchema,

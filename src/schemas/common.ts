@@ -1,6 +1,7 @@
 // Schemas shared by every route: the error body (CONTRACT §2), ids, and the per-route OpenAPI
 // decorations (security, error responses) so each route documents every status it can answer.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { AGENT_ID_SOURCE } from '../core/ids.js';
 
 export const ERROR_CODES = [
   'missing_agent_id', 'unauthorized', 'admin_disabled', 'validation_failed', 'invalid_id', 'not_found',
@@ -19,7 +20,7 @@ export const ErrorBody = Type.Object(
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 export const Timestamp = Type.String({ format: 'date-time', description: 'UTC ISO-8601' });
-export const AgentIdString = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]{1,128}$' });
+export const AgentIdString = Type.String({ minLength: 1, maxLength: 128, pattern: AGENT_ID_SOURCE });
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 

@@ -1,7 +1,7 @@
 // TypeBox schemas of the task API (CONTRACT §3, §4, §6). Bodies are validated strictly (no
 // coercion, unknown fields rejected); the same CreateTaskBody validates `swarm.task.request`.
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPES, TASK_STATUSES } from '../../core/task.js';
+import { EVENT_TYPES, TASK_STATUSES } from '../core/task.js';
 import { Timestamp, Uuid } from './common.js';
 
 /** Bounds of CONTRACT §3, named once. */

@@ -1,0 +1,36 @@
+// What the composition root (app.ts) hands to the parts it wires: the shared context and the
+// Component lifecycle. Nothing here imports a part of the service, so every part can import it
+// without a cycle through app.ts.
+import type { Logger } from 'pino';
+import type { AgentDirectory } from './agents/directory.js';
+import type { Config } from './config.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Clock, HealthCheck, Random } from './ports.js';
+import type { Signals } from './signals.js';
+import type { Sql } from './store/db.js';
+
+/** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
+export interface Component {
+  name: string;
+  start(): Promise<void>;
+  /** Stop taking new work and finish what is in flight (bounded: see loop.ts STOP_WAIT_MS). */
+  stop(): Promise<void>;
+}
+
+/** Everything createDispatch builds once; each part takes only the fields it uses (Pick<…>). */
+export interface DispatchContext {
+  config: Config;
+  sql: Sql;
+  logger: Logger;
+  clock: Clock;
+  random: Random;
+  metrics: Metrics;
+  signals: Signals;
+  /** Checks reported by /health; components add theirs when they are created. */
+  health: HealthCheck[];
+  /** Who the agents are, what they can do, their state and owners (cached neighbours' view). */
+  agents: AgentDirectory;
+}
+
+/** What the use cases in services/ need: the request-path pool and the shared services. */
+export type ServiceContext = Pick<DispatchContext, 'config' | 'sql' | 'logger' | 'clock' | 'random' | 'metrics' | 'signals' | 'agents'>;

@@ -1,0 +1,193 @@
+// The scheduler's assignment pages: read due pending tasks a page at a time (keyset), plan them
+// against one directory snapshot (core/assignment.ts), write each page's assignments in one call
+// (dispatch_assign) and record why the rest wait (unmatched). Holds the cursors that carry over
+// between ticks, so tasks no agent can take at the head of the queue never starve those behind.
+import type { Logger } from 'pino';
+import type { DispatchContext } from '../context.js';
+import type { AgentDirectory } from '../agents/directory.js';
+import type { Sql } from '../store/db.js';
+import { planAssignments, type PlanTask } from '../core/assignment.js';
+import { availabilityOf, type AgentView } from '../core/scoring.js';
+import { recordTransition } from '../observability/metrics.js';
+import { agentRowsAndCounts } from '../store/agents.js';
+import { assignBatch, duePending, markUnmatched, type BatchCursor, type BatchItem, type PendingRef } from '../store/assignments.js';
+import { since, type TickResult } from './tick.js';
+
+/** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
+export const MAX_PAGES_PER_TICK = 4;
+
+export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics'> & { sql: Sql; log: Logger; directory: AgentDirectory };
+
+/** Where a keyset read continues after `t`. */
+const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
+
+const planTask = (t: PendingRef): PlanTask => ({
+  id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
+});
+
+/** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
+function isAfter(a: BatchCursor, b: BatchCursor): boolean {
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  if (a.created_at.getTime() !== b.created_at.getTime()) return a.created_at > b.created_at;
+  return a.id > b.id;
+}
+
+export class Assigner {
+  /** Where the last full tick stopped reading (see run()). */
+  private resumeAfter: BatchCursor | undefined;
+  /** Where the next unmatched-marking page starts while every agent is busy (see markBeyond()). */
+  private markAfter: BatchCursor | undefined;
+
+  constructor(private readonly deps: AssignerDeps) {}
+
+  /**
+   * Assign what can be assigned now. Returns the backlog flag: whether due tasks were left
+   * unassigned (or the whole queue was not seen), the only case in which a freed slot is worth a tick.
+   */
+  async run(result: TickResult): Promise<boolean> {
+    const { clock, metrics, config, sql, directory } = this.deps;
+    const a = config.assignment;
+    const now = clock.now();
+    if (!directory.hasAgentSource) return false;
+    const ph = result.phases;
+    let t0 = performance.now();
+    // Two independent reads, concurrently (each on its own pooled connection).
+    const [{ counts, rows: agentRows }, firstPage] = await Promise.all([agentRowsAndCounts(sql), duePending(sql, now, a.batch_size)]);
+
+    let page = firstPage;
+    ph.read += since(t0);
+    if (page.length === 0) {
+      // Nothing to plan: keep agent states (admin view, health) current without waiting.
+      directory.refreshAvailability();
+      return false;
+    }
+    // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
+    const owners = a.owner_filter_enabled ? page.map((t) => t.owner).filter((o): o is string => o !== null) : [];
+    t0 = performance.now();
+    const dir = await directory.snapshot(owners);
+    ph.snapshot += since(t0);
+    const rows = new Map(agentRows.map((r) => [r.id, r]));
+    const agents: AgentView[] = dir.agents.map((d) => ({
+      id: d.id,
+      capabilities: d.capabilities,
+      state: d.state,
+      active: counts.get(d.id) ?? 0,
+      drained: rows.get(d.id)?.drained ?? false,
+      lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
+    }));
+    const plan = (tasks: PendingRef[]) => planAssignments({
+      tasks: tasks.map(planTask), agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
+      ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
+    });
+    let busy = false;
+
+    for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {
+      result.considered += page.length;
+      t0 = performance.now();
+      const decisions = plan(page);
+      ph.plan += since(t0);
+      const unmatched: { task: PendingRef; reason: string }[] = [];
+      const byId = new Map(page.map((t) => [t.id, t]));
+      const batch: BatchItem[] = [];
+      for (const d of decisions) {
+        if (d.kind === 'unmatched') {
+          const task = byId.get(d.taskId)!;
+          if (task.unmatched_reason !== d.reason) unmatched.push({ task, reason: d.reason });
+          continue;
+        }
+        batch.push({ task: byId.get(d.taskId)!, agent: d.agent, score: d.score, woke: d.wake });
+      }
+      // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
+      // and, concurrently on another connection, the unmatched bookkeeping of the page's other
+      // tasks (disjoint rows: the two transactions never touch the same task).
+      t0 = performance.now();
+      const unmatchedP = markUnmatched(sql, unmatched, clock.now());
+      unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+      const outcomes = await assignBatch(sql, batch, {
+        now: clock.now(), maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
+      });
+      ph.write += since(t0);
+      const views = new Map(agents.map((v) => [v.id, v]));
+      const woke = new Map(batch.map((b) => [b.task.id, b.woke]));
+      for (const r of outcomes) {
+        const view = views.get(r.agent)!;
+        if (!r.ok) {
+          result.refused++;
+          if (r.reason === 'drained') view.drained = true;
+          if (r.reason === 'at_limit') view.active = a.max_concurrent_per_agent;
+          continue;
+        }
+        const wake = woke.get(r.taskId) ?? false;
+        view.active++;
+        view.lastAssignedAt = r.row.assigned_at?.getTime() ?? now.getTime();
+        if (wake) {
+          directory.wake(r.agent);
+          view.state = 'starting';
+        }
+        recordTransition(metrics, r.row);
+        result.assigned.push({ taskId: r.taskId, agent: r.agent, woke: wake });
+      }
+      if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) directory.capabilitiesMayBeStale();
+      t0 = performance.now();
+      for (const row of await unmatchedP) {
+        result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
+      }
+      ph.unmatched += since(t0);
+      // Read on only while someone can still take work.
+      busy = !agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
+      if (busy) break;
+      if (page.length < a.batch_size) {
+        this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
+        break;
+      }
+      let cursor = cursorOf(page[page.length - 1]!);
+      // Pages after the first continue where the previous tick stopped, so tasks that no agent can
+      // take (at the head of the queue) cannot starve the ones behind them.
+      if (p === 0 && this.resumeAfter && isAfter(this.resumeAfter, cursor)) cursor = this.resumeAfter;
+      if (p + 1 >= MAX_PAGES_PER_TICK) {
+        this.resumeAfter = cursor;
+        break;
+      }
+      t0 = performance.now();
+      page = await duePending(sql, now, a.batch_size, cursor);
+      ph.read += since(t0);
+      if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
+    }
+    if (busy && page.length >= a.batch_size) {
+      t0 = performance.now();
+      await this.markBeyond(page[page.length - 1]!, now, plan, result);
+      ph.unmatched += since(t0);
+    }
+    // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
+    const backlog = result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
+    if (result.assigned.length) {
+      for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
+      this.deps.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
+    }
+    return backlog;
+  }
+
+  /**
+   * Every agent is busy and more tasks wait behind the page just planned: read ONE more page, from
+   * where the previous tick's marking stopped, only to announce why those tasks wait (`unmatched`
+   * where the reason changed). So the whole queue gets its reason over successive ticks — one page
+   * per tick, no assignment — instead of only the head that assignment reads; once every waiting
+   * task carries its reason, a marking page is a read that writes nothing.
+   */
+  private async markBeyond(last: PendingRef, now: Date, plan: (tasks: PendingRef[]) => ReturnType<typeof planAssignments>, result: TickResult): Promise<void> {
+    const size = this.deps.config.assignment.batch_size;
+    let cursor = cursorOf(last);
+    if (this.markAfter && isAfter(this.markAfter, cursor)) cursor = this.markAfter;
+    const page = await duePending(this.deps.sql, now, size, cursor);
+    this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
+    const byId = new Map(page.map((t) => [t.id, t]));
+    const changed: { task: PendingRef; reason: string }[] = [];
+    for (const d of plan(page)) {
+      const task = byId.get(d.taskId)!;
+      if (d.kind === 'unmatched' && task.unmatched_reason !== d.reason) changed.push({ task, reason: d.reason });
+    }
+    for (const row of await markUnmatched(this.deps.sql, changed, this.deps.clock.now())) {
+      result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
+    }
+  }
+}

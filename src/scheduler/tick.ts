@@ -1,0 +1,36 @@
+// What one scheduler tick did (the unit tests and scripts/profile-tick.ts read it).
+
+export interface TickResult {
+  /** Pending tasks read this tick. */
+  considered: number;
+  assigned: { taskId: string; agent: string; woke: boolean }[];
+  /** Tasks whose unmatched reason changed (an event was written). */
+  unmatched: { taskId: string; reason: string }[];
+  /** Decisions refused by the database re-check (drained, at limit, or lost a race). */
+  refused: number;
+  requeuedAfterWakeTimeout: number;
+  retriedAfterTimeout: number;
+  timedOut: number;
+  /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
+  phases: TickPhases;
+}
+
+export interface TickPhases {
+  sweep: number;
+  read: number;
+  snapshot: number;
+  plan: number;
+  write: number;
+  unmatched: number;
+}
+
+export function since(t0: number): number {
+  return performance.now() - t0;
+}
+
+export function emptyTick(): TickResult {
+  return {
+    considered: 0, assigned: [], unmatched: [], refused: 0, requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0,
+    phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
+  };
+}

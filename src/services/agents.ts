@@ -1,0 +1,50 @@
+// Agent use cases behind the admin routes and the gauges: the fleet as Dispatch sees it (the
+// directory's cached view merged with drain flags and active counts) and the persisted drain flag.
+import type { ServiceContext } from '../context.js';
+import { activeCounts, listAgentRows, setDrained } from '../store/agents.js';
+
+export interface AgentSummary {
+  id: string;
+  name: string;
+  capabilities: string[];
+  state: string;
+  owner_ids?: string[];
+  active_tasks: number;
+  max_concurrent: number;
+  drained: boolean;
+}
+
+/**
+ * Every agent Dispatch knows of, sorted by id: the directory's agents (from cache: never waits for
+ * a neighbour), plus agents known only to the database (drained, or holding tasks) as "unknown".
+ */
+export async function listAgents(ctx: Pick<ServiceContext, 'sql' | 'config' | 'agents'>): Promise<AgentSummary[]> {
+  const [counts, rows] = await Promise.all([activeCounts(ctx.sql), listAgentRows(ctx.sql)]);
+  const max = ctx.config.assignment.max_concurrent_per_agent;
+  const drained = new Map(rows.map((r) => [r.id, r.drained]));
+  const known = ctx.agents.cachedAgents();
+  const ids = new Set(known.map((a) => a.id));
+  const extra = [...new Set([...rows.map((r) => r.id), ...counts.keys()])].filter((id) => !ids.has(id));
+  const agents = [
+    ...known,
+    ...extra.map((id) => ({ id, name: id, capabilities: [] as string[], state: 'unknown', ownerIds: [] as string[] })),
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return agents.map((a) => ({
+    id: a.id,
+    name: a.name,
+    capabilities: a.capabilities,
+    state: a.state,
+    ...(a.ownerIds.length ? { owner_ids: a.ownerIds } : {}),
+    active_tasks: counts.get(a.id) ?? 0,
+    max_concurrent: max,
+    drained: drained.get(a.id) ?? false,
+  }));
+}
+
+/** Persist the drain flag; lifting it may make an assignment possible at once. */
+export async function setDrain(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger' | 'signals'>, id: string, drain: boolean): Promise<{ id: string; drained: boolean }> {
+  const row = await setDrained(ctx.sql, id, drain, ctx.clock.now());
+  ctx.logger.info({ agent: row.id }, drain ? 'agent drained' : 'agent drain lifted');
+  if (!drain) ctx.signals.emit('assign-needed');
+  return { id: row.id, drained: row.drained };
+}
