@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Metrics } from '../observability/metrics.js';
 import type { Random } from '../ports.js';
+import { backoffDelay } from '../core/retry.js';
 
 export type UpstreamService = 'warren' | 'promptforge' | 'alexandria';
 
@@ -93,6 +94,9 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
+/** Cap of the jittered backoff between two attempts of one neighbour call. */
+const MAX_BACKOFF_MS = 1000;
+
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = opts.baseUrl.replace(/\/+$/, '');
   const retries = opts.retries ?? 2;
@@ -158,7 +162,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         return await attempt(method, path, body);
       } catch (err) {
         if (!(err instanceof UpstreamError) || !err.retryable || n >= retries) throw err;
-        let delay = Math.floor(opts.random() * Math.min(1000, backoffBase * 2 ** n));
+        let delay = backoffDelay(n, { baseMs: backoffBase, maxMs: MAX_BACKOFF_MS }, opts.random);
         if (err.retryAfterMs !== undefined) {
           if (err.retryAfterMs > maxRetryAfter) throw err;
           delay = Math.max(delay, err.retryAfterMs);

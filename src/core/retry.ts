@@ -10,10 +10,17 @@ export type RetryDecision =
   | { retry: true; retryCount: number; delayMs: number }
   | { retry: false };
 
-/** `random` returns a number in [0, 1). */
-export function backoffDelay(retryCount: number, policy: BackoffPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(retryCount, 30));
-  return Math.floor(random() * ceiling);
+/** The exponential ceiling of the n-th backoff (n from 0): base × 2^n, capped at max. */
+export function backoffCeiling(n: number, policy: BackoffPolicy): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(Math.max(n, 0), 30));
+}
+
+/**
+ * The n-th backoff with full jitter: uniform in [0, backoffCeiling(n)). `random` returns a
+ * number in [0, 1). Every retry in the service (task retries, neighbour calls) uses this one.
+ */
+export function backoffDelay(n: number, policy: BackoffPolicy, random: () => number): number {
+  return Math.floor(random() * backoffCeiling(n, policy));
 }
 
 /**
