@@ -10,7 +10,6 @@ import { loadConfig } from '../src/config.js';
 import { createDispatch } from '../src/app.js';
 import { connect, migrate } from '../src/store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embedded.js';
-import { rowToTask, transition } from '../src/store/tasks.js';
 import { FakePromptForge } from '../test/fakes/promptforge.js';
 import { FakeWarren } from '../test/fakes/warren.js';
 import { FakeAlexandria } from '../test/fakes/alexandria.js';
@@ -69,10 +68,6 @@ async function main() {
     const text = await res.body.text();
     return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
   };
-  // The task API may live on another branch while this one is developed: fall back to the store.
-  const hasTaskApi = (await api('GET', '/api/v1/tasks?limit=1', 'probe')).status === 200;
-  if (!hasTaskApi) out('no task API on this build: the producer and workers write through the store directly');
-
   // A sleeping agent that was woken becomes ready a moment later, as a real one would.
   const waking = setInterval(() => {
     for (const [name, a] of warren.agents) if (a.state === 'starting') setTimeout(() => { a.state = 'ready'; out(`warren: ${name} is ready`); }, 1500);
@@ -85,28 +80,16 @@ async function main() {
     n++;
     const scope = SCOPES[n % SCOPES.length]!;
     const body = { title: `job ${n}: ${scope}`, scope, priority: n % 11, timeout_ms: 20_000, max_retries: 2, ...(scope === 'code' ? { owner: 'acme' } : {}) };
-    if (hasTaskApi) {
-      void api('POST', '/api/v1/tasks', 'producer', body).then((r) => out(`producer: created ${r.body?.id?.slice(0, 8)} ${body.title} (${r.status})`));
-    } else {
-      void createDirect(body).then((id) => out(`producer: created ${id.slice(0, 8)} ${body.title}`));
-    }
+    void api('POST', '/api/v1/tasks', 'producer', body).then((r) => out(`producer: created ${r.body?.id?.slice(0, 8)} ${body.title} (${r.status})`));
   }, RATE_MS);
-
-  async function createDirect(b: { title: string; scope: string; priority: number; timeout_ms: number; max_retries: number; owner?: string }): Promise<string> {
-    const now = new Date();
-    const [row] = await sql`insert into tasks (id, title, requester, owner, scope, required_tags, priority, timeout_ms, max_retries, queued_at, created_at, updated_at)
-      values (gen_random_uuid(), ${b.title}, 'producer', ${b.owner ?? null}, ${b.scope}, ${[b.scope]}, ${b.priority}, ${b.timeout_ms}, ${b.max_retries}, ${now}, ${now}, ${now})
-      returning id`;
-    return row!.id as string;
-  }
 
   // Workers: poll for their tasks, report progress, then complete (9 in 10) or fail.
   let stopping = false;
   const workers = AGENTS.map(async (agent) => {
     const busy = new Set<string>();
     while (!stopping) {
-      const mine = await sql<{ id: string; title: string }[]>`
-        select id, title from tasks where assignee = ${agent.id} and status = 'assigned'`;
+      const res = await api('GET', `/api/v1/tasks?assignee=${agent.id}&status=assigned&limit=100`, agent.id);
+      const mine: { id: string; title: string }[] = res.status === 200 ? res.body.tasks : [];
       for (const t of mine) {
         if (busy.has(t.id)) continue;
         busy.add(t.id);
@@ -118,22 +101,12 @@ async function main() {
 
   async function work(agent: string, t: { id: string; title: string }): Promise<void> {
     const short = t.id.slice(0, 8);
-    if (hasTaskApi) await api('POST', `/api/v1/tasks/${t.id}/progress`, agent, { message: 'on it', percent: 10 });
-    else await transition(sql, { id: t.id, from: ['assigned'], to: 'running', assignee: agent, now: new Date(), set: { started_at: new Date() }, events: (a) => [{ type: 'started', task: rowToTask(a) }] });
+    await api('POST', `/api/v1/tasks/${t.id}/progress`, agent, { message: 'on it', percent: 10 });
     out(`${agent}: started ${short} ${t.title}`);
     await new Promise((r) => setTimeout(r, 1000 + Math.random() * 3000));
     const ok = Math.random() < 0.9;
-    if (hasTaskApi) {
-      if (ok) await api('POST', `/api/v1/tasks/${t.id}/complete`, agent, { result: { by: agent } });
-      else await api('POST', `/api/v1/tasks/${t.id}/fail`, agent, { error: 'simulated failure', retryable: true });
-    } else {
-      const now = new Date();
-      await transition(sql, {
-        id: t.id, from: ['running'], to: ok ? 'completed' : 'failed', assignee: agent, now,
-        set: { completed_at: now, assignee: null, deadline_at: null, wake_deadline_at: null, ...(ok ? { result: { by: agent } } : { error: 'simulated failure' }) },
-        events: (a) => [{ type: ok ? 'completed' : 'failed', task: rowToTask(a), ...(ok ? {} : { extra: { will_retry: false } }) }],
-      });
-    }
+    if (ok) await api('POST', `/api/v1/tasks/${t.id}/complete`, agent, { result: { by: agent } });
+    else await api('POST', `/api/v1/tasks/${t.id}/fail`, agent, { error: 'simulated failure', retryable: true });
     out(`${agent}: ${ok ? 'completed' : 'FAILED'} ${short}`);
   }
 

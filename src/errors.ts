@@ -1,9 +1,11 @@
-// Errors with stable codes (CONTRACT §2). Anything thrown that is not a DispatchError is answered
+// Errors with stable codes (openapi.yaml, ErrorBody). Anything thrown that is not a DispatchError is answered
 // as 500 `internal` without its message.
-export type ErrorCode =
-  | 'missing_agent_id' | 'unauthorized' | 'admin_disabled' | 'validation_failed' | 'invalid_id'
-  | 'not_found' | 'not_assignee' | 'forbidden' | 'invalid_transition' | 'idempotency_conflict'
-  | 'payload_too_large' | 'unsupported_media_type' | 'rate_limited' | 'unavailable' | 'internal';
+export const ERROR_CODES = [
+  'missing_agent_id', 'unauthorized', 'admin_disabled', 'validation_failed', 'invalid_id', 'not_found',
+  'not_assignee', 'forbidden', 'invalid_transition', 'idempotency_conflict', 'payload_too_large',
+  'unsupported_media_type', 'rate_limited', 'unavailable', 'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class DispatchError extends Error {
   constructor(
@@ -31,8 +33,8 @@ export class NotFoundError extends DispatchError {
 }
 
 export class InvalidTransitionError extends DispatchError {
-  constructor(readonly taskId: string, readonly from: string, readonly to: string) {
-    super('invalid_transition', 409, `task ${taskId} cannot go from ${from} to ${to}`, { from, to });
+  constructor(readonly taskId: string, readonly from: string, readonly to: string, message?: string) {
+    super('invalid_transition', 409, message ?? `task ${taskId} cannot go from ${from} to ${to}`, { from, to });
   }
 }
 
@@ -45,11 +47,5 @@ export class NotAssigneeError extends DispatchError {
 export class ForbiddenError extends DispatchError {
   constructor(message: string) {
     super('forbidden', 403, message);
-  }
-}
-
-export class UnavailableError extends DispatchError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('unavailable', 503, message, undefined, options);
   }
 }

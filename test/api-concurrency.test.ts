@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
-import { casTransition, getVersionedTaskRow, rowToTask, type TaskRow } from '../src/store/tasks.js';
+import { decideComplete } from '../src/core/decisions.js';
+import { rowToTask } from '../src/core/task.js';
+import { applyChanges, getVersionedTaskRow, unversioned } from '../src/store/tasks.js';
 import { eventTypes } from './helpers/tasks-api.js';
 
 let t: TestApp;
@@ -65,20 +67,20 @@ describe('concurrency', () => {
     // Another write lands between the read and the compare-and-set (same status, same assignee).
     await t.sql`update tasks set progress = ${t.sql.json({ percent: 50 })} where id = ${task.id}`;
     const now = new Date();
-    const spec = {
-      from: ['running' as const], to: 'completed' as const, assignee: 'w1', now,
-      set: { assignee: null, deadline_at: null, wake_deadline_at: null, completed_at: now },
-      events: (a: TaskRow) => [{ type: 'completed' as const, task: rowToTask(a) }],
-    };
-    expect(await casTransition(t.sql, stale, spec)).toBeUndefined();
+    const write = (read: typeof stale) => ({ ...decideComplete(unversioned(read), 'w1', undefined, now), version: read.version });
+    expect((await applyChanges(t.sql, [write(stale)], now)).has(task.id)).toBe(false);
     expect(await eventTypes(t.sql, task.id)).toEqual(['created']);
     const fresh = (await getVersionedTaskRow(t.sql, task.id))!;
     expect(fresh.version).not.toBe(stale.version);
-    const after = await casTransition(t.sql, fresh, spec);
-    expect(after).toMatchObject({ status: 'completed', progress: { percent: 50 } });
+    const decided = write(fresh);
+    expect((await applyChanges(t.sql, [decided], now)).has(task.id)).toBe(true);
+    const after = decided.next;
+    expect(after).toMatchObject({ status: 'completed', assignee: 'w1', progress: { percent: 50 } });
+    const [stored] = await t.sql`select * from tasks where id = ${task.id}`;
+    expect(rowToTask(stored as never)).toEqual(rowToTask(after));
     // The event carries the row as stored, including the write that came between.
     const [ev] = await t.sql<{ envelope: { data: { task: unknown } } }[]>`select envelope from task_events where task_id = ${task.id} and type = 'completed'`;
-    expect(ev!.envelope.data.task).toEqual(JSON.parse(JSON.stringify(rowToTask(after!))));
+    expect(ev!.envelope.data.task).toEqual(JSON.parse(JSON.stringify(rowToTask(after))));
   });
 
   it('30 concurrent progress reports from the assignee all land, each with its one event', async () => {

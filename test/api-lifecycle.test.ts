@@ -36,12 +36,12 @@ async function expectRefused(req: Promise<{ status: number; body: any }>, status
 }
 
 describe('complete', () => {
-  it('by the assignee: completed, result stored, assignee and deadlines cleared, one completed event', async () => {
+  it('by the assignee: completed, result stored, assignee kept, deadlines cleared, one completed event', async () => {
     const task = await assignedTask(t.sql, 'w1', { deadline_at: new Date(now.getTime() + 60_000), wake_deadline_at: new Date(now.getTime() + 5000) });
     const before = await metric('dispatch_task_transitions_total', { to: 'completed' });
     const res = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: { result: { answer: 42 } } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'completed', result: { answer: 42 }, assignee: null, completed_at: now.toISOString(), updated_at: now.toISOString() });
+    expect(res.body).toMatchObject({ status: 'completed', result: { answer: 42 }, assignee: 'w1', completed_at: now.toISOString(), updated_at: now.toISOString() });
     const [row] = await t.sql`select deadline_at, wake_deadline_at from tasks where id = ${task.id}`;
     expect(row).toEqual({ deadline_at: null, wake_deadline_at: null });
     expect(await eventTypes(t.sql, task.id)).toEqual(['created', 'completed']);
@@ -106,7 +106,7 @@ describe('fail', () => {
   it('not retryable → failed, completed_at set, one failed event with will_retry false', async () => {
     const task = await assignedTask(t.sql, 'w1');
     const res = await t.call('POST', `/api/v1/tasks/${task.id}/fail`, { agent: 'w1', body: { error: 'bad input', retryable: false } });
-    expect(res.body).toMatchObject({ status: 'failed', assignee: null, error: 'bad input', completed_at: now.toISOString(), retry_count: 0 });
+    expect(res.body).toMatchObject({ status: 'failed', assignee: 'w1', error: 'bad input', completed_at: now.toISOString(), retry_count: 0 });
     const events = (await t.call('GET', `/api/v1/tasks/${task.id}/events`)).body.events;
     expect(events.map((e: any) => e.type)).toEqual(['task.created', 'task.failed']);
     expect(events[1].data.will_retry).toBe(false);
@@ -151,7 +151,7 @@ describe('PATCH', () => {
   it('an admin cancels a running task; the worker then gets 409', async () => {
     const task = await insertTask(t.sql, { status: 'running', assignee: 'w1', requester: 'alice' });
     const res = await t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'ops', admin: true, body: { status: 'cancelled' } });
-    expect(res.body).toMatchObject({ status: 'cancelled', assignee: null });
+    expect(res.body).toMatchObject({ status: 'cancelled', assignee: 'w1' });
     await expectRefused(t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: {} }), 409, 'invalid_transition', task.id);
   });
 

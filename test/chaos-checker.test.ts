@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkInvariants, sampleBreaches } from '../scripts/chaos/checker.js';
 import { insertEvents, subjectOf } from '../src/store/events.js';
-import { rowToTask, type TaskRow } from '../src/store/tasks.js';
+import { rowToTask, type TaskRow } from '../src/core/task.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';

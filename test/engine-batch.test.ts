@@ -1,15 +1,16 @@
 // The set-based assignment write (assignBatch) and the scheduler's immediate, coalesced ticks.
 import { describe, expect, it } from 'vitest';
 import { assignBatch } from '../src/store/assignments.js';
-import { getVersionedTaskRow, rowToTask, type TaskRow, type VersionedRow } from '../src/store/tasks.js';
+import { rowToTask, type TaskRow } from '../src/core/task.js';
+import { getVersionedTaskRow, type VersionedRow } from '../src/store/tasks.js';
 import { agentRowsAndCounts, setDrained } from '../src/store/agents.js';
 import { createTestDatabase } from './helpers/db.js';
-import { insertTask } from './helpers/factories.js';
+import { assignItem, insertTask } from './helpers/factories.js';
 import { startApp } from './helpers/app.js';
 import { schedulerOf, waitFor } from './fakes/swarm.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
-const spec = (now = at(1000)) => ({ now, maxConcurrent: 2, wakeTimeoutMs: 60_000 });
+const spec = (now = at(1000)) => ({ now, maxConcurrent: 2 });
 
 describe('assignBatch', () => {
   it('writes a whole batch in one transaction: limit, drain, lost CAS, events, last_assigned_at', async () => {
@@ -25,7 +26,7 @@ describe('assignBatch', () => {
     // event would describe a stale row), t7 is held by another transaction.
     await sql`update tasks set status = 'cancelled', completed_at = ${at(1)} where id = ${t[5]!.id}`;
     await sql`update tasks set priority = 9 where id = ${t[6]!.id}`;
-    const item = (k: number, agent: string, score = 1, woke = false) => ({ task: read[k]!, agent, score, woke });
+    const item = (k: number, agent: string, score = 1, woke = false) => assignItem(read[k]!, agent, at(1000), { score, woke });
     let out: Awaited<ReturnType<typeof assignBatch>> = [];
     await sql.begin(async (other) => {
       await other`select 1 from tasks where id = ${t[7]!.id} for update`;
@@ -79,7 +80,7 @@ describe('assignBatch', () => {
     const agents = ['x', 'y', 'z'];
     const runs = [0, 1, 2, 3].map((k) => {
       const order = k % 2 ? [...tasks].reverse() : tasks;
-      return assignBatch(sql, order.map((t, i) => ({ task: t, agent: agents[(i + k) % 3]!, score: 1, woke: false })), spec());
+      return assignBatch(sql, order.map((t, i) => assignItem(t, agents[(i + k) % 3]!, at(1000))), spec());
     });
     const results = (await Promise.all(runs)).flat();
     const active = await sql<{ assignee: string; n: number }[]>`

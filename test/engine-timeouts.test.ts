@@ -61,7 +61,8 @@ describe('deadlines', () => {
     }
     const evs = await envelopes(t.sql, task.id);
     expect(evs.map((e) => e.type.slice(5))).toEqual([
-      'created', 'assigned', 'started', 'timeout', 'retry', 'assigned', 'started', 'timeout', 'retry', 'assigned', 'started', 'timeout',
+      'created', 'assigned', 'started', 'progress', 'timeout', 'retry', 'assigned', 'started', 'progress', 'timeout', 'retry',
+      'assigned', 'started', 'progress', 'timeout',
     ]);
     const retries = evs.filter((e) => e.type === 'task.retry');
     expect(retries.map((e) => [e.data.retry_count, e.data.max_retries, e.data.reason])).toEqual([[1, 2, 'timeout'], [2, 2, 'timeout']]);
@@ -69,8 +70,8 @@ describe('deadlines', () => {
     const delays = retries.map((e) => Date.parse(e.data.task.not_before as string) - Date.parse(e.timestamp));
     expect(delays).toEqual([198, 396]);
     const last = evs[evs.length - 1]!;
-    expect(last.data).toMatchObject({ retry_count: 2, max_retries: 2, reason: 'retries_exhausted', will_retry: false, task: { status: 'timed_out', assignee: null } });
+    expect(last.data).toMatchObject({ retry_count: 2, max_retries: 2, reason: 'retries_exhausted', will_retry: false, task: { status: 'timed_out', assignee: 'flaky' } });
     expect(last.data.task.error).toMatch(/timed out after 250 ms/);
-    expect(await eventTypes(t.sql, task.id)).toHaveLength(12);
+    expect(await eventTypes(t.sql, task.id)).toHaveLength(15);
   });
 });

@@ -5,40 +5,28 @@ import { request } from 'undici';
 import { startApp } from './helpers/app.js';
 import { createTestDatabase } from './helpers/db.js';
 import { collect, natsConnect, readStream, waitFor } from './helpers/events.js';
-import { insertTask } from './helpers/factories.js';
+import { applyDecision, insertTask } from './helpers/factories.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import type { Sql } from '../src/store/db.js';
-import { rowToTask, transition, type TaskRow } from '../src/store/tasks.js';
+import { decideAssignment, decideComplete, decideProgress } from '../src/core/decisions.js';
+import type { TaskRow } from '../src/core/task.js';
 import { countUnpublished } from '../src/store/outbox.js';
 import type { Relay } from '../src/events/relay.js';
 import { DEFAULT_STREAM } from '../src/events/stream.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** created → assigned → started → progress → completed, through the CAS primitive. */
+/** created → assigned → started → progress → completed, through the decisions and the CAS primitive. */
 async function runLifecycle(sql: Sql, agent = 'agent-1'): Promise<TaskRow> {
   const t = await insertTask(sql);
   const at = () => new Date();
-  const a = await transition(sql, {
-    id: t.id, from: ['pending'], to: 'assigned', now: at(),
-    set: { assignee: agent, assigned_at: at(), attempt: 1 },
-    events: (r) => [{ type: 'assigned', task: rowToTask(r), extra: { agent, score: 1.25, woke: false } }],
-  });
-  expect(a.ok).toBe(true);
-  const progress = { message: 'halfway', percent: 50, at: at().toISOString() };
-  const s = await transition(sql, {
-    id: t.id, from: ['assigned'], to: 'running', assignee: agent, now: at(),
-    set: { started_at: at(), progress },
-    events: (r) => [{ type: 'started', task: rowToTask(r) }, { type: 'progress', task: rowToTask(r) }],
-  });
-  expect(s.ok).toBe(true);
-  const c = await transition(sql, {
-    id: t.id, from: ['running'], to: 'completed', assignee: agent, now: at(),
-    set: { completed_at: at(), result: { ok: true }, assignee: null },
-    events: (r) => [{ type: 'completed', task: rowToTask(r) }],
-  });
-  expect(c.ok).toBe(true);
-  return c.ok ? c.row : t;
+  const a = await applyDecision(sql, t.id, (r) => decideAssignment(r, { agent, score: 1.25, woke: false }, at(), 30_000));
+  expect(a?.status).toBe('assigned');
+  const s = await applyDecision(sql, t.id, (r) => decideProgress(r, agent, { message: 'halfway', percent: 50 }, at()));
+  expect(s?.status).toBe('running');
+  const c = await applyDecision(sql, t.id, (r) => decideComplete(r, agent, { ok: true }, at()));
+  expect(c?.status).toBe('completed');
+  return c ?? t;
 }
 
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startApp } from './helpers/app.js';
 import { waitFor } from './helpers/events.js';
-import { insertTask } from './helpers/factories.js';
-import { transition } from '../src/store/tasks.js';
+import { applyDecision, insertTask } from './helpers/factories.js';
+import { decideComplete, decideFail, decidePatch } from '../src/core/decisions.js';
 import { foldStatDeltas, readQueueStats } from '../src/store/stats.js';
 
 async function scrape(opsUrl: string): Promise<string> {
@@ -58,7 +58,7 @@ describe('observability', () => {
     expect(value(text, 'dispatch_queue_depth{status="assigned"}')).toBe(1);
     expect(value(text, 'dispatch_agent_active_tasks{agent="scout"}')).toBe(2);
     expect(value(text, 'dispatch_queue_oldest_pending_seconds')).toBeGreaterThanOrEqual(59);
-    await transition(t.sql, { id: a.id, from: ['pending'], to: 'cancelled', now: new Date(), set: { completed_at: new Date() } });
+    await applyDecision(t.sql, a.id, (r) => decidePatch(r, { status: 'cancelled' }, new Date(), 1 << 20));
     await waitFor('gauge refresh', async () => value(await scrape(t.opsUrl), 'dispatch_queue_depth{status="pending"}') === 1);
   });
 
@@ -85,13 +85,13 @@ describe('observability', () => {
     await using t = await startApp();
     const created = new Date(Date.now() - 10_000);
     const done = await insertTask(t.sql, { status: 'running', assignee: 'scout', created_at: created });
-    await transition(t.sql, { id: done.id, from: ['running'], to: 'completed', now: new Date(created.getTime() + 4000), set: { assignee: null, completed_at: new Date(created.getTime() + 4000) } });
+    await applyDecision(t.sql, done.id, (r) => decideComplete(r, 'scout', undefined, new Date(created.getTime() + 4000)));
     const done2 = await insertTask(t.sql, { status: 'running', assignee: 'scout', created_at: created });
-    await transition(t.sql, { id: done2.id, from: ['running'], to: 'completed', now: new Date(created.getTime() + 2000), set: { assignee: null, completed_at: new Date(created.getTime() + 2000) } });
+    await applyDecision(t.sql, done2.id, (r) => decideComplete(r, 'scout', undefined, new Date(created.getTime() + 2000)));
     await insertTask(t.sql, { created_at: new Date(Date.now() - 5000) });
     await insertTask(t.sql, { status: 'assigned', assignee: 'builder' });
     const failed = await insertTask(t.sql, { status: 'running', assignee: 'builder' });
-    await transition(t.sql, { id: failed.id, from: ['running'], to: 'failed', now: new Date(), set: { assignee: null, completed_at: new Date() } });
+    await applyDecision(t.sql, failed.id, (r) => decideFail(r, 'builder', { error: 'x', retryable: false }, { baseMs: 1, maxMs: 1 }, () => 0, new Date()));
 
     const res = await t.call('GET', '/api/v1/stats', { admin: true });
     expect(res.status).toBe(200);

@@ -30,7 +30,7 @@ export interface Progress {
   at: string;
 }
 
-/** The task as clients see it (CONTRACT §3). */
+/** The task as clients see it (openapi.yaml, Task). */
 export interface Task {
   id: string;
   title: string;
@@ -58,6 +58,89 @@ export interface Task {
   completed_at: string | null;
 }
 
+/**
+ * A task as stored: the contract's fields plus the scheduler's bookkeeping columns. The one type
+ * every decision reads and returns (core/decisions.ts); store/ writes exactly what it is given.
+ */
+export interface TaskRow {
+  id: string;
+  title: string;
+  description: string | null;
+  requester: string;
+  owner: string | null;
+  scope: string | null;
+  capabilities: string[];
+  required_tags: string[];
+  priority: number;
+  status: TaskStatus;
+  assignee: string | null;
+  context: Record<string, unknown>;
+  progress: Progress | null;
+  result: unknown;
+  error: string | null;
+  timeout_ms: number;
+  max_retries: number;
+  retry_count: number;
+  /** Assignments so far (retry_count counts only retries spent). */
+  attempt: number;
+  parent_id: string | null;
+  not_before: Date | null;
+  /** Attempt timeout: assigned_at + timeout_ms, while assigned or running. */
+  deadline_at: Date | null;
+  /** Ack/wake timeout, while assigned. */
+  wake_deadline_at: Date | null;
+  /** The agent that let the last attempt lapse: the next assignment prefers another. */
+  avoid_agent: string | null;
+  /** The last unmatched reason announced, so `unmatched` is not repeated every tick. */
+  unmatched_reason: string | null;
+  /** Created or last re-queued (schedule → assign latency, oldest pending age). */
+  queued_at: Date;
+  created_at: Date;
+  updated_at: Date;
+  assigned_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function rowToTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    requester: r.requester,
+    owner: r.owner,
+    scope: r.scope,
+    capabilities: r.capabilities,
+    priority: r.priority,
+    status: r.status,
+    assignee: r.assignee,
+    context: r.context,
+    progress: r.progress,
+    result: r.result ?? null,
+    error: r.error,
+    timeout_ms: r.timeout_ms,
+    max_retries: r.max_retries,
+    retry_count: r.retry_count,
+    parent_id: r.parent_id,
+    not_before: iso(r.not_before),
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+    assigned_at: iso(r.assigned_at),
+    started_at: iso(r.started_at),
+    completed_at: iso(r.completed_at),
+  };
+}
+
+/** A lifecycle event before it gets its envelope id and timestamp (store/events.ts). */
+export interface EventDraft {
+  type: EventType;
+  task: Task;
+  /** Type-specific fields, merged into `data` beside `task`. */
+  extra?: Record<string, unknown>;
+}
+
 /** Who causes a transition. */
 export type Actor = 'scheduler' | 'assignee' | 'requester_or_admin';
 
@@ -68,7 +151,7 @@ export interface TransitionRule {
   why: string;
 }
 
-/** The lifecycle (CONTRACT §3), one row per allowed edge. */
+/** The lifecycle (docs/state-machine.md), one row per allowed edge. */
 export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'pending', to: 'assigned', by: 'scheduler', why: 'assignment' },
   { from: 'assigned', to: 'running', by: 'assignee', why: 'first progress report' },
@@ -86,10 +169,6 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'assigned', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'running', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
 ];
-
-export function canTransition(from: TaskStatus, to: TaskStatus, by?: Actor): boolean {
-  return TRANSITIONS.some((t) => t.from === from && t.to === to && (by === undefined || t.by === by));
-}
 
 /** Statuses a task may be in for `to` to apply (by a given actor). Used as the CAS predicate. */
 export function sourcesOf(to: TaskStatus, by?: Actor): TaskStatus[] {

@@ -11,8 +11,7 @@
 // counted (dispatch_consumed_messages_total{outcome="invalid"}), never crash the subscriber.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Component, DispatchContext } from '../context.js';
-import { recordTransition } from '../observability/metrics.js';
-import { requeueAgentTasks } from '../store/requeue.js';
+import { requeueAgentWork } from '../services/agents.js';
 import type { NatsLink } from './nats.js';
 import { handleTaskRequest, replyTo } from './task-requests.js';
 import { isAgentId, isObject } from '../core/ids.js';
@@ -84,8 +83,7 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
     ctx.signals.emit('agent-state', { agent: ev.agent, state: ev.state, ...(ev.reason ? { reason: ev.reason } : {}) });
     if (REQUEUE_ON.has(ev.event)) {
       const reason = `agent_${ev.event}`;
-      const rows = await requeueAgentTasks(ctx.sql, ev.agent, reason, ctx.clock.now());
-      for (const r of rows) recordTransition(ctx.metrics, r);
+      const rows = await requeueAgentWork(ctx, ev.agent, reason);
       if (rows.length > 0) {
         log.info({ agent: ev.agent, event: ev.event, reason: ev.reason, tasks: rows.length }, 'agent left: its tasks went back to pending');
         ctx.signals.emit('events-written');

@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { Sql } from '../store/db.js';
-import { planAssignments, type PlanTask } from '../core/assignment.js';
+import { planAssignments, type Decision, type PlanTask } from '../core/assignment.js';
+import { decideAssignment, decideUnmatched } from '../core/decisions.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { recordTransition } from '../observability/metrics.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { assignBatch, duePending, markUnmatched, type BatchCursor, type BatchItem, type PendingRef } from '../store/assignments.js';
+import { unversioned } from '../store/tasks.js';
 import { since, type TickResult } from './tick.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
@@ -86,29 +88,18 @@ export class Assigner {
       t0 = performance.now();
       const decisions = plan(page);
       ph.plan += since(t0);
-      const unmatched: { task: PendingRef; reason: string }[] = [];
-      const byId = new Map(page.map((t) => [t.id, t]));
-      const batch: BatchItem[] = [];
-      for (const d of decisions) {
-        if (d.kind === 'unmatched') {
-          const task = byId.get(d.taskId)!;
-          if (task.unmatched_reason !== d.reason) unmatched.push({ task, reason: d.reason });
-          continue;
-        }
-        batch.push({ task: byId.get(d.taskId)!, agent: d.agent, score: d.score, woke: d.wake });
-      }
+      const writeNow = clock.now();
+      const { batch, unmatched } = this.decide(page, decisions, writeNow);
       // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
       // and, concurrently on another connection, the unmatched bookkeeping of the page's other
       // tasks (disjoint rows: the two transactions never touch the same task).
       t0 = performance.now();
-      const unmatchedP = markUnmatched(sql, unmatched, clock.now());
+      const unmatchedP = markUnmatched(sql, unmatched, writeNow);
       unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-      const outcomes = await assignBatch(sql, batch, {
-        now: clock.now(), maxConcurrent: a.max_concurrent_per_agent, wakeTimeoutMs: a.wake_timeout_ms,
-      });
+      const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent });
       ph.write += since(t0);
       const views = new Map(agents.map((v) => [v.id, v]));
-      const woke = new Map(batch.map((b) => [b.task.id, b.woke]));
+      const woke = new Map(decisions.flatMap((d) => (d.kind === 'assign' ? [[d.taskId, d.wake] as const] : [])));
       for (const r of outcomes) {
         const view = views.get(r.agent)!;
         if (!r.ok) {
@@ -167,6 +158,24 @@ export class Assigner {
     return backlog;
   }
 
+  /** A page's plan as decided rows: assignments, and the unmatched reasons that changed. */
+  private decide(page: PendingRef[], decisions: Decision[], now: Date): { batch: BatchItem[]; unmatched: BatchItem[] } {
+    const byId = new Map(page.map((t) => [t.id, t]));
+    const batch: BatchItem[] = [];
+    const unmatched: BatchItem[] = [];
+    for (const d of decisions) {
+      const read = byId.get(d.taskId)!;
+      const row = unversioned(read);
+      if (d.kind === 'unmatched') {
+        if (read.unmatched_reason !== d.reason) unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
+        continue;
+      }
+      const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, this.deps.config.assignment.wake_timeout_ms);
+      batch.push({ ...c, version: read.version });
+    }
+    return { batch, unmatched };
+  }
+
   /**
    * Every agent is busy and more tasks wait behind the page just planned: read ONE more page, from
    * where the previous tick's marking stopped, only to announce why those tasks wait (`unmatched`
@@ -180,13 +189,9 @@ export class Assigner {
     if (this.markAfter && isAfter(this.markAfter, cursor)) cursor = this.markAfter;
     const page = await duePending(this.deps.sql, now, size, cursor);
     this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
-    const byId = new Map(page.map((t) => [t.id, t]));
-    const changed: { task: PendingRef; reason: string }[] = [];
-    for (const d of plan(page)) {
-      const task = byId.get(d.taskId)!;
-      if (d.kind === 'unmatched' && task.unmatched_reason !== d.reason) changed.push({ task, reason: d.reason });
-    }
-    for (const row of await markUnmatched(this.deps.sql, changed, this.deps.clock.now())) {
+    const now2 = this.deps.clock.now();
+    const { unmatched: changed } = this.decide(page, plan(page), now2);
+    for (const row of await markUnmatched(this.deps.sql, changed, now2)) {
       result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
     }
   }

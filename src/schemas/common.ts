@@ -2,12 +2,8 @@
 // decorations (security, error responses) so each route documents every status it can answer.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AGENT_ID_SOURCE } from '../core/ids.js';
+import { ERROR_CODES } from '../errors.js';
 
-export const ERROR_CODES = [
-  'missing_agent_id', 'unauthorized', 'admin_disabled', 'validation_failed', 'invalid_id', 'not_found',
-  'not_assignee', 'forbidden', 'invalid_transition', 'idempotency_conflict', 'payload_too_large',
-  'unsupported_media_type', 'rate_limited', 'unavailable', 'internal',
-] as const;
 
 export const ErrorBody = Type.Object(
   {

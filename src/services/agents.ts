@@ -1,7 +1,11 @@
 // Agent use cases behind the admin routes and the gauges: the fleet as Dispatch sees it (the
 // directory's cached view merged with drain flags and active counts) and the persisted drain flag.
 import type { ServiceContext } from '../context.js';
+import { decideRequeue } from '../core/decisions.js';
+import type { TaskRow } from '../core/task.js';
+import { recordTransition } from '../observability/metrics.js';
 import { activeCounts, listAgentRows, setDrained } from '../store/agents.js';
+import { requeueAgentTasks } from '../store/assignments.js';
 
 export interface AgentSummary {
   id: string;
@@ -47,4 +51,15 @@ export async function setDrain(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logg
   ctx.logger.info({ agent: row.id }, drain ? 'agent drained' : 'agent drain lifted');
   if (!drain) ctx.signals.emit('assign-needed');
   return { id: row.id, drained: row.drained };
+}
+
+/**
+ * An agent left (Warren: stopped or degraded): its assigned and running tasks go back to pending
+ * without spending a retry, `reassigned` with `reason`. Returns the re-queued rows.
+ */
+export async function requeueAgentWork(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'metrics'>, agent: string, reason: string): Promise<TaskRow[]> {
+  const now = ctx.clock.now();
+  const done = await requeueAgentTasks(ctx.sql, agent, now, (row) => decideRequeue(row, reason, now));
+  for (const c of done) recordTransition(ctx.metrics, c.next);
+  return done.map((c) => c.next);
 }

@@ -11,23 +11,19 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { DispatchContext } from '../context.js';
-import {
-  ACTIVE_STATUSES, TASK_STATUSES, isTerminal, requiredTags, sourcesOf, type Task, type TaskStatus,
-} from '../core/task.js';
-import { decideRetry } from '../core/retry.js';
-import {
-  DispatchError, ForbiddenError, InvalidTransitionError, NotAssigneeError, NotFoundError, ValidationError,
-} from '../errors.js';
+import type { ServiceContext } from '../context.js';
+import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change } from '../core/decisions.js';
+import { ACTIVE_STATUSES, TASK_STATUSES, requiredTags, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
+import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../schemas/task.js';
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
-import { eventsOfTask, type EventDraft, type EventEnvelope } from '../store/events.js';
+import { eventsOfTask, type EventEnvelope } from '../store/events.js';
 import {
-  casTransition, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, rowToTask,
-  taskExists, transition, type NewTaskRow, type TaskPatch, type TaskRow, type TransitionSpec,
+  applyChanges, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow,
+  taskExists, unversioned,
 } from '../store/tasks.js';
-import type { Tx } from '../store/db.js';
+import type { Db, Tx } from '../store/db.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -110,12 +106,12 @@ export interface CreateResult {
  * did not go through the route schema). With an idempotency key, the same key + requester
  * within 24 h returns the original task; a different body → 409 idempotency_conflict.
  */
-export async function createTask(ctx: DispatchContext, requester: string, body: CreateTaskBody, idempotencyKey?: string): Promise<CreateResult> {
+export async function createTask(ctx: ServiceContext, requester: string, body: CreateTaskBody, idempotencyKey?: string): Promise<CreateResult> {
   checkSizes(body);
   const now = ctx.clock.now();
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
-  const fields = (): NewTaskRow => ({
+  const decided = () => decideCreate({
     id,
     title: body.title,
     description: body.description ?? null,
@@ -130,10 +126,14 @@ export async function createTask(ctx: DispatchContext, requester: string, body: 
     max_retries: body.max_retries ?? 3,
     parent_id: body.parent_id ?? null,
     not_before: body.not_before ? new Date(body.not_before) : null,
-  });
+  }, now);
+  const insert = (db: Db) => {
+    const { row, events } = decided();
+    return insertTaskRow(db, row, events, now);
+  };
   // The common create (no key, no parent to check) is one atomic statement, no transaction.
   const out = idempotencyKey === undefined && !body.parent_id
-    ? { row: await insertTaskRow(ctx.sql, fields(), now), created: true }
+    ? { row: await insert(ctx.sql), created: true }
     : await ctx.sql.begin(async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
@@ -156,8 +156,7 @@ export async function createTask(ctx: DispatchContext, requester: string, body: 
     if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
       throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
     }
-    const row = await insertTaskRow(tx, fields(), now);
-    return { row, created: true };
+    return { row: await insert(tx), created: true };
   });
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
@@ -169,13 +168,13 @@ export async function createTask(ctx: DispatchContext, requester: string, body: 
 // ---------------------------------------------------------------------------------------------
 // Read
 
-export async function getTask(ctx: DispatchContext, id: string): Promise<Task> {
+export async function getTask(ctx: ServiceContext, id: string): Promise<Task> {
   const row = await getTaskRow(ctx.sql, id);
   if (!row) throw new NotFoundError('task');
   return rowToTask(row);
 }
 
-export async function taskEvents(ctx: DispatchContext, id: string): Promise<EventEnvelope[]> {
+export async function taskEvents(ctx: ServiceContext, id: string): Promise<EventEnvelope[]> {
   if (!(await taskExists(ctx.sql, id))) throw new NotFoundError('task');
   return eventsOfTask(ctx.sql, id);
 }
@@ -219,7 +218,7 @@ export interface TaskPage {
   next_cursor: string | null;
 }
 
-export async function listTasks(ctx: DispatchContext, q: ListTasksQuery): Promise<TaskPage> {
+export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise<TaskPage> {
   const limit = q.limit ?? LIMITS.listLimitDefault;
   let statuses: TaskStatus[] | undefined;
   if (q.status !== undefined) {
@@ -249,20 +248,17 @@ export async function listTasks(ctx: DispatchContext, q: ListTasksQuery): Promis
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writes
+// Writes: load the row, decide (core/decisions.ts), compare-and-set exactly what was decided.
 
-/** What a write decides from the current row: the transition to apply (its spec minus the id). */
-type Decide = (row: TaskRow) => Omit<TransitionSpec, 'id'>;
-
-/** Run `decide` on the locked row and apply its transition in the same transaction (PATCH). */
-async function writeLocked(ctx: DispatchContext, id: string, decide: Decide): Promise<{ before: TaskRow; after: TaskRow }> {
+/** PATCH: decide on the locked row and apply in the same transaction (the guard cannot lose). */
+async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Change> {
   return ctx.sql.begin(async (tx: Tx) => {
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
-    const res = await transition(tx, { id, ...decide(row) });
-    // The row is locked, so the compare-and-set cannot lose; if it ever does, say so as a 409.
-    if (!res.ok) throw new InvalidTransitionError(id, res.current?.status ?? 'unknown', row.status);
-    return { before: row, after: res.row };
+    const c = decide(row);
+    const written = await applyChanges(tx, [c], c.next.updated_at);
+    if (!written.has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
+    return c;
   });
 }
 
@@ -270,153 +266,70 @@ async function writeLocked(ctx: DispatchContext, id: string, decide: Decide): Pr
 const CAS_ROUNDS = 4;
 
 /**
- * The worker reports' write: read the row (no lock), decide, and apply with one optimistic
- * compare-and-set statement on the row version that also inserts the events — two round trips
- * and no held lock, where the locked path needs five. A round lost to a concurrent write reads
- * and decides again (so a report racing a re-assignment sees the new state and gets its 409/403);
+ * The worker reports' write: read the row with its version (no lock), decide, and apply with one
+ * optimistic compare-and-set statement that also inserts the events — two round trips and no
+ * held lock, where the locked path needs five. A round lost to a concurrent write reads and
+ * decides again (so a report racing a re-assignment sees the new state and gets its 409/403);
  * after CAS_ROUNDS lost rounds it takes the row lock instead.
  */
-async function writeReport(ctx: DispatchContext, id: string, decide: Decide): Promise<{ before: TaskRow; after: TaskRow }> {
+async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Change> {
   for (let round = 0; round < CAS_ROUNDS; round++) {
-    const row = await getVersionedTaskRow(ctx.sql, id);
-    if (!row) throw new NotFoundError('task');
-    const after = await casTransition(ctx.sql, row, decide(row));
-    if (after) return { before: row, after };
+    const read = await getVersionedTaskRow(ctx.sql, id);
+    if (!read) throw new NotFoundError('task');
+    const c = decide(unversioned(read));
+    if ((await applyChanges(ctx.sql, [{ ...c, version: read.version }], c.next.updated_at)).has(id)) return c;
   }
   return writeLocked(ctx, id, decide);
 }
 
-/**
- * 409 when the status does not allow the report; then 403 unless `agent` holds the task. In this
- * order, a late report from a former assignee is refused with 409 once the task left
- * assigned/running (20 racing completes: one 200, the rest 409) and with 403 while another agent
- * holds it. Progress is also accepted while running (running → running).
- */
-function checkReport(row: TaskRow, to: TaskStatus, agent: string): void {
-  const from = to === 'running' ? [...sourcesOf('running', 'assignee'), 'running'] : sourcesOf(to, 'assignee');
-  if (!from.includes(row.status)) throw new InvalidTransitionError(row.id, row.status, to);
-  if (row.assignee !== agent) throw new NotAssigneeError(row.id);
-}
-
-const cleared: TaskPatch = { assignee: null, deadline_at: null, wake_deadline_at: null };
-const draft = (type: EventDraft['type'], after: TaskRow, extra?: Record<string, unknown>): EventDraft => ({
-  type,
-  task: rowToTask(after),
-  ...(extra ? { extra } : {}),
+const backoffPolicy = (ctx: ServiceContext) => ({
+  baseMs: ctx.config.assignment.retry_backoff_base_ms, maxMs: ctx.config.assignment.retry_backoff_max_ms,
 });
 
-export async function completeTask(ctx: DispatchContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
+export async function completeTask(ctx: ServiceContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { after } = await writeReport(ctx, id, (row) => {
-    checkReport(row, 'completed', agent);
-    return {
-      from: [row.status], to: 'completed', assignee: agent, now,
-      set: { ...cleared, result: body.result === undefined ? null : body.result, completed_at: now },
-      events: (a) => [draft('completed', a)],
-    };
-  });
-  recordTransition(ctx.metrics, after);
+  const { next } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
+  recordTransition(ctx.metrics, next);
   ctx.signals.emit('assign-needed', 'freed');
-  return rowToTask(after);
+  return rowToTask(next);
 }
 
-export async function failTask(ctx: DispatchContext, agent: string, id: string, body: FailTaskBody): Promise<Task> {
+export async function failTask(ctx: ServiceContext, agent: string, id: string, body: FailTaskBody): Promise<Task> {
   const now = ctx.clock.now();
-  const policy = { baseMs: ctx.config.assignment.retry_backoff_base_ms, maxMs: ctx.config.assignment.retry_backoff_max_ms };
   let retried = false;
-  const { after } = await writeReport(ctx, id, (row) => {
-    checkReport(row, 'failed', agent);
-    const decision = decideRetry(row, body.retryable ?? true, policy, ctx.random);
-    retried = decision.retry;
-    if (decision.retry) {
-      return {
-        from: [row.status], to: 'pending', assignee: agent, now,
-        set: {
-          ...cleared, error: body.error, retry_count: decision.retryCount,
-          not_before: new Date(now.getTime() + decision.delayMs), queued_at: now,
-        },
-        events: (a) => [
-          draft('failed', a, { will_retry: true }),
-          draft('retry', a, { retry_count: a.retry_count, max_retries: a.max_retries, reason: 'failed' }),
-        ],
-      };
-    }
-    return {
-      from: [row.status], to: 'failed', assignee: agent, now,
-      set: { ...cleared, error: body.error, completed_at: now },
-      events: (a) => [draft('failed', a, { will_retry: false })],
-    };
+  const { next } = await writeReport(ctx, id, (row) => {
+    const c = decideFail(row, agent, body, backoffPolicy(ctx), ctx.random, now);
+    retried = c.retried;
+    return c;
   });
-  recordTransition(ctx.metrics, after, retried ? 'failed' : undefined);
+  recordTransition(ctx.metrics, next, retried ? 'failed' : undefined);
   if (retried) ctx.signals.emit('assign-needed');
   else ctx.signals.emit('assign-needed', 'freed');
-  return rowToTask(after);
+  return rowToTask(next);
 }
 
-export async function reportProgress(ctx: DispatchContext, agent: string, id: string, body: ProgressBody): Promise<Task> {
+export async function reportProgress(ctx: ServiceContext, agent: string, id: string, body: ProgressBody): Promise<Task> {
   const now = ctx.clock.now();
-  const progress = {
-    ...(body.message !== undefined ? { message: body.message } : {}),
-    ...(body.percent !== undefined ? { percent: body.percent } : {}),
-    ...(body.data !== undefined ? { data: body.data } : {}),
-    at: now.toISOString(),
-  };
-  const { before, after } = await writeReport(ctx, id, (row) => {
-    checkReport(row, 'running', agent);
-    if (row.status === 'assigned') {
-      return {
-        from: ['assigned'], to: 'running', assignee: agent, now,
-        set: { progress, started_at: now, wake_deadline_at: null },
-        events: (a) => [draft('started', a), draft('progress', a)],
-      };
-    }
-    return {
-      from: ['running'], to: 'running', assignee: agent, now,
-      set: { progress },
-      events: (a) => [draft('progress', a)],
-    };
-  });
-  if (before.status !== after.status) recordTransition(ctx.metrics, after);
-  return rowToTask(after);
+  const { before, next } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
+  if (before.status !== next.status) recordTransition(ctx.metrics, next);
+  return rowToTask(next);
 }
 
-export async function patchTask(ctx: DispatchContext, actor: Actor, id: string, body: PatchTaskBody): Promise<Task> {
+export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, body: PatchTaskBody): Promise<Task> {
   if (body.status === undefined && body.context === undefined && body.priority === undefined) {
     throw new ValidationError('nothing to change: give status, context or priority', [{ field: 'body', message: 'must have at least one of status, context, priority' }]);
   }
   checkSizes(body);
   const now = ctx.clock.now();
-  const cancel = body.status === 'cancelled';
-  const { before, after } = await writeLocked(ctx, id, (row) => {
+  const { before, next } = await writeLocked(ctx, id, (row) => {
     if (row.requester !== actor.agentId && !actor.isAdmin) {
       throw new ForbiddenError(`only the requester of task ${id} or an admin may change it`);
     }
-    const to: TaskStatus = cancel ? 'cancelled' : row.status;
-    if (cancel && !sourcesOf('cancelled', 'requester_or_admin').includes(row.status)) {
-      throw new InvalidTransitionError(id, row.status, 'cancelled');
-    }
-    if (isTerminal(row.status)) {
-      throw new DispatchError('invalid_transition', 409, `task ${id} is ${row.status}: it can no longer change`, { from: row.status, to });
-    }
-    if (body.priority !== undefined && row.status !== 'pending') {
-      throw new DispatchError('invalid_transition', 409, `task ${id} is ${row.status}: priority can only change while pending`, { from: row.status, to });
-    }
-    if (body.context !== undefined && bytes(JSON.stringify({ ...row.context, ...body.context })) > LIMITS.contextBytes) {
-      throw new ValidationError('context would exceed 256 KiB after the merge', [{ field: 'context', message: `merged context must be at most ${LIMITS.contextBytes} bytes serialized` }]);
-    }
-    const set: TaskPatch = {
-      ...(body.priority !== undefined ? { priority: body.priority } : {}),
-      ...(cancel ? { ...cleared, completed_at: now } : {}),
-    };
-    return {
-      from: [row.status], to, now, set,
-      ...(body.context !== undefined ? { mergeContext: body.context } : {}),
-      ...(cancel ? { events: (a: TaskRow) => [draft('cancelled', a)] } : {}),
-    };
+    return decidePatch(row, body, now, LIMITS.contextBytes);
   });
-  if (before.status !== after.status) {
-    recordTransition(ctx.metrics, after);
+  if (before.status !== next.status) {
+    recordTransition(ctx.metrics, next);
     if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed', 'freed');
   }
-  return rowToTask(after);
+  return rowToTask(next);
 }

@@ -3,7 +3,8 @@ import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { Sql } from '../../src/store/db.js';
-import { rowToTask, transition } from '../../src/store/tasks.js';
+import { decideComplete, decideProgress } from '../../src/core/decisions.js';
+import { applyDecision } from '../helpers/factories.js';
 
 export { startFakes, type Fakes } from './neighbours.js';
 export { waitFor } from '../helpers/wait.js';
@@ -33,21 +34,12 @@ export async function eventTypes(sql: Sql, taskId: string): Promise<string[]> {
 /** A worker's first progress report (assigned → running), as the API would record it. */
 export async function startWork(sql: Sql, id: string, agent: string): Promise<void> {
   const now = new Date();
-  const r = await transition(sql, {
-    id, from: ['assigned'], to: 'running', assignee: agent, now,
-    set: { started_at: now, wake_deadline_at: null, progress: { message: 'started', at: now.toISOString() } },
-    events: (after) => [{ type: 'started', task: rowToTask(after) }],
-  });
-  expect(r.ok).toBe(true);
+  const row = await applyDecision(sql, id, (r) => decideProgress(r, agent, { message: 'started' }, now));
+  expect(row?.status).toBe('running');
 }
 
 /** A worker's completion report. */
 export async function completeWork(sql: Sql, id: string, agent: string): Promise<boolean> {
-  const now = new Date();
-  const r = await transition(sql, {
-    id, from: ['assigned', 'running'], to: 'completed', assignee: agent, now,
-    set: { completed_at: now, result: { ok: true }, assignee: null, deadline_at: null, wake_deadline_at: null },
-    events: (after) => [{ type: 'completed', task: rowToTask(after) }],
-  });
-  return r.ok;
+  const row = await applyDecision(sql, id, (r) => decideComplete(r, agent, { ok: true }, new Date()));
+  return row !== undefined;
 }

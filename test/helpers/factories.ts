@@ -1,10 +1,12 @@
 // Factories that write rows straight into a test database (with their `created` event), for
 // tests that need tasks in a given state without going through the API.
 import { randomUUID } from 'node:crypto';
-import { requiredTags, type TaskStatus } from '../../src/core/task.js';
+import { decideAssignment, type Change } from '../../src/core/decisions.js';
+import { requiredTags, rowToTask, type TaskRow, type TaskStatus } from '../../src/core/task.js';
+import type { BatchItem } from '../../src/store/assignments.js';
 import type { Sql } from '../../src/store/db.js';
 import { insertEvents } from '../../src/store/events.js';
-import { rowToTask, type TaskRow } from '../../src/store/tasks.js';
+import { applyChanges, lockTaskRow, unversioned, type VersionedRow } from '../../src/store/tasks.js';
 
 export interface TaskOverrides {
   id?: string;
@@ -60,4 +62,30 @@ export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskR
     await insertEvents(tx, [{ type: 'created', task: rowToTask(inserted!) }], now);
     return inserted!;
   });
+}
+
+/** An assignment decision for assignBatch, as the scheduler makes it from the row it read. */
+export function assignItem(read: VersionedRow, agent: string, now: Date, o: { score?: number; woke?: boolean; wakeTimeoutMs?: number } = {}): BatchItem {
+  const c = decideAssignment(unversioned(read), { agent, score: o.score ?? 1, woke: o.woke ?? false }, now, o.wakeTimeoutMs ?? 60_000);
+  return { ...c, version: read.version };
+}
+
+/**
+ * Decide on the locked row and apply the change, as the services do (for tests and fakes that
+ * play a worker or a requester without HTTP). Returns the row written, or undefined if the
+ * decision threw (a refused report) or the task is missing.
+ */
+export async function applyDecision(sql: Sql, id: string, decide: (row: TaskRow) => Change): Promise<TaskRow | undefined> {
+  return sql.begin(async (tx) => {
+    const row = await lockTaskRow(tx, id);
+    if (!row) return undefined;
+    let c: Change;
+    try {
+      c = decide(row);
+    } catch {
+      return undefined;
+    }
+    const written = await applyChanges(tx, [c], c.next.updated_at);
+    return written.has(id) ? c.next : undefined;
+  }) as Promise<TaskRow | undefined>;
 }

@@ -1,0 +1,250 @@
+// Every lifecycle decision, as pure functions of the current row: each returns the next row, the
+// events that describe the change, and the guard the write must compare-and-set on. This is the
+// only place a next row is computed — store/ writes exactly these values (never recomputes them
+// in SQL) and services/ only load, decide and apply. No I/O, no clock (`now` is a parameter), no
+// randomness except the injected `random` of retry backoff.
+//
+// Assignee rule (docs/state-machine.md): a task keeps the assignee of its last attempt when it
+// ends (completed, failed, timed_out, cancelled while active), so "what did scout finish" is a
+// query; the assignee is cleared only on the way back to pending (retry, wake timeout, agent lost).
+import { InvalidTransitionError, NotAssigneeError, ValidationError } from '../errors.js';
+import { decideRetry, type BackoffPolicy } from './retry.js';
+import {
+  isTerminal, rowToTask, sourcesOf, type EventDraft, type EventType, type Progress, type TaskRow, type TaskStatus,
+} from './task.js';
+import type { Random } from '../ports.js';
+
+/** What the write must still find for the decision to apply (a lost race re-reads and decides again). */
+export interface Guard {
+  /** The row's status must be one of these. */
+  statuses: readonly TaskStatus[];
+  /** When set, the row's assignee must also equal this. */
+  assignee?: string;
+}
+
+/** A decided change: apply `next` (and `events`) only if the row still satisfies `guard`. */
+export interface Change {
+  before: TaskRow;
+  next: TaskRow;
+  events: EventDraft[];
+  guard: Guard;
+}
+
+function change(before: TaskRow, next: TaskRow, events: Array<[EventType, Record<string, unknown>?]>, guard: Guard): Change {
+  const task = rowToTask(next);
+  return {
+    before,
+    next,
+    events: events.map(([type, extra]) => ({ type, task, ...(extra ? { extra } : {}) })),
+    guard,
+  };
+}
+
+/** The fields a row takes on its way back to the queue (no deadline, no unmatched reason, queued now). */
+function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
+  return {
+    status: 'pending', assignee: null, deadline_at: null, wake_deadline_at: null, unmatched_reason: null,
+    queued_at: now, updated_at: now,
+  };
+}
+
+/** The fields a row takes when it ends (the assignee of its last attempt is kept). */
+function ended(status: TaskStatus, now: Date): Partial<TaskRow> {
+  return { status, deadline_at: null, wake_deadline_at: null, completed_at: now, updated_at: now };
+}
+
+const encoder = new TextEncoder();
+const utf8Bytes = (s: string) => encoder.encode(s).length;
+
+// ---------------------------------------------------------------------------------------------
+// Create
+
+/** What a create decides; every other column starts at its pending default. */
+export type NewTask = Pick<TaskRow,
+  | 'id' | 'title' | 'description' | 'requester' | 'owner' | 'scope' | 'capabilities' | 'required_tags'
+  | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'parent_id' | 'not_before'>;
+
+export function decideCreate(task: NewTask, now: Date): { row: TaskRow; events: EventDraft[] } {
+  const row: TaskRow = {
+    ...task,
+    status: 'pending', assignee: null, progress: null, result: null, error: null,
+    retry_count: 0, attempt: 0, deadline_at: null, wake_deadline_at: null, avoid_agent: null,
+    unmatched_reason: null, queued_at: now, created_at: now, updated_at: now,
+    assigned_at: null, started_at: null, completed_at: null,
+  };
+  return { row, events: [{ type: 'created', task: rowToTask(row) }] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker reports (assignee only)
+
+/**
+ * 409 when the status does not allow the report; then 403 unless `agent` holds the task. In this
+ * order, a late report from a former assignee is refused with 409 once the task left
+ * assigned/running (20 racing completes: one 200, the rest 409) and with 403 while another agent
+ * holds it. Progress is also accepted while running (running → running).
+ */
+function checkReport(row: TaskRow, to: TaskStatus, agent: string): void {
+  const from = to === 'running' ? [...sourcesOf('running', 'assignee'), 'running'] : sourcesOf(to, 'assignee');
+  if (!from.includes(row.status)) throw new InvalidTransitionError(row.id, row.status, to);
+  if (row.assignee !== agent) throw new NotAssigneeError(row.id);
+}
+
+export function decideComplete(row: TaskRow, agent: string, result: unknown, now: Date): Change {
+  checkReport(row, 'completed', agent);
+  const next: TaskRow = { ...row, ...ended('completed', now), result: result === undefined ? null : result };
+  return change(row, next, [['completed']], { statuses: [row.status], assignee: agent });
+}
+
+export interface FailReport {
+  error: string;
+  /** Default true. */
+  retryable?: boolean;
+}
+
+/** Fail: retry with backoff (back to pending, retry_count + 1) or end `failed`. */
+export function decideFail(row: TaskRow, agent: string, report: FailReport, policy: BackoffPolicy, random: Random, now: Date): Change & { retried: boolean } {
+  checkReport(row, 'failed', agent);
+  const guard = { statuses: [row.status], assignee: agent };
+  const d = decideRetry(row, report.retryable ?? true, policy, random);
+  if (d.retry) {
+    const next: TaskRow = {
+      ...row, ...requeued(row, now), error: report.error, retry_count: d.retryCount,
+      not_before: new Date(now.getTime() + d.delayMs),
+    };
+    return {
+      ...change(row, next, [
+        ['failed', { will_retry: true }],
+        ['retry', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'failed' }],
+      ], guard),
+      retried: true,
+    };
+  }
+  const next: TaskRow = { ...row, ...ended('failed', now), error: report.error };
+  return { ...change(row, next, [['failed', { will_retry: false }]], guard), retried: false };
+}
+
+export interface ProgressReport {
+  message?: string;
+  percent?: number;
+  data?: Record<string, unknown>;
+}
+
+/** Progress: the first one moves assigned → running (the wake deadline is met); later ones only record. */
+export function decideProgress(row: TaskRow, agent: string, report: ProgressReport, now: Date): Change {
+  checkReport(row, 'running', agent);
+  const progress: Progress = {
+    ...(report.message !== undefined ? { message: report.message } : {}),
+    ...(report.percent !== undefined ? { percent: report.percent } : {}),
+    ...(report.data !== undefined ? { data: report.data } : {}),
+    at: now.toISOString(),
+  };
+  const guard = { statuses: [row.status], assignee: agent };
+  if (row.status === 'assigned') {
+    const next: TaskRow = { ...row, status: 'running', progress, started_at: now, wake_deadline_at: null, updated_at: now };
+    return change(row, next, [['started'], ['progress']], guard);
+  }
+  return change(row, { ...row, progress, updated_at: now }, [['progress']], guard);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requester or admin
+
+export interface PatchRequest {
+  status?: 'cancelled';
+  context?: Record<string, unknown>;
+  priority?: number;
+}
+
+/**
+ * PATCH: cancel (pending, assigned or running), merge context keys (until terminal), change the
+ * priority (only while pending). The caller checked who asks; `maxContextBytes` bounds the merge.
+ */
+export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxContextBytes: number): Change {
+  const cancel = body.status === 'cancelled';
+  const to: TaskStatus = cancel ? 'cancelled' : row.status;
+  if (cancel && !sourcesOf('cancelled', 'requester_or_admin').includes(row.status)) {
+    throw new InvalidTransitionError(row.id, row.status, 'cancelled');
+  }
+  if (isTerminal(row.status)) {
+    throw new InvalidTransitionError(row.id, row.status, to, `task ${row.id} is ${row.status}: it can no longer change`);
+  }
+  if (body.priority !== undefined && row.status !== 'pending') {
+    throw new InvalidTransitionError(row.id, row.status, to, `task ${row.id} is ${row.status}: priority can only change while pending`);
+  }
+  let context = row.context;
+  if (body.context !== undefined) {
+    context = { ...row.context, ...body.context };
+    if (utf8Bytes(JSON.stringify(context)) > maxContextBytes) {
+      throw new ValidationError(`context would exceed ${maxContextBytes / 1024} KiB after the merge`, [
+        { field: 'context', message: `merged context must be at most ${maxContextBytes} bytes serialized` },
+      ]);
+    }
+  }
+  const next: TaskRow = {
+    ...row,
+    ...(cancel ? ended('cancelled', now) : { updated_at: now }),
+    context,
+    priority: body.priority ?? row.priority,
+  };
+  return change(row, next, cancel ? [['cancelled']] : [], { statuses: [row.status] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduler
+
+/** Assignment of a pending task to `agent` (the winner of core/assignment.ts's plan). */
+export function decideAssignment(row: TaskRow, a: { agent: string; score: number; woke: boolean }, now: Date, wakeTimeoutMs: number): Change {
+  const next: TaskRow = {
+    ...row,
+    status: 'assigned', assignee: a.agent, assigned_at: now, updated_at: now,
+    attempt: row.attempt + 1,
+    deadline_at: new Date(now.getTime() + row.timeout_ms),
+    wake_deadline_at: new Date(now.getTime() + wakeTimeoutMs),
+    avoid_agent: null, unmatched_reason: null,
+  };
+  return change(row, next, [['assigned', { agent: a.agent, score: a.score, woke: a.woke }]], { statuses: ['pending'] });
+}
+
+/** Why a pending task cannot be assigned now: announced once per reason. */
+export function decideUnmatched(row: TaskRow, reason: string): Change {
+  return change(row, { ...row, unmatched_reason: reason }, [['unmatched', { reason }]], { statuses: ['pending'] });
+}
+
+/**
+ * Back to pending without spending a retry, the lapsed agent remembered so the next assignment
+ * prefers another: the ack/wake timeout (`wake_timeout`) and an agent Warren says stopped or
+ * degraded (its reason).
+ */
+export function decideRequeue(row: TaskRow, reason: string, now: Date): Change {
+  const agent = row.assignee;
+  const next: TaskRow = { ...row, ...requeued(row, now), avoid_agent: agent };
+  return change(row, next, [['reassigned', { from_agent: agent, reason }]], {
+    statuses: reason === 'wake_timeout' ? ['assigned'] : ['assigned', 'running'],
+    ...(agent !== null ? { assignee: agent } : {}),
+  });
+}
+
+/** An attempt past its deadline: retry with backoff (back to pending) or end `timed_out`. */
+export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random: Random, now: Date): Change & { retried: boolean } {
+  const agent = row.assignee;
+  const guard = { statuses: ['assigned', 'running'] as TaskStatus[], ...(agent !== null ? { assignee: agent } : {}) };
+  const error = `attempt timed out after ${row.timeout_ms} ms`;
+  const counts = (r: TaskRow) => ({ retry_count: r.retry_count, max_retries: r.max_retries });
+  const d = decideRetry(row, true, policy, random);
+  if (d.retry) {
+    const next: TaskRow = {
+      ...row, ...requeued(row, now), error, avoid_agent: agent, retry_count: d.retryCount,
+      not_before: new Date(now.getTime() + d.delayMs),
+    };
+    return {
+      ...change(row, next, [
+        ['timeout', { ...counts(next), reason: 'attempt_timeout', agent, will_retry: true }],
+        ['retry', { ...counts(next), reason: 'timeout', not_before: next.not_before?.toISOString() ?? null }],
+      ], guard),
+      retried: true,
+    };
+  }
+  const next: TaskRow = { ...row, ...ended('timed_out', now), error, avoid_agent: agent };
+  return { ...change(row, next, [['timeout', { ...counts(next), reason: 'retries_exhausted', agent, will_retry: false }]], guard), retried: false };
+}
