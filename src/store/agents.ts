@@ -21,10 +21,16 @@ export async function setDrained(db: Db, id: string, drained: boolean, now: Date
   return row!;
 }
 
-/** agent id → assigned + running tasks (reads only the partial active index). */
+/**
+ * The one active-count query: assignee, n = assigned + running tasks (reads only the partial
+ * active index). dispatch_assign (migrations/0006) re-counts the same way under the agent's lock.
+ */
+const activeCountsQuery = (db: Db) => db`
+  select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
+
+/** agent id → assigned + running tasks. */
 export async function activeCounts(db: Db): Promise<Map<string, number>> {
-  const rows = await db<{ assignee: string; n: number }[]>`
-    select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
+  const rows = await db<{ assignee: string; n: number }[]>`${activeCountsQuery(db)}`;
   return new Map(rows.map((r) => [r.assignee, r.n]));
 }
 
@@ -37,9 +43,7 @@ export async function agentRowsAndCounts(db: Db): Promise<{ rows: AgentRow[]; co
     select coalesce(a.id, c.assignee) as id, a.id is not null as known,
            coalesce(a.drained, false) as drained, a.drained_at, a.last_assigned_at, coalesce(c.n, 0)::int as n
     from agents a
-    full join (
-      select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee
-    ) c on c.assignee = a.id
+    full join (${activeCountsQuery(db)}) c on c.assignee = a.id
     order by 1`;
   const rows: AgentRow[] = [];
   const counts = new Map<string, number>();
