@@ -58,10 +58,7 @@ async function migrateError(p: Promise<unknown>): Promise<MigrationChecksumError
 describe('migrations are frozen once they land', () => {
   it(`every landed migration matches its entry in migrations/${MANIFEST_FILE}, and every migration has one`, () => {
     const check = checkManifest();
-    expect(
-      check.problems,
-      `landed migrations changed; migrations are frozen once they land: restore the file and add a new migration`,
-    ).toEqual([]);
+    expect(check.problems, 'landed migrations changed; migrations are frozen once they land: restore the file and add a new migration').toEqual([]);
     expect(
       check.unlisted.map((m) => m.name),
       `migrations without an entry in migrations/${MANIFEST_FILE}: run \`npm run migrations:manifest\` and commit the result`,
