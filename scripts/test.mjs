@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: provision what the suite needs (nats-server, promtool), run vitest, and close with
-// the one plain line CI reads: "N passed, N failed". Exits non-zero on any failure or no test.
+// `npm test`: provision what the suite needs (nats-server, promtool), run the static checks (tsc,
+// eslint, prettier --check: one test each) and vitest, and close with the one plain line CI
+// reads: "N passed, N failed". Exits non-zero on any failure or no test.
+// `npm test -- <vitest args>` (a file, -t …) runs just those tests, without the static checks.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
@@ -14,8 +16,10 @@ function provision() {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
-    console.error(`npm test needs: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}` +
-      ' (or set DISPATCH_TEST_NATS_URL to a running nats-server with JetStream).');
+    console.error(
+      `npm test needs: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}` +
+        ' (or set DISPATCH_TEST_NATS_URL to a running nats-server with JetStream).',
+    );
     process.exit(1);
   }
   console.log(`installing ${missing.join(', ')} with apt-get`);
@@ -28,20 +32,47 @@ function provision() {
   }
 }
 
+// Each runs to completion with its output captured: a pass prints one line, a failure prints the
+// whole output again just before the closing line, where it is seen.
+const CHECKS = [
+  { name: 'tsc --noEmit', cmd: ['tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  { name: 'eslint', cmd: ['eslint'] },
+  { name: 'prettier --check', cmd: ['prettier', '--check', '.'] },
+];
+
+function runChecks() {
+  const failures = [];
+  for (const c of CHECKS) {
+    const started = process.hrtime.bigint();
+    const r = spawnSync('npx', ['--no-install', ...c.cmd], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const seconds = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1);
+    const ok = r.status === 0;
+    console.log(`${ok ? '✓' : '×'} ${c.name} (${seconds} s)`);
+    if (!ok) failures.push({ ...c, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trimEnd() });
+  }
+  return { passed: CHECKS.length - failures.length, failures };
+}
+
 provision();
+const vitestArgs = process.argv.slice(2);
+const checks = vitestArgs.length === 0 ? runChecks() : { passed: 0, failures: [] };
+if (vitestArgs.length > 0) console.log('static checks skipped: vitest arguments given');
+
 rmSync(REPORT, { force: true });
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)];
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...vitestArgs];
 const run = spawnSync('npx', args, { stdio: 'inherit' });
 
-let passed = 0;
-let failed = 0;
+let passed = checks.passed;
+let failed = checks.failures.length;
 if (existsSync(REPORT)) {
   const report = JSON.parse(readFileSync(REPORT, 'utf8'));
-  passed = report.numPassedTests ?? 0;
-  failed = report.numFailedTests ?? 0;
+  passed += report.numPassedTests ?? 0;
+  failed += report.numFailedTests ?? 0;
   // A file that failed to load has no tests but counts as a failure.
   const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
   failed += brokenFiles;
 }
+for (const f of checks.failures) console.log(`\n× ${f.name} failed:\n${f.output}`);
+if (checks.failures.length > 0) console.log('');
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -1,4 +1,5 @@
 // Connections and migrations. The only other place SQL lives is store/*.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -31,31 +32,111 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** sha256 of the file text with line endings normalised; see migrationChecksum. */
+  checksum: string;
 }
 
+/**
+ * The checksum that freezes a migration: sha256 (hex) of its text with CRLF/CR turned into LF, so
+ * a checkout with `core.autocrlf` does not count as an edit. Shared by migrate(), the committed
+ * manifest (migrations/checksums.txt) and its script, which must all agree byte for byte.
+ */
+export function migrationChecksum(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n?/g, '\n'), 'utf8').digest('hex');
+}
+
+export const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
+
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+  const migrations = readdirSync(dir)
+    .filter((f) => MIGRATION_FILE.test(f))
     .sort()
-    .map((f) => ({ version: Number(f.slice(0, 4)), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }));
+    .map((f) => {
+      const sql = readFileSync(path.join(dir, f), 'utf8');
+      return { version: Number(f.slice(0, 4)), name: f, sql, checksum: migrationChecksum(sql) };
+    });
+  // The version is schema_migrations' key: two files sharing one would leave the second unapplied.
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version === migrations[i - 1]!.version) {
+      throw new Error(`two migrations share version ${migrations[i]!.version}: ${migrations[i - 1]!.name}, ${migrations[i]!.name}`);
+    }
+  }
+  return migrations;
+}
+
+/** One applied migration whose file changed, was renamed, or is gone. */
+export interface MigrationProblem {
+  /** The name recorded in schema_migrations when it was applied. */
+  name: string;
+  /** The checksum recorded when it was applied; null for a row from before checksums. */
+  recorded: string | null;
+  /** The checksum of the file now at that version; null when no file has that version. */
+  actual: string | null;
+  /** The file now at that version when it has another name than the one applied. */
+  renamedTo?: string;
+}
+
+/**
+ * The database has applied migrations that no longer match migrations/: starting would run code
+ * against a schema it was not written for, so migrate() refuses and applies nothing.
+ */
+export class MigrationChecksumError extends Error {
+  constructor(readonly problems: MigrationProblem[]) {
+    const lines = problems.map((p) => {
+      const applied = `${p.name}: applied with sha256 ${p.recorded ?? '(not recorded)'}`;
+      if (p.actual === null) return `${applied}, but the file no longer exists`;
+      if (p.renamedTo) return `${applied}, but the file is now ${p.renamedTo} (sha256 ${p.actual})`;
+      return `${applied}, but the file now has sha256 ${p.actual}`;
+    });
+    super(
+      `applied migrations do not match migrations/:\n  - ${lines.join('\n  - ')}\n` +
+        'migrations are frozen once they land: restore the file and add a new migration',
+    );
+    this.name = 'MigrationChecksumError';
+  }
 }
 
 /**
  * Apply pending migrations in one transaction under an advisory lock, so replicas starting
  * together apply each exactly once. Returns the names applied by this call.
+ *
+ * Every applied migration must still match its file (name and checksum): otherwise this throws a
+ * MigrationChecksumError and, the transaction rolling back, applies and records nothing.
  */
 export async function migrate(sql: Sql, log?: Logger, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = readMigrations(dir);
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx`create table if not exists schema_migrations (
       version integer primary key, name text not null, applied_at timestamptz not null default now())`;
-    const done = new Set((await tx<{ version: number }[]>`select version from schema_migrations`).map((r) => r.version));
+    await tx`alter table schema_migrations add column if not exists checksum text`;
+    const rows = await tx<{ version: number; name: string; checksum: string | null }[]>`
+      select version, name, checksum from schema_migrations order by version`;
+    const problems: MigrationProblem[] = [];
+    for (const r of rows) {
+      const m = byVersion.get(r.version);
+      if (r.checksum === null) {
+        // Applied before checksums were recorded: trust the current file (there is nothing older to
+        // compare with) and record its checksum, so any edit from now on is caught. A missing file
+        // still fails below; a rename is caught by the name check.
+        if (m && m.name === r.name) {
+          await tx`update schema_migrations set checksum = ${m.checksum} where version = ${r.version}`;
+          log?.info({ migration: m.name }, 'migration checksum recorded');
+          continue;
+        }
+      }
+      if (!m) problems.push({ name: r.name, recorded: r.checksum, actual: null });
+      else if (m.name !== r.name) problems.push({ name: r.name, recorded: r.checksum, actual: m.checksum, renamedTo: m.name });
+      else if (m.checksum !== r.checksum) problems.push({ name: r.name, recorded: r.checksum, actual: m.checksum });
+    }
+    if (problems.length > 0) throw new MigrationChecksumError(problems);
+    const done = new Set(rows.map((r) => r.version));
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await tx.unsafe(m.sql);
-      await tx`insert into schema_migrations (version, name) values (${m.version}, ${m.name})`;
+      await tx`insert into schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${m.checksum})`;
       applied.push(m.name);
       log?.info({ migration: m.name }, 'migration applied');
     }
