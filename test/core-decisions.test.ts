@@ -1,8 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import {
-  decideAssignment, decideAttemptTimeout, decideComplete, decideCreate, decideFail, decidePatch, decideProgress,
-  decideRequeue, decideUnmatched, type Change, type NewTask,
+  decideAssignment,
+  decideAttemptTimeout,
+  decideComplete,
+  decideCreate,
+  decideFail,
+  decidePatch,
+  decideProgress,
+  decideRequeue,
+  decideUnmatched,
+  type Change,
+  type NewTask,
 } from '../src/core/decisions.js';
 import { DispatchError, InvalidTransitionError, NotAssigneeError, ValidationError } from '../src/errors.js';
 import { backoffDelay, type BackoffPolicy } from '../src/core/retry.js';
@@ -19,24 +28,67 @@ const MAX_CONTEXT = 1024;
 const ID = '5d0c1a7e-8f2b-4e6a-9c3d-000000000001';
 
 const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
-  id: ID, title: 'Summarise the report', description: null, requester: 'req', owner: null, scope: null,
-  capabilities: ['research'], required_tags: ['research'], priority: 5, status: 'pending', assignee: null,
-  context: { doc: 'a' }, progress: null, result: null, error: null, timeout_ms: 60_000, max_retries: 3,
-  retry_count: 0, attempt: 0, parent_id: null, not_before: null, deadline_at: null, wake_deadline_at: null,
-  avoid_agent: null, unmatched_reason: null, queued_at: T0, created_at: T0, updated_at: T0,
-  assigned_at: null, started_at: null, completed_at: null, ...o,
+  id: ID,
+  title: 'Summarise the report',
+  description: null,
+  requester: 'req',
+  owner: null,
+  scope: null,
+  capabilities: ['research'],
+  required_tags: ['research'],
+  priority: 5,
+  status: 'pending',
+  assignee: null,
+  context: { doc: 'a' },
+  progress: null,
+  result: null,
+  error: null,
+  timeout_ms: 60_000,
+  max_retries: 3,
+  retry_count: 0,
+  attempt: 0,
+  parent_id: null,
+  not_before: null,
+  deadline_at: null,
+  wake_deadline_at: null,
+  avoid_agent: null,
+  unmatched_reason: null,
+  queued_at: T0,
+  created_at: T0,
+  updated_at: T0,
+  assigned_at: null,
+  started_at: null,
+  completed_at: null,
+  ...o,
 });
-const assignedRow = (o: Partial<TaskRow> = {}): TaskRow => pendingRow({
-  status: 'assigned', assignee: 'scout', attempt: 1, assigned_at: T1, updated_at: T1,
-  deadline_at: at(T1, 60_000), wake_deadline_at: at(T1, WAKE_MS), ...o,
-});
-const runningRow = (o: Partial<TaskRow> = {}): TaskRow => assignedRow({
-  status: 'running', started_at: T2, updated_at: T2, wake_deadline_at: null,
-  progress: { message: 'reading', at: T2.toISOString() }, ...o,
-});
-const endedRow = (status: TaskStatus, o: Partial<TaskRow> = {}): TaskRow => runningRow({
-  status, deadline_at: null, completed_at: T2, updated_at: T2, ...o,
-});
+const assignedRow = (o: Partial<TaskRow> = {}): TaskRow =>
+  pendingRow({
+    status: 'assigned',
+    assignee: 'scout',
+    attempt: 1,
+    assigned_at: T1,
+    updated_at: T1,
+    deadline_at: at(T1, 60_000),
+    wake_deadline_at: at(T1, WAKE_MS),
+    ...o,
+  });
+const runningRow = (o: Partial<TaskRow> = {}): TaskRow =>
+  assignedRow({
+    status: 'running',
+    started_at: T2,
+    updated_at: T2,
+    wake_deadline_at: null,
+    progress: { message: 'reading', at: T2.toISOString() },
+    ...o,
+  });
+const endedRow = (status: TaskStatus, o: Partial<TaskRow> = {}): TaskRow =>
+  runningRow({
+    status,
+    deadline_at: null,
+    completed_at: T2,
+    updated_at: T2,
+    ...o,
+  });
 
 /** Every event carries the next row as the client sees it; the decision leaves `before` alone. */
 function checked<C extends Change>(before: TaskRow, decide: (row: TaskRow) => C): C {
@@ -70,23 +122,48 @@ function refusal(fn: () => unknown): DispatchError {
 }
 
 /** The database's check (migration 0006): assignee set while assigned/running, none while pending. */
-const assigneeCheck = (r: TaskRow) =>
-  (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (r.status !== 'pending' || r.assignee === null);
+const assigneeCheck = (r: TaskRow) => (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (r.status !== 'pending' || r.assignee === null);
 
 // ---------------------------------------------------------------------------------------------
 
 describe('decideCreate', () => {
   it('starts pending with every bookkeeping column at its default, queued now, one created event', () => {
     const input: NewTask = {
-      id: ID, title: 'T', description: 'd', requester: 'req', owner: 'alice', scope: 'acme', capabilities: ['research'],
-      required_tags: ['acme', 'research'], priority: 8, context: { x: 1 }, timeout_ms: 5000, max_retries: 2,
-      parent_id: null, not_before: at(NOW, 1000),
+      id: ID,
+      title: 'T',
+      description: 'd',
+      requester: 'req',
+      owner: 'alice',
+      scope: 'acme',
+      capabilities: ['research'],
+      required_tags: ['acme', 'research'],
+      priority: 8,
+      context: { x: 1 },
+      timeout_ms: 5000,
+      max_retries: 2,
+      parent_id: null,
+      not_before: at(NOW, 1000),
     };
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
-      ...input, status: 'pending', assignee: null, progress: null, result: null, error: null, retry_count: 0, attempt: 0,
-      deadline_at: null, wake_deadline_at: null, avoid_agent: null, unmatched_reason: null,
-      queued_at: NOW, created_at: NOW, updated_at: NOW, assigned_at: null, started_at: null, completed_at: null,
+      ...input,
+      status: 'pending',
+      assignee: null,
+      progress: null,
+      result: null,
+      error: null,
+      retry_count: 0,
+      attempt: 0,
+      deadline_at: null,
+      wake_deadline_at: null,
+      avoid_agent: null,
+      unmatched_reason: null,
+      queued_at: NOW,
+      created_at: NOW,
+      updated_at: NOW,
+      assigned_at: null,
+      started_at: null,
+      completed_at: null,
     });
     expect(events).toStrictEqual([{ type: 'created', task: rowToTask(row) }]);
     expect(assigneeCheck(row)).toBe(true);
@@ -100,8 +177,14 @@ describe('decideComplete', () => {
   ] as const)('from %s: keeps the assignee, clears the deadlines, completed_at = updated_at = now', (_s, before) => {
     const c = checked(before, (r) => decideComplete(r, 'scout', { summary: 'done' }, NOW));
     expect(c.next).toStrictEqual({
-      ...before, status: 'completed', assignee: 'scout', result: { summary: 'done' },
-      deadline_at: null, wake_deadline_at: null, completed_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'completed',
+      assignee: 'scout',
+      result: { summary: 'done' },
+      deadline_at: null,
+      wake_deadline_at: null,
+      completed_at: NOW,
+      updated_at: NOW,
     });
     expect(eventsOf(c)).toEqual([['completed', undefined]]);
     expect(c.guard).toEqual({ statuses: [before.status], assignee: 'scout' });
@@ -122,9 +205,17 @@ describe('decideFail', () => {
     const c = checked(before, (r) => decideFail(r, 'scout', { error: 'boom' }, POLICY, random, NOW));
     // backoff of retry_count 1: ceiling 2000 ms, × 0.5
     expect(c.next).toStrictEqual({
-      ...before, status: 'pending', assignee: null, error: 'boom', retry_count: 2,
-      not_before: at(NOW, 1000), queued_at: NOW, updated_at: NOW,
-      deadline_at: null, wake_deadline_at: null, unmatched_reason: null,
+      ...before,
+      status: 'pending',
+      assignee: null,
+      error: 'boom',
+      retry_count: 2,
+      not_before: at(NOW, 1000),
+      queued_at: NOW,
+      updated_at: NOW,
+      deadline_at: null,
+      wake_deadline_at: null,
+      unmatched_reason: null,
     });
     expect(random).toHaveBeenCalledTimes(1);
     expect(c.retried).toBe(true);
@@ -138,7 +229,12 @@ describe('decideFail', () => {
   it('retryable defaults to true and matches backoffDelay exactly', () => {
     const before = assignedRow({ retry_count: 0 });
     const c = checked(before, (r) => decideFail(r, 'scout', { error: 'e' }, POLICY, () => 0.999, NOW));
-    expect(c.next.not_before).toStrictEqual(at(NOW, backoffDelay(0, POLICY, () => 0.999)));
+    expect(c.next.not_before).toStrictEqual(
+      at(
+        NOW,
+        backoffDelay(0, POLICY, () => 0.999),
+      ),
+    );
     expect(c.next.not_before).toStrictEqual(at(NOW, 999));
     expect(c.next.status).toBe('pending');
   });
@@ -151,8 +247,14 @@ describe('decideFail', () => {
     const random = vi.fn(() => 0.5);
     const c = checked(before, (r) => decideFail(r, 'scout', { error: 'fatal', retryable }, POLICY, random, NOW));
     expect(c.next).toStrictEqual({
-      ...before, status: 'failed', assignee: 'scout', error: 'fatal',
-      deadline_at: null, wake_deadline_at: null, completed_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'failed',
+      assignee: 'scout',
+      error: 'fatal',
+      deadline_at: null,
+      wake_deadline_at: null,
+      completed_at: NOW,
+      updated_at: NOW,
     });
     expect(c.retried).toBe(false);
     expect(eventsOf(c)).toEqual([['failed', { will_retry: false }]]);
@@ -166,11 +268,18 @@ describe('decideProgress', () => {
     const before = assignedRow();
     const c = checked(before, (r) => decideProgress(r, 'scout', { message: 'half', percent: 50, data: { n: 1 } }, NOW));
     expect(c.next).toStrictEqual({
-      ...before, status: 'running', started_at: NOW, wake_deadline_at: null, updated_at: NOW,
+      ...before,
+      status: 'running',
+      started_at: NOW,
+      wake_deadline_at: null,
+      updated_at: NOW,
       progress: { message: 'half', percent: 50, data: { n: 1 }, at: NOW.toISOString() },
     });
     expect(c.next.deadline_at).toStrictEqual(before.deadline_at);
-    expect(eventsOf(c)).toEqual([['started', undefined], ['progress', undefined]]);
+    expect(eventsOf(c)).toEqual([
+      ['started', undefined],
+      ['progress', undefined],
+    ]);
     expect(c.guard).toEqual({ statuses: ['assigned'], assignee: 'scout' });
   });
 
@@ -233,7 +342,13 @@ describe('decidePatch', () => {
     const before = pendingRow({ not_before: at(NOW, 5000), unmatched_reason: 'no_capable_agent' });
     const c = checked(before, (r) => decidePatch(r, { status: 'cancelled' }, NOW, MAX_CONTEXT));
     expect(c.next).toStrictEqual({
-      ...before, status: 'cancelled', assignee: null, deadline_at: null, wake_deadline_at: null, completed_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'cancelled',
+      assignee: null,
+      deadline_at: null,
+      wake_deadline_at: null,
+      completed_at: NOW,
+      updated_at: NOW,
     });
     expect(eventsOf(c)).toEqual([['cancelled', undefined]]);
     expect(c.guard).toEqual({ statuses: ['pending'] });
@@ -245,7 +360,13 @@ describe('decidePatch', () => {
   ] as const)('cancel while %s: cancelled, the assignee kept, deadlines cleared', (_s, before) => {
     const c = checked(before, (r) => decidePatch(r, { status: 'cancelled' }, NOW, MAX_CONTEXT));
     expect(c.next).toStrictEqual({
-      ...before, status: 'cancelled', assignee: 'scout', deadline_at: null, wake_deadline_at: null, completed_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'cancelled',
+      assignee: 'scout',
+      deadline_at: null,
+      wake_deadline_at: null,
+      completed_at: NOW,
+      updated_at: NOW,
     });
     expect(eventsOf(c)).toEqual([['cancelled', undefined]]);
     expect(c.guard).toEqual({ statuses: [before.status] });
@@ -334,8 +455,16 @@ describe('decideAssignment', () => {
     const before = pendingRow({ attempt: 2, retry_count: 1, avoid_agent: 'lazy', unmatched_reason: 'no_available_agent', timeout_ms: 45_000 });
     const c = checked(before, (r) => decideAssignment(r, { agent: 'scout', score: 1.25, woke: true }, NOW, WAKE_MS));
     expect(c.next).toStrictEqual({
-      ...before, status: 'assigned', assignee: 'scout', assigned_at: NOW, updated_at: NOW, attempt: 3,
-      deadline_at: at(NOW, 45_000), wake_deadline_at: at(NOW, WAKE_MS), avoid_agent: null, unmatched_reason: null,
+      ...before,
+      status: 'assigned',
+      assignee: 'scout',
+      assigned_at: NOW,
+      updated_at: NOW,
+      attempt: 3,
+      deadline_at: at(NOW, 45_000),
+      wake_deadline_at: at(NOW, WAKE_MS),
+      avoid_agent: null,
+      unmatched_reason: null,
     });
     expect(c.next.retry_count).toBe(1);
     expect(eventsOf(c)).toEqual([['assigned', { agent: 'scout', score: 1.25, woke: true }]]);
@@ -355,8 +484,15 @@ describe('decideUnmatched', () => {
 
 describe('decideRequeue', () => {
   const requeued = (before: TaskRow) => ({
-    ...before, status: 'pending', assignee: null, avoid_agent: 'scout', deadline_at: null, wake_deadline_at: null,
-    unmatched_reason: null, queued_at: NOW, updated_at: NOW,
+    ...before,
+    status: 'pending',
+    assignee: null,
+    avoid_agent: 'scout',
+    deadline_at: null,
+    wake_deadline_at: null,
+    unmatched_reason: null,
+    queued_at: NOW,
+    updated_at: NOW,
   });
 
   it('wake_timeout: assigned → pending, no retry spent, the lapsed agent avoided, guard assigned + assignee', () => {
@@ -388,9 +524,18 @@ describe('decideAttemptTimeout', () => {
     // backoff of retry_count 2: ceiling 4000 ms, × 0.25
     const notBefore = at(NOW, 1000);
     expect(c.next).toStrictEqual({
-      ...before, status: 'pending', assignee: null, avoid_agent: 'scout', retry_count: 3, not_before: notBefore,
-      error: 'attempt timed out after 60000 ms', deadline_at: null, wake_deadline_at: null, unmatched_reason: null,
-      queued_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'pending',
+      assignee: null,
+      avoid_agent: 'scout',
+      retry_count: 3,
+      not_before: notBefore,
+      error: 'attempt timed out after 60000 ms',
+      deadline_at: null,
+      wake_deadline_at: null,
+      unmatched_reason: null,
+      queued_at: NOW,
+      updated_at: NOW,
     });
     expect(c.retried).toBe(true);
     expect(eventsOf(c)).toEqual([
@@ -407,8 +552,15 @@ describe('decideAttemptTimeout', () => {
     const random = vi.fn(() => 0.5);
     const c = checked(before, (r) => decideAttemptTimeout(r, POLICY, random, NOW));
     expect(c.next).toStrictEqual({
-      ...before, status: 'timed_out', assignee: 'scout', avoid_agent: 'scout', error: 'attempt timed out after 1234 ms',
-      deadline_at: null, wake_deadline_at: null, completed_at: NOW, updated_at: NOW,
+      ...before,
+      status: 'timed_out',
+      assignee: 'scout',
+      avoid_agent: 'scout',
+      error: 'attempt timed out after 1234 ms',
+      deadline_at: null,
+      wake_deadline_at: null,
+      completed_at: NOW,
+      updated_at: NOW,
     });
     expect(c.retried).toBe(false);
     expect(eventsOf(c)).toEqual([
@@ -426,17 +578,28 @@ const AGENTS = ['scout', 'forge', 'quill'] as const;
 const agentArb = fc.constantFrom(...AGENTS);
 const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
-const activeRowArb = fc.record({
-  status: fc.constantFrom<TaskStatus>('assigned', 'running'),
-  assignee: agentArb,
-  max_retries: fc.integer({ min: 0, max: 4 }),
-  used: fc.integer({ min: 0, max: 4 }),
-  timeout_ms: fc.integer({ min: 1, max: 3_600_000 }),
-  priority: fc.integer({ min: 0, max: 10 }),
-  context: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), { maxKeys: 3, noNullPrototype: true }),
-}).map(({ status, assignee, max_retries, used, ...o }) => (status === 'assigned' ? assignedRow : runningRow)({
-  ...o, assignee, max_retries, retry_count: Math.min(used, max_retries), attempt: Math.min(used, max_retries) + 1,
-}));
+const activeRowArb = fc
+  .record({
+    status: fc.constantFrom<TaskStatus>('assigned', 'running'),
+    assignee: agentArb,
+    max_retries: fc.integer({ min: 0, max: 4 }),
+    used: fc.integer({ min: 0, max: 4 }),
+    timeout_ms: fc.integer({ min: 1, max: 3_600_000 }),
+    priority: fc.integer({ min: 0, max: 10 }),
+    context: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), {
+      maxKeys: 3,
+      noNullPrototype: true,
+    }),
+  })
+  .map(({ status, assignee, max_retries, used, ...o }) =>
+    (status === 'assigned' ? assignedRow : runningRow)({
+      ...o,
+      assignee,
+      max_retries,
+      retry_count: Math.min(used, max_retries),
+      attempt: Math.min(used, max_retries) + 1,
+    }),
+  );
 
 type Op =
   | { kind: 'complete' | 'progress'; agent: string }
@@ -457,81 +620,98 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 function decideOp(row: TaskRow, op: Op, now: Date): Change {
   switch (op.kind) {
-    case 'complete': return decideComplete(row, op.agent, { by: op.agent }, now);
-    case 'progress': return decideProgress(row, op.agent, { message: 'tick' }, now);
-    case 'fail': return decideFail(row, op.agent, { error: 'e', retryable: op.retryable }, POLICY, () => op.r, now);
-    case 'cancel': return decidePatch(row, { status: 'cancelled' }, now, MAX_CONTEXT);
-    case 'priority': return decidePatch(row, { priority: 3 }, now, MAX_CONTEXT);
-    case 'context': return decidePatch(row, { context: { n: now.getTime() } }, now, 1 << 20);
-    case 'assign': return decideAssignment(row, { agent: op.agent, score: 1, woke: false }, now, WAKE_MS);
-    case 'requeue': return decideRequeue(row, op.reason, now);
-    case 'timeout': return decideAttemptTimeout(row, POLICY, () => op.r, now);
+    case 'complete':
+      return decideComplete(row, op.agent, { by: op.agent }, now);
+    case 'progress':
+      return decideProgress(row, op.agent, { message: 'tick' }, now);
+    case 'fail':
+      return decideFail(row, op.agent, { error: 'e', retryable: op.retryable }, POLICY, () => op.r, now);
+    case 'cancel':
+      return decidePatch(row, { status: 'cancelled' }, now, MAX_CONTEXT);
+    case 'priority':
+      return decidePatch(row, { priority: 3 }, now, MAX_CONTEXT);
+    case 'context':
+      return decidePatch(row, { context: { n: now.getTime() } }, now, 1 << 20);
+    case 'assign':
+      return decideAssignment(row, { agent: op.agent, score: 1, woke: false }, now, WAKE_MS);
+    case 'requeue':
+      return decideRequeue(row, op.reason, now);
+    case 'timeout':
+      return decideAttemptTimeout(row, POLICY, () => op.r, now);
   }
 }
 
 /** What store/ does: write `next` only when the row still satisfies the guard. */
-const guardHolds = (row: TaskRow, c: Change) =>
-  c.guard.statuses.includes(row.status) && (c.guard.assignee === undefined || c.guard.assignee === row.assignee);
+const guardHolds = (row: TaskRow, c: Change) => c.guard.statuses.includes(row.status) && (c.guard.assignee === undefined || c.guard.assignee === row.assignee);
 
 const isEdge = (from: TaskStatus, to: TaskStatus) => from === to || TRANSITIONS.some((t) => t.from === from && t.to === to);
 
 describe('properties', () => {
   it('no sequence of decisions produces a row the database check refuses, or an edge outside TRANSITIONS', () => {
-    fc.assert(fc.property(activeRowArb, fc.array(opArb, { minLength: 1, maxLength: 25 }), (start, ops) => {
-      let row = start;
-      expect(assigneeCheck(row)).toBe(true);
-      ops.forEach((op, i) => {
-        const now = at(NOW, (i + 1) * 1000);
-        let c: Change;
-        try {
-          c = checked(row, (r) => decideOp(r, op, now));
-        } catch (e) {
-          // a refusal changes nothing; anything else is a bug
-          expect(e).toBeInstanceOf(DispatchError);
-          return;
-        }
-        if (!guardHolds(row, c)) return; // the compare-and-set would not apply it
-        const { next } = c;
-        expect(assigneeCheck(next), `${op.kind} on ${row.status} → ${next.status} assignee ${next.assignee}`).toBe(true);
-        expect(isEdge(row.status, next.status), `${row.status} → ${next.status}`).toBe(true);
-        expect(next.retry_count).toBeLessThanOrEqual(next.max_retries);
-        expect(next.retry_count).toBeGreaterThanOrEqual(row.retry_count);
-        expect(next.updated_at.getTime()).toBeGreaterThanOrEqual(row.updated_at.getTime());
-        if (next.status === 'pending') expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
-        if (['assigned', 'running'].includes(next.status)) expect(next.deadline_at).not.toBeNull();
-        if (next.status === 'running') expect(next.wake_deadline_at).toBeNull();
-        if (isTerminal(next.status)) {
-          expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
-          expect(next.completed_at).not.toBeNull();
-          expect(next.assignee, 'a task ends with the assignee of its last attempt').toBe(row.assignee);
-        }
-        row = next;
-      });
-    }));
+    fc.assert(
+      fc.property(activeRowArb, fc.array(opArb, { minLength: 1, maxLength: 25 }), (start, ops) => {
+        let row = start;
+        expect(assigneeCheck(row)).toBe(true);
+        ops.forEach((op, i) => {
+          const now = at(NOW, (i + 1) * 1000);
+          let c: Change;
+          try {
+            c = checked(row, (r) => decideOp(r, op, now));
+          } catch (e) {
+            // a refusal changes nothing; anything else is a bug
+            expect(e).toBeInstanceOf(DispatchError);
+            return;
+          }
+          if (!guardHolds(row, c)) return; // the compare-and-set would not apply it
+          const { next } = c;
+          expect(assigneeCheck(next), `${op.kind} on ${row.status} → ${next.status} assignee ${next.assignee}`).toBe(true);
+          expect(isEdge(row.status, next.status), `${row.status} → ${next.status}`).toBe(true);
+          expect(next.retry_count).toBeLessThanOrEqual(next.max_retries);
+          expect(next.retry_count).toBeGreaterThanOrEqual(row.retry_count);
+          expect(next.updated_at.getTime()).toBeGreaterThanOrEqual(row.updated_at.getTime());
+          if (next.status === 'pending') expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
+          if (['assigned', 'running'].includes(next.status)) expect(next.deadline_at).not.toBeNull();
+          if (next.status === 'running') expect(next.wake_deadline_at).toBeNull();
+          if (isTerminal(next.status)) {
+            expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
+            expect(next.completed_at).not.toBeNull();
+            expect(next.assignee, 'a task ends with the assignee of its last attempt').toBe(row.assignee);
+          }
+          row = next;
+        });
+      }),
+    );
   });
 
   it('decisions never mutate `before`, even when they refuse', () => {
-    fc.assert(fc.property(
-      fc.oneof(activeRowArb, activeRowArb.map((r) => ({ ...r, status: 'pending' as const, assignee: null })),
-        activeRowArb.map((r) => ({ ...r, status: 'completed' as const, completed_at: NOW, deadline_at: null }))),
-      opArb,
-      (row, op) => {
-        const snapshot = structuredClone(row);
-        try {
-          decideOp(deepFreeze(row), op, NOW);
-        } catch (e) {
-          expect(e).toBeInstanceOf(DispatchError);
-        }
-        expect(row).toStrictEqual(snapshot);
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          activeRowArb,
+          activeRowArb.map((r) => ({ ...r, status: 'pending' as const, assignee: null })),
+          activeRowArb.map((r) => ({ ...r, status: 'completed' as const, completed_at: NOW, deadline_at: null })),
+        ),
+        opArb,
+        (row, op) => {
+          const snapshot = structuredClone(row);
+          try {
+            decideOp(deepFreeze(row), op, NOW);
+          } catch (e) {
+            expect(e).toBeInstanceOf(DispatchError);
+          }
+          expect(row).toStrictEqual(snapshot);
+        },
+      ),
+    );
   });
 
   it('a report by the holder of an active task is never refused (complete, fail, progress)', () => {
-    fc.assert(fc.property(activeRowArb, fc.constantFrom('complete', 'fail', 'progress') as fc.Arbitrary<'complete' | 'fail' | 'progress'>, unit, (row, kind, r) => {
-      const op: Op = kind === 'fail' ? { kind, agent: row.assignee!, retryable: undefined, r } : { kind, agent: row.assignee! };
-      const c = checked(row, (x) => decideOp(x, op, NOW));
-      expect(guardHolds(row, c)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(activeRowArb, fc.constantFrom('complete', 'fail', 'progress') as fc.Arbitrary<'complete' | 'fail' | 'progress'>, unit, (row, kind, r) => {
+        const op: Op = kind === 'fail' ? { kind, agent: row.assignee!, retryable: undefined, r } : { kind, agent: row.assignee! };
+        const c = checked(row, (x) => decideOp(x, op, NOW));
+        expect(guardHolds(row, c)).toBe(true);
+      }),
+    );
   });
 });

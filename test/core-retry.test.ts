@@ -5,12 +5,20 @@ import { backoffCeiling, backoffDelay, decideRetry, type BackoffPolicy } from '.
 const P: BackoffPolicy = { baseMs: 100, maxMs: 10_000 };
 /** A number in [0, 1), as Math.random returns. */
 const unit = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
-const policy = fc.integer({ min: 1, max: 100_000 }).chain((baseMs) =>
-  fc.integer({ min: baseMs, max: 10_000_000 }).map((maxMs) => ({ baseMs, maxMs })));
+const policy = fc.integer({ min: 1, max: 100_000 }).chain((baseMs) => fc.integer({ min: baseMs, max: 10_000_000 }).map((maxMs) => ({ baseMs, maxMs })));
 
 describe('backoffCeiling', () => {
   it.each([
-    [0, 100], [1, 200], [2, 400], [3, 800], [4, 1600], [5, 3200], [6, 6400], [7, 10_000], [8, 10_000], [20, 10_000],
+    [0, 100],
+    [1, 200],
+    [2, 400],
+    [3, 800],
+    [4, 1600],
+    [5, 3200],
+    [6, 6400],
+    [7, 10_000],
+    [8, 10_000],
+    [20, 10_000],
   ])('n=%i → %i (base 100 doubling, capped at 10 000)', (n, want) => {
     expect(backoffCeiling(n, P)).toBe(want);
   });
@@ -40,13 +48,15 @@ describe('backoffCeiling', () => {
   });
 
   it('property: min(max, base × 2^n) for every retry count, monotone, never above the cap', () => {
-    fc.assert(fc.property(policy, fc.integer({ min: 0, max: 30 }), ({ baseMs, maxMs }, n) => {
-      const c = backoffCeiling(n, { baseMs, maxMs });
-      expect(c).toBe(Math.min(maxMs, baseMs * 2 ** n));
-      expect(c).toBeLessThanOrEqual(maxMs);
-      expect(c).toBeGreaterThanOrEqual(Math.min(baseMs, maxMs));
-      expect(backoffCeiling(n + 1, { baseMs, maxMs })).toBeGreaterThanOrEqual(c);
-    }));
+    fc.assert(
+      fc.property(policy, fc.integer({ min: 0, max: 30 }), ({ baseMs, maxMs }, n) => {
+        const c = backoffCeiling(n, { baseMs, maxMs });
+        expect(c).toBe(Math.min(maxMs, baseMs * 2 ** n));
+        expect(c).toBeLessThanOrEqual(maxMs);
+        expect(c).toBeGreaterThanOrEqual(Math.min(baseMs, maxMs));
+        expect(backoffCeiling(n + 1, { baseMs, maxMs })).toBeGreaterThanOrEqual(c);
+      }),
+    );
   });
 });
 
@@ -65,21 +75,28 @@ describe('backoffDelay', () => {
   });
 
   it('property: an integer in [0, backoffCeiling(n)) for any random in [0, 1)', () => {
-    fc.assert(fc.property(policy, fc.integer({ min: -5, max: 200 }), unit, (p, n, r) => {
-      const d = backoffDelay(n, p, () => r);
-      const c = backoffCeiling(n, p);
-      expect(Number.isInteger(d)).toBe(true);
-      expect(d).toBeGreaterThanOrEqual(0);
-      expect(d).toBeLessThan(c);
-      expect(d).toBe(Math.floor(r * c));
-    }));
+    fc.assert(
+      fc.property(policy, fc.integer({ min: -5, max: 200 }), unit, (p, n, r) => {
+        const d = backoffDelay(n, p, () => r);
+        const c = backoffCeiling(n, p);
+        expect(Number.isInteger(d)).toBe(true);
+        expect(d).toBeGreaterThanOrEqual(0);
+        expect(d).toBeLessThan(c);
+        expect(d).toBe(Math.floor(r * c));
+      }),
+    );
   });
 });
 
 describe('decideRetry', () => {
   it('retryable=false never retries and draws no random number', () => {
     const random = vi.fn(() => 0.5);
-    for (const [retry_count, max_retries] of [[0, 3], [2, 3], [0, 20], [3, 3]] as const) {
+    for (const [retry_count, max_retries] of [
+      [0, 3],
+      [2, 3],
+      [0, 20],
+      [3, 3],
+    ] as const) {
       expect(decideRetry({ retry_count, max_retries }, false, P, random)).toEqual({ retry: false });
     }
     expect(random).not.toHaveBeenCalled();
@@ -105,16 +122,15 @@ describe('decideRetry', () => {
   });
 
   it('property: retries exactly while retryable and retry_count < max_retries, with backoff of the current count', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 20 }), fc.boolean(), policy, unit,
-      (retry_count, max_retries, retryable, p, r) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 20 }), fc.boolean(), policy, unit, (retry_count, max_retries, retryable, p, r) => {
         const d = decideRetry({ retry_count, max_retries }, retryable, p, () => r);
         if (retryable && retry_count < max_retries) {
           expect(d).toEqual({ retry: true, retryCount: retry_count + 1, delayMs: backoffDelay(retry_count, p, () => r) });
         } else {
           expect(d).toEqual({ retry: false });
         }
-      },
-    ));
+      }),
+    );
   });
 });

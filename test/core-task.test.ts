@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  ACTIVE_STATUSES, TASK_STATUSES, TERMINAL_STATUSES, TRANSITIONS, isTerminal, requiredTags, rowToTask, sourcesOf,
-  type Actor, type TaskRow, type TaskStatus,
+  ACTIVE_STATUSES,
+  TASK_STATUSES,
+  TERMINAL_STATUSES,
+  TRANSITIONS,
+  isTerminal,
+  requiredTags,
+  rowToTask,
+  sourcesOf,
+  type Actor,
+  type TaskRow,
+  type TaskStatus,
 } from '../src/core/task.js';
 
 const ACTORS: Actor[] = ['scheduler', 'assignee', 'requester_or_admin'];
@@ -28,12 +37,18 @@ describe('TRANSITIONS', () => {
     const expected = [
       'pending -> assigned by scheduler',
       'assigned -> running by assignee',
-      'assigned -> completed by assignee', 'running -> completed by assignee',
-      'assigned -> failed by assignee', 'running -> failed by assignee',
-      'assigned -> pending by assignee', 'running -> pending by assignee',
-      'assigned -> pending by scheduler', 'running -> pending by scheduler',
-      'assigned -> timed_out by scheduler', 'running -> timed_out by scheduler',
-      'pending -> cancelled by requester_or_admin', 'assigned -> cancelled by requester_or_admin',
+      'assigned -> completed by assignee',
+      'running -> completed by assignee',
+      'assigned -> failed by assignee',
+      'running -> failed by assignee',
+      'assigned -> pending by assignee',
+      'running -> pending by assignee',
+      'assigned -> pending by scheduler',
+      'running -> pending by scheduler',
+      'assigned -> timed_out by scheduler',
+      'running -> timed_out by scheduler',
+      'pending -> cancelled by requester_or_admin',
+      'assigned -> cancelled by requester_or_admin',
       'running -> cancelled by requester_or_admin',
     ];
     expect(TRANSITIONS.map(edge).sort()).toEqual([...expected].sort());
@@ -76,8 +91,13 @@ describe('TRANSITIONS', () => {
   });
 
   it.each([
-    ['pending', false], ['assigned', false], ['running', false],
-    ['completed', true], ['failed', true], ['timed_out', true], ['cancelled', true],
+    ['pending', false],
+    ['assigned', false],
+    ['running', false],
+    ['completed', true],
+    ['failed', true],
+    ['timed_out', true],
+    ['cancelled', true],
   ] as const)('isTerminal(%s) = %s', (s, terminal) => {
     expect(isTerminal(s)).toBe(terminal);
   });
@@ -142,20 +162,22 @@ describe('requiredTags', () => {
 
   it('property: sorted, unique, normalised, complete and idempotent', () => {
     const tag = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(' A', 'a ', 'A', '  ', '', 'Ab', 'b'));
-    fc.assert(fc.property(fc.option(tag, { nil: null }), fc.array(tag, { maxLength: 8 }), (scope, caps) => {
-      const got = requiredTags(scope, caps);
-      expect(got).toEqual([...got].sort());
-      expect(new Set(got).size).toBe(got.length);
-      for (const t of got) {
-        expect(t).toBe(t.trim().toLowerCase());
-        expect(t).not.toBe('');
-      }
-      for (const t of [...(scope ? [scope] : []), ...caps]) {
-        const n = t.trim().toLowerCase();
-        if (n) expect(got).toContain(n);
-      }
-      expect(requiredTags(null, got)).toEqual(got);
-    }));
+    fc.assert(
+      fc.property(fc.option(tag, { nil: null }), fc.array(tag, { maxLength: 8 }), (scope, caps) => {
+        const got = requiredTags(scope, caps);
+        expect(got).toEqual([...got].sort());
+        expect(new Set(got).size).toBe(got.length);
+        for (const t of got) {
+          expect(t).toBe(t.trim().toLowerCase());
+          expect(t).not.toBe('');
+        }
+        for (const t of [...(scope ? [scope] : []), ...caps]) {
+          const n = t.trim().toLowerCase();
+          if (n) expect(got).toContain(n);
+        }
+        expect(requiredTags(null, got)).toEqual(got);
+      }),
+    );
   });
 });
 
@@ -164,23 +186,65 @@ describe('rowToTask', () => {
   const T1 = new Date('2025-03-01T10:00:05.250Z');
   const T2 = new Date('2025-03-01T10:01:00.000Z');
   const base: TaskRow = {
-    id: '0b6f7a36-2c58-4c84-9b1e-2f3c1c0d0001', title: 'Summarise', description: 'desc', requester: 'req', owner: 'alice',
-    scope: 'acme', capabilities: ['research'], required_tags: ['acme', 'research'], priority: 7, status: 'completed',
-    assignee: 'scout', context: { k: 'v' }, progress: { message: 'half', percent: 50, at: T1.toISOString() },
-    result: { ok: true }, error: null, timeout_ms: 60_000, max_retries: 2, retry_count: 1, attempt: 2,
-    parent_id: '0b6f7a36-2c58-4c84-9b1e-2f3c1c0d0000', not_before: T0, deadline_at: T2, wake_deadline_at: T1,
-    avoid_agent: 'other', unmatched_reason: 'no_capable_agent', queued_at: T0, created_at: T0, updated_at: T2,
-    assigned_at: T1, started_at: T1, completed_at: T2,
+    id: '0b6f7a36-2c58-4c84-9b1e-2f3c1c0d0001',
+    title: 'Summarise',
+    description: 'desc',
+    requester: 'req',
+    owner: 'alice',
+    scope: 'acme',
+    capabilities: ['research'],
+    required_tags: ['acme', 'research'],
+    priority: 7,
+    status: 'completed',
+    assignee: 'scout',
+    context: { k: 'v' },
+    progress: { message: 'half', percent: 50, at: T1.toISOString() },
+    result: { ok: true },
+    error: null,
+    timeout_ms: 60_000,
+    max_retries: 2,
+    retry_count: 1,
+    attempt: 2,
+    parent_id: '0b6f7a36-2c58-4c84-9b1e-2f3c1c0d0000',
+    not_before: T0,
+    deadline_at: T2,
+    wake_deadline_at: T1,
+    avoid_agent: 'other',
+    unmatched_reason: 'no_capable_agent',
+    queued_at: T0,
+    created_at: T0,
+    updated_at: T2,
+    assigned_at: T1,
+    started_at: T1,
+    completed_at: T2,
   };
 
   it('maps every contract field, dates to ISO strings, and leaves the bookkeeping columns out', () => {
     expect(rowToTask(base)).toStrictEqual({
-      id: base.id, title: 'Summarise', description: 'desc', requester: 'req', owner: 'alice', scope: 'acme',
-      capabilities: ['research'], priority: 7, status: 'completed', assignee: 'scout', context: { k: 'v' },
-      progress: { message: 'half', percent: 50, at: '2025-03-01T10:00:05.250Z' }, result: { ok: true }, error: null,
-      timeout_ms: 60_000, max_retries: 2, retry_count: 1, parent_id: base.parent_id,
-      not_before: '2025-03-01T10:00:00.000Z', created_at: '2025-03-01T10:00:00.000Z', updated_at: '2025-03-01T10:01:00.000Z',
-      assigned_at: '2025-03-01T10:00:05.250Z', started_at: '2025-03-01T10:00:05.250Z', completed_at: '2025-03-01T10:01:00.000Z',
+      id: base.id,
+      title: 'Summarise',
+      description: 'desc',
+      requester: 'req',
+      owner: 'alice',
+      scope: 'acme',
+      capabilities: ['research'],
+      priority: 7,
+      status: 'completed',
+      assignee: 'scout',
+      context: { k: 'v' },
+      progress: { message: 'half', percent: 50, at: '2025-03-01T10:00:05.250Z' },
+      result: { ok: true },
+      error: null,
+      timeout_ms: 60_000,
+      max_retries: 2,
+      retry_count: 1,
+      parent_id: base.parent_id,
+      not_before: '2025-03-01T10:00:00.000Z',
+      created_at: '2025-03-01T10:00:00.000Z',
+      updated_at: '2025-03-01T10:01:00.000Z',
+      assigned_at: '2025-03-01T10:00:05.250Z',
+      started_at: '2025-03-01T10:00:05.250Z',
+      completed_at: '2025-03-01T10:01:00.000Z',
     });
   });
 
