@@ -17,6 +17,7 @@ import type { Component, DispatchContext } from './context.js';
 
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
+import { loadWorkflowDir } from './services/workflows.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -72,6 +73,10 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
   );
+  if (ctx.config.workflows.dir) {
+    const dir = ctx.config.workflows.dir;
+    components.unshift({ name: 'workflow-definitions', start: async () => void (await loadWorkflowDir(ctx, dir)), stop: async () => {} });
+  }
 
   const api = await buildApiServer({
     logger: ctx.logger,

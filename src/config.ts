@@ -100,6 +100,9 @@ const schema = {
     neighbour_timeout_ms: { doc: 'Budget of one request to Warren/PromptForge/Alexandria (retried at most twice)', format: positiveInt('neighbour_timeout_ms'), default: 2000 },
     neighbour_wait_ms: { doc: 'How long a tick waits for a neighbour before going on with cached data', format: positiveInt('neighbour_wait_ms'), default: 300 },
   },
+  workflows: {
+    dir: { doc: 'Folder of workflow definitions (*.yaml, *.yml, *.json) stored at start; empty: none', format: String, default: '', env: 'DISPATCH_WORKFLOWS_DIR' },
+  },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
@@ -124,6 +127,7 @@ declare const schemaType: {
     owner_filter_enabled: boolean; retry_backoff_base_ms: number; retry_backoff_max_ms: number; batch_size: number;
     neighbour_timeout_ms: number; neighbour_wait_ms: number;
   };
+  workflows: { dir: string };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
 };

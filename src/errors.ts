@@ -3,7 +3,7 @@
 export const ERROR_CODES = [
   'missing_agent_id', 'unauthorized', 'admin_disabled', 'validation_failed', 'invalid_id', 'not_found',
   'not_assignee', 'forbidden', 'invalid_transition', 'idempotency_conflict', 'payload_too_large',
-  'unsupported_media_type', 'rate_limited', 'unavailable', 'internal',
+  'unsupported_media_type', 'rate_limited', 'unavailable', 'internal', 'workflow_cycle',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -75,8 +75,8 @@ describe('checkInvariants', () => {
       const rows = await db.sql<{ id: string; task_id: string; type: string; envelope: unknown }[]>`select id::text, task_id::text, type, envelope from task_events order by seq`;
       // Publish all but the last; publish the first one again without Nats-Msg-Id (no dedup:
       // the checker then knows it by the envelope id).
-      for (const r of rows.slice(0, -1)) await js.publish(subjectOf(r.task_id, r.type as never), JSON.stringify(r.envelope), { msgID: r.id });
-      await js.publish(subjectOf(rows[0]!.task_id, rows[0]!.type as never), JSON.stringify(rows[0]!.envelope));
+      for (const r of rows.slice(0, -1)) await js.publish(subjectOf('task', r.task_id, r.type), JSON.stringify(r.envelope), { msgID: r.id });
+      await js.publish(subjectOf('task', rows[0]!.task_id, rows[0]!.type), JSON.stringify(rows[0]!.envelope));
       const v = await checkInvariants(db.sql, { acknowledged: new Set(), limit: 10, liveBreaches: 0, natsUrl: nats.url });
       expect(v.natsMissing).toBe(1);
       expect(v.natsDuplicated).toBe(1);

@@ -49,6 +49,11 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   attempt: 0,
   parent_id: null,
   not_before: null,
+  depends_on: [],
+  workflow_run_id: null,
+  step_id: null,
+  has_dependents: false,
+  cancelled_by: null,
   deadline_at: null,
   wake_deadline_at: null,
   avoid_agent: null,
@@ -121,8 +126,8 @@ function refusal(fn: () => unknown): DispatchError {
   throw new Error('expected a refusal, the decision went through');
 }
 
-/** The database's check (migration 0006): assignee set while assigned/running, none while pending. */
-const assigneeCheck = (r: TaskRow) => (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (r.status !== 'pending' || r.assignee === null);
+/** The database's check (migration 0007): assignee set while assigned/running, none while pending or waiting. */
+const assigneeCheck = (r: TaskRow) => (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (!['pending', 'waiting'].includes(r.status) || r.assignee === null);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -143,6 +148,9 @@ describe('decideCreate', () => {
       max_retries: 2,
       parent_id: null,
       not_before: at(NOW, 1000),
+      depends_on: [],
+      workflow_run_id: null,
+      step_id: null,
     };
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
@@ -164,6 +172,8 @@ describe('decideCreate', () => {
       assigned_at: null,
       started_at: null,
       completed_at: null,
+      has_dependents: false,
+      cancelled_by: null,
     });
     expect(events).toStrictEqual([{ type: 'created', task: rowToTask(row) }]);
     expect(assigneeCheck(row)).toBe(true);

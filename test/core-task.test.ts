@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   ACTIVE_STATUSES,
+  REDRIVABLE_STATUSES,
   TASK_STATUSES,
   TERMINAL_STATUSES,
   TRANSITIONS,
@@ -14,7 +15,7 @@ import {
   type TaskStatus,
 } from '../src/core/task.js';
 
-const ACTORS: Actor[] = ['scheduler', 'assignee', 'requester_or_admin'];
+const ACTORS: Actor[] = ['scheduler', 'assignee', 'requester_or_admin', 'dependency'];
 const edge = (t: { from: string; to: string; by: string }) => `${t.from} -> ${t.to} by ${t.by}`;
 
 function reachableFrom(start: TaskStatus): Set<TaskStatus> {
@@ -50,6 +51,16 @@ describe('TRANSITIONS', () => {
       'pending -> cancelled by requester_or_admin',
       'assigned -> cancelled by requester_or_admin',
       'running -> cancelled by requester_or_admin',
+      'waiting -> cancelled by requester_or_admin',
+      'waiting -> pending by dependency',
+      'waiting -> cancelled by dependency',
+      'failed -> pending by requester_or_admin',
+      'timed_out -> pending by requester_or_admin',
+      'cancelled -> pending by requester_or_admin',
+      'failed -> waiting by requester_or_admin',
+      'timed_out -> waiting by requester_or_admin',
+      'cancelled -> waiting by requester_or_admin',
+      'cancelled -> waiting by dependency',
     ];
     expect(TRANSITIONS.map(edge).sort()).toEqual([...expected].sort());
   });
@@ -69,8 +80,9 @@ describe('TRANSITIONS', () => {
     }
   });
 
-  it('reaches every status from pending', () => {
+  it('reaches every status but waiting from pending, and every status from waiting', () => {
     expect([...reachableFrom('pending')].sort()).toEqual([...TASK_STATUSES].sort());
+    expect([...reachableFrom('waiting')].sort()).toEqual([...TASK_STATUSES].sort());
   });
 
   it('every non-terminal status can still end (reaches a terminal status)', () => {
@@ -80,12 +92,19 @@ describe('TRANSITIONS', () => {
     }
   });
 
-  it('terminal statuses have no outgoing edge', () => {
-    for (const s of TERMINAL_STATUSES) expect(TRANSITIONS.filter((t) => t.from === s)).toEqual([]);
+  it('only a manual retry (or the retry of the dependency that cancelled it) leaves a terminal status', () => {
+    for (const s of TERMINAL_STATUSES) {
+      for (const t of TRANSITIONS.filter((x) => x.from === s)) {
+        expect(REDRIVABLE_STATUSES).toContain(s);
+        expect(['pending', 'waiting']).toContain(t.to);
+        expect(t.by === 'requester_or_admin' || (t.by === 'dependency' && s === 'cancelled')).toBe(true);
+      }
+    }
+    expect(TRANSITIONS.filter((t) => t.from === 'completed')).toEqual([]);
   });
 
-  it('pending, active and terminal statuses partition TASK_STATUSES', () => {
-    const all = ['pending', ...ACTIVE_STATUSES, ...TERMINAL_STATUSES];
+  it('waiting, pending, active and terminal statuses partition TASK_STATUSES', () => {
+    const all = ['waiting', 'pending', ...ACTIVE_STATUSES, ...TERMINAL_STATUSES];
     expect(all.sort()).toEqual([...TASK_STATUSES].sort());
     expect(new Set(all).size).toBe(TASK_STATUSES.length);
   });
@@ -120,19 +139,20 @@ describe('sourcesOf', () => {
     ['running', 'assignee', ['assigned']],
     ['completed', 'assignee', ['assigned', 'running']],
     ['failed', 'assignee', ['assigned', 'running']],
-    ['pending', undefined, ['assigned', 'running']],
+    ['pending', undefined, ['assigned', 'running', 'waiting', 'failed', 'timed_out', 'cancelled']],
     ['pending', 'scheduler', ['assigned', 'running']],
-    ['pending', 'requester_or_admin', []],
+    ['pending', 'requester_or_admin', ['failed', 'timed_out', 'cancelled']],
+    ['pending', 'dependency', ['waiting']],
     ['timed_out', 'scheduler', ['assigned', 'running']],
     ['timed_out', 'assignee', []],
-    ['cancelled', 'requester_or_admin', ['pending', 'assigned', 'running']],
+    ['cancelled', 'requester_or_admin', ['waiting', 'pending', 'assigned', 'running']],
     ['cancelled', 'assignee', []],
   ] as const)('sourcesOf(%s, %s) = %j', (to, by, want) => {
     expect([...sourcesOf(to, by)].sort()).toEqual([...want].sort());
   });
 
-  it('never lists a terminal status as a source', () => {
-    for (const to of TASK_STATUSES) for (const from of sourcesOf(to)) expect(isTerminal(from)).toBe(false);
+  it('lists a terminal status as a source only of a retry back to pending or waiting', () => {
+    for (const to of TASK_STATUSES) for (const from of sourcesOf(to)) if (isTerminal(from)) expect(['pending', 'waiting']).toContain(to);
   });
 });
 
@@ -207,6 +227,11 @@ describe('rowToTask', () => {
     attempt: 2,
     parent_id: '0b6f7a36-2c58-4c84-9b1e-2f3c1c0d0000',
     not_before: T0,
+    depends_on: [],
+    workflow_run_id: null,
+    step_id: null,
+    has_dependents: false,
+    cancelled_by: null,
     deadline_at: T2,
     wake_deadline_at: T1,
     avoid_agent: 'other',
@@ -240,6 +265,9 @@ describe('rowToTask', () => {
       retry_count: 1,
       parent_id: base.parent_id,
       not_before: '2025-03-01T10:00:00.000Z',
+      depends_on: [],
+      workflow_run_id: null,
+      step_id: null,
       created_at: '2025-03-01T10:00:00.000Z',
       updated_at: '2025-03-01T10:01:00.000Z',
       assigned_at: '2025-03-01T10:00:05.250Z',

@@ -1,5 +1,6 @@
-// CONTRACT §6 stream handling: publish into an existing stream that captures swarm.task.>, else
-// create DISPATCH_EVENTS.
+// Stream handling (docs/events.md): publish into an existing stream that captures swarm.task.>,
+// else create DISPATCH_EVENTS; run events (swarm.run.*.*) go to DISPATCH_EVENTS unless a stream
+// captures them too.
 import { describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startApp } from './helpers/app.js';
@@ -10,7 +11,7 @@ import { countUnpublished } from '../src/store/outbox.js';
 import { DEFAULT_STREAM, subjectCaptures } from '../src/events/stream.js';
 
 describe('task event stream', () => {
-  it('publishes into an existing stream that captures swarm.task.> and creates none of its own', async () => {
+  it('publishes task events into an existing stream that captures swarm.task.>, and creates one only for run events', async () => {
     const nats = await startNatsServer();
     try {
       const nc = await natsConnect(nats.url);
@@ -24,7 +25,8 @@ describe('task event stream', () => {
         expect(stored.map((m) => m.subject)).toEqual([`swarm.task.${task.id}.created`]);
         const names: string[] = [];
         for await (const n of jsm.streams.names()) names.push(n);
-        expect(names).toEqual(['TASK_EVENTS']);
+        expect(names.sort()).toEqual([DEFAULT_STREAM, 'TASK_EVENTS']);
+        expect((await jsm.streams.info(DEFAULT_STREAM)).config.subjects).toEqual(['swarm.run.*.*']);
       } finally {
         await nc.close();
       }
@@ -42,9 +44,30 @@ describe('task event stream', () => {
       const nc = await natsConnect(nats.url);
       try {
         const info = await (await jetstreamManager(nc)).streams.info(DEFAULT_STREAM);
-        expect(info.config.subjects).toEqual(['swarm.task.*.*']);
+        expect(info.config.subjects).toEqual(['swarm.task.*.*', 'swarm.run.*.*']);
         expect(info.config.duplicate_window).toBe(10 * 60_000 * 1_000_000);
         expect(info.state.messages).toBe(1);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('a stream that captures both (swarm.>) is used for both, and Dispatch creates none', async () => {
+    const nats = await startNatsServer();
+    try {
+      const nc = await natsConnect(nats.url);
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: 'EVERYTHING', subjects: ['swarm.>'] });
+        await using t = await startApp({ config: { hermes: { url: nats.url } } });
+        await insertTask(t.sql);
+        await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+        const names: string[] = [];
+        for await (const n of jsm.streams.names()) names.push(n);
+        expect(names).toEqual(['EVERYTHING']);
       } finally {
         await nc.close();
       }

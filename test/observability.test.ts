@@ -96,7 +96,7 @@ describe('observability', () => {
     const res = await t.call('GET', '/api/v1/stats', { admin: true });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      pending: 1, assigned: 1, running: 0, completed: 2, failed: 1, timed_out: 0, cancelled: 0,
+      waiting: 0, pending: 1, assigned: 1, running: 0, completed: 2, failed: 1, timed_out: 0, cancelled: 0,
       avg_completion_ms: 3000, oldest_pending_ms: expect.any(Number),
     });
     expect(res.body.oldest_pending_ms).toBeGreaterThanOrEqual(5000);
@@ -116,6 +116,6 @@ describe('observability', () => {
   it('stats on an empty database are zeros', async () => {
     await using t = await startApp();
     const res = await t.call('GET', '/api/v1/stats', { admin: true });
-    expect(res.body).toEqual({ pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, timed_out: 0, cancelled: 0, avg_completion_ms: 0, oldest_pending_ms: 0 });
+    expect(res.body).toEqual({ waiting: 0, pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, timed_out: 0, cancelled: 0, avg_completion_ms: 0, oldest_pending_ms: 0 });
   });
 });

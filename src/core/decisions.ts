@@ -10,25 +10,12 @@
 import { InvalidTransitionError, NotAssigneeError, ValidationError } from '../errors.js';
 import { decideRetry, type BackoffPolicy } from './retry.js';
 import {
-  isTerminal, rowToTask, sourcesOf, type EventDraft, type EventType, type Progress, type TaskRow, type TaskStatus,
+  isTerminal, rowToTask, sourcesOf, type Change, type EventType, type Guard, type Progress, type TaskRow, type TaskStatus,
 } from './task.js';
+import { readiness, type DependencyState } from './dependencies.js';
 import type { Random } from '../ports.js';
 
-/** What the write must still find for the decision to apply (a lost race re-reads and decides again). */
-export interface Guard {
-  /** The row's status must be one of these. */
-  statuses: readonly TaskStatus[];
-  /** When set, the row's assignee must also equal this. */
-  assignee?: string;
-}
-
-/** A decided change: apply `next` (and `events`) only if the row still satisfies `guard`. */
-export interface Change {
-  before: TaskRow;
-  next: TaskRow;
-  events: EventDraft[];
-  guard: Guard;
-}
+export type { Change, Guard } from './task.js';
 
 function change(before: TaskRow, next: TaskRow, events: Array<[EventType, Record<string, unknown>?]>, guard: Guard): Change {
   const task = rowToTask(next);
@@ -62,17 +49,40 @@ const utf8Bytes = (s: string) => encoder.encode(s).length;
 /** What a create decides; every other column starts at its pending default. */
 export type NewTask = Pick<TaskRow,
   | 'id' | 'title' | 'description' | 'requester' | 'owner' | 'scope' | 'capabilities' | 'required_tags'
-  | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'parent_id' | 'not_before'>;
+  | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'parent_id' | 'not_before'
+  | 'depends_on' | 'workflow_run_id' | 'step_id'>;
 
-export function decideCreate(task: NewTask, now: Date): { row: TaskRow; events: EventDraft[] } {
+/**
+ * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
+ * lock) — waiting until they all complete, pending at once with context.upstream when they
+ * already have, or cancelled at once when one already failed (so retrying that one revives it).
+ */
+export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
   const row: TaskRow = {
     ...task,
     status: 'pending', assignee: null, progress: null, result: null, error: null,
     retry_count: 0, attempt: 0, deadline_at: null, wake_deadline_at: null, avoid_agent: null,
     unmatched_reason: null, queued_at: now, created_at: now, updated_at: now,
-    assigned_at: null, started_at: null, completed_at: null,
+    assigned_at: null, started_at: null, completed_at: null, has_dependents: false, cancelled_by: null,
   };
-  return { row, events: [{ type: 'created', task: rowToTask(row) }] };
+  if (row.depends_on.length === 0) return { row, events: [{ type: 'created', task: rowToTask(row) }] };
+  const r = readiness(row, deps);
+  if (r.kind === 'ready') {
+    const ready: TaskRow = { ...row, context: { ...row.context, upstream: r.upstream } };
+    return { row: ready, events: [{ type: 'created', task: rowToTask(ready) }] };
+  }
+  if (r.kind === 'blocked') {
+    const waiting: TaskRow = { ...row, status: 'waiting' };
+    return { row: waiting, events: [{ type: 'created', task: rowToTask(waiting) }] };
+  }
+  const cancelled: TaskRow = {
+    ...row, status: 'cancelled', completed_at: now, cancelled_by: r.root, error: `dependency ${r.dependency.id} ${r.dependency.status}`,
+  };
+  const t = rowToTask(cancelled);
+  return {
+    row: cancelled,
+    events: [{ type: 'created', task: t }, { type: 'cancelled', task: t, extra: { reason: 'dependency_failed', dependency: r.dependency.id } }],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,8 +167,8 @@ export interface PatchRequest {
 }
 
 /**
- * PATCH: cancel (pending, assigned or running), merge context keys (until terminal), change the
- * priority (only while pending). The caller checked who asks; `maxContextBytes` bounds the merge.
+ * PATCH: cancel (waiting, pending, assigned or running), merge context keys (until terminal), change
+ * the priority (only while pending or waiting). The caller checked who asks; `maxContextBytes` bounds the merge.
  */
 export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxContextBytes: number): Change {
   const cancel = body.status === 'cancelled';
@@ -169,8 +179,8 @@ export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxCont
   if (isTerminal(row.status)) {
     throw new InvalidTransitionError(row.id, row.status, to, `task ${row.id} is ${row.status}: it can no longer change`);
   }
-  if (body.priority !== undefined && row.status !== 'pending') {
-    throw new InvalidTransitionError(row.id, row.status, to, `task ${row.id} is ${row.status}: priority can only change while pending`);
+  if (body.priority !== undefined && row.status !== 'pending' && row.status !== 'waiting') {
+    throw new InvalidTransitionError(row.id, row.status, to, `task ${row.id} is ${row.status}: priority can only change while pending or waiting`);
   }
   let context = row.context;
   if (body.context !== undefined) {

@@ -7,12 +7,14 @@
 //   tick       one pass of the scheduler: sweep deadlines, then assign a bounded batch.
 //   decision   what planning decides for one task: assign (maybe with wake) or unmatched.
 //   drain      an admin's flag on an agent: no new assignments, running work continues.
+//   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
+//   run        one execution of a workflow definition: a task per step, edges from depends_on.
 //   deadline   `deadline_at` (attempt timeout) and `wake_deadline_at` (ack/wake timeout);
 //              timers are columns, swept every tick, never in-process setTimeouts.
 //
 // This module is pure: no I/O, no clock, no randomness.
 
-export const TASK_STATUSES = ['pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
+export const TASK_STATUSES = ['waiting', 'pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'timed_out', 'cancelled'];
@@ -20,7 +22,10 @@ export const ACTIVE_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
 
 export const EVENT_TYPES = [
   'created', 'assigned', 'started', 'progress', 'completed', 'failed', 'retry', 'timeout', 'cancelled', 'unmatched', 'reassigned',
+  'unblocked', 'requeued',
 ] as const;
+/** Statuses a manual retry (redrive) starts from. */
+export const REDRIVABLE_STATUSES: readonly TaskStatus[] = ['failed', 'timed_out', 'cancelled'];
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface Progress {
@@ -51,6 +56,10 @@ export interface Task {
   retry_count: number;
   parent_id: string | null;
   not_before: string | null;
+  /** Tasks this one waits for (status `waiting` until all completed). */
+  depends_on: string[];
+  workflow_run_id: string | null;
+  step_id: string | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -85,6 +94,13 @@ export interface TaskRow {
   attempt: number;
   parent_id: string | null;
   not_before: Date | null;
+  depends_on: string[];
+  workflow_run_id: string | null;
+  step_id: string | null;
+  /** Some task depends on this one: its ending releases or cancels dependents. */
+  has_dependents: boolean;
+  /** The dependency whose failure cancelled this task (the root of the cascade). */
+  cancelled_by: string | null;
   /** Attempt timeout: assigned_at + timeout_ms, while assigned or running. */
   deadline_at: Date | null;
   /** Ack/wake timeout, while assigned. */
@@ -125,6 +141,9 @@ export function rowToTask(r: TaskRow): Task {
     retry_count: r.retry_count,
     parent_id: r.parent_id,
     not_before: iso(r.not_before),
+    depends_on: r.depends_on,
+    workflow_run_id: r.workflow_run_id,
+    step_id: r.step_id,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),
@@ -141,8 +160,24 @@ export interface EventDraft {
   extra?: Record<string, unknown>;
 }
 
+/** What the write must still find for a decision to apply (a lost race re-reads and decides again). */
+export interface Guard {
+  /** The row's status must be one of these. */
+  statuses: readonly TaskStatus[];
+  /** When set, the row's assignee must also equal this. */
+  assignee?: string;
+}
+
+/** A decided change (core/decisions.ts): apply `next` and `events` only if the row still satisfies `guard`. */
+export interface Change {
+  before: TaskRow;
+  next: TaskRow;
+  events: EventDraft[];
+  guard: Guard;
+}
+
 /** Who causes a transition. */
-export type Actor = 'scheduler' | 'assignee' | 'requester_or_admin';
+export type Actor = 'scheduler' | 'assignee' | 'requester_or_admin' | 'dependency';
 
 export interface TransitionRule {
   from: TaskStatus;
@@ -168,6 +203,16 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'pending', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'assigned', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'running', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'waiting', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'waiting', to: 'pending', by: 'dependency', why: 'the last dependency completed (unblocked)' },
+  { from: 'waiting', to: 'cancelled', by: 'dependency', why: 'a dependency failed, timed out or was cancelled' },
+  { from: 'failed', to: 'pending', by: 'requester_or_admin', why: 'manual retry (requeued)' },
+  { from: 'timed_out', to: 'pending', by: 'requester_or_admin', why: 'manual retry (requeued)' },
+  { from: 'cancelled', to: 'pending', by: 'requester_or_admin', why: 'manual retry (requeued)' },
+  { from: 'failed', to: 'waiting', by: 'requester_or_admin', why: 'manual retry, dependencies not all completed' },
+  { from: 'timed_out', to: 'waiting', by: 'requester_or_admin', why: 'manual retry, dependencies not all completed' },
+  { from: 'cancelled', to: 'waiting', by: 'requester_or_admin', why: 'manual retry, dependencies not all completed' },
+  { from: 'cancelled', to: 'waiting', by: 'dependency', why: 'the dependency that cancelled it was retried' },
 ];
 
 /** Statuses a task may be in for `to` to apply (by a given actor). Used as the CAS predicate. */

@@ -1,4 +1,4 @@
-// CONTRACT §6 stream handling: publish into whichever JetStream stream already captures the task
+// Stream handling (docs/events.md): publish into whichever JetStream stream already captures the
 // event subjects (e.g. Warren's TASK_EVENTS on `swarm.task.>`); if none does, create
 // DISPATCH_EVENTS. Ours binds `swarm.task.*.*` — exactly `swarm.task.<task_id>.<type>` — and not
 // `swarm.task.>`, which would also store `swarm.task.request` and answer every request with a
@@ -7,8 +7,10 @@ import { jetstreamManager, StorageType, RetentionPolicy, DiscardPolicy } from '@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 
-/** The subjects Dispatch publishes: swarm.task.<task_id>.<type>. */
+/** The subjects Dispatch publishes: swarm.task.<task_id>.<type>, and swarm.run.<run_id>.<type> for workflow runs. */
 export const TASK_SUBJECTS = 'swarm.task.*.*';
+export const RUN_SUBJECTS = 'swarm.run.*.*';
+const SUBJECTS = [TASK_SUBJECTS, RUN_SUBJECTS];
 export const DEFAULT_STREAM = 'DISPATCH_EVENTS';
 
 /**
@@ -37,39 +39,50 @@ export function subjectCaptures(filter: string, want: string): boolean {
 }
 
 /**
- * Find or create the stream for task events; returns its name. Safe to call on every
- * (re)connect and from several replicas at once (a lost create race re-reads).
+ * Find or create the streams for task and run events; returns their names. Safe to call on every
+ * (re)connect and from several replicas at once (a lost create race re-reads). Subjects no
+ * stream captures go into DISPATCH_EVENTS: created with them, or its subjects extended.
  */
 export async function ensureTaskStream(nc: NatsConnection, log: Logger, retentionHours: number): Promise<string> {
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
-  const found = await findCapturing(jsm);
-  if (found) return found;
-  try {
-    await jsm.streams.add({
-      name: DEFAULT_STREAM,
-      subjects: [TASK_SUBJECTS],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
-      max_age: retentionHours * 3600_000 * NS_PER_MS,
-    });
-    log.info({ stream: DEFAULT_STREAM }, 'created JetStream stream for task events');
-    return DEFAULT_STREAM;
-  } catch (err) {
-    // Another replica created it (or an overlapping stream) in the meantime.
-    const again = await findCapturing(jsm);
-    if (again) return again;
-    throw err;
+  const names: string[] = [];
+  const missing: string[] = [];
+  for (const subject of SUBJECTS) {
+    const found = await findCapturing(jsm, subject);
+    if (found) names.push(found);
+    else missing.push(subject);
   }
+  if (missing.length === 0) return [...new Set(names)].join(',');
+  const ours = await jsm.streams.info(DEFAULT_STREAM).catch(() => undefined);
+  try {
+    if (ours) {
+      await jsm.streams.update(DEFAULT_STREAM, { ...ours.config, subjects: [...new Set([...(ours.config.subjects ?? []), ...missing])] });
+      log.info({ stream: DEFAULT_STREAM, added: missing }, 'extended the JetStream stream to capture more event subjects');
+    } else {
+      await jsm.streams.add({
+        name: DEFAULT_STREAM,
+        subjects: missing,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
+        max_age: retentionHours * 3600_000 * NS_PER_MS,
+      });
+      log.info({ stream: DEFAULT_STREAM, subjects: missing }, 'created JetStream stream for task events');
+    }
+  } catch (err) {
+    // Another replica created or extended it in the meantime.
+    for (const subject of missing) if (!(await findCapturing(jsm, subject))) throw err;
+  }
+  return [...new Set([...names, DEFAULT_STREAM])].join(',');
 }
 
-async function findCapturing(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<string | undefined> {
+async function findCapturing(jsm: Awaited<ReturnType<typeof jetstreamManager>>, subject: string): Promise<string | undefined> {
   const overlapping: string[] = [];
-  for await (const name of jsm.streams.names(TASK_SUBJECTS)) overlapping.push(name);
+  for await (const name of jsm.streams.names(subject)) overlapping.push(name);
   for (const name of overlapping) {
     const info = await jsm.streams.info(name);
-    if ((info.config.subjects ?? []).some((s) => subjectCaptures(s, TASK_SUBJECTS))) return name;
+    if ((info.config.subjects ?? []).some((s) => subjectCaptures(s, subject))) return name;
   }
   // A stream that overlaps without capturing everything would make creating ours fail; publish
   // into it anyway (its owner chose that layout) rather than not at all.

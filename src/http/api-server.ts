@@ -10,6 +10,7 @@ import * as yaml from 'js-yaml';
 import { installAuth } from './auth.js';
 import { installBodyGuard } from './body-guard.js';
 import { installErrorHandling, sendError } from './errors.js';
+import { DispatchError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -64,6 +65,15 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   installErrorHandling(app);
   installAuth(app, opts.adminToken);
   installBodyGuard(app);
+  // Workflow definitions may come as YAML (a team keeps them in git). Parsed with the JSON
+  // schema of YAML (no custom tags, no code): what is not YAML → 400 validation_failed.
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, yaml.load(body as string, { schema: yaml.JSON_SCHEMA }));
+    } catch (err) {
+      done(new DispatchError('validation_failed', 400, `body is not valid YAML: ${(err as Error).message.split('\n')[0]}`));
+    }
+  });
 
   await app.register(swagger, {
     openapi: {

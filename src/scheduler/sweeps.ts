@@ -6,7 +6,10 @@ import type { DispatchContext } from '../context.js';
 import type { Sql } from '../store/db.js';
 import { decideAttemptTimeout, decideRequeue } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
-import { deadlinesDue, sweepAttemptTimeouts, sweepWakeTimeouts } from '../store/assignments.js';
+import { deadlinesDue, lockExpiredAttempts, lockLapsedWakes } from '../store/assignments.js';
+import { inTransaction } from '../store/db.js';
+import { applyChanges } from '../store/tasks.js';
+import { settle } from '../services/dependencies.js';
 import type { TickResult } from './tick.js';
 
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
@@ -20,7 +23,14 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   const policy = { baseMs: config.assignment.retry_backoff_base_ms, maxMs: config.assignment.retry_backoff_max_ms };
   // One cheap probe first: the sweeps' transactions only run when something is due.
   const due = await deadlinesDue(sql, now);
-  const expired = !due.attempt ? [] : await sweepAttemptTimeouts(sql, now, SWEEP_LIMIT, (row) => decideAttemptTimeout(row, policy, random, now));
+  // Timeouts end tasks: their dependents and runs are settled in the same transaction.
+  const { expired, others } = !due.attempt ? { expired: [], others: [] } : await inTransaction(sql, async (tx) => {
+    const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map((row) => decideAttemptTimeout(row, policy, random, now));
+    const written = await applyChanges(tx, changes, now);
+    const done = changes.filter((c) => written.has(c.next.id));
+    return { expired: done, others: (await settle(tx, done, now)).changes };
+  });
+  for (const o of others) recordTransition(metrics, o.next);
   for (const e of expired) {
     recordTransition(metrics, e.next, e.retried ? 'timeout' : undefined);
     if (e.retried) result.retriedAfterTimeout++;
@@ -28,7 +38,11 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   }
   if (expired.length) log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
   const later = clock.now();
-  const lapsed = due.wake ? await sweepWakeTimeouts(sql, later, SWEEP_LIMIT, (row) => decideRequeue(row, 'wake_timeout', later)) : [];
+  const lapsed = !due.wake ? [] : await inTransaction(sql, async (tx) => {
+    const changes = (await lockLapsedWakes(tx, later, SWEEP_LIMIT)).map((row) => decideRequeue(row, 'wake_timeout', later));
+    const written = await applyChanges(tx, changes, later);
+    return changes.filter((c) => written.has(c.next.id));
+  });
   for (const c of lapsed) recordTransition(metrics, c.next);
   result.requeuedAfterWakeTimeout = lapsed.length;
   if (lapsed.length) log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');

@@ -21,13 +21,13 @@ export const AgentIdString = Type.String({ minLength: 1, maxLength: 128, pattern
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'validation_failed (body or query) or invalid_id (path)',
+  400: 'validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle)',
   401: 'missing_agent_id; on admin routes also unauthorized or admin_disabled',
   403: 'not_assignee (worker reports) or forbidden (cancel/patch by someone else)',
   404: 'not_found',
   409: 'invalid_transition (details.from/details.to) or idempotency_conflict',
   413: 'payload_too_large',
-  415: 'unsupported_media_type: the body must be application/json',
+  415: 'unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition)',
   429: 'rate_limited: the per-agent token bucket is empty; see Retry-After',
   500: 'internal',
   503: 'unavailable',

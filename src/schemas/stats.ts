@@ -1,10 +1,11 @@
-// GET /api/v1/stats response (CONTRACT §4).
+// GET /api/v1/stats response.
 import { Type, type Static } from '@sinclair/typebox';
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 
 export const StatsSchema = Type.Object(
   {
+    waiting: Count('Tasks waiting for their dependencies'),
     pending: Count('Tasks waiting for an agent'),
     assigned: Count('Tasks assigned, not yet started'),
     running: Count('Tasks reporting progress'),

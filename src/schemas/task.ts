@@ -20,6 +20,7 @@ export const LIMITS = {
   errorMax: 64 * 1024,
   progressMessageMax: 4096,
   idempotencyKeyMax: 255,
+  dependsOnMax: 100,
 } as const;
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
@@ -61,13 +62,16 @@ export const TaskSchema = Type.Object(
     retry_count: Type.Integer({ minimum: 0 }),
     parent_id: Type.Union([Uuid, Type.Null()]),
     not_before: NullableTimestamp,
+    depends_on: Type.Array(Uuid, { description: 'Tasks this one waits for: waiting until every one completed' }),
+    workflow_run_id: Type.Union([Uuid, Type.Null()], { description: 'The workflow run this task is a step of' }),
+    step_id: Nullable(Type.String({ description: 'Its step id in that run' })),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
     started_at: NullableTimestamp,
     completed_at: NullableTimestamp,
   },
-  { additionalProperties: false, description: 'A task (CONTRACT §3)' },
+  { additionalProperties: false, description: 'A task' },
 );
 
 const Tag = Type.String({ minLength: 1, maxLength: LIMITS.tagMax, pattern: '\\S' });
@@ -85,6 +89,10 @@ export const CreateTaskBody = Type.Object(
     max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
+    depends_on: Type.Optional(Type.Array(Uuid, {
+      maxItems: LIMITS.dependsOnMax, uniqueItems: true,
+      description: 'Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled',
+    })),
   },
   { additionalProperties: false, description: 'Create a task; everything else is set by Dispatch' },
 );
@@ -103,7 +111,7 @@ export const CreateTaskHeaders = Type.Object(
 
 export const PatchTaskBody = Type.Object(
   {
-    status: Type.Optional(Type.Literal('cancelled', { description: 'Cancel (from pending, assigned or running)' })),
+    status: Type.Optional(Type.Literal('cancelled', { description: 'Cancel (from waiting, pending, assigned or running)' })),
     context: Type.Optional(JsonObject('Keys merged into the task context (shallow); only while not terminal')),
     priority: Type.Optional(Type.Integer({ minimum: LIMITS.priorityMin, maximum: LIMITS.priorityMax, description: 'Only while pending' })),
   },
@@ -145,6 +153,7 @@ export const ListTasksQuery = Type.Object(
     assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     scope: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    workflow_run_id: Type.Optional(Uuid),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page (opaque)' })),
   },

@@ -5,7 +5,9 @@ import { decideRequeue } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import { recordTransition } from '../observability/metrics.js';
 import { activeCounts, listAgentRows, setDrained } from '../store/agents.js';
-import { requeueAgentTasks } from '../store/assignments.js';
+import { lockAgentTasks } from '../store/assignments.js';
+import { inTransaction } from '../store/db.js';
+import { applyChanges } from '../store/tasks.js';
 
 export interface AgentSummary {
   id: string;
@@ -59,7 +61,11 @@ export async function setDrain(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logg
  */
 export async function requeueAgentWork(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'metrics'>, agent: string, reason: string): Promise<TaskRow[]> {
   const now = ctx.clock.now();
-  const done = await requeueAgentTasks(ctx.sql, agent, now, (row) => decideRequeue(row, reason, now));
+  const done = await inTransaction(ctx.sql, async (tx) => {
+    const changes = (await lockAgentTasks(tx, agent)).map((row) => decideRequeue(row, reason, now));
+    const written = await applyChanges(tx, changes, now);
+    return changes.filter((c) => written.has(c.next.id));
+  });
   for (const c of done) recordTransition(ctx.metrics, c.next);
   return done.map((c) => c.next);
 }

@@ -23,7 +23,12 @@ import {
   applyChanges, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow,
   taskExists, unversioned,
 } from '../store/tasks.js';
-import type { Db, Tx } from '../store/db.js';
+import { inTransaction, type Db, type Tx } from '../store/db.js';
+import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
+import type { DependencyState } from '../core/dependencies.js';
+import { decideRedrive } from '../core/dependencies.js';
+import { needsSettling, settle } from './dependencies.js';
+import { canonical } from '../core/ids.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -82,16 +87,6 @@ function checkSizes(body: { description?: string | null; context?: Record<string
   if (problems.length) throw new ValidationError(`body is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
 }
 
-/** Canonical JSON (object keys sorted) so an idempotent replay matches regardless of key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Create
 
@@ -111,7 +106,8 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
   const now = ctx.clock.now();
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
-  const decided = () => decideCreate({
+  const dependsOn = body.depends_on ?? [];
+  const decided = (deps?: Map<string, DependencyState>) => decideCreate({
     id,
     title: body.title,
     description: body.description ?? null,
@@ -126,13 +122,29 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
     max_retries: body.max_retries ?? 3,
     parent_id: body.parent_id ?? null,
     not_before: body.not_before ? new Date(body.not_before) : null,
-  }, now);
-  const insert = (db: Db) => {
-    const { row, events } = decided();
-    return insertTaskRow(db, row, events, now);
+    depends_on: dependsOn,
+    workflow_run_id: null,
+    step_id: null,
+  }, now, deps);
+  const insert = async (db: Db) => {
+    if (dependsOn.length === 0) {
+      const { row, events } = decided();
+      return insertTaskRow(db, row, events, now);
+    }
+    const tx = db as Tx;
+    const deps = await lockDependencies(tx, dependsOn);
+    const missing = dependsOn.filter((d) => !deps.has(d));
+    if (missing.length) {
+      throw new ValidationError(`depends_on names tasks that do not exist: ${missing.join(', ')}`,
+        missing.map((m) => ({ field: `depends_on.${dependsOn.indexOf(m)}`, message: `task ${m} does not exist` })));
+    }
+    const { row, events } = decided(deps);
+    const stored = await insertTaskRow(tx, row, events, now);
+    await insertEdges(tx, [stored]);
+    return stored;
   };
-  // The common create (no key, no parent to check) is one atomic statement, no transaction.
-  const out = idempotencyKey === undefined && !body.parent_id
+  // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction.
+  const out = idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0
     ? { row: await insert(ctx.sql), created: true }
     : await ctx.sql.begin(async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
@@ -160,7 +172,7 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
   });
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
-    ctx.signals.emit('assign-needed');
+    if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
   }
   return { task: rowToTask(out.row), created: out.created };
 }
@@ -236,6 +248,7 @@ export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise
     ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
     ...(q.scope !== undefined ? { scope: q.scope } : {}),
     ...(q.owner !== undefined ? { owner: q.owner } : {}),
+    ...(q.workflow_run_id !== undefined ? { workflowRunId: q.workflow_run_id } : {}),
     ...(after ? { after } : {}),
     limit: limit + 1,
   });
@@ -250,15 +263,26 @@ export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise
 // ---------------------------------------------------------------------------------------------
 // Writes: load the row, decide (core/decisions.ts), compare-and-set exactly what was decided.
 
-/** PATCH: decide on the locked row and apply in the same transaction (the guard cannot lose). */
-async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Change> {
-  return ctx.sql.begin(async (tx: Tx) => {
+/** A write and what it set off around it (dependents released or cancelled, runs re-derived). */
+interface Written {
+  change: Change;
+  others: Change[];
+}
+
+/**
+ * Decide on the locked row and apply in the same transaction (the guard cannot lose), settling
+ * its consequences for dependents and runs there too: PATCH, manual retry, and reports that
+ * lost their optimistic rounds.
+ */
+async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
+  return inTransaction(ctx.sql, async (tx: Tx) => {
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
     const c = decide(row);
     const written = await applyChanges(tx, [c], c.next.updated_at);
     if (!written.has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
-    return c;
+    const settled = await settle(tx, [c], c.next.updated_at);
+    return { change: c, others: settled.changes };
   });
 }
 
@@ -270,16 +294,33 @@ const CAS_ROUNDS = 4;
  * optimistic compare-and-set statement that also inserts the events — two round trips and no
  * held lock, where the locked path needs five. A round lost to a concurrent write reads and
  * decides again (so a report racing a re-assignment sees the new state and gets its 409/403);
- * after CAS_ROUNDS lost rounds it takes the row lock instead.
+ * after CAS_ROUNDS lost rounds it takes the row lock instead. A report that ends a task with
+ * dependents or in a workflow run applies the same compare-and-set inside a transaction that
+ * then settles the dependents and the run (services/dependencies.ts).
  */
-async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Change> {
+async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
   for (let round = 0; round < CAS_ROUNDS; round++) {
     const read = await getVersionedTaskRow(ctx.sql, id);
     if (!read) throw new NotFoundError('task');
     const c = decide(unversioned(read));
-    if ((await applyChanges(ctx.sql, [{ ...c, version: read.version }], c.next.updated_at)).has(id)) return c;
+    const write = { ...c, version: read.version };
+    if (!needsSettling(c)) {
+      if ((await applyChanges(ctx.sql, [write], c.next.updated_at)).has(id)) return { change: c, others: [] };
+      continue;
+    }
+    const done = await inTransaction(ctx.sql, async (tx: Tx) => {
+      if (!(await applyChanges(tx, [write], c.next.updated_at)).has(id)) return undefined;
+      return { change: c, others: (await settle(tx, [c], c.next.updated_at)).changes };
+    });
+    if (done) return done;
   }
   return writeLocked(ctx, id, decide);
+}
+
+/** Metrics and wake-ups for what a write set off around it (after the commit). */
+function afterSettled(ctx: ServiceContext, others: Change[]): void {
+  for (const o of others) recordTransition(ctx.metrics, o.next);
+  if (others.some((o) => o.next.status === 'pending')) ctx.signals.emit('assign-needed');
 }
 
 const backoffPolicy = (ctx: ServiceContext) => ({
@@ -288,21 +329,23 @@ const backoffPolicy = (ctx: ServiceContext) => ({
 
 export async function completeTask(ctx: ServiceContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { next } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
+  const { change: { next }, others } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
   recordTransition(ctx.metrics, next);
   ctx.signals.emit('assign-needed', 'freed');
+  afterSettled(ctx, others);
   return rowToTask(next);
 }
 
 export async function failTask(ctx: ServiceContext, agent: string, id: string, body: FailTaskBody): Promise<Task> {
   const now = ctx.clock.now();
   let retried = false;
-  const { next } = await writeReport(ctx, id, (row) => {
+  const { change: { next }, others } = await writeReport(ctx, id, (row) => {
     const c = decideFail(row, agent, body, backoffPolicy(ctx), ctx.random, now);
     retried = c.retried;
     return c;
   });
   recordTransition(ctx.metrics, next, retried ? 'failed' : undefined);
+  afterSettled(ctx, others);
   if (retried) ctx.signals.emit('assign-needed');
   else ctx.signals.emit('assign-needed', 'freed');
   return rowToTask(next);
@@ -310,7 +353,7 @@ export async function failTask(ctx: ServiceContext, agent: string, id: string, b
 
 export async function reportProgress(ctx: ServiceContext, agent: string, id: string, body: ProgressBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { before, next } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
+  const { change: { before, next } } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
   if (before.status !== next.status) recordTransition(ctx.metrics, next);
   return rowToTask(next);
 }
@@ -321,7 +364,7 @@ export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, b
   }
   checkSizes(body);
   const now = ctx.clock.now();
-  const { before, next } = await writeLocked(ctx, id, (row) => {
+  const { change: { before, next }, others } = await writeLocked(ctx, id, (row) => {
     if (row.requester !== actor.agentId && !actor.isAdmin) {
       throw new ForbiddenError(`only the requester of task ${id} or an admin may change it`);
     }
@@ -331,5 +374,29 @@ export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, b
     recordTransition(ctx.metrics, next);
     if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed', 'freed');
   }
+  afterSettled(ctx, others);
+  return rowToTask(next);
+}
+
+/**
+ * Manual retry (redrive) by the requester or an admin: a failed, timed-out or cancelled task goes
+ * back to pending (or waiting, when its dependencies are not all completed), with a fresh retry
+ * budget; the tasks its failure cancelled return to waiting, and its run to running.
+ */
+export async function retryTask(ctx: ServiceContext, actor: Actor, id: string): Promise<Task> {
+  const now = ctx.clock.now();
+  const { change: { next }, others } = await inTransaction(ctx.sql, async (tx: Tx) => {
+    const row = await lockTaskRow(tx, id);
+    if (!row) throw new NotFoundError('task');
+    if (row.requester !== actor.agentId && !actor.isAdmin) {
+      throw new ForbiddenError(`only the requester of task ${id} or an admin may retry it`);
+    }
+    const c = decideRedrive(row, await dependencyStates(tx, row.depends_on), now);
+    if (!(await applyChanges(tx, [c], now)).has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
+    return { change: c, others: (await settle(tx, [c], now)).changes };
+  });
+  recordTransition(ctx.metrics, next);
+  if (next.status === 'pending') ctx.signals.emit('assign-needed');
+  afterSettled(ctx, others);
   return rowToTask(next);
 }

@@ -5,7 +5,7 @@ import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
 import { eventColumns, eventRowsFragment } from './events.js';
-import { applyChanges, type VersionedRow } from './tasks.js';
+import type { VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
 export type PendingRef = VersionedRow;
@@ -130,42 +130,27 @@ export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: bool
   return { attempt: r?.attempt ?? true, wake: r?.wake ?? true };
 }
 
-/**
- * Lock at most `limit` rows matching a deadline predicate (rows another replica is writing are
- * skipped, not waited for), decide each (core/decisions.ts), and compare-and-set the decided rows
- * with their events — one short transaction. Returns the changes written.
- */
-async function sweep<C extends Change>(sql: Sql, due: (tx: Tx) => Promise<TaskRow[]>, decide: (row: TaskRow) => C, now: Date): Promise<C[]> {
-  const out = await sql.begin(async (tx) => {
-    const changes = (await due(tx)).map(decide);
-    const written = await applyChanges(tx, changes, now);
-    return changes.filter((c) => written.has(c.next.id));
-  });
-  return out as C[];
-}
-
-/** Ack/wake timeout: `assigned` tasks whose wake deadline passed (decideRequeue, reason wake_timeout). */
-export async function sweepWakeTimeouts(sql: Sql, now: Date, limit: number, decide: (row: TaskRow) => Change): Promise<Change[]> {
-  return sweep(sql, (tx) => tx<TaskRow[]>`
+/** Lock at most `limit` assigned tasks past their wake deadline (rows another replica is writing are skipped). */
+export async function lockLapsedWakes(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
+  return tx<TaskRow[]>`
     select * from tasks where status = 'assigned' and wake_deadline_at <= ${now}
-    order by wake_deadline_at limit ${limit} for update skip locked`, decide, now);
+    order by wake_deadline_at limit ${limit} for update skip locked`;
 }
 
-/** Attempt timeout: active tasks past deadline_at (decideAttemptTimeout: retry or timed_out). */
-export async function sweepAttemptTimeouts<C extends Change>(sql: Sql, now: Date, limit: number, decide: (row: TaskRow) => C): Promise<C[]> {
-  return sweep(sql, (tx) => tx<TaskRow[]>`
+/** Lock at most `limit` active tasks past their attempt deadline (rows another replica is writing are skipped). */
+export async function lockExpiredAttempts(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
+  return tx<TaskRow[]>`
     select * from tasks where status in ('assigned','running') and deadline_at <= ${now}
-    order by deadline_at limit ${limit} for update skip locked`, decide, now);
+    order by deadline_at limit ${limit} for update skip locked`;
 }
 
 /**
- * An agent Warren says stopped or degraded: its assigned/running tasks back to pending
- * (decideRequeue). Waits for rows being written (a report in flight finishes first, then its
- * task is left alone if it ended); replicas handling the same Warren event at once re-queue
- * each task exactly once (the guard names the agent and the active statuses).
+ * Lock an agent's assigned and running tasks (what Warren's stopped/degraded re-queues). Waits
+ * for rows being written: a report in flight finishes first, and its task is then left alone if
+ * it ended; replicas handling the same Warren event at once re-queue each task exactly once.
  */
-export async function requeueAgentTasks(sql: Sql, agent: string, now: Date, decide: (row: TaskRow) => Change): Promise<Change[]> {
-  return sweep(sql, (tx) => tx<TaskRow[]>`
+export async function lockAgentTasks(tx: Tx, agent: string): Promise<TaskRow[]> {
+  return tx<TaskRow[]>`
     select * from tasks where status in ('assigned','running') and assignee = ${agent}
-    order by id for update`, decide, now);
+    order by id for update`;
 }

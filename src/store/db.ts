@@ -159,3 +159,21 @@ export async function pingDatabase(sql: Sql, timeoutMs = 1000): Promise<boolean>
     clearTimeout(timer);
   }
 }
+
+/** Deadlock and serialization failures: the transaction did nothing and may simply run again. */
+const RETRYABLE_TX_CODES = new Set(['40P01', '40001']);
+
+/**
+ * Run `fn` in one transaction; one that lost a deadlock (two cascades locking overlapping
+ * downstream sets from different roots) is run again, at most `attempts` times in all.
+ */
+export async function inTransaction<T>(sql: Sql, fn: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return (await sql.begin(fn)) as T;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (i >= attempts || typeof code !== 'string' || !RETRYABLE_TX_CODES.has(code)) throw err;
+    }
+  }
+}

@@ -1,15 +1,12 @@
-// The outbox: lifecycle events in the CONTRACT §6 envelope, inserted in the transaction of the
-// change they describe. The relay (events/) publishes rows with published_at null, oldest first.
+// The outbox: lifecycle events in the envelope of docs/events.md (task events, and run events
+// of docs/workflows.md), inserted in the transaction of the change they describe. The relay
+// (events/) publishes rows with published_at null, oldest first, on swarm.<kind>.<id>.<type>.
 import { randomUUID } from 'node:crypto';
-import type { EventType, Task } from '../core/task.js';
+import type { EventDraft, EventType, Task } from '../core/task.js';
+import type { Run, RunEventType } from '../core/workflow.js';
 import type { Db, Tx } from './db.js';
 
-export interface EventDraft {
-  type: EventType;
-  task: Task;
-  /** Type-specific fields, merged into `data` beside `task`. */
-  extra?: Record<string, unknown>;
-}
+export type { EventDraft } from '../core/task.js';
 
 export interface EventEnvelope {
   id: string;
@@ -31,8 +28,31 @@ export function buildEnvelope(draft: EventDraft, now: Date, id: string = randomU
   };
 }
 
-export function subjectOf(taskId: string, type: EventType): string {
-  return `swarm.task.${taskId}.${type}`;
+export interface RunEnvelope {
+  id: string;
+  type: `run.${RunEventType}`;
+  source: 'dispatch';
+  timestamp: string;
+  correlation_id: string;
+  data: { run: Run };
+}
+
+export function buildRunEnvelope(type: RunEventType, run: Run, now: Date, id: string = randomUUID()): RunEnvelope {
+  return { id, type: `run.${type}`, source: 'dispatch', timestamp: now.toISOString(), correlation_id: run.id, data: { run } };
+}
+
+/** The NATS subject of an outbox row: swarm.task.<task id>.<type> or swarm.run.<run id>.<type>. */
+export function subjectOf(kind: 'task' | 'run', id: string, type: string): string {
+  return `swarm.${kind}.${id}.${type}`;
+}
+
+/** A run event into the outbox (kind 'run', its id in task_id: the outbox's correlation column). */
+export async function insertRunEvent(db: Db, type: RunEventType, run: Run, now: Date): Promise<RunEnvelope> {
+  const env = buildRunEnvelope(type, run, now);
+  await db`
+    insert into task_events (id, task_id, type, envelope, created_at, kind)
+    values (${env.id}, ${run.id}, ${type}, ${db.json(env as never)}, ${now}, 'run')`;
+  return env;
 }
 
 /**
@@ -66,18 +86,8 @@ export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Pro
   return cols.envelopes;
 }
 
-export interface StoredEvent {
-  seq: number;
-  id: string;
-  task_id: string;
-  type: EventType;
-  envelope: EventEnvelope;
-  created_at: Date;
-  published_at: Date | null;
-}
-
 export async function eventsOfTask(db: Db, taskId: string): Promise<EventEnvelope[]> {
   const rows = await db<{ envelope: EventEnvelope }[]>`
-    select envelope from task_events where task_id = ${taskId} order by seq`;
+    select envelope from task_events where task_id = ${taskId} and kind = 'task' order by seq`;
   return rows.map((r) => r.envelope);
 }

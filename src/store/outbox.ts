@@ -11,6 +11,7 @@ export interface OutboxRow {
   id: string;
   task_id: string;
   type: string;
+  kind: 'task' | 'run';
   /** The envelope as JSON text, published as is (no parse and re-serialise per event). */
   envelope: string;
 }
@@ -33,7 +34,7 @@ export async function withOutboxBatch<T>(
     const [[lock], rows] = await Promise.all([
       tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`,
       tx<OutboxRow[]>`
-        select seq, id, task_id, type, envelope::text as envelope from task_events
+        select seq, id, task_id, type, kind, envelope::text as envelope from task_events
         where published_at is null
           and exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
                       and classid = 0 and objid = ${RELAY_LOCK} and objsubid = 1 and granted)

@@ -38,19 +38,26 @@ export async function taskExists(db: Db, id: string): Promise<boolean> {
 }
 
 /**
- * Insert a task decided by core/decisions.ts decideCreate, with its `created` event, in ONE
- * statement (a data-modifying CTE), so it is atomic on its own: outside a transaction a create
- * is a single round trip. The row is stored exactly as decided.
+ * Insert tasks decided by core/decisions.ts decideCreate, with their events, in ONE statement (a
+ * data-modifying CTE): atomic on its own, so outside a transaction a create is a single round
+ * trip, and a run's 200 steps are one statement too. Rows are stored exactly as decided: they
+ * travel as JSON with every column, and jsonb_populate_recordset gives them the table's types.
  */
-export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date): Promise<TaskRow> {
+export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft[], now: Date): Promise<TaskRow[]> {
   const cols = eventColumns(events, now);
-  const values = { ...row, context: db.json(row.context as never), progress: null, result: null };
-  const [stored] = await db<TaskRow[]>`
-    with t as (insert into tasks ${db(values as never)} returning *),
-         e as (insert into task_events (id, task_id, type, envelope, created_at)
-               select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
-               where exists (select 1 from t))
+  return db<TaskRow[]>`
+    with t as (
+      insert into tasks select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb) returning *
+    ), e as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
+      where exists (select 1 from t)
+    )
     select * from t`;
+}
+
+export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date): Promise<TaskRow> {
+  const [stored] = await insertTaskRows(db, [row], events, now);
   return stored!;
 }
 
@@ -164,6 +171,7 @@ export interface ListFilter {
   assignee?: string;
   scope?: string;
   owner?: string;
+  workflowRunId?: string;
   /** Keyset position: rows strictly after (created_at, id) in newest-first order. */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -182,6 +190,7 @@ export async function listTaskRows(db: Db, f: ListFilter): Promise<ListedRow[]> 
   if (f.assignee !== undefined) conds.push(db`assignee = ${f.assignee}`);
   if (f.scope !== undefined) conds.push(db`scope = ${f.scope}`);
   if (f.owner !== undefined) conds.push(db`owner = ${f.owner}`);
+  if (f.workflowRunId !== undefined) conds.push(db`workflow_run_id = ${f.workflowRunId}`);
   if (f.after) conds.push(db`(created_at, id) < (${f.after.createdAt}::timestamptz, ${f.after.id}::uuid)`);
   const where = conds.length ? conds.reduce((acc, c, i) => (i === 0 ? db`where ${c}` : db`${acc} and ${c}`), db``) : db``;
   return db<ListedRow[]>`

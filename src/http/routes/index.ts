@@ -6,11 +6,12 @@ import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
+import { workflowRoutes } from './workflows.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
   });
-  return [rateLimitPlugin(limiter), taskRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx)];
+  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx)];
 }

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
 import {
-  completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, taskEvents,
+  completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents,
 } from '../../services/tasks.js';
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import {
@@ -24,7 +24,7 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
 
     // Worker reports may come without a body (complete with no result, a bare heartbeat).
     app.addHook('preValidation', async (req) => {
-      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/(complete|progress)$/.test(req.routeOptions.url ?? '')) {
+      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/(complete|progress|retry)$/.test(req.routeOptions.url ?? '')) {
         req.body = {};
       }
     });
@@ -126,6 +126,21 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
         body: ProgressBody,
       },
     }, async (req) => reportProgress(ctx, req.agentId, req.params.id, req.body));
+
+    app.post('/api/v1/tasks/:id/retry', {
+      schema: {
+        ...agentRoute(
+          {
+            operationId: 'retryTask',
+            summary: 'Retry a failed, timed-out or cancelled task (requester or admin)',
+            description: 'Back to pending (or waiting while its dependencies are not all completed) with retry_count 0; the error stays until the next attempt; event requeued. The tasks cancelled because of it return to waiting and its workflow run to running. Any other status → 409.',
+          },
+          { 200: taskResponse('The task after the retry') },
+          400, 403, 404, 409,
+        ),
+        params: IdParams,
+      },
+    }, async (req) => retryTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id));
 
     app.get('/api/v1/tasks/:id/events', {
       schema: {

@@ -1,0 +1,277 @@
+// Workflow use cases (docs/workflows.md): store a definition (versioned, checked for unknown
+// steps and cycles), start a run (every step's task, edge and the run in one transaction), read
+// and list runs, cancel a run.
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import * as yaml from 'js-yaml';
+import type { ServiceContext } from '../context.js';
+import { decideCreate, decidePatch, type NewTask } from '../core/decisions.js';
+import type { DependencyState } from '../core/dependencies.js';
+import { canonical, isObject } from '../core/ids.js';
+import { requiredTags, type Change, type TaskRow } from '../core/task.js';
+import { checkDefinition, runToApi, RUN_STATUSES, WORKFLOW_KEY_SOURCE, type Run, type RunRow, type RunStatus, type StepDefinition } from '../core/workflow.js';
+import { DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
+import { recordTransition } from '../observability/metrics.js';
+import { LIMITS } from '../schemas/task.js';
+import { WorkflowBody, type ListRunsQuery, type StartRunBody } from '../schemas/workflow.js';
+import { inTransaction, type Tx } from '../store/db.js';
+import { insertEdges } from '../store/dependencies.js';
+import { insertRunEvent } from '../store/events.js';
+import { applyChanges, insertTaskRows } from '../store/tasks.js';
+import {
+  claimRunIdempotencyKey, getRun, insertRun, latestWorkflow, listLatestWorkflows, listRunRows, lockLiveRunTasks, putWorkflow,
+  runTaskStatuses, type WorkflowRow,
+} from '../store/workflows.js';
+import { settle } from './dependencies.js';
+import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
+import { decodeCursor, encodeCursor, type Actor } from './tasks.js';
+
+export interface Workflow {
+  key: string;
+  version: number;
+  description: string | null;
+  steps: StepDefinition[];
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const toApi = (w: WorkflowRow): Workflow => ({
+  key: w.key,
+  version: w.version,
+  description: w.description,
+  steps: w.steps,
+  created_by: w.created_by,
+  created_at: w.first_created_at.toISOString(),
+  updated_at: w.created_at.toISOString(),
+});
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Store a definition under `key`: a new key is version 1 (`created`), a changed definition the
+ * next version (`updated`), an identical one changes nothing (`unchanged`). The graph is checked
+ * first: 400 validation_failed for unknown or duplicate ids, 400 workflow_cycle naming the cycle.
+ */
+export async function putWorkflowDefinition(
+  ctx: Pick<ServiceContext, 'sql' | 'clock'>,
+  author: string,
+  key: string,
+  body: WorkflowBody,
+): Promise<{ workflow: Workflow; outcome: 'created' | 'updated' | 'unchanged' }> {
+  if (body.key !== undefined && body.key !== key) {
+    throw new ValidationError(`body key "${body.key}" does not match the path key "${key}"`, [{ field: 'key', message: 'must equal the key in the path' }]);
+  }
+  const steps: StepDefinition[] = body.steps.map((s) => ({ id: s.id, task: s.task as Record<string, unknown>, ...(s.depends_on?.length ? { depends_on: s.depends_on } : {}) }));
+  const check = checkDefinition({ key, steps });
+  if (!check.ok && check.kind === 'invalid') {
+    throw new ValidationError(`workflow is invalid: ${check.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, check.problems);
+  }
+  if (!check.ok) {
+    throw new DispatchError('workflow_cycle', 400, `workflow has a cycle: ${check.cycle.join(' → ')}`, { cycle: check.cycle });
+  }
+  const description = body.description ?? null;
+  const hash = sha256(canonical({ description, steps }));
+  const res = await inTransaction(ctx.sql, (tx) => putWorkflow(tx, { key, description, steps, hash, created_by: author }, ctx.clock.now()));
+  return { workflow: toApi(res.row), outcome: res.outcome };
+}
+
+export async function getWorkflow(ctx: Pick<ServiceContext, 'sql'>, key: string): Promise<Workflow> {
+  const row = await latestWorkflow(ctx.sql, key);
+  if (!row) throw new NotFoundError('workflow');
+  return toApi(row);
+}
+
+export async function listWorkflows(ctx: Pick<ServiceContext, 'sql'>): Promise<Workflow[]> {
+  return (await listLatestWorkflows(ctx.sql)).map(toApi);
+}
+
+/** The tasks of a new run: one per step, waiting on its steps' tasks, the roots pending. */
+export function planRun(
+  ctx: Pick<ServiceContext, 'config'>,
+  wf: Pick<WorkflowRow, 'key' | 'version' | 'steps'>,
+  requester: string,
+  runContext: Record<string, unknown>,
+  now: Date,
+  ids: { run: string; task: (stepId: string) => string },
+): { run: RunRow; rows: TaskRow[]; events: Change['events'] } {
+  const taskIds = new Map(wf.steps.map((s) => [s.id, ids.task(s.id)]));
+  const dependedOn = new Set(wf.steps.flatMap((s) => s.depends_on ?? []));
+  // Siblings are all new (none completed), so each step with dependencies starts waiting.
+  const siblings = new Map<string, DependencyState>(wf.steps.map((s) => [taskIds.get(s.id)!, {
+    id: taskIds.get(s.id)!, status: 'pending', result: null, step_id: s.id, workflow_run_id: ids.run, cancelled_by: null,
+  }]));
+  const rows: TaskRow[] = [];
+  const events: Change['events'] = [];
+  for (const s of wf.steps) {
+    const t = s.task as WorkflowBody['steps'][number]['task'];
+    const capabilities = [...new Set((t.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
+    const task: NewTask = {
+      id: taskIds.get(s.id)!,
+      title: t.title,
+      description: t.description ?? null,
+      requester,
+      owner: t.owner ?? null,
+      scope: t.scope ?? null,
+      capabilities,
+      required_tags: requiredTags(t.scope, capabilities),
+      priority: t.priority ?? 5,
+      context: { ...(t.context ?? {}), ...runContext },
+      timeout_ms: t.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
+      max_retries: t.max_retries ?? 3,
+      parent_id: null,
+      not_before: null,
+      depends_on: (s.depends_on ?? []).map((d) => taskIds.get(d)!),
+      workflow_run_id: ids.run,
+      step_id: s.id,
+    };
+    const d = decideCreate(task, now, siblings);
+    rows.push({ ...d.row, has_dependents: dependedOn.has(s.id) });
+    events.push(...d.events);
+  }
+  const run: RunRow = {
+    id: ids.run, workflow_key: wf.key, version: wf.version, requester, status: 'running', context: runContext,
+    steps: wf.steps.map((s) => ({ step_id: s.id, task_id: taskIds.get(s.id)!, depends_on: s.depends_on ?? [] })),
+    created_at: now, updated_at: now, completed_at: null,
+  };
+  return { run, rows, events };
+}
+
+/**
+ * Start a run of the latest version of `key`: the run, one task per step (roots pending, the
+ * rest waiting), their edges and their events — one transaction, the tasks in one statement.
+ * With an Idempotency-Key the same key + requester within 24 h returns the original run.
+ */
+export async function startRun(
+  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'metrics' | 'signals'>,
+  requester: string,
+  key: string,
+  body: StartRunBody,
+  idempotencyKey?: string,
+): Promise<{ run: Run; created: boolean }> {
+  const runContext = body.context ?? {};
+  if (Buffer.byteLength(JSON.stringify(runContext), 'utf8') > LIMITS.contextBytes) {
+    throw new ValidationError('context is too large', [{ field: 'context', message: `must be at most ${LIMITS.contextBytes} bytes serialized` }]);
+  }
+  const now = ctx.clock.now();
+  const runId = randomUUID();
+  const out = await inTransaction(ctx.sql, async (tx: Tx) => {
+    if (idempotencyKey !== undefined) {
+      const bodyHash = sha256(canonical({ key, body }));
+      const claim = await claimRunIdempotencyKey(tx, { requester, key: idempotencyKey, body_hash: bodyHash, run_id: runId, created_at: now },
+        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));
+      if (!claim.claimed) {
+        if (claim.existing.body_hash !== bodyHash) {
+          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', { run_id: claim.existing.run_id });
+        }
+        return { runId: claim.existing.run_id, created: false, rows: [] as TaskRow[] };
+      }
+    }
+    const wf = await latestWorkflow(tx, key);
+    if (!wf) throw new NotFoundError('workflow');
+    const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
+    await insertRun(tx, plan.run);
+    const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
+    await insertEdges(tx, plan.rows);
+    await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
+    return { runId, created: true, rows };
+  });
+  if (out.created) {
+    ctx.metrics.tasksCreated.inc(out.rows.length);
+    if (out.rows.some((r) => r.status === 'pending')) ctx.signals.emit('assign-needed');
+  }
+  return { run: await readRun(ctx, out.runId), created: out.created };
+}
+
+async function readRun(ctx: Pick<ServiceContext, 'sql'>, id: string): Promise<Run> {
+  const run = await getRun(ctx.sql, id);
+  if (!run) throw new NotFoundError('run');
+  const statuses = await runTaskStatuses(ctx.sql, [id]);
+  return runToApi(run, statuses.get(id) ?? new Map());
+}
+
+export const getRunById = readRun;
+
+export async function listRuns(ctx: Pick<ServiceContext, 'sql'>, q: ListRunsQuery): Promise<{ runs: Run[]; next_cursor: string | null }> {
+  const limit = q.limit ?? LIMITS.listLimitDefault;
+  const statuses = q.status?.split(',').filter((s): s is RunStatus => (RUN_STATUSES as readonly string[]).includes(s));
+  const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  const rows = await listRunRows(ctx.sql, {
+    ...(q.workflow_key !== undefined ? { workflowKey: q.workflow_key } : {}),
+    ...(statuses?.length ? { statuses } : {}),
+    ...(q.requester !== undefined ? { requester: q.requester } : {}),
+    ...(after ? { after } : {}),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const taskStatuses = await runTaskStatuses(ctx.sql, page.map((r) => r.id));
+  const last = page[page.length - 1];
+  return {
+    runs: page.map((r) => runToApi(r, taskStatuses.get(r.id) ?? new Map())),
+    next_cursor: rows.length > limit && last ? encodeCursor(last.cursor_ts, last.id) : null,
+  };
+}
+
+/**
+ * Cancel a run (requester or admin): every task of it that is not finished is cancelled (their
+ * waiting dependents with them), and the run becomes cancelled — or stays failed when a task
+ * already failed. A completed or cancelled run → 409.
+ */
+export async function cancelRun(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'metrics' | 'signals'>, actor: Actor, id: string): Promise<Run> {
+  const run = await getRun(ctx.sql, id);
+  if (!run) throw new NotFoundError('run');
+  if (run.requester !== actor.agentId && !actor.isAdmin) throw new ForbiddenError(`only the requester of run ${id} or an admin may cancel it`);
+  if (run.status === 'completed' || run.status === 'cancelled') throw new InvalidTransitionError(id, run.status, 'cancelled', `run ${id} is ${run.status}`);
+  const now = ctx.clock.now();
+  const written = await inTransaction(ctx.sql, async (tx: Tx) => {
+    // Tasks first, then the run (the locking protocol of store/dependencies.ts).
+    const changes = (await lockLiveRunTasks(tx, id)).map((row) => decidePatch(row, { status: 'cancelled' }, now, LIMITS.contextBytes));
+    const applied = await applyChanges(tx, changes, now);
+    const done = changes.filter((c) => applied.has(c.next.id));
+    const settled = await settle(tx, done, now);
+    return [...done, ...settled.changes];
+  });
+  for (const c of written) recordTransition(ctx.metrics, c.next);
+  if (written.some((c) => c.before.status === 'assigned' || c.before.status === 'running')) ctx.signals.emit('assign-needed', 'freed');
+  return readRun(ctx, id);
+}
+
+/**
+ * Store every definition in `dir` (*.yaml, *.yml, *.json; the key is the file's `key`, else its
+ * name) as `author`, so a team keeps its workflows in git. Any file that does not parse or
+ * validate stops the start with every problem listed.
+ */
+export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>, dir: string): Promise<number> {
+  const problems: string[] = [];
+  let stored = 0;
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  for (const file of files) {
+    try {
+      const { key, body } = parseDefinitionFile(path.join(dir, file));
+      const { workflow, outcome } = await putWorkflowDefinition(ctx, 'dispatch', key, body);
+      if (outcome !== 'unchanged') ctx.logger.info({ workflow: workflow.key, version: workflow.version, file }, 'workflow loaded');
+      stored++;
+    } catch (err) {
+      const details = err instanceof DispatchError && Array.isArray(err.details) ? `: ${(err.details as { field: string; message: string }[]).map((p) => `${p.field} ${p.message}`).join('; ')}` : '';
+      problems.push(`${file}: ${(err as Error).message}${details}`);
+    }
+  }
+  if (problems.length) throw new Error(`workflows.dir ${dir} has invalid definitions:\n  - ${problems.join('\n  - ')}`);
+  return stored;
+}
+
+const checkWorkflowBody = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile<WorkflowBody>(WorkflowBody);
+
+function parseDefinitionFile(file: string): { key: string; body: WorkflowBody } {
+  const parsed = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.JSON_SCHEMA }) as unknown;
+  const fallbackKey = path.basename(file).replace(/\.(ya?ml|json)$/, '');
+  const key = isObject(parsed) && typeof parsed.key === 'string' ? parsed.key : fallbackKey;
+  if (!checkWorkflowBody(parsed)) {
+    const problems = (checkWorkflowBody.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    throw new Error(`not a workflow definition: ${problems.join('; ')}`);
+  }
+  if (!new RegExp(WORKFLOW_KEY_SOURCE).test(key)) throw new Error(`key "${key}" must be 1..100 chars of a-z 0-9 _ . -`);
+  return { key, body: parsed };
+}
