@@ -107,7 +107,13 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
       const host = ctx.config.server.host;
       const apiUrl = await api.listen({ port: ctx.config.server.port, host });
       const opsUrl = await ops.listen({ port: ctx.config.server.metrics_port, host });
-      for (const c of components) await c.start();
+      try {
+        for (const c of components) await c.start();
+      } catch (err) {
+        // A part that cannot start (a bad workflow definition) leaves nothing running behind it.
+        await dispatch.stop();
+        throw err;
+      }
       started = true;
       ctx.logger.info({ apiUrl, opsUrl }, 'dispatch started');
       return { apiUrl, opsUrl };

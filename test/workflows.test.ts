@@ -1,6 +1,9 @@
 // Dependencies and workflow runs against a real Postgres: release exactly once (also with two
 // replicas completing a diamond's two middle steps at the same instant), cascades that cancel
 // exactly the downstream, manual retry, long chains and wide fan-outs, and bad input.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
@@ -265,5 +268,20 @@ describe('definitions and bad input', () => {
     await bad({ key: 'other', steps: [step('a')] }, 'validation_failed');
     const runOfNothing = await t.call('POST', '/api/v1/workflows/never-defined/runs', { body: {} });
     expect(runOfNothing.status).toBe(404);
+  });
+});
+
+describe('workflows.dir', () => {
+  it('stores every definition of the folder at start, and a bad file stops the start naming it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-wf-'));
+    writeFileSync(path.join(dir, 'weekly.yaml'), 'steps:\n  - id: one\n    task: { title: One }\n  - id: two\n    task: { title: Two }\n    depends_on: [one]\n');
+    writeFileSync(path.join(dir, 'keyed.json'), JSON.stringify({ key: 'from_json', steps: [{ id: 'x', task: { title: 'X' } }] }));
+    await using app = await startApp({ db: t.db, config: { workflows: { dir } } });
+    const weekly = await app.call('GET', '/api/v1/workflows/weekly');
+    expect(weekly.body).toMatchObject({ key: 'weekly', version: 1, created_by: 'dispatch', steps: [{ id: 'one' }, { id: 'two', depends_on: ['one'] }] });
+    expect((await app.call('GET', '/api/v1/workflows/from_json')).status).toBe(200);
+
+    writeFileSync(path.join(dir, 'broken.yaml'), 'steps:\n  - id: a\n    task: { title: A }\n    depends_on: [a]\n');
+    await expect(startApp({ db: t.db, config: { workflows: { dir } } })).rejects.toThrow(/broken\.yaml.*cycle/s);
   });
 });
