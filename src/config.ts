@@ -1,5 +1,5 @@
 // Configuration: one convict schema, loaded from config.yaml (path from DISPATCH_CONFIG) with
-// environment overrides, validated once at start with every problem listed (CONTRACT §9).
+// environment overrides, validated once at start with every problem listed (README, Configuration).
 import { existsSync, readFileSync } from 'node:fs';
 import convict from 'convict';
 import * as yaml from 'js-yaml';

@@ -1,5 +1,5 @@
 // Builds the agent directory from configuration: each part comes from its neighbour when that
-// neighbour's URL is set, else from the standalone roster (CONTRACT §7).
+// neighbour's URL is set, else from the standalone roster (docs/scheduler.md "The agent directory").
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';

@@ -1,4 +1,4 @@
-// Alexandria (CONTRACT §7): which agents (devices) an owner holds.
+// Alexandria (docs/scheduler.md "The agent directory"): which agents (devices) an owner holds.
 //   GET /api/v1/devices?owner_id=<owner> with X-Agent-ID: dispatch
 //     → {data: [{id, name, device_type, owner_id, identifier}], meta: {…}}
 // An agent is the owner's if a device's name or identifier equals the agent id.

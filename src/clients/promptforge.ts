@@ -1,4 +1,4 @@
-// PromptForge (CONTRACT §7): personas and their "capabilities" section.
+// PromptForge (docs/scheduler.md "The agent directory"): personas and their "capabilities" section.
 //   GET /api/v1/prompts?type=persona               → [{id, slug, name, type, …}]
 //   GET /api/v1/prompts/{slug}/versions/latest     → {version, content: {sections: [{id, content}]}}
 import type { CapabilitySource } from '../agents/ports.js';

@@ -1,4 +1,4 @@
-// The standalone roster (config `agents:`, CONTRACT §7): stands in for PromptForge, Warren and
+// The standalone roster (config `agents:`, docs/scheduler.md "The agent directory"): stands in for PromptForge, Warren and
 // Alexandria while their URLs are empty, so a fresh `npm start` assigns work. A sleeping roster
 // agent is "woken" by marking it ready.
 import { AGENT_STATES, type RosterAgent } from '../config.js';

@@ -1,4 +1,4 @@
-// Warren (CONTRACT §7): agent states and wake, with `Authorization: Bearer <warren.token>`.
+// Warren (docs/scheduler.md "The agent directory"): agent states and wake, with `Authorization: Bearer <warren.token>`.
 //   GET  /admin/agents               → [{name, state, policy, …}]
 //   POST /admin/agents/{name}/wake   → 200 {status: "waking"}; 400 agent is not on-demand; 404
 import type { AvailabilitySource } from '../agents/ports.js';

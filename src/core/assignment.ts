@@ -1,4 +1,4 @@
-// Planning one batch of assignments (CONTRACT §8). Pure: decides from a snapshot, writes nothing.
+// Planning one batch of assignments (docs/scheduler.md "Scoring"). Pure: decides from a snapshot, writes nothing.
 //
 // planAssignments walks the batch in the order given (priority desc, then oldest) and keeps its
 // own count of the slots it hands out, so one tick never gives an agent more than its free slots

@@ -1,4 +1,4 @@
-// Retry decision and backoff (CONTRACT §3): exponential with full jitter,
+// Retry decision and backoff (docs/state-machine.md): exponential with full jitter,
 // base × 2^retry_count, capped; the random source is injected so tests are exact.
 
 export interface BackoffPolicy {

@@ -1,4 +1,4 @@
-// Scoring one agent for one task (CONTRACT §8). Pure: no I/O, no clock, no randomness.
+// Scoring one agent for one task (docs/scheduler.md "Scoring"). Pure: no I/O, no clock, no randomness.
 //
 //   score = capability_match × availability_multiplier × priority_weight
 //

@@ -20,7 +20,7 @@ export const AGENT_SUBJECT = 'swarm.agent.*.*';
 export const TASK_REQUEST_SUBJECT = 'swarm.task.request';
 export const QUEUE_GROUP = 'dispatch';
 
-/** Warren event → the availability state Dispatch records (CONTRACT §7 states). */
+/** Warren event → the availability state Dispatch records (docs/scheduler.md, the agent directory). */
 const AGENT_EVENTS: Record<string, string> = {
   started: 'ready',
   ready: 'ready',

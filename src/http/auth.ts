@@ -1,4 +1,4 @@
-// Auth hooks (CONTRACT §1): X-Agent-ID on every /api/v1 request; admin routes need the bearer
+// Auth hooks (docs/task-api.md "Who is refused"): X-Agent-ID on every /api/v1 request; admin routes need the bearer
 // token, compared in constant time; with no token configured admin routes are closed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

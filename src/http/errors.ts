@@ -1,4 +1,4 @@
-// One error handler for both servers: every error leaves in the contract's shape (CONTRACT §2),
+// One error handler for both servers: every error leaves in the contract's shape (openapi.yaml, ErrorBody),
 // never with a stack trace or a database message.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DispatchError, type ErrorCode } from '../errors.js';

@@ -1,4 +1,4 @@
-// Every metric the service exports (CONTRACT §5), defined once on the service's own registry.
+// Every metric the service exports (docs/events.md "Metrics, health, stats"), defined once on the service's own registry.
 // Labels stay low-cardinality: never a task id; `agent` is bounded by the roster size.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 

@@ -1,4 +1,4 @@
-// Schemas shared by every route: the error body (CONTRACT §2), ids, and the per-route OpenAPI
+// Schemas shared by every route: the error body (openapi.yaml, ErrorBody), ids, and the per-route OpenAPI
 // decorations (security, error responses) so each route documents every status it can answer.
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AGENT_ID_SOURCE } from '../core/ids.js';
@@ -11,7 +11,7 @@ export const ErrorBody = Type.Object(
     code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c)), { description: 'Stable snake_case code' }),
     details: Type.Optional(Type.Unknown({ description: 'Extra facts: validation problems, {from,to} of a refused transition, retry_after_s' })),
   },
-  { additionalProperties: false, description: 'Every error response (CONTRACT §2)' },
+  { additionalProperties: false, description: 'Every error response (openapi.yaml, ErrorBody)' },
 );
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });

@@ -1,10 +1,10 @@
-// TypeBox schemas of the task API (CONTRACT §3, §4, §6). Bodies are validated strictly (no
+// TypeBox schemas of the task API (openapi.yaml; docs/task-api.md, docs/events.md). Bodies are validated strictly (no
 // coercion, unknown fields rejected); the same CreateTaskBody validates `swarm.task.request`.
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, TASK_STATUSES } from '../core/task.js';
 import { Timestamp, Uuid } from './common.js';
 
-/** Bounds of CONTRACT §3, named once. */
+/** Bounds of the task fields (openapi.yaml), named once. */
 export const LIMITS = {
   titleMax: 500,
   descriptionBytes: 64 * 1024,
@@ -184,7 +184,7 @@ export const EventSchema = Type.Object(
       },
     ),
   },
-  { additionalProperties: false, description: 'Lifecycle event envelope (CONTRACT §6)' },
+  { additionalProperties: false, description: 'Lifecycle event envelope (docs/events.md)' },
 );
 
 export const EventListSchema = Type.Object({ events: Type.Array(EventSchema) }, { additionalProperties: false, description: 'Oldest first' });

@@ -1,4 +1,4 @@
-// Fake Alexandria speaking CONTRACT §7:
+// Fake Alexandria speaking docs/scheduler.md "The agent directory":
 //   GET /api/v1/devices?owner_id=<owner> with X-Agent-ID → {data: [{id, name, device_type, owner_id, identifier}], meta}
 //   errors: {error: {code, message}}; 429 when rate-limited.
 import { FakeServer, type Call, type Reply } from './base.js';

@@ -1,4 +1,4 @@
-// Fake PromptForge speaking CONTRACT §7:
+// Fake PromptForge speaking docs/scheduler.md "The agent directory":
 //   GET /api/v1/prompts?type=persona            → [{id, slug, name, type, description, tags}]
 //   GET /api/v1/prompts/{slug}/versions/latest  → {version, content: {sections: [{id, content}]}}
 import { FakeServer, type Call, type Reply } from './base.js';

@@ -1,4 +1,4 @@
-// Fake Warren speaking CONTRACT §7 (Authorization: Bearer <token> on every call):
+// Fake Warren speaking docs/scheduler.md "The agent directory" (Authorization: Bearer <token> on every call):
 //   GET  /admin/agents               → [{name, state, policy, …}]
 //   GET  /admin/agents/{name}        → one agent, or 404
 //   POST /admin/agents/{name}/wake   → 200 {status: "waking"}; 400 "agent is not on-demand"; 404

@@ -16,7 +16,7 @@ import { sleep } from './child.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 
-/** Where the neighbours are (CONTRACT §7), e.g. `Fakes.config` from test/fakes/neighbours.ts. */
+/** Where the neighbours are (docs/scheduler.md "The agent directory"), e.g. `Fakes.config` from test/fakes/neighbours.ts. */
 export interface NeighbourUrls {
   warren: { url: string; token: string };
   promptforge: { url: string };

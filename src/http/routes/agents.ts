@@ -1,4 +1,4 @@
-// Admin agent routes (CONTRACT §4): the merged agent view and the persisted drain flag.
+// Admin agent routes (openapi.yaml): the merged agent view and the persisted drain flag.
 //   GET    /api/v1/agents             neighbours' view (cached) + active tasks + drain flags
 //   POST   /api/v1/agents/:id/drain   no new assignments; running work continues
 //   DELETE /api/v1/agents/:id/drain

@@ -1,4 +1,4 @@
-// /api/v1/tasks: the task API of CONTRACT §4. Routes only translate HTTP to the use cases in
+// /api/v1/tasks: the task API (openapi.yaml, docs/task-api.md). Routes only translate HTTP to the use cases in
 // services/tasks.ts; every body, query, param and response status is described for OpenAPI.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -146,7 +146,7 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       schema: {
         ...agentRoute(
           { operationId: 'taskEvents', summary: "The task's lifecycle events, oldest first" },
-          { 200: { ...EventListSchema, description: 'Events in the CONTRACT §6 envelope' } },
+          { 200: { ...EventListSchema, description: 'Events in the envelope of docs/events.md' } },
           400, 404,
         ),
         params: IdParams,
