@@ -9,8 +9,9 @@
 //   sleep first); pokes during a run fold into exactly one more run right after it.
 // - The timer is armed only while no run is in flight: `everyMs` after the last run ended (or
 //   after start), or the backoff delay after a failure. While backing off, pokes wait for it.
-// - start() never waits on the database: LISTEN happens in the background and is retried before
-//   each run until it succeeds.
+// - start() never waits on the database: LISTEN happens in the background and is retried every
+//   LISTEN_RETRY_MS until it succeeds; the timer covers the gap. With `runAtStart` the first
+//   run follows the first LISTEN attempt (or the timer, whichever comes first).
 // - stop() waits for a run in flight at most STOP_WAIT_MS; nothing a run left undone is lost.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -20,6 +21,13 @@ import type { Sql } from './store/db.js';
 
 /** How long a component's stop() waits for work in flight before it lets go. */
 export const STOP_WAIT_MS = 2000;
+
+/**
+ * Delay before a failed LISTEN is tried again. Not faster: postgres.js counts every failed
+ * connection attempt of the pool (listen connection included) and backs its reconnects off
+ * exponentially, up to 20 s, so frequent retries would delay the API's own queries.
+ */
+export const LISTEN_RETRY_MS = 5000;
 
 /** Wait for `p` (settled either way) or `ms`, whichever comes first. Never throws. */
 export async function waitAtMost(p: Promise<unknown> | undefined, ms: number): Promise<void> {
@@ -98,6 +106,9 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
   private readonly subs = new Map<string, () => Promise<void>>();
   private readonly listening = new Set<string>();
   private listenWarned = false;
+  private listenRetry: NodeJS.Timeout | undefined;
+  /** Counts start()s, so a start-up continuation never acts on a later start. */
+  private generation = 0;
   private readonly signalHandlers: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(private readonly spec: LoopSpec<R>) {
@@ -135,9 +146,17 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
     this.consecutiveFailures = 0;
     const emitter = this.spec.signals?.emitter as EventEmitter | undefined;
     for (const [name, fn] of this.signalHandlers) emitter?.off(name, fn).on(name, fn);
-    this.listenAll();
-    if (this.spec.runAtStart) this.immediate = setImmediate(() => this.cycle('start'));
-    else this.arm(this.spec.everyMs);
+    const generation = ++this.generation;
+    const listening = this.listenAll();
+    this.arm(this.spec.everyMs);
+    if (!this.spec.runAtStart) return;
+    // The first run follows the first LISTEN attempt (never held up longer than the timer): it
+    // then sees everything committed before notifications could reach us.
+    void listening.then(() => {
+      if (this.stoppedFlag || generation !== this.generation || this.busy) return;
+      if (this.immediate) clearImmediate(this.immediate);
+      this.immediate = setImmediate(() => this.cycle('start'));
+    });
   }
 
   /**
@@ -150,6 +169,8 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
     this.stopRequested = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.listenRetry);
+    this.listenRetry = undefined;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
     const emitter = this.spec.signals?.emitter as EventEmitter | undefined;
@@ -222,7 +243,6 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
     try {
       for (;;) {
         this.again = false;
-        this.listenAll();
         let failed: boolean;
         try {
           const result = await this.spec.runOnce(trigger);
@@ -254,14 +274,18 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
     if (!this.active) this.emit('idle');
   }
 
-  /** LISTEN every channel not yet listened to, in the background; warns once per outage. */
-  private listenAll(): void {
+  /**
+   * LISTEN every channel not yet listened to, in the background; warns once per outage. Resolves
+   * when these attempts have settled, either way.
+   */
+  private listenAll(): Promise<void> {
+    const attempts: Promise<void>[] = [];
     for (const l of this.spec.listen ?? []) {
       if (this.stoppedFlag || this.subs.has(l.channel) || this.listening.has(l.channel)) continue;
       this.listening.add(l.channel);
       const onNotify = l.onNotify ?? (() => this.poke());
       // onlisten runs on every (re)LISTEN: a run then catches what was notified while it was down.
-      l.sql.listen(l.channel, onNotify, () => this.poke()).then(
+      attempts.push(l.sql.listen(l.channel, onNotify, () => this.poke()).then(
         (sub) => {
           this.listening.delete(l.channel);
           this.listenWarned = false;
@@ -270,11 +294,18 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
         },
         (err: unknown) => {
           this.listening.delete(l.channel);
+          if (!this.stoppedFlag && !this.listenRetry) {
+            this.listenRetry = setTimeout(() => {
+              this.listenRetry = undefined;
+              void this.listenAll();
+            }, LISTEN_RETRY_MS).unref();
+          }
           if (this.listenWarned) return;
           this.listenWarned = true;
           this.spec.log.warn({ err: (err as Error).message, channel: l.channel }, `cannot LISTEN ${l.channel} yet; relying on the timer until the database is back`);
         },
-      );
+      ));
     }
+    return Promise.all(attempts).then(() => {});
   }
 }

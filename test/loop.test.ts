@@ -3,7 +3,7 @@
 // await. Timers are vitest's fake ones: time moves only when a test moves it.
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Loop, STOP_WAIT_MS, type LoopSpec, type Trigger } from '../src/loop.js';
+import { LISTEN_RETRY_MS, Loop, STOP_WAIT_MS, type LoopSpec, type Trigger } from '../src/loop.js';
 import { Signals } from '../src/signals.js';
 import type { Sql } from '../src/store/db.js';
 
@@ -230,7 +230,7 @@ describe('loop shell', () => {
     await loop.stop();
   });
 
-  it('LISTEN never holds up start, is retried before runs until it works, and its notifications poke', async () => {
+  it('LISTEN never holds up start, is retried every LISTEN_RETRY_MS until it works, and its notifications poke', async () => {
     let notify: ((payload: string) => void) | undefined;
     let attempts = 0;
     let unlistened = 0;
@@ -243,20 +243,23 @@ describe('loop shell', () => {
         return { state: {}, unlisten: async () => { unlistened++; } };
       },
     } as unknown as Sql;
-    const { loop, triggers } = recorded({ everyMs: 1000, listen: [{ sql, channel: 'dispatch_test' }] });
+    const { loop, triggers } = recorded({ everyMs: HOUR, listen: [{ sql, channel: 'dispatch_test' }] });
     loop.start();
     await turn();
     expect(attempts).toBe(1);
     expect(triggers).toEqual([]);
-    // The timer's run retries the LISTEN; once it works, the (re)LISTEN pokes one run to catch up.
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(LISTEN_RETRY_MS - 1);
+    expect(attempts).toBe(1);
+    // Once it works, the (re)LISTEN pokes one run to catch up on what it missed.
+    await vi.advanceTimersByTimeAsync(1);
     expect(attempts).toBe(2);
-    await turn();
-    expect(triggers).toEqual(['timer', 'again']);
+    // (An immediate set inside a fake timer's callback runs on the next tick of fake time.)
+    await vi.advanceTimersByTimeAsync(1);
+    expect(triggers).toEqual(['poke']);
     notify!('x');
     await turn();
-    expect(triggers).toEqual(['timer', 'again', 'poke']);
-    await vi.advanceTimersByTimeAsync(1000);
+    expect(triggers).toEqual(['poke', 'poke']);
+    await vi.advanceTimersByTimeAsync(LISTEN_RETRY_MS * 3);
     expect(attempts).toBe(2); // listening: not retried
     await loop.stop();
     expect(unlistened).toBe(1);
@@ -291,6 +294,19 @@ describe('loop shell', () => {
     expect(finished).toBe(true);
     await vi.advanceTimersByTimeAsync(HOUR);
     expect(triggers).toEqual(['poke']);
+  });
+
+  it('with runAtStart the first run follows the first LISTEN attempt, whichever way it ends', async () => {
+    let fail!: (err: Error) => void;
+    const sql = { listen: () => new Promise((_resolve, reject) => { fail = reject; }) } as unknown as Sql;
+    const { loop, triggers } = recorded({ everyMs: HOUR, runAtStart: true, listen: [{ sql, channel: 'dispatch_test' }] });
+    loop.start();
+    await turn();
+    expect(triggers).toEqual([]);
+    fail(new Error('connection refused'));
+    await turn();
+    expect(triggers).toEqual(['start']);
+    await loop.stop();
   });
 
   it("emits 'idle' once nothing is in flight or about to start; idle() resolves at once when idle", async () => {
