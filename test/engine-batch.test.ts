@@ -7,7 +7,8 @@ import { agentRowsAndCounts, setDrained } from '../src/store/agents.js';
 import { createTestDatabase } from './helpers/db.js';
 import { assignItem, insertTask } from './helpers/factories.js';
 import { startApp } from './helpers/app.js';
-import { schedulerOf, waitFor } from './fakes/swarm.js';
+import { schedulerOf } from './fakes/swarm.js';
+import { quiesce } from './helpers/wait.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);
 const spec = (now = at(1000)) => ({ now, maxConcurrent: 2 });
@@ -125,48 +126,54 @@ async function pokedApp(maxConcurrent: number) {
   let n = 0;
   const original = s.runOnce.bind(s);
   s.runOnce = async (o) => { n++; return original(o); };
-  return { t, ticks: () => n };
+  // The start-up tick (and the one after LISTEN is in place) are not what the tests count.
+  await quiesce(t);
+  return { t, s, ticks: () => n };
 }
 
 describe('scheduler ticks', () => {
   it('a task created via POST is assigned at once (no timer, no sleep first), and bursts coalesce', async () => {
-    const { t, ticks } = await pokedApp(50);
+    const { t, s, ticks } = await pokedApp(50);
     await using _app = t;
+    const before = ticks();
+    let assigned = 0;
+    const all = s.loop.nextRun((r) => (assigned += r.assigned.length) >= 20);
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
       t.call('POST', '/api/v1/tasks', { body: { title: `t${i}`, capabilities: ['x'] } })));
     expect(created.every((c) => c.status === 201)).toBe(true);
-    await waitFor(async () => {
-      const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'assigned'`;
-      return row!.n === 20;
-    }, 'all 20 assigned without the timer');
+    await all;
+    const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'assigned'`;
+    expect(row!.n).toBe(20);
     // 20 creates (each a signal and a NOTIFY) fold into far fewer ticks than 40.
-    expect(ticks()).toBeGreaterThan(0);
-    expect(ticks()).toBeLessThan(40);
+    await quiesce(t);
+    expect(ticks() - before).toBeLessThan(40);
   });
 
   it('a freed slot starts a tick while tasks wait, and not when nothing waits', async () => {
-    const { t, ticks } = await pokedApp(1);
+    const { t, s, ticks } = await pokedApp(1);
     await using _app = t;
     const status = async (id: string) => (await t.sql<{ status: string }[]>`select status from tasks where id = ${id}`)[0]!.status;
     const create = async (title: string) => (await t.call('POST', '/api/v1/tasks', { body: { title, capabilities: ['x'] } })).body.id as string;
     const complete = async (id: string) => expect((await t.call('POST', `/api/v1/tasks/${id}/complete`, { agent: 'w1', body: {} })).status).toBe(200);
 
     // b waits behind a (limit 1): completing a must hand b the slot at once, with no timer tick.
+    const aAssigned = s.loop.nextRun((r) => r.assigned.length > 0);
     const a = await create('a');
-    await waitFor(async () => (await status(a)) === 'assigned', 'a assigned');
+    await aAssigned;
+    expect(await status(a)).toBe('assigned');
+    const sawWait = s.loop.nextRun((r) => r.considered > 0 && r.assigned.length === 0);
     const b = await create('b');
-    await waitFor(async () => ticks() >= 3, 'a tick that saw b wait');
+    await sawWait;
     expect(await status(b)).toBe('pending');
+    const bAssigned = s.loop.nextRun((r) => r.assigned.some((x) => x.taskId === b));
     await complete(a);
-    await waitFor(async () => (await status(b)) === 'assigned', 'b assigned on the freed slot');
+    await bAssigned;
 
     // Nothing waits now: completing b (a signal and a NOTIFY, both 'freed') starts no tick.
-    const settled = ticks();
-    await new Promise((r) => setTimeout(r, 300));
+    await quiesce(t);
     const before = ticks();
-    expect(before).toBeGreaterThanOrEqual(settled);
     await complete(b);
-    await new Promise((r) => setTimeout(r, 500));
+    await quiesce(t);
     expect(ticks()).toBe(before);
   });
 });

@@ -1,14 +1,21 @@
 // Deadlines: the ack/wake timeout re-queues without spending a retry and prefers another agent;
-// the attempt timeout retries with growing backoff, then ends timed_out.
+// the attempt timeout retries with growing backoff, then ends timed_out. Time is a fake clock the
+// tests move by hand, and ticks are runOnce() calls: each deadline is checked to the millisecond.
 import { describe, expect, it } from 'vitest';
 import { startApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
-import { eventTypes, startFakes, startWork, waitFor } from './fakes/swarm.js';
+import { eventTypes, schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
 import type { EventEnvelope } from '../src/store/events.js';
 import type { Sql } from '../src/store/db.js';
 
 async function envelopes(sql: Sql, id: string): Promise<EventEnvelope[]> {
   return (await sql<{ envelope: EventEnvelope }[]>`select envelope from task_events where task_id = ${id} order by seq`).map((r) => r.envelope);
+}
+
+/** A clock that moves only when told to. */
+function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
+  let now = start;
+  return { now: () => new Date(now), advance: (ms: number) => { now += ms; }, date: () => new Date(now) };
 }
 
 describe('deadlines', () => {
@@ -17,17 +24,24 @@ describe('deadlines', () => {
     fakes.addAgent('silent', ['chat'], 'sleeping');
     fakes.addAgent('backup', ['chat'], 'ready');
     fakes.warren.setAgent('backup', 'degraded'); // only `silent` is available at first
-    await using t = await startApp({ config: { ...fakes.config, assignment: { tick_interval_ms: 50, wake_timeout_ms: 300 } } });
-    const task = await insertTask(t.sql, { scope: 'chat' });
-    await waitFor(async () => (await t.sql`select 1 from tasks where id = ${task.id} and assignee = 'silent'`).length, 'assignment to silent');
+    const clock = fakeClock();
+    await using t = await startApp({ clock, config: { ...fakes.config, assignment: { tick_interval_ms: 600_000, wake_timeout_ms: 300 } } });
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    const task = await insertTask(t.sql, { scope: 'chat', created_at: clock.date() });
+    expect((await s.runOnce()).assigned).toEqual([{ taskId: task.id, agent: 'silent', woke: true }]);
     await waitFor(() => fakes.warren.wakes.includes('silent'), 'silent woken');
+    // backup becomes available (Warren's state, and its event relayed as a signal).
     fakes.warren.setState('backup', 'ready');
-    const moved = await waitFor(async () => {
-      const [r] = await t.sql<{ assignee: string | null; retry_count: number; attempt: number; status: string }[]>`
-        select assignee, retry_count, attempt, status from tasks where id = ${task.id}`;
-      return r?.assignee === 'backup' ? r : undefined;
-    }, 'reassignment to backup');
-    expect(moved).toMatchObject({ status: 'assigned', retry_count: 0, attempt: 2 });
+    t.dispatch.context.signals.emit('agent-state', { agent: 'backup', state: 'ready' });
+    clock.advance(299);
+    expect(await s.runOnce()).toMatchObject({ requeuedAfterWakeTimeout: 0, assigned: [] });
+    clock.advance(1);
+    // One tick: the sweep puts the task back, the assignment gives it to backup.
+    expect(await s.runOnce()).toMatchObject({ requeuedAfterWakeTimeout: 1, assigned: [{ taskId: task.id, agent: 'backup', woke: false }] });
+    const [moved] = await t.sql<{ assignee: string | null; retry_count: number; attempt: number; status: string }[]>`
+      select assignee, retry_count, attempt, status from tasks where id = ${task.id}`;
+    expect(moved).toMatchObject({ status: 'assigned', assignee: 'backup', retry_count: 0, attempt: 2 });
     const evs = await envelopes(t.sql, task.id);
     expect(evs.map((e) => e.type)).toEqual(['task.created', 'task.assigned', 'task.reassigned', 'task.assigned']);
     expect(evs[1]!.data).toMatchObject({ agent: 'silent', woke: true });
@@ -38,35 +52,49 @@ describe('deadlines', () => {
   it('a task whose agent goes silent after starting times out, is retried with growing not_before, then ends timed_out', async () => {
     await using fakes = await startFakes();
     fakes.addAgent('flaky', ['batch'], 'ready');
+    const clock = fakeClock();
     await using t = await startApp({
-      config: { ...fakes.config, assignment: { tick_interval_ms: 50, wake_timeout_ms: 60_000, retry_backoff_base_ms: 200, retry_backoff_max_ms: 10_000 } },
+      clock,
+      config: { ...fakes.config, assignment: { tick_interval_ms: 600_000, wake_timeout_ms: 60_000, retry_backoff_base_ms: 200, retry_backoff_max_ms: 10_000 } },
       random: () => 0.99,
     });
-    const task = await insertTask(t.sql, { scope: 'batch', timeout_ms: 250, max_retries: 2 });
-    // The worker acknowledges every attempt, then never reports again.
-    let stop = false;
-    const worker = (async () => {
-      while (!stop) {
-        for (const r of await t.sql<{ id: string }[]>`select id from tasks where assignee = 'flaky' and status = 'assigned'`) {
-          await startWork(t.sql, r.id, 'flaky').catch(() => {});
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    try {
-      await waitFor(async () => (await t.sql`select 1 from tasks where id = ${task.id} and status = 'timed_out'`).length, 'timed_out', 20_000);
-    } finally {
-      stop = true;
-      await worker;
-    }
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    const task = await insertTask(t.sql, { scope: 'batch', timeout_ms: 250, max_retries: 2, created_at: clock.date() });
+    const none = { assigned: [], retriedAfterTimeout: 0, timedOut: 0 };
+    /** One attempt: assigned, acknowledged by the worker, then silent until timeout_ms is over. */
+    const attempt = async (): Promise<void> => {
+      expect((await s.runOnce()).assigned).toEqual([{ taskId: task.id, agent: 'flaky', woke: false }]);
+      const ack = await t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'flaky', body: { message: 'started' } });
+      expect(ack.status).toBe(200);
+      clock.advance(249);
+      expect(await s.runOnce()).toMatchObject(none);
+      clock.advance(1);
+    };
+    await attempt();
+    expect(await s.runOnce()).toMatchObject({ retriedAfterTimeout: 1, timedOut: 0, assigned: [] });
+    // Backoff with full jitter (random fixed at 0.99): 0.99 × 200 × 2^0 = 198 ms.
+    clock.advance(197);
+    expect(await s.runOnce()).toMatchObject(none);
+    clock.advance(1);
+    await attempt();
+    expect(await s.runOnce()).toMatchObject({ retriedAfterTimeout: 1, timedOut: 0, assigned: [] });
+    // Then 0.99 × 200 × 2^1 = 396 ms.
+    clock.advance(395);
+    expect(await s.runOnce()).toMatchObject(none);
+    clock.advance(1);
+    await attempt();
+    expect(await s.runOnce()).toMatchObject({ retriedAfterTimeout: 0, timedOut: 1, assigned: [] });
+
     const evs = await envelopes(t.sql, task.id);
     expect(evs.map((e) => e.type.slice(5))).toEqual([
-      'created', 'assigned', 'started', 'progress', 'timeout', 'retry', 'assigned', 'started', 'progress', 'timeout', 'retry',
+      'created',
+      'assigned', 'started', 'progress', 'timeout', 'retry',
+      'assigned', 'started', 'progress', 'timeout', 'retry',
       'assigned', 'started', 'progress', 'timeout',
     ]);
     const retries = evs.filter((e) => e.type === 'task.retry');
     expect(retries.map((e) => [e.data.retry_count, e.data.max_retries, e.data.reason])).toEqual([[1, 2, 'timeout'], [2, 2, 'timeout']]);
-    // Backoff with full jitter (random fixed at 0.99): 0.99 × 200 × 2^0, then 0.99 × 200 × 2^1.
     const delays = retries.map((e) => Date.parse(e.data.task.not_before as string) - Date.parse(e.timestamp));
     expect(delays).toEqual([198, 396]);
     const last = evs[evs.length - 1]!;

@@ -9,6 +9,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
+import { quiesce } from './helpers/wait.js';
 import { bodyFor, hostileString, loadOperations, queryFor, type Operation } from './helpers/openapi-arbitraries.js';
 
 const RUNS = Number(process.env.DISPATCH_FUZZ_RUNS ?? 150);
@@ -73,16 +74,13 @@ async function fingerprint(): Promise<string> {
   return r!.f;
 }
 
-/** After an accepted request, background work (assignment, events) may follow: wait for quiet. */
+/**
+ * After an accepted request, background work (assignment, events) may follow: wait until the
+ * app's loops are quiet (quiesce: no sleeping), then take the fingerprint.
+ */
 async function settle(): Promise<string> {
-  let prev = await fingerprint();
-  for (let k = 0; k < 40; k++) {
-    await new Promise((r) => setTimeout(r, 25));
-    const cur = await fingerprint();
-    if (cur === prev) return cur;
-    prev = cur;
-  }
-  return prev;
+  await quiesce(t);
+  return fingerprint();
 }
 
 function expectContract(req: Req, res: Sent): void {

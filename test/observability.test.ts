@@ -62,6 +62,24 @@ describe('observability', () => {
     await waitFor('gauge refresh', async () => value(await scrape(t.opsUrl), 'dispatch_queue_depth{status="pending"}') === 1);
   });
 
+  it('dispatch_agent_active_tasks has a series for every known agent, idle ones at 0, and for any agent holding tasks', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 600_000 },
+        agents: [
+          { id: 'idle-one', name: 'Idle', capabilities: ['x'], state: 'ready' },
+          { id: 'busy-one', name: 'Busy', capabilities: ['x'], state: 'ready' },
+        ] as never,
+      },
+    });
+    await insertTask(t.sql, { status: 'running', assignee: 'busy-one' });
+    await insertTask(t.sql, { status: 'assigned', assignee: 'not-in-roster' });
+    const text = await scrape(t.opsUrl);
+    expect(value(text, 'dispatch_agent_active_tasks{agent="idle-one"}')).toBe(0);
+    expect(value(text, 'dispatch_agent_active_tasks{agent="busy-one"}')).toBe(1);
+    expect(value(text, 'dispatch_agent_active_tasks{agent="not-in-roster"}')).toBe(1);
+  });
+
   it('dashboard and alert rules reference only metrics the service exports, and the rules load', async () => {
     await using t = await startApp();
     const text = await scrape(t.opsUrl);

@@ -17,7 +17,8 @@ import type { Sql } from '../store/db.js';
 import type { NatsLink } from './nats.js';
 import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
-import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
+import { Loop } from '../loop.js';
+import { subjectOf } from '../store/events.js';
 
 export interface RelayOptions {
   /** The pool batches run on (default: ctx.sql). */
@@ -53,6 +54,8 @@ export interface Relay extends Component {
   /** Delete published events past retention, in small batches; returns rows deleted. */
   cleanup(): Promise<number>;
   wake(): void;
+  /** The loop shell around runOnce() (tests await its signals). */
+  readonly loop: Loop<RelayRunResult>;
 }
 
 const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
@@ -71,17 +74,6 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   const log = ctx.logger.child({ component: 'relay' });
   let js: AckPublisher | undefined;
   let streamName: string | undefined;
-  let stopped = true;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let unlisten: (() => Promise<void>) | undefined;
-  let lastCleanup = 0;
-  /** While backing off after a failure, wake-ups wait for the retry timer. */
-  let backoffUntil = 0;
-  const onSignal = () => relay.wake();
-
   async function publishBatch(client: AckPublisher, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
     // Per-task chains in seq order; tasks in parallel.
     const byTask = new Map<string, OutboxRow[]>();
@@ -98,7 +90,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
         for (let i = 0; i < list.length; i++) {
           const r = list[i]!;
           try {
-            await client.publish(`swarm.task.${r.task_id}.${r.type}`, r.envelope, r.id);
+            await client.publish(subjectOf(r.kind, r.task_id, r.type), r.envelope, r.id);
             ok.push(Number(r.seq));
           } catch (err) {
             firstError ??= err;
@@ -152,104 +144,60 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     for (;;) {
       const n = await deletePublishedBefore(sql, cutoff, opts.retentionBatch);
       total += n;
-      if (n < opts.retentionBatch || stopped) break;
+      if (n < opts.retentionBatch || loop.stopping) break;
     }
     if (total > 0) log.info({ deleted: total }, 'deleted published events past retention');
     return total;
   }
 
-  function schedule(ms: number): void {
-    clearTimeout(timer);
-    if (stopped) return;
-    timer = setTimeout(() => {
-      backoffUntil = 0;
-      relay.wake();
-    }, ms);
-  }
-
-  async function loop(): Promise<void> {
-    let delay = opts.pollMs;
-    do {
-      again = false;
-      try {
-        const r = await runOnce();
-        if (r.failed > 0) {
-          failures++;
-          delay = Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** (failures - 1));
-          backoffUntil = Date.now() + delay;
-          again = false;
-          break;
-        }
-        failures = 0;
-        delay = opts.pollMs;
-        if (r.more) again = true;
-      } catch (err) {
-        failures++;
-        delay = Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** (failures - 1));
-        log.warn({ err: (err as Error).message }, 'relay batch failed; will retry');
-        streamName = undefined; // re-check the stream and renew the publisher next time
-        backoffUntil = Date.now() + delay;
-        again = false;
-        break;
-      }
-    } while (again && !stopped);
-    if (!stopped && failures === 0 && Date.now() - lastCleanup >= opts.retentionEveryMs) {
-      lastCleanup = Date.now();
-      await cleanup().catch((err) => log.warn({ err: (err as Error).message }, 'event retention failed'));
-    }
-    schedule(delay);
-  }
-
-  /** LISTEN in the background: an unreachable database must not stop the service starting. */
-  function listen(): void {
-    ctx.sql.listen('dispatch_events', () => relay.wake(), () => relay.wake()).then(
-      (l) => {
-        if (stopped) void l.unlisten().catch(() => {});
-        else unlisten = l.unlisten;
-      },
-      (err: unknown) => {
-        log.warn({ err: (err as Error).message }, 'cannot LISTEN dispatch_events; polling meanwhile');
-        if (!stopped) setTimeout(listen, opts.pollMs).unref();
-      },
-    );
-  }
+  // Wake-ups: the poll timer, LISTEN dispatch_events (and every re-LISTEN), 'events-written'.
+  // A failed batch backs off (doubling from backoffMinMs to backoffMaxMs); wake-ups wait for it,
+  // except a NATS (re)connect, which ends it.
+  const loop = new Loop<RelayRunResult>({
+    name: 'event-relay',
+    log,
+    everyMs: opts.pollMs,
+    runAtStart: true,
+    runOnce: () => runOnce(),
+    again: (r) => r.more,
+    failed: (r) => r.failed > 0,
+    backoff: { baseMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs },
+    listen: [{ sql: ctx.sql, channel: 'dispatch_events' }],
+    signals: { emitter: ctx.signals, on: { 'events-written': true } },
+    onError: (err) => {
+      log.warn({ err: (err as Error).message }, 'relay batch failed; will retry');
+      streamName = undefined; // re-check the stream and renew the publisher next time
+    },
+  });
+  // Retention on its own timer, first one interval after start (not in the middle of start-up);
+  // skipped while batches fail (the database or NATS is in trouble: no extra load then).
+  const retention = new Loop<number>({
+    name: 'event-retention',
+    log,
+    everyMs: opts.retentionEveryMs,
+    runOnce: async () => (loop.failures > 0 ? 0 : cleanup()),
+    onError: (err) => log.warn({ err: (err as Error).message }, 'event retention failed'),
+  });
+  // Registered once: NatsLink keeps its listeners for good; a poke is a no-op while stopped.
+  nats.onConnected(() => {
+    streamName = undefined; // re-check the stream and renew the publisher on the new connection
+    loop.poke({ clearBackoff: true });
+  });
 
   const relay: Relay = {
     name: 'event-relay',
+    loop,
     runOnce,
     cleanup,
-    wake() {
-      if (stopped || Date.now() < backoffUntil) return;
-      if (running) {
-        again = true;
-        return;
-      }
-      running = loop().finally(() => {
-        running = undefined;
-        if (again && !stopped) relay.wake();
-      });
-    },
+    wake: () => loop.poke(),
     async start() {
-      stopped = false;
-      // First retention pass one interval after start, not in the middle of start-up.
-      lastCleanup = Date.now();
-      listen();
-      ctx.signals.on('events-written', onSignal);
-      nats.onConnected(() => {
-        backoffUntil = 0;
-        streamName = undefined; // re-check the stream and renew the publisher on the new connection
-        relay.wake();
-      });
-      relay.wake();
+      loop.start();
+      retention.start();
     },
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      ctx.signals.off('events-written', onSignal);
-      await unlisten?.().catch(() => {});
       // Finish the batch in flight, but do not hang shutdown on an unreachable database: an
       // unfinished batch is simply retried by the next leader (the stream dedups it).
-      await waitAtMost(running, STOP_WAIT_MS);
+      await Promise.all([loop.stop(), retention.stop()]);
       js?.close();
       js = undefined;
     },

@@ -20,7 +20,7 @@ export function createMetrics() {
     registry,
     tasksCreated: new Counter({ name: 'dispatch_tasks_created_total', help: 'Tasks created', registers: r }),
     transitions: new Counter({ name: 'dispatch_task_transitions_total', help: 'Task status transitions by target status', labelNames: ['to'] as const, registers: r }),
-    queueDepth: new Gauge({ name: 'dispatch_queue_depth', help: 'Tasks by live status (pending, assigned, running)', labelNames: ['status'] as const, registers: r }),
+    queueDepth: new Gauge({ name: 'dispatch_queue_depth', help: 'Tasks by live status (waiting, pending, assigned, running)', labelNames: ['status'] as const, registers: r }),
     scheduleToAssign: new Histogram({ name: 'dispatch_schedule_to_assign_seconds', help: 'Time from created or retried to assigned', buckets: LATENCY_BUCKETS, registers: r }),
     taskDuration: new Histogram({ name: 'dispatch_task_duration_seconds', help: 'Time from assigned to terminal, by outcome', labelNames: ['outcome'] as const, buckets: LATENCY_BUCKETS, registers: r }),
     tickDuration: new Histogram({ name: 'dispatch_tick_duration_seconds', help: 'Duration of one scheduler pass', buckets: TICK_BUCKETS, registers: r }),

@@ -4,58 +4,55 @@
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
 import { pruneIdempotencyKeys } from '../store/tasks.js';
-import { STOP_WAIT_MS, waitAtMost } from '../wait.js';
+import { pruneRunIdempotencyKeys } from '../store/workflows.js';
+import { Loop } from '../loop.js';
 
-/** How long a create's Idempotency-Key is remembered (CONTRACT §4: 24 h). */
+/** How long a create's Idempotency-Key is remembered (openapi.yaml createTask, startRun: 24 h). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface Housekeeping extends Component {
   /** One pass; returns the keys deleted. */
   runOnce(): Promise<number>;
+  /** The loop shell around runOnce() (tests await its signals). */
+  readonly loop: Loop<number>;
 }
 
 export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: number; batch?: number } = {}): Housekeeping {
   const everyMs = opts.everyMs ?? 60_000;
   const batch = opts.batch ?? 1000;
   const log: Logger = ctx.logger.child({ component: 'housekeeping' });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
-
   async function runOnce(): Promise<number> {
     const before = new Date(ctx.clock.now().getTime() - IDEMPOTENCY_WINDOW_MS);
     let total = 0;
     for (;;) {
-      const n = await pruneIdempotencyKeys(ctx.sql, before, batch);
+      const n = (await pruneIdempotencyKeys(ctx.sql, before, batch)) + (await pruneRunIdempotencyKeys(ctx.sql, before, batch));
       total += n;
-      if (n < batch || stopped) break;
+      if (n < batch || loop.stopping) break;
     }
     if (total > 0) log.info({ deleted: total }, 'forgot idempotency keys past their 24 h window');
     return total;
   }
 
-  const pass = () => {
-    running ??= runOnce()
-      .catch((err) => log.warn({ err: (err as Error).message }, 'pruning idempotency keys failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
+  // First pass one interval after start, not during start-up; a failed pass waits for the next.
+  const loop = new Loop<number>({
+    name: 'housekeeping',
+    log,
+    everyMs,
+    runOnce: () => runOnce(),
+    onError: (err) => log.warn({ err: (err as Error).message }, 'pruning idempotency keys failed; will retry'),
+  });
 
   return {
     name: 'housekeeping',
+    loop,
     runOnce,
     async start() {
-      stopped = false;
-      timer = setInterval(pass, everyMs);
-      timer.unref();
+      loop.start();
     },
     async stop() {
-      stopped = true;
-      clearInterval(timer);
       // Let a pass in flight finish, but never hang shutdown on an unreachable database: the
       // deletes are idempotent, the next start simply does them again.
-      await waitAtMost(running, STOP_WAIT_MS);
+      await loop.stop();
     },
   };
 }

@@ -46,10 +46,3 @@ export async function foldStatDeltas(sql: Sql): Promise<number> {
     select (select count(*) from d)::bigint as folded`;
   return Number((res[0] as { folded?: number } | undefined)?.folded ?? 0);
 }
-
-/** Active tasks per agent (partial index tasks_active_idx: only live rows). */
-export async function activeTasksByAgent(db: Db): Promise<Array<{ agent: string; n: number }>> {
-  return db<{ agent: string; n: number }[]>`
-    select assignee as agent, count(*)::bigint as n from tasks
-    where status in ('assigned','running') group by assignee`;
-}
