@@ -4,7 +4,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { collect } from './helpers/events.js';
+import { waitFor } from './helpers/wait.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
 import { counts } from './helpers/tasks-api.js';
@@ -283,5 +285,29 @@ describe('workflows.dir', () => {
 
     writeFileSync(path.join(dir, 'broken.yaml'), 'steps:\n  - id: a\n    task: { title: A }\n    depends_on: [a]\n');
     await expect(startApp({ db: t.db, config: { workflows: { dir } } })).rejects.toThrow(/broken\.yaml.*cycle/s);
+  });
+});
+
+describe('run events on NATS', () => {
+  it('a run publishes swarm.run.<id>.created and .completed with the run, beside its tasks\' events', async () => {
+    // A database of its own: a replica without hermes.url (the suite's `t`) settles rows unpublished.
+    await using app = await startApp({ config: { agents: AGENTS, hermes: { url: inject('natsUrl') } } });
+    await schedulerOf(app).stopLoop();
+    await put('one_step', { steps: [{ id: 'only', task: { title: 'only', scope: 'work' } }] }, app);
+    const r = await run('one_step', undefined, app);
+    const runs = await collect(inject('natsUrl'), `swarm.run.${r.id}.*`);
+    try {
+      await schedulerOf(app).runOnce();
+      const only = stepTask(r, 'only');
+      const cur = await task(only, app);
+      expect((await app.call('POST', `/api/v1/tasks/${only}/complete`, { agent: cur.assignee, body: { result: 1 } })).status).toBe(200);
+      await waitFor(() => runs.messages.some((m) => m.subject.endsWith('.completed')), 'run completed event');
+      const done = runs.messages.filter((m) => m.subject.endsWith('.completed'));
+      expect(done).toHaveLength(1);
+      expect(done[0]!.msgId).toBe(done[0]!.envelope.id);
+      expect(done[0]!.envelope).toMatchObject({ type: 'run.completed', source: 'dispatch', correlation_id: r.id, data: { run: { id: r.id, status: 'completed' } } });
+    } finally {
+      await runs.close();
+    }
   });
 });
