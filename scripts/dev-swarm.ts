@@ -57,7 +57,9 @@ async function main() {
   });
   const dispatch = await createDispatch({ config, sql, logger: pino({ level: config.logging.level }) });
   const { apiUrl, opsUrl } = await dispatch.start();
-  out(`dispatch: api ${apiUrl}  ops ${opsUrl}/health  (admin token "${ADMIN}": curl -H 'X-Agent-ID: me' -H 'Authorization: Bearer ${ADMIN}' ${apiUrl}/api/v1/agents)`);
+  out(
+    `dispatch: api ${apiUrl}  ops ${opsUrl}/health  (admin token "${ADMIN}": curl -H 'X-Agent-ID: me' -H 'Authorization: Bearer ${ADMIN}' ${apiUrl}/api/v1/agents)`,
+  );
 
   const api = async (method: string, path: string, agent: string, body?: unknown) => {
     const res = await request(`${apiUrl}${path}`, {
@@ -70,10 +72,18 @@ async function main() {
   };
   // A sleeping agent that was woken becomes ready a moment later, as a real one would.
   const waking = setInterval(() => {
-    for (const [name, a] of warren.agents) if (a.state === 'starting') setTimeout(() => { a.state = 'ready'; out(`warren: ${name} is ready`); }, 1500);
+    for (const [name, a] of warren.agents)
+      if (a.state === 'starting')
+        setTimeout(() => {
+          a.state = 'ready';
+          out(`warren: ${name} is ready`);
+        }, 1500);
   }, 500);
   // The degraded critic recovers after a while.
-  const recover = setTimeout(() => { warren.setState('critic', 'ready'); out('warren: critic recovered'); }, 15_000);
+  const recover = setTimeout(() => {
+    warren.setState('critic', 'ready');
+    out('warren: critic recovered');
+  }, 15_000);
 
   let n = 0;
   const producer = setInterval(() => {
@@ -112,7 +122,9 @@ async function main() {
 
   const summary = setInterval(async () => {
     const rows = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from tasks group by status order by status`;
-    const active = await sql<{ assignee: string; n: number }[]>`select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee order by assignee`;
+    const active = await sql<
+      { assignee: string; n: number }[]
+    >`select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee order by assignee`;
     out(`── ${rows.map((r) => `${r.status} ${r.n}`).join(' · ')}  |  active: ${active.map((a) => `${a.assignee} ${a.n}`).join(', ') || 'none'}`);
   }, 3000);
 

@@ -27,7 +27,9 @@ for (const [name, publish] of Object.entries(publishers)) {
     await Promise.all(Array.from({ length: n }, (_, i) => publish(`swarm.task.${i}.created`, `${name}-${n}-${i}-${t0}`)));
     const t = performance.now() - t0;
     const c = process.cpuUsage(c0);
-    console.log(`${name.padEnd(12)} ${String(n).padStart(4)} in parallel: ${((t * 1000) / n).toFixed(0).padStart(4)} µs/msg wall, ${((c.user + c.system) / n).toFixed(0).padStart(4)} µs/msg CPU`);
+    console.log(
+      `${name.padEnd(12)} ${String(n).padStart(4)} in parallel: ${((t * 1000) / n).toFixed(0).padStart(4)} µs/msg wall, ${((c.user + c.system) / n).toFixed(0).padStart(4)} µs/msg CPU`,
+    );
   }
 }
 own.close();

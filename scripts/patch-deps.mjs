@@ -11,7 +11,8 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 let root = path.dirname(require.resolve('postgres'));
-const isPackageRoot = (dir) => existsSync(path.join(dir, 'package.json')) && JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'postgres';
+const isPackageRoot = (dir) =>
+  existsSync(path.join(dir, 'package.json')) && JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'postgres';
 while (!isPackageRoot(root)) root = path.dirname(root);
 const MARK = '/* dispatch: null-socket guard */';
 for (const rel of ['src/connection.js', 'cjs/src/connection.js']) {

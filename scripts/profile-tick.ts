@@ -70,8 +70,14 @@ async function startRun(url: string): Promise<Run> {
   const ticks: TickResult[] = [];
   let listener = () => {};
   const run: Run = {
-    dispatch, sql, api: undefined as never, ticks, completed: 0,
-    onAssigned: (fn) => { listener = fn; },
+    dispatch,
+    sql,
+    api: undefined as never,
+    ticks,
+    completed: 0,
+    onAssigned: (fn) => {
+      listener = fn;
+    },
     async stop() {
       await run.api.close();
       await dispatch.stop();
@@ -85,14 +91,18 @@ async function startRun(url: string): Promise<Run> {
     const r = await original(opts);
     ticks.push(r);
     for (const a of r.assigned) {
-      void run.api.request({
-        method: 'POST', path: `/api/v1/tasks/${a.taskId}/complete`,
-        headers: { 'x-agent-id': a.agent, 'content-type': 'application/json' }, body: '{}',
-      }).then(async (res) => {
-        await res.body.text();
-        if (res.statusCode === 200) run.completed++;
-        listener();
-      });
+      void run.api
+        .request({
+          method: 'POST',
+          path: `/api/v1/tasks/${a.taskId}/complete`,
+          headers: { 'x-agent-id': a.agent, 'content-type': 'application/json' },
+          body: '{}',
+        })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode === 200) run.completed++;
+          listener();
+        });
     }
     return r;
   };
@@ -109,8 +119,10 @@ function phaseTable(ticks: TickResult[]): string {
     return `${k} ${f(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length))}/${f(Math.max(0, ...xs))}`;
   });
   const total = ticks.map((t) => Object.values(t.phases).reduce((a, b) => a + b, 0));
-  return `ticks ${ticks.length} (${busy.length} with tasks, ${ticks.reduce((a, t) => a + t.assigned.length, 0)} assigned); ` +
-    `tick ms mean/max ${f(total.reduce((a, b) => a + b, 0) / Math.max(1, total.length))}/${f(Math.max(0, ...total))}; phases mean/max ms: ${cols.join(', ')}`;
+  return (
+    `ticks ${ticks.length} (${busy.length} with tasks, ${ticks.reduce((a, t) => a + t.assigned.length, 0)} assigned); ` +
+    `tick ms mean/max ${f(total.reduce((a, b) => a + b, 0) / Math.max(1, total.length))}/${f(Math.max(0, ...total))}; phases mean/max ms: ${cols.join(', ')}`
+  );
 }
 
 async function openLoop(url: string, rate: number): Promise<void> {
@@ -126,14 +138,19 @@ async function openLoop(url: string, rate: number): Promise<void> {
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     const startedAt = Date.now();
-    creates.push(run.api.request({
-      method: 'POST', path: '/api/v1/tasks',
-      headers: { 'x-agent-id': `req-${i % 16}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: `t${i}`, capabilities: ['bench'] }),
-    }).then(async (res) => {
-      const body = (await res.body.json()) as { id?: string };
-      if (res.statusCode === 201 && body.id) sent.set(body.id, startedAt);
-    }));
+    creates.push(
+      run.api
+        .request({
+          method: 'POST',
+          path: '/api/v1/tasks',
+          headers: { 'x-agent-id': `req-${i % 16}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `t${i}`, capabilities: ['bench'] }),
+        })
+        .then(async (res) => {
+          const body = (await res.body.json()) as { id?: string };
+          if (res.statusCode === 201 && body.id) sent.set(body.id, startedAt);
+        }),
+    );
   }
   await Promise.all(creates);
   const deadline = performance.now() + 30_000;
@@ -141,7 +158,9 @@ async function openLoop(url: string, rate: number): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const rows = await run.sql<{ id: string; assigned_at: Date | null }[]>`select id, assigned_at from tasks`;
   const lat = rows.filter((r) => r.assigned_at && sent.has(r.id)).map((r) => r.assigned_at!.getTime() - sent.get(r.id)!);
-  console.log(`open loop ${rate}/s × ${WINDOW_S} s: created ${sent.size}/${n}, completed ${run.completed}; create→assigned ms p50 ${f(pct(lat, 50))} p99 ${f(pct(lat, 99))} max ${f(Math.max(...lat))}; lifecycles/s ${f(run.completed / seconds)}`);
+  console.log(
+    `open loop ${rate}/s × ${WINDOW_S} s: created ${sent.size}/${n}, completed ${run.completed}; create→assigned ms p50 ${f(pct(lat, 50))} p99 ${f(pct(lat, 99))} max ${f(Math.max(...lat))}; lifecycles/s ${f(run.completed / seconds)}`,
+  );
   console.log(`  ${phaseTable(run.ticks)}`);
   await run.stop();
 }

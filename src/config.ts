@@ -15,7 +15,6 @@ export interface RosterAgent {
   state: (typeof AGENT_STATES)[number];
 }
 
-
 function validateRoster(value: unknown): void {
   if (!Array.isArray(value)) throw new Error('must be a list of agents');
   const seen = new Set<string>();
@@ -82,55 +81,91 @@ const schema = {
   },
   promptforge: {
     url: { doc: 'PromptForge base URL (capabilities)', format: httpUrl, default: '', env: 'DISPATCH_FORGE_URL' },
-    refresh_interval_ms: { doc: 'Capabilities are refreshed in the background this often (served stale while PromptForge is down)', format: positiveInt('refresh_interval_ms'), default: 60_000 },
+    refresh_interval_ms: {
+      doc: 'Capabilities are refreshed in the background this often (served stale while PromptForge is down)',
+      format: positiveInt('refresh_interval_ms'),
+      default: 60_000,
+    },
   },
   alexandria: {
     url: { doc: 'Alexandria base URL (ownership)', format: httpUrl, default: '', env: 'DISPATCH_ALEXANDRIA_URL' },
-    cache_ttl_ms: { doc: 'An owner\'s device list is reused this long (served stale while Alexandria is down)', format: positiveInt('cache_ttl_ms'), default: 60_000 },
+    cache_ttl_ms: {
+      doc: "An owner's device list is reused this long (served stale while Alexandria is down)",
+      format: positiveInt('cache_ttl_ms'),
+      default: 60_000,
+    },
   },
   assignment: {
     tick_interval_ms: { doc: 'Safety-net assignment/sweep interval', format: positiveInt('tick_interval_ms'), default: 5000, env: 'DISPATCH_TICK_INTERVAL_MS' },
     wake_timeout_ms: { doc: 'Assigned task with no progress by then goes back to pending', format: positiveInt('wake_timeout_ms'), default: 30_000 },
     default_timeout_ms: { doc: 'Per-attempt timeout when a task sets none', format: positiveInt('default_timeout_ms'), default: 300_000 },
     max_concurrent_per_agent: { doc: 'Active tasks one agent may hold', format: positiveInt('max_concurrent_per_agent'), default: 3 },
-    owner_filter_enabled: { doc: 'Restrict tasks with an owner to that owner\'s agents', format: Boolean, default: true, env: 'DISPATCH_OWNER_FILTER_ENABLED' },
+    owner_filter_enabled: { doc: "Restrict tasks with an owner to that owner's agents", format: Boolean, default: true, env: 'DISPATCH_OWNER_FILTER_ENABLED' },
     retry_backoff_base_ms: { doc: 'Retry backoff base (x 2^retry, full jitter)', format: positiveInt('retry_backoff_base_ms'), default: 1000 },
     retry_backoff_max_ms: { doc: 'Retry backoff cap', format: positiveInt('retry_backoff_max_ms'), default: 60_000 },
     batch_size: { doc: 'Pending tasks read per assignment pass', format: positiveInt('batch_size'), default: 200 },
-    neighbour_timeout_ms: { doc: 'Budget of one request to Warren/PromptForge/Alexandria (retried at most twice)', format: positiveInt('neighbour_timeout_ms'), default: 2000 },
-    neighbour_wait_ms: { doc: 'How long a tick waits for a neighbour before going on with cached data', format: positiveInt('neighbour_wait_ms'), default: 300 },
+    neighbour_timeout_ms: {
+      doc: 'Budget of one request to Warren/PromptForge/Alexandria (retried at most twice)',
+      format: positiveInt('neighbour_timeout_ms'),
+      default: 2000,
+    },
+    neighbour_wait_ms: {
+      doc: 'How long a tick waits for a neighbour before going on with cached data',
+      format: positiveInt('neighbour_wait_ms'),
+      default: 300,
+    },
   },
   workflows: {
-    dir: { doc: 'Folder of workflow definitions (*.yaml, *.yml, *.json) stored at start; empty: none', format: String, default: '', env: 'DISPATCH_WORKFLOWS_DIR' },
+    dir: {
+      doc: 'Folder of workflow definitions (*.yaml, *.yml, *.json) stored at start; empty: none',
+      format: String,
+      default: '',
+      env: 'DISPATCH_WORKFLOWS_DIR',
+    },
   },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
   },
   agents: {
-    doc: 'Standalone roster used while the neighbours\' URLs are empty',
+    doc: "Standalone roster used while the neighbours' URLs are empty",
     format: validateRoster,
     default: [] as RosterAgent[],
   },
 };
 
-type Raw = ReturnType<convict.Config<typeof schemaType>['getProperties']>;
-declare const schemaType: {
-  server: { port: number; metrics_port: number; host: string; admin_token: string; body_limit_bytes: number; rate_limit_per_second: number; rate_limit_burst: number };
+type Raw = ReturnType<convict.Config<SchemaType>['getProperties']>;
+interface SchemaType {
+  server: {
+    port: number;
+    metrics_port: number;
+    host: string;
+    admin_token: string;
+    body_limit_bytes: number;
+    rate_limit_per_second: number;
+    rate_limit_burst: number;
+  };
   database: { url: string; data_dir: string; pool_size: number };
   hermes: { url: string; event_retention_hours: number };
   warren: { url: string; token: string };
   promptforge: { url: string; refresh_interval_ms: number };
   alexandria: { url: string; cache_ttl_ms: number };
   assignment: {
-    tick_interval_ms: number; wake_timeout_ms: number; default_timeout_ms: number; max_concurrent_per_agent: number;
-    owner_filter_enabled: boolean; retry_backoff_base_ms: number; retry_backoff_max_ms: number; batch_size: number;
-    neighbour_timeout_ms: number; neighbour_wait_ms: number;
+    tick_interval_ms: number;
+    wake_timeout_ms: number;
+    default_timeout_ms: number;
+    max_concurrent_per_agent: number;
+    owner_filter_enabled: boolean;
+    retry_backoff_base_ms: number;
+    retry_backoff_max_ms: number;
+    batch_size: number;
+    neighbour_timeout_ms: number;
+    neighbour_wait_ms: number;
   };
   workflows: { dir: string };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
-};
+}
 export type Config = Raw;
 
 export class ConfigError extends Error {
@@ -161,7 +196,7 @@ export interface LoadOptions {
 
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const cfg = convict(schema as never, { env: env as Record<string, string> }) as unknown as convict.Config<typeof schemaType>;
+  const cfg = convict(schema as never, { env: env as Record<string, string> }) as unknown as convict.Config<SchemaType>;
   const problems: string[] = [];
   const file = opts.file === undefined ? (env.DISPATCH_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : null)) : opts.file;
   if (file) {

@@ -1,9 +1,22 @@
 // Errors with stable codes (openapi.yaml, ErrorBody). Anything thrown that is not a DispatchError is answered
 // as 500 `internal` without its message.
 export const ERROR_CODES = [
-  'missing_agent_id', 'unauthorized', 'admin_disabled', 'validation_failed', 'invalid_id', 'not_found',
-  'not_assignee', 'forbidden', 'invalid_transition', 'idempotency_conflict', 'payload_too_large',
-  'unsupported_media_type', 'rate_limited', 'unavailable', 'internal', 'workflow_cycle',
+  'missing_agent_id',
+  'unauthorized',
+  'admin_disabled',
+  'validation_failed',
+  'invalid_id',
+  'not_found',
+  'not_assignee',
+  'forbidden',
+  'invalid_transition',
+  'idempotency_conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'unavailable',
+  'internal',
+  'workflow_cycle',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -33,7 +46,12 @@ export class NotFoundError extends DispatchError {
 }
 
 export class InvalidTransitionError extends DispatchError {
-  constructor(readonly taskId: string, readonly from: string, readonly to: string, message?: string) {
+  constructor(
+    readonly taskId: string,
+    readonly from: string,
+    readonly to: string,
+    message?: string,
+  ) {
     super('invalid_transition', 409, message ?? `task ${taskId} cannot go from ${from} to ${to}`, { from, to });
   }
 }

@@ -32,7 +32,12 @@ export const LISTEN_RETRY_MS = 5000;
 /** Wait for `p` (settled either way) or `ms`, whichever comes first. Never throws. */
 export async function waitAtMost(p: Promise<unknown> | undefined, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p?.catch(() => {}), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  await Promise.race([
+    p?.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
   clearTimeout(timer);
 }
 
@@ -285,26 +290,33 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
       this.listening.add(l.channel);
       const onNotify = l.onNotify ?? (() => this.poke());
       // onlisten runs on every (re)LISTEN: a run then catches what was notified while it was down.
-      attempts.push(l.sql.listen(l.channel, onNotify, () => this.poke()).then(
-        (sub) => {
-          this.listening.delete(l.channel);
-          this.listenWarned = false;
-          if (this.stoppedFlag) void sub.unlisten().catch(() => {});
-          else this.subs.set(l.channel, () => sub.unlisten());
-        },
-        (err: unknown) => {
-          this.listening.delete(l.channel);
-          if (!this.stoppedFlag && !this.listenRetry) {
-            this.listenRetry = setTimeout(() => {
-              this.listenRetry = undefined;
-              void this.listenAll();
-            }, LISTEN_RETRY_MS).unref();
-          }
-          if (this.listenWarned) return;
-          this.listenWarned = true;
-          this.spec.log.warn({ err: (err as Error).message, channel: l.channel }, `cannot LISTEN ${l.channel} yet; relying on the timer until the database is back`);
-        },
-      ));
+      attempts.push(
+        l.sql
+          .listen(l.channel, onNotify, () => this.poke())
+          .then(
+            (sub) => {
+              this.listening.delete(l.channel);
+              this.listenWarned = false;
+              if (this.stoppedFlag) void sub.unlisten().catch(() => {});
+              else this.subs.set(l.channel, () => sub.unlisten());
+            },
+            (err: unknown) => {
+              this.listening.delete(l.channel);
+              if (!this.stoppedFlag && !this.listenRetry) {
+                this.listenRetry = setTimeout(() => {
+                  this.listenRetry = undefined;
+                  void this.listenAll();
+                }, LISTEN_RETRY_MS).unref();
+              }
+              if (this.listenWarned) return;
+              this.listenWarned = true;
+              this.spec.log.warn(
+                { err: (err as Error).message, channel: l.channel },
+                `cannot LISTEN ${l.channel} yet; relying on the timer until the database is back`,
+              );
+            },
+          ),
+      );
     }
     return Promise.all(attempts).then(() => {});
   }

@@ -10,11 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-async function expectRefused(
-  req: Promise<{ status: number; body: any }>,
-  status: number,
-  code: string,
-): Promise<any> {
+async function expectRefused(req: Promise<{ status: number; body: any }>, status: number, code: string): Promise<any> {
   const before = await counts(t.sql);
   const res = await req;
   expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -24,8 +20,7 @@ async function expectRefused(
   return res.body;
 }
 
-const create = (body: unknown, opts: { agent?: string | null; headers?: Record<string, string> } = {}) =>
-  t.call('POST', '/api/v1/tasks', { body, ...opts });
+const create = (body: unknown, opts: { agent?: string | null; headers?: Record<string, string> } = {}) => t.call('POST', '/api/v1/tasks', { body, ...opts });
 
 describe('create: bad bodies → 400 validation_failed, nothing stored', () => {
   const cases: Array<[string, unknown, string?]> = [
@@ -78,11 +73,19 @@ describe('create: bad bodies → 400 validation_failed, nothing stored', () => {
 
 describe('create: transport problems', () => {
   it('malformed JSON → 400', async () => {
-    await expectRefused(t.call('POST', '/api/v1/tasks', { rawBody: '{"title": "x",', headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
+    await expectRefused(
+      t.call('POST', '/api/v1/tasks', { rawBody: '{"title": "x",', headers: { 'content-type': 'application/json' } }),
+      400,
+      'validation_failed',
+    );
   });
 
   it('wrong Content-Type → 415', async () => {
-    await expectRefused(t.call('POST', '/api/v1/tasks', { rawBody: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
+    await expectRefused(
+      t.call('POST', '/api/v1/tasks', { rawBody: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'unsupported_media_type',
+    );
   });
 
   it('a 2 MiB body → 413 payload_too_large', async () => {

@@ -16,8 +16,9 @@ afterAll(async () => t?.stop());
 describe('concurrency', () => {
   it('20 concurrent completes: exactly one 200, the rest 409, one completed event', async () => {
     const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: { result: i } })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: { result: i } })),
+    );
     const ok = results.filter((r) => r.status === 200);
     const conflicts = results.filter((r) => r.status === 409);
     expect(ok).toHaveLength(1);
@@ -85,8 +86,9 @@ describe('concurrency', () => {
 
   it('30 concurrent progress reports from the assignee all land, each with its one event', async () => {
     const task = await insertTask(t.sql, { status: 'assigned', assignee: 'w1' });
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-      t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'w1', body: { percent: i } })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'w1', body: { percent: i } })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(30).fill(200));
     const types = await eventTypes(t.sql, task.id);
     expect(types.filter((x) => x === 'started')).toHaveLength(1);

@@ -18,10 +18,27 @@ describe('POST /api/v1/tasks', () => {
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/api/v1/tasks/${res.body.id}`);
     expect(res.body).toMatchObject({
-      title: 'Write the report', description: null, requester: 'alice', owner: null, scope: null, capabilities: [],
-      priority: 5, status: 'pending', assignee: null, context: {}, progress: null, result: null, error: null,
-      timeout_ms: 123_000, max_retries: 3, retry_count: 0, parent_id: null, not_before: null,
-      assigned_at: null, started_at: null, completed_at: null,
+      title: 'Write the report',
+      description: null,
+      requester: 'alice',
+      owner: null,
+      scope: null,
+      capabilities: [],
+      priority: 5,
+      status: 'pending',
+      assignee: null,
+      context: {},
+      progress: null,
+      result: null,
+      error: null,
+      timeout_ms: 123_000,
+      max_retries: 3,
+      retry_count: 0,
+      parent_id: null,
+      not_before: null,
+      assigned_at: null,
+      started_at: null,
+      completed_at: null,
     });
     expect(res.body.created_at).toBe(res.body.updated_at);
     expect(await counts(t.sql)).toMatchObject({ tasks: before.tasks + 1, events: before.events + 1 });
@@ -30,7 +47,15 @@ describe('POST /api/v1/tasks', () => {
     const events = await t.call('GET', `/api/v1/tasks/${res.body.id}/events`, { agent: 'alice' });
     expect(events.body.events[0].data.task).toEqual(res.body);
     const withCaps = await t.call('POST', '/api/v1/tasks', {
-      agent: 'alice', body: { title: 'Tagged', scope: 'Research', capabilities: ['Web'], priority: 7, context: { a: [1, { b: null }] }, not_before: '2030-01-01T00:00:00.000Z' },
+      agent: 'alice',
+      body: {
+        title: 'Tagged',
+        scope: 'Research',
+        capabilities: ['Web'],
+        priority: 7,
+        context: { a: [1, { b: null }] },
+        not_before: '2030-01-01T00:00:00.000Z',
+      },
     });
     const withCapsEvents = await t.call('GET', `/api/v1/tasks/${withCaps.body.id}/events`, { agent: 'alice' });
     expect(withCapsEvents.body.events[0].data.task).toEqual(withCaps.body);
@@ -47,15 +72,30 @@ describe('POST /api/v1/tasks', () => {
     const res = await t.call('POST', '/api/v1/tasks', {
       agent: 'alice',
       body: {
-        title: 'child', description: 'd', owner: 'org-1', scope: 'Research', capabilities: ['Web-Search', ' Analysis '],
-        priority: 9, context: { a: 1, nested: { b: [1, 2] } }, timeout_ms: 5000, max_retries: 0,
-        parent_id: parent.body.id, not_before: '2030-01-02T03:04:05.000Z',
+        title: 'child',
+        description: 'd',
+        owner: 'org-1',
+        scope: 'Research',
+        capabilities: ['Web-Search', ' Analysis '],
+        priority: 9,
+        context: { a: 1, nested: { b: [1, 2] } },
+        timeout_ms: 5000,
+        max_retries: 0,
+        parent_id: parent.body.id,
+        not_before: '2030-01-02T03:04:05.000Z',
       },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
-      description: 'd', owner: 'org-1', scope: 'Research', capabilities: ['web-search', 'analysis'], priority: 9,
-      context: { a: 1, nested: { b: [1, 2] } }, timeout_ms: 5000, max_retries: 0, parent_id: parent.body.id,
+      description: 'd',
+      owner: 'org-1',
+      scope: 'Research',
+      capabilities: ['web-search', 'analysis'],
+      priority: 9,
+      context: { a: 1, nested: { b: [1, 2] } },
+      timeout_ms: 5000,
+      max_retries: 0,
+      parent_id: parent.body.id,
       not_before: '2030-01-02T03:04:05.000Z',
     });
     const [row] = await t.sql`select required_tags from tasks where id = ${res.body.id}`;
@@ -83,7 +123,9 @@ describe('Idempotency-Key', () => {
     const before = await counts(t.sql);
     // Same body with keys in another order is the same body.
     const again = await t.call('POST', '/api/v1/tasks', {
-      agent: 'alice', body: { context: { y: 2, x: 1 }, title: 'once' }, headers: { 'idempotency-key': 'k-1' },
+      agent: 'alice',
+      body: { context: { y: 2, x: 1 }, title: 'once' },
+      headers: { 'idempotency-key': 'k-1' },
     });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
@@ -118,8 +160,11 @@ describe('Idempotency-Key', () => {
 
   it('creates one task for 10 concurrent creates with one key', async () => {
     const before = await counts(t.sql);
-    const results = await Promise.all(Array.from({ length: 10 }, () =>
-      t.call('POST', '/api/v1/tasks', { agent: 'carol', body: { title: 'racing' }, headers: { 'idempotency-key': 'k-race' } })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.call('POST', '/api/v1/tasks', { agent: 'carol', body: { title: 'racing' }, headers: { 'idempotency-key': 'k-race' } }),
+      ),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
@@ -134,8 +179,15 @@ describe('Idempotency-Key', () => {
 describe('createTask for other entry points (swarm.task.request)', () => {
   it('parseCreateTaskBody applies the same validation as POST', () => {
     expect(parseCreateTaskBody({ title: 'ok', priority: 3 })).toEqual({ title: 'ok', priority: 3 });
-    for (const bad of [{}, { title: '' }, { title: 't', priority: 11 }, { title: 't', extra: 1 }, { title: 't', context: [] },
-      { title: 't', description: 'é'.repeat(40 * 1024) }, 'not an object']) {
+    for (const bad of [
+      {},
+      { title: '' },
+      { title: 't', priority: 11 },
+      { title: 't', extra: 1 },
+      { title: 't', context: [] },
+      { title: 't', description: 'é'.repeat(40 * 1024) },
+      'not an object',
+    ]) {
       expect(() => parseCreateTaskBody(bad)).toThrow(ValidationError);
     }
   });
@@ -148,7 +200,11 @@ describe('createTask for other entry points (swarm.task.request)', () => {
   });
 
   it('a refused create does not use up its Idempotency-Key', async () => {
-    const bad = await t.call('POST', '/api/v1/tasks', { agent: 'dave', body: { title: 't', parent_id: randomUUID() }, headers: { 'idempotency-key': 'k-bad' } });
+    const bad = await t.call('POST', '/api/v1/tasks', {
+      agent: 'dave',
+      body: { title: 't', parent_id: randomUUID() },
+      headers: { 'idempotency-key': 'k-bad' },
+    });
     expect(bad.status).toBe(400);
     const [k] = await t.sql`select count(*)::int as n from idempotency_keys where key = 'k-bad'`;
     expect(k!.n).toBe(0);

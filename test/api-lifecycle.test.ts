@@ -18,7 +18,9 @@ afterAll(async () => t?.stop());
 
 const metric = async (name: string, labels: Record<string, string>) => {
   const text = await t.dispatch.context.metrics.registry.getSingleMetricAsString(name);
-  const sel = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+  const sel = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${sel}}`));
   return line ? Number(line.split(' ').pop()) : 0;
 };
@@ -41,7 +43,13 @@ describe('complete', () => {
     const before = await metric('dispatch_task_transitions_total', { to: 'completed' });
     const res = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: { result: { answer: 42 } } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'completed', result: { answer: 42 }, assignee: 'w1', completed_at: now.toISOString(), updated_at: now.toISOString() });
+    expect(res.body).toMatchObject({
+      status: 'completed',
+      result: { answer: 42 },
+      assignee: 'w1',
+      completed_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    });
     const [row] = await t.sql`select deadline_at, wake_deadline_at from tasks where id = ${task.id}`;
     expect(row).toEqual({ deadline_at: null, wake_deadline_at: null });
     expect(await eventTypes(t.sql, task.id)).toEqual(['created', 'completed']);
@@ -91,7 +99,11 @@ describe('fail', () => {
     expect(res.status).toBe(200);
     // backoff = floor(0.5 × min(60000, 1000 × 2^1)) = 1000 ms
     expect(res.body).toMatchObject({
-      status: 'pending', assignee: null, retry_count: 2, error: 'boom', completed_at: null,
+      status: 'pending',
+      assignee: null,
+      retry_count: 2,
+      error: 'boom',
+      completed_at: null,
       not_before: new Date(now.getTime() + 1000).toISOString(),
     });
     const [row] = await t.sql`select queued_at, deadline_at, wake_deadline_at from tasks where id = ${task.id}`;
@@ -125,7 +137,11 @@ describe('progress', () => {
     const task = await assignedTask(t.sql, 'w1', { wake_deadline_at: new Date(now.getTime() + 30_000) });
     const first = await t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'w1', body: { message: 'starting', percent: 0 } });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: 'running', started_at: now.toISOString(), progress: { message: 'starting', percent: 0, at: now.toISOString() } });
+    expect(first.body).toMatchObject({
+      status: 'running',
+      started_at: now.toISOString(),
+      progress: { message: 'starting', percent: 0, at: now.toISOString() },
+    });
     const [row] = await t.sql`select wake_deadline_at from tasks where id = ${task.id}`;
     expect(row!.wake_deadline_at).toBeNull();
     const startedAt = first.body.started_at;
@@ -158,14 +174,26 @@ describe('PATCH', () => {
   it('someone else → 403 forbidden; a wrong bearer does not make an admin', async () => {
     const task = await insertTask(t.sql, { requester: 'alice' });
     await expectRefused(t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'mallory', body: { status: 'cancelled' } }), 403, 'forbidden', task.id);
-    await expectRefused(t.call('PATCH', `/api/v1/tasks/${task.id}`, {
-      agent: 'mallory', body: { status: 'cancelled' }, headers: { authorization: `Bearer ${ADMIN_TOKEN}x` },
-    }), 403, 'forbidden', task.id);
+    await expectRefused(
+      t.call('PATCH', `/api/v1/tasks/${task.id}`, {
+        agent: 'mallory',
+        body: { status: 'cancelled' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}x` },
+      }),
+      403,
+      'forbidden',
+      task.id,
+    );
   });
 
   it('cancel of a terminal task → 409 with from/to', async () => {
     const task = await insertTask(t.sql, { requester: 'alice', status: 'completed' });
-    const err = await expectRefused(t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'alice', body: { status: 'cancelled' } }), 409, 'invalid_transition', task.id);
+    const err = await expectRefused(
+      t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'alice', body: { status: 'cancelled' } }),
+      409,
+      'invalid_transition',
+      task.id,
+    );
     expect(err.details).toEqual({ from: 'completed', to: 'cancelled' });
   });
 
@@ -176,7 +204,12 @@ describe('PATCH', () => {
     expect(res.body).toMatchObject({ status: 'running', assignee: 'w1', context: { a: 1, b: 2, d: 'x' } });
     expect(await eventTypes(t.sql, task.id)).toEqual(['created']);
     const done = await insertTask(t.sql, { requester: 'alice', status: 'failed' });
-    const err = await expectRefused(t.call('PATCH', `/api/v1/tasks/${done.id}`, { agent: 'alice', body: { context: { a: 1 } } }), 409, 'invalid_transition', done.id);
+    const err = await expectRefused(
+      t.call('PATCH', `/api/v1/tasks/${done.id}`, { agent: 'alice', body: { context: { a: 1 } } }),
+      409,
+      'invalid_transition',
+      done.id,
+    );
     expect(err.details).toEqual({ from: 'failed', to: 'failed' });
   });
 
@@ -185,13 +218,23 @@ describe('PATCH', () => {
     const res = await t.call('PATCH', `/api/v1/tasks/${pending.id}`, { agent: 'alice', body: { priority: 9, context: { k: 1 } } });
     expect(res.body).toMatchObject({ status: 'pending', priority: 9, context: { k: 1 } });
     const running = await insertTask(t.sql, { requester: 'alice', status: 'running', assignee: 'w1' });
-    const err = await expectRefused(t.call('PATCH', `/api/v1/tasks/${running.id}`, { agent: 'alice', body: { priority: 1 } }), 409, 'invalid_transition', running.id);
+    const err = await expectRefused(
+      t.call('PATCH', `/api/v1/tasks/${running.id}`, { agent: 'alice', body: { priority: 1 } }),
+      409,
+      'invalid_transition',
+      running.id,
+    );
     expect(err.details).toEqual({ from: 'running', to: 'running' });
   });
 
   it('a merge that would make context larger than 256 KiB → 400', async () => {
     const task = await insertTask(t.sql, { requester: 'alice', context: { big: 'x'.repeat(200 * 1024) } });
-    await expectRefused(t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'alice', body: { context: { more: 'y'.repeat(100 * 1024) } } }), 400, 'validation_failed', task.id);
+    await expectRefused(
+      t.call('PATCH', `/api/v1/tasks/${task.id}`, { agent: 'alice', body: { context: { more: 'y'.repeat(100 * 1024) } } }),
+      400,
+      'validation_failed',
+      task.id,
+    );
   });
 });
 
@@ -203,8 +246,12 @@ describe('events', () => {
     expect(res.status).toBe(200);
     expect(res.body.events).toHaveLength(2);
     expect(res.body.events[0]).toEqual({
-      id: expect.any(String), type: 'task.created', source: 'dispatch', timestamp: now.toISOString(),
-      correlation_id: created.body.id, data: { task: created.body },
+      id: expect.any(String),
+      type: 'task.created',
+      source: 'dispatch',
+      timestamp: now.toISOString(),
+      correlation_id: created.body.id,
+      data: { task: created.body },
     });
     expect(res.body.events[1]).toMatchObject({ type: 'task.cancelled', data: { task: { status: 'cancelled' } } });
   });

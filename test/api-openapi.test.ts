@@ -46,7 +46,11 @@ describe('openapi.yaml', () => {
         expect(op, `${method} ${path}`).toBeDefined();
         expect(op.security).toEqual([{ agentId: [] }]);
         expect(op.operationId).toEqual(expect.any(String));
-        expect(Object.keys(op.responses).map(Number).sort((a, b) => a - b)).toEqual(statuses);
+        expect(
+          Object.keys(op.responses)
+            .map(Number)
+            .sort((a, b) => a - b),
+        ).toEqual(statuses);
       }
     }
     const create = doc.paths['/api/v1/tasks']!.post;

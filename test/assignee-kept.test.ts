@@ -59,11 +59,16 @@ describe('the assignee of a finished task', () => {
 
   it('fail without retry keeps it; fail with a retry clears it (back to pending)', async () => {
     const final = await running();
-    expect((await t.call('POST', `/api/v1/tasks/${final}/fail`, { agent: 'scout', body: { error: 'no', retryable: false } })).body)
-      .toMatchObject({ status: 'failed', assignee: 'scout' });
+    expect((await t.call('POST', `/api/v1/tasks/${final}/fail`, { agent: 'scout', body: { error: 'no', retryable: false } })).body).toMatchObject({
+      status: 'failed',
+      assignee: 'scout',
+    });
     const retried = await running();
-    expect((await t.call('POST', `/api/v1/tasks/${retried}/fail`, { agent: 'scout', body: { error: 'again' } })).body)
-      .toMatchObject({ status: 'pending', assignee: null, retry_count: 1 });
+    expect((await t.call('POST', `/api/v1/tasks/${retried}/fail`, { agent: 'scout', body: { error: 'again' } })).body).toMatchObject({
+      status: 'pending',
+      assignee: null,
+      retry_count: 1,
+    });
   });
 
   it('an attempt timeout with no retries left keeps it; one with a retry left clears it', async () => {
@@ -83,14 +88,18 @@ describe('the assignee of a finished task', () => {
     const a = await assigned();
     const r = await running();
     for (const id of [a, r]) {
-      expect((await t.call('PATCH', `/api/v1/tasks/${id}`, { agent: 'alice', body: { status: 'cancelled' } })).body)
-        .toMatchObject({ status: 'cancelled', assignee: 'scout' });
+      expect((await t.call('PATCH', `/api/v1/tasks/${id}`, { agent: 'alice', body: { status: 'cancelled' } })).body).toMatchObject({
+        status: 'cancelled',
+        assignee: 'scout',
+      });
     }
     expect((await t.call('POST', '/api/v1/agents/scout/drain', { agent: 'ops', admin: true })).status).toBe(200);
     try {
       const p = await t.call('POST', '/api/v1/tasks', { agent: 'alice', body: { title: 'p', scope: 'research' } });
-      expect((await t.call('PATCH', `/api/v1/tasks/${p.body.id}`, { agent: 'alice', body: { status: 'cancelled' } })).body)
-        .toMatchObject({ status: 'cancelled', assignee: null });
+      expect((await t.call('PATCH', `/api/v1/tasks/${p.body.id}`, { agent: 'alice', body: { status: 'cancelled' } })).body).toMatchObject({
+        status: 'cancelled',
+        assignee: null,
+      });
     } finally {
       expect((await t.call('DELETE', '/api/v1/agents/scout/drain', { agent: 'ops', admin: true })).status).toBe(200);
     }

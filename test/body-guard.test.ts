@@ -46,7 +46,12 @@ describe('on the API server', () => {
     });
     try {
       const call = async (method: 'GET' | 'POST', url: string, body?: string) => {
-        const res = await app.inject({ method, url, headers: { 'x-agent-id': 'a', ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: body } : {}) });
+        const res = await app.inject({
+          method,
+          url,
+          headers: { 'x-agent-id': 'a', ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { payload: body } : {}),
+        });
         return { status: res.statusCode, body: res.json() };
       };
       expect(await call('POST', '/api/v1/things', '{"title":"fine"}')).toEqual({ status: 200, body: { ok: true } });

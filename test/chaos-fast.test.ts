@@ -33,8 +33,15 @@ function expectClean({ row, log }: { row: ChaosRow; log: string[] }): void {
   expect(row.tasks, why).toBeGreaterThan(100);
   expect(
     {
-      lost: row.lost, duplicated: row.duplicated, breaches: row.breaches, eventsMissing: row.eventsMissing, eventsDuplicated: row.eventsDuplicated,
-      natsMissing: row.natsMissing, natsDuplicated: row.natsDuplicated, unfinished: row.unfinished, lateAccepted: row.lateAccepted,
+      lost: row.lost,
+      duplicated: row.duplicated,
+      breaches: row.breaches,
+      eventsMissing: row.eventsMissing,
+      eventsDuplicated: row.eventsDuplicated,
+      natsMissing: row.natsMissing,
+      natsDuplicated: row.natsDuplicated,
+      unfinished: row.unfinished,
+      lateAccepted: row.lateAccepted,
     },
     why,
   ).toEqual({ lost: 0, duplicated: 0, breaches: 0, eventsMissing: 0, eventsDuplicated: 0, natsMissing: 0, natsDuplicated: 0, unfinished: 0, lateAccepted: 0 });

@@ -27,8 +27,13 @@ describe('configuration', () => {
     const c = loadConfig({ file: null, env: {} });
     expect(c.server).toMatchObject({ port: 8600, metrics_port: 8601, admin_token: '' });
     expect(c.assignment).toMatchObject({
-      tick_interval_ms: 5000, wake_timeout_ms: 30000, default_timeout_ms: 300000, max_concurrent_per_agent: 3,
-      owner_filter_enabled: true, retry_backoff_base_ms: 1000, retry_backoff_max_ms: 60000,
+      tick_interval_ms: 5000,
+      wake_timeout_ms: 30000,
+      default_timeout_ms: 300000,
+      max_concurrent_per_agent: 3,
+      owner_filter_enabled: true,
+      retry_backoff_base_ms: 1000,
+      retry_backoff_max_ms: 60000,
     });
     expect(c.logging).toEqual({ level: 'info', format: 'json' });
     expect(c.database.url).toBe('');
@@ -73,7 +78,10 @@ describe('configuration', () => {
   });
 
   it('redacts secrets for logging', () => {
-    const c = loadConfig({ file: null, env: { DISPATCH_ADMIN_TOKEN: 's3cret', DISPATCH_WARREN_TOKEN: 'w4rren', DISPATCH_DATABASE_URL: 'postgres://u:pw@db/x' } });
+    const c = loadConfig({
+      file: null,
+      env: { DISPATCH_ADMIN_TOKEN: 's3cret', DISPATCH_WARREN_TOKEN: 'w4rren', DISPATCH_DATABASE_URL: 'postgres://u:pw@db/x' },
+    });
     const text = JSON.stringify(redactedConfig(c));
     expect(text).not.toMatch(/s3cret|w4rren|:pw@/);
     expect(c.server.admin_token).toBe('s3cret');

@@ -4,19 +4,32 @@ import { planAssignments, type PlanSnapshot, type PlanTask } from '../src/core/a
 import type { AgentView } from '../src/core/scoring.js';
 
 const agent = (id: string, o: Partial<AgentView> = {}): AgentView => ({
-  id, capabilities: [], state: 'ready', active: 0, drained: false, lastAssignedAt: null, ...o,
+  id,
+  capabilities: [],
+  state: 'ready',
+  active: 0,
+  drained: false,
+  lastAssignedAt: null,
+  ...o,
 });
 const task = (id: string, o: Partial<PlanTask> = {}): PlanTask => ({ id, requiredTags: [], priority: 5, owner: null, avoidAgent: null, ...o });
 const snap = (o: Partial<PlanSnapshot>): PlanSnapshot => ({
-  tasks: [], agents: [], maxConcurrent: 3, ownerFilter: false, ownership: new Map(), capabilitiesKnown: true, availabilityKnown: true, now: 1000, ...o,
+  tasks: [],
+  agents: [],
+  maxConcurrent: 3,
+  ownerFilter: false,
+  ownership: new Map(),
+  capabilitiesKnown: true,
+  availabilityKnown: true,
+  now: 1000,
+  ...o,
 });
 const assigned = (ds: ReturnType<typeof planAssignments>) =>
   Object.fromEntries(ds.map((d) => [d.taskId, d.kind === 'assign' ? d.agent : `unmatched:${d.reason}`]));
 
 describe('planAssignments', () => {
   it('prefers a ready agent over a sleeping one, and wakes a sleeping winner once', () => {
-    expect(assigned(planAssignments(snap({ tasks: [task('t1')], agents: [agent('sleepy', { state: 'sleeping' }), agent('ready')] }))))
-      .toEqual({ t1: 'ready' });
+    expect(assigned(planAssignments(snap({ tasks: [task('t1')], agents: [agent('sleepy', { state: 'sleeping' }), agent('ready')] })))).toEqual({ t1: 'ready' });
     const ds = planAssignments(snap({ tasks: [task('t1'), task('t2'), task('t3')], agents: [agent('sleepy', { state: 'sleeping' })] }));
     expect(ds.map((d) => d.kind === 'assign' && d.wake)).toEqual([true, false, false]);
   });
@@ -49,19 +62,20 @@ describe('planAssignments', () => {
     expect(ds).toEqual([{ kind: 'unmatched', taskId: 't', reason }]);
   });
 
-  it('owner filter: only the owner\'s agents; unknown ownership waits; filter off ignores owners', () => {
+  it("owner filter: only the owner's agents; unknown ownership waits; filter off ignores owners", () => {
     const agents = [agent('mine'), agent('theirs')];
     const t = task('t', { owner: 'alice' });
-    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', new Set(['mine'])]]) }))))
-      .toEqual({ t: 'mine' });
-    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', new Set(['nobody'])]]) }))))
-      .toEqual({ t: 'unmatched:no_owned_agent' });
-    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', null]]) }))))
-      .toEqual({ t: 'unmatched:ownership_unavailable' });
-    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true }))))
-      .toEqual({ t: 'unmatched:ownership_unavailable' });
-    expect(assigned(planAssignments(snap({ tasks: [t], agents: [agent('theirs')], ownerFilter: false }))))
-      .toEqual({ t: 'theirs' });
+    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', new Set(['mine'])]]) })))).toEqual({
+      t: 'mine',
+    });
+    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', new Set(['nobody'])]]) })))).toEqual({
+      t: 'unmatched:no_owned_agent',
+    });
+    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true, ownership: new Map([['alice', null]]) })))).toEqual({
+      t: 'unmatched:ownership_unavailable',
+    });
+    expect(assigned(planAssignments(snap({ tasks: [t], agents, ownerFilter: true })))).toEqual({ t: 'unmatched:ownership_unavailable' });
+    expect(assigned(planAssignments(snap({ tasks: [t], agents: [agent('theirs')], ownerFilter: false })))).toEqual({ t: 'theirs' });
   });
 
   it('avoids the agent that let the task lapse unless it is the only one', () => {
@@ -71,19 +85,24 @@ describe('planAssignments', () => {
   });
 
   it('property: no agent ever exceeds max_concurrent, whatever the input', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 4 }),
-      fc.array(fc.record({ active: fc.integer({ min: 0, max: 5 }), state: fc.constantFrom('ready', 'sleeping', 'starting', 'degraded') }), { minLength: 1, maxLength: 6 }),
-      fc.integer({ min: 0, max: 40 }),
-      (max, specs, n) => {
-        const agents = specs.map((s, i) => agent(`a${i}`, s));
-        const ds = planAssignments(snap({ tasks: Array.from({ length: n }, (_, i) => task(`t${i}`)), agents, maxConcurrent: max }));
-        for (const a of agents) {
-          const got = ds.filter((d) => d.kind === 'assign' && d.agent === a.id).length;
-          expect(a.active + got <= Math.max(max, a.active)).toBe(true);
-          if (a.active >= max || a.state === 'degraded') expect(got).toBe(0);
-        }
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ active: fc.integer({ min: 0, max: 5 }), state: fc.constantFrom('ready', 'sleeping', 'starting', 'degraded') }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.integer({ min: 0, max: 40 }),
+        (max, specs, n) => {
+          const agents = specs.map((s, i) => agent(`a${i}`, s));
+          const ds = planAssignments(snap({ tasks: Array.from({ length: n }, (_, i) => task(`t${i}`)), agents, maxConcurrent: max }));
+          for (const a of agents) {
+            const got = ds.filter((d) => d.kind === 'assign' && d.agent === a.id).length;
+            expect(a.active + got <= Math.max(max, a.active)).toBe(true);
+            if (a.active >= max || a.state === 'degraded') expect(got).toBe(0);
+          }
+        },
+      ),
+    );
   });
 });

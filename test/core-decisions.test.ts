@@ -127,7 +127,8 @@ function refusal(fn: () => unknown): DispatchError {
 }
 
 /** The database's check (migration 0007): assignee set while assigned/running, none while pending or waiting. */
-const assigneeCheck = (r: TaskRow) => (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (!['pending', 'waiting'].includes(r.status) || r.assignee === null);
+const assigneeCheck = (r: TaskRow) =>
+  (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (!['pending', 'waiting'].includes(r.status) || r.assignee === null);
 
 // ---------------------------------------------------------------------------------------------
 

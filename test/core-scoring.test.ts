@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { compareCandidates, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
 
 const agent = (o: Partial<AgentView> = {}): AgentView => ({
-  id: 'a1', capabilities: ['research', 'analysis'], state: 'ready', active: 0, drained: false, lastAssignedAt: null, ...o,
+  id: 'a1',
+  capabilities: ['research', 'analysis'],
+  state: 'ready',
+  active: 0,
+  drained: false,
+  lastAssignedAt: null,
+  ...o,
 });
 const MAX = 3;
 
@@ -32,7 +38,9 @@ describe('scoreCandidate', () => {
   });
 
   it.each([
-    [0, 1.0], [5, 1.25], [10, 1.5],
+    [0, 1.0],
+    [5, 1.25],
+    [10, 1.5],
   ])('priority %i weighs %f', (priority, weight) => {
     expect(priorityWeight(priority)).toBeCloseTo(weight);
     const s = scoreCandidate({ requiredTags: ['research'], priority }, agent(), { maxConcurrent: MAX });
@@ -51,8 +59,7 @@ describe('scoreCandidate', () => {
   });
 
   it('excludes drained agents', () => {
-    expect(scoreCandidate({ requiredTags: [], priority: 5 }, agent({ drained: true }), { maxConcurrent: MAX }))
-      .toEqual({ eligible: false, reason: 'drained' });
+    expect(scoreCandidate({ requiredTags: [], priority: 5 }, agent({ drained: true }), { maxConcurrent: MAX })).toEqual({ eligible: false, reason: 'drained' });
   });
 
   it.each([

@@ -25,7 +25,12 @@ describe('assignment engine', () => {
     const tasks = [];
     for (let i = 0; i < 4; i++) tasks.push(await insertTask(t.sql, { scope: 'Research', created_at: at(i) }));
     const r = await s.runOnce();
-    expect(r.assigned.map((a) => [a.agent, a.woke])).toEqual([['alpha', false], ['sleepy', true], ['alpha', false], ['sleepy', false]]);
+    expect(r.assigned.map((a) => [a.agent, a.woke])).toEqual([
+      ['alpha', false],
+      ['sleepy', true],
+      ['alpha', false],
+      ['sleepy', false],
+    ]);
     const [first] = await eventsOf(t.sql, tasks[0]!.id, 'assigned');
     expect(first!.data).toMatchObject({ agent: 'alpha', score: 1.25, woke: false, task: { status: 'assigned', assignee: 'alpha' } });
     const [woken] = await eventsOf(t.sql, tasks[1]!.id, 'assigned');
@@ -34,7 +39,10 @@ describe('assignment engine', () => {
     // More work while Warren still says "sleeping": assigned, but not woken again.
     for (let i = 10; i < 12; i++) await insertTask(t.sql, { scope: 'research', created_at: at(i) });
     const again = await s.runOnce();
-    expect(again.assigned.map((a) => [a.agent, a.woke]).sort()).toEqual([['alpha', false], ['sleepy', false]]);
+    expect(again.assigned.map((a) => [a.agent, a.woke]).sort()).toEqual([
+      ['alpha', false],
+      ['sleepy', false],
+    ]);
     expect(fakes.warren.wakes).toEqual(['sleepy']);
     expect(fakes.warren.count('/admin/agents/sleepy/wake', 'POST')).toBe(1);
   });
@@ -172,10 +180,15 @@ describe('assignment engine', () => {
     for (let i = 0; i < 30; i++) await insertTask(t.sql, { scope: 'exotic', priority: 10, created_at: at(i) });
     const feasible = await insertTask(t.sql, { scope: 'common', priority: 0, created_at: at(100) });
     let ticks = 0;
-    await waitFor(async () => {
-      ticks++;
-      return (await s.runOnce()).assigned.some((x) => x.taskId === feasible.id);
-    }, 'the feasible task assigned', 10_000, 1);
+    await waitFor(
+      async () => {
+        ticks++;
+        return (await s.runOnce()).assigned.some((x) => x.taskId === feasible.id);
+      },
+      'the feasible task assigned',
+      10_000,
+      1,
+    );
     expect(ticks).toBeLessThanOrEqual(3);
   });
 

@@ -15,7 +15,13 @@ const spec = (now = at(1000)) => ({ now, maxConcurrent: 2 });
 
 describe('assignBatch', () => {
   it('writes a whole batch in one transaction: limit, drain, lost CAS, events, last_assigned_at', async () => {
-    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    await using db = {
+      ...(await createTestDatabase()),
+      async [Symbol.asyncDispose]() {
+        await this.sql.end();
+        await this.drop();
+      },
+    };
     const sql = db.sql;
     await insertTask(sql, { status: 'running', assignee: 'a' }); // a already holds one: one slot left
     await setDrained(sql, 'd', true, at(0));
@@ -31,20 +37,31 @@ describe('assignBatch', () => {
     let out: Awaited<ReturnType<typeof assignBatch>> = [];
     await sql.begin(async (other) => {
       await other`select 1 from tasks where id = ${t[7]!.id} for update`;
-      out = await assignBatch(sql, [
-        item(0, 'a'),
-        item(1, 'a'), // a is full now
-        item(2, 'b', 0.8, true),
-        item(3, 'd'), // drained
-        item(4, 'b'),
-        item(5, 'c'), // no longer pending
-        item(4, 'c'), // duplicate decision: ignored
-        item(6, 'c'), // changed since read
-        item(7, 'e'), // locked elsewhere: skipped, not waited for
-      ], spec());
+      out = await assignBatch(
+        sql,
+        [
+          item(0, 'a'),
+          item(1, 'a'), // a is full now
+          item(2, 'b', 0.8, true),
+          item(3, 'd'), // drained
+          item(4, 'b'),
+          item(5, 'c'), // no longer pending
+          item(4, 'c'), // duplicate decision: ignored
+          item(6, 'c'), // changed since read
+          item(7, 'e'), // locked elsewhere: skipped, not waited for
+        ],
+        spec(),
+      );
     });
     expect(out.map((o) => [o.agent, o.ok ? 'ok' : o.reason])).toEqual([
-      ['a', 'ok'], ['a', 'at_limit'], ['b', 'ok'], ['d', 'drained'], ['b', 'ok'], ['c', 'lost'], ['c', 'lost'], ['e', 'lost'],
+      ['a', 'ok'],
+      ['a', 'at_limit'],
+      ['b', 'ok'],
+      ['d', 'drained'],
+      ['b', 'ok'],
+      ['c', 'lost'],
+      ['c', 'lost'],
+      ['e', 'lost'],
     ]);
     const rows = await sql<{ id: string; status: string; assignee: string | null; attempt: number; wake_deadline_at: Date | null }[]>`
       select id, status, assignee, attempt, wake_deadline_at from tasks where id = any(${sql.array(t.map((x) => x.id))}::uuid[])`;
@@ -57,7 +74,9 @@ describe('assignBatch', () => {
     const events = await sql<{ task_id: string; envelope: { data: Record<string, unknown> } }[]>`
       select task_id, envelope from task_events where type = 'assigned' order by seq`;
     expect(events.map((e) => [e.task_id, e.envelope.data.agent, e.envelope.data.woke])).toEqual([
-      [t[0]!.id, 'a', false], [t[2]!.id, 'b', true], [t[4]!.id, 'b', false],
+      [t[0]!.id, 'a', false],
+      [t[2]!.id, 'b', true],
+      [t[4]!.id, 'b', false],
     ]);
     // Each event carries the task exactly as stored, and so does the outcome's row.
     for (const e of events) {
@@ -68,12 +87,22 @@ describe('assignBatch', () => {
     }
     const agents = await sql<{ id: string; last_assigned_at: Date | null }[]>`select id, last_assigned_at from agents order by id`;
     expect(agents.map((a) => [a.id, a.last_assigned_at?.getTime() ?? null])).toEqual([
-      ['a', at(1000).getTime()], ['b', at(1000).getTime()], ['c', null], ['d', null], ['e', null],
+      ['a', at(1000).getTime()],
+      ['b', at(1000).getTime()],
+      ['c', null],
+      ['d', null],
+      ['e', null],
     ]);
   });
 
   it('concurrent batches for the same agents never exceed the limit', async () => {
-    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    await using db = {
+      ...(await createTestDatabase()),
+      async [Symbol.asyncDispose]() {
+        await this.sql.end();
+        await this.drop();
+      },
+    };
     const sql = db.sql;
     const tasks: VersionedRow[] = [];
     for (let i = 0; i < 40; i++) tasks.push((await getVersionedTaskRow(sql, (await insertTask(sql, { created_at: at(i) })).id))!);
@@ -81,12 +110,20 @@ describe('assignBatch', () => {
     const agents = ['x', 'y', 'z'];
     const runs = [0, 1, 2, 3].map((k) => {
       const order = k % 2 ? [...tasks].reverse() : tasks;
-      return assignBatch(sql, order.map((t, i) => assignItem(t, agents[(i + k) % 3]!, at(1000))), spec());
+      return assignBatch(
+        sql,
+        order.map((t, i) => assignItem(t, agents[(i + k) % 3]!, at(1000))),
+        spec(),
+      );
     });
     const results = (await Promise.all(runs)).flat();
     const active = await sql<{ assignee: string; n: number }[]>`
       select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee order by assignee`;
-    expect(active.map((r) => [r.assignee, r.n])).toEqual([['x', 2], ['y', 2], ['z', 2]]);
+    expect(active.map((r) => [r.assignee, r.n])).toEqual([
+      ['x', 2],
+      ['y', 2],
+      ['z', 2],
+    ]);
     expect(results.filter((r) => r.ok)).toHaveLength(6);
     const [ev] = await sql<{ n: number }[]>`select count(*)::int as n from task_events where type = 'assigned'`;
     expect(ev!.n).toBe(6);
@@ -95,7 +132,13 @@ describe('assignBatch', () => {
 
 describe('agentRowsAndCounts', () => {
   it('reads agent rows and active counts in one statement, agents without a row included in the counts', async () => {
-    await using db = { ...(await createTestDatabase()), async [Symbol.asyncDispose]() { await this.sql.end(); await this.drop(); } };
+    await using db = {
+      ...(await createTestDatabase()),
+      async [Symbol.asyncDispose]() {
+        await this.sql.end();
+        await this.drop();
+      },
+    };
     const sql = db.sql;
     await setDrained(sql, 'drained-idle', true, at(0));
     await sql`insert into agents (id, last_assigned_at) values ('busy', ${at(5)})`;
@@ -105,9 +148,13 @@ describe('agentRowsAndCounts', () => {
     await insertTask(sql, { status: 'pending' });
     const { rows, counts } = await agentRowsAndCounts(sql);
     expect(rows.map((r) => [r.id, r.drained, r.last_assigned_at?.getTime() ?? null])).toEqual([
-      ['busy', false, at(5).getTime()], ['drained-idle', true, null],
+      ['busy', false, at(5).getTime()],
+      ['drained-idle', true, null],
     ]);
-    expect([...counts].sort()).toEqual([['busy', 2], ['rowless', 1]]);
+    expect([...counts].sort()).toEqual([
+      ['busy', 2],
+      ['rowless', 1],
+    ]);
   });
 });
 
@@ -125,7 +172,10 @@ async function pokedApp(maxConcurrent: number) {
   const s = schedulerOf(t);
   let n = 0;
   const original = s.runOnce.bind(s);
-  s.runOnce = async (o) => { n++; return original(o); };
+  s.runOnce = async (o) => {
+    n++;
+    return original(o);
+  };
   // The start-up tick (and the one after LISTEN is in place) are not what the tests count.
   await quiesce(t);
   return { t, s, ticks: () => n };
@@ -138,8 +188,7 @@ describe('scheduler ticks', () => {
     const before = ticks();
     let assigned = 0;
     const all = s.loop.nextRun((r) => (assigned += r.assigned.length) >= 20);
-    const created = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      t.call('POST', '/api/v1/tasks', { body: { title: `t${i}`, capabilities: ['x'] } })));
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => t.call('POST', '/api/v1/tasks', { body: { title: `t${i}`, capabilities: ['x'] } })));
     expect(created.every((c) => c.status === 201)).toBe(true);
     await all;
     const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'assigned'`;

@@ -40,7 +40,12 @@ function startWorkers(sql: Sql): { stop(): Promise<void> } {
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
     }
   });
-  return { stop: async () => { stopped = true; await Promise.all(loops); } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
 }
 
 async function runAndSample(sql: Sql): Promise<Record<string, number>> {
@@ -54,10 +59,15 @@ async function runAndSample(sql: Sql): Promise<Record<string, number>> {
   })();
   const workers = startWorkers(sql);
   try {
-    await waitFor(async () => {
-      const [r] = await sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'completed'`;
-      return r!.n === TASKS;
-    }, `all ${TASKS} tasks completed`, 60_000, 50);
+    await waitFor(
+      async () => {
+        const [r] = await sql<{ n: number }[]>`select count(*)::int as n from tasks where status = 'completed'`;
+        return r!.n === TASKS;
+      },
+      `all ${TASKS} tasks completed`,
+      60_000,
+      50,
+    );
   } finally {
     done = true;
     await sampler;

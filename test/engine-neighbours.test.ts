@@ -35,13 +35,15 @@ describe('neighbours', () => {
     await waitFor(async () => (await health(t.opsUrl)).checks.promptforge === 'ok', 'promptforge back');
   });
 
-  it('owner filter on: a task with owner X goes only to X\'s agents', async () => {
+  it("owner filter on: a task with owner X goes only to X's agents", async () => {
     await using fakes = await startFakes();
     fakes.addAgent('alice-bot', ['code'], 'ready');
     fakes.addAgent('bob-bot', ['code'], 'ready');
     fakes.alexandria.addDevice('alice', 'alice-bot', 'identifier');
     fakes.alexandria.addDevice('bob', 'bob-bot');
-    await using t = await startApp({ config: { ...fakes.config, assignment: { owner_filter_enabled: true, max_concurrent_per_agent: 20, tick_interval_ms: 60_000 } } });
+    await using t = await startApp({
+      config: { ...fakes.config, assignment: { owner_filter_enabled: true, max_concurrent_per_agent: 20, tick_interval_ms: 60_000 } },
+    });
     const s = schedulerOf(t);
     await s.stopLoop();
     const alice = await Promise.all(Array.from({ length: 6 }, () => insertTask(t.sql, { scope: 'code', owner: 'alice' })));
@@ -89,7 +91,9 @@ describe('neighbours', () => {
     await using fakes = await startFakes();
     fakes.addAgent('w', ['x'], 'ready');
     fakes.warren.fail(mode);
-    await using t = await startApp({ config: { ...fakes.config, assignment: { tick_interval_ms: 60_000, neighbour_timeout_ms: 400, neighbour_wait_ms: 100 } } });
+    await using t = await startApp({
+      config: { ...fakes.config, assignment: { tick_interval_ms: 60_000, neighbour_timeout_ms: 400, neighbour_wait_ms: 100 } },
+    });
     const s = schedulerOf(t);
     await s.stopLoop();
     const task = await insertTask(t.sql, { scope: 'x' });
@@ -110,15 +114,38 @@ describe('neighbours', () => {
 
   it('a failing neighbour is logged once when it starts failing and once when it recovers, not per tick', async () => {
     const lines: { level: number; msg: string }[] = [];
-    const logger = pino({ level: 'info' }, new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _e, cb) {
+          lines.push(JSON.parse(String(chunk)));
+          cb();
+        },
+      }),
+    );
     await using warren = await FakeWarren.start();
     warren.setAgent('a', 'ready');
     const metrics = createMetrics();
-    const http = createHttpClient({ service: 'warren', baseUrl: warren.url, headers: { authorization: `Bearer ${warren.token}` }, timeoutMs: 500, retries: 0, metrics, random: () => 0 });
+    const http = createHttpClient({
+      service: 'warren',
+      baseUrl: warren.url,
+      headers: { authorization: `Bearer ${warren.token}` },
+      timeoutMs: 500,
+      retries: 0,
+      metrics,
+      random: () => 0,
+    });
     const roster = new Roster([{ id: 'a', name: 'a', capabilities: [], state: 'ready' }]);
     const dir = new AgentDirectory({
-      capabilities: roster, availability: new WarrenClient(http), ownership: roster, logger,
-      capabilityRefreshMs: 60_000, ownershipTtlMs: 60_000, waitBudgetMs: 1000, availabilityStaleMs: 0, wakeHoldMs: 1000,
+      capabilities: roster,
+      availability: new WarrenClient(http),
+      ownership: roster,
+      logger,
+      capabilityRefreshMs: 60_000,
+      ownershipTtlMs: 60_000,
+      waitBudgetMs: 1000,
+      availabilityStaleMs: 0,
+      wakeHoldMs: 1000,
     });
     warren.fail({ kind: 'status', status: 502 });
     for (let i = 0; i < 5; i++) expect((await dir.snapshot()).availabilityKnown).toBe(false);
@@ -136,7 +163,15 @@ describe('http helper and clients', () => {
   const setup = async (retries = 2) => {
     const warren = await FakeWarren.start();
     const metrics = createMetrics();
-    const http = createHttpClient({ service: 'warren', baseUrl: warren.url, headers: { authorization: `Bearer ${warren.token}` }, timeoutMs: 400, retries, metrics, random: () => 0.5 });
+    const http = createHttpClient({
+      service: 'warren',
+      baseUrl: warren.url,
+      headers: { authorization: `Bearer ${warren.token}` },
+      timeoutMs: 400,
+      retries,
+      metrics,
+      random: () => 0.5,
+    });
     return { warren, metrics, http, client: new WarrenClient(http) };
   };
 
@@ -202,11 +237,20 @@ describe('http helper and clients', () => {
     fakes.alexandria.addDevice('o2', 'not-mine');
     const metrics = createMetrics();
     const pf = createHttpClient({ service: 'promptforge', baseUrl: fakes.promptforge.url, timeoutMs: 1000, metrics, random: () => 0 });
-    const al = createHttpClient({ service: 'alexandria', baseUrl: fakes.alexandria.url, headers: { 'x-agent-id': 'dispatch' }, timeoutMs: 1000, metrics, random: () => 0 });
-    expect(await new PromptForgeClient(pf).listCapabilities()).toEqual(new Map([
-      ['scout', { name: 'scout', capabilities: ['research', 'analysis', 'web-search'] }],
-      ['blank', { name: 'blank', capabilities: [] }],
-    ]));
+    const al = createHttpClient({
+      service: 'alexandria',
+      baseUrl: fakes.alexandria.url,
+      headers: { 'x-agent-id': 'dispatch' },
+      timeoutMs: 1000,
+      metrics,
+      random: () => 0,
+    });
+    expect(await new PromptForgeClient(pf).listCapabilities()).toEqual(
+      new Map([
+        ['scout', { name: 'scout', capabilities: ['research', 'analysis', 'web-search'] }],
+        ['blank', { name: 'blank', capabilities: [] }],
+      ]),
+    );
     expect(await new AlexandriaClient(al).agentsOf('o1')).toEqual(new Set(['by-name', 'device 2', 'serial-1', 'by-identifier']));
     await pf.close();
     await al.close();

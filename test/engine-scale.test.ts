@@ -13,7 +13,8 @@ const TAGS = ['research', 'code', 'review', 'ops', 'writing'];
 describe('tick cost', { timeout: 120_000 }, () => {
   it(`${TASKS} pending tasks, ${AGENTS} agents: one tick reads a bounded batch and calls each neighbour at most once`, async () => {
     await using fakes = await startFakes();
-    for (let i = 0; i < AGENTS; i++) fakes.addAgent(`agent-${String(i).padStart(3, '0')}`, [TAGS[i % TAGS.length]!, TAGS[(i + 1) % TAGS.length]!], i % 10 === 0 ? 'sleeping' : 'ready');
+    for (let i = 0; i < AGENTS; i++)
+      fakes.addAgent(`agent-${String(i).padStart(3, '0')}`, [TAGS[i % TAGS.length]!, TAGS[(i + 1) % TAGS.length]!], i % 10 === 0 ? 'sleeping' : 'ready');
     fakes.alexandria.addDevice('team-a', 'agent-001');
     await using t = await startApp({
       config: { ...fakes.config, assignment: { tick_interval_ms: 600_000, batch_size: BATCH, max_concurrent_per_agent: 3, owner_filter_enabled: true } },

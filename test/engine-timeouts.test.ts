@@ -15,7 +15,13 @@ async function envelopes(sql: Sql, id: string): Promise<EventEnvelope[]> {
 /** A clock that moves only when told to. */
 function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
   let now = start;
-  return { now: () => new Date(now), advance: (ms: number) => { now += ms; }, date: () => new Date(now) };
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+    date: () => new Date(now),
+  };
 }
 
 describe('deadlines', () => {
@@ -89,16 +95,36 @@ describe('deadlines', () => {
     const evs = await envelopes(t.sql, task.id);
     expect(evs.map((e) => e.type.slice(5))).toEqual([
       'created',
-      'assigned', 'started', 'progress', 'timeout', 'retry',
-      'assigned', 'started', 'progress', 'timeout', 'retry',
-      'assigned', 'started', 'progress', 'timeout',
+      'assigned',
+      'started',
+      'progress',
+      'timeout',
+      'retry',
+      'assigned',
+      'started',
+      'progress',
+      'timeout',
+      'retry',
+      'assigned',
+      'started',
+      'progress',
+      'timeout',
     ]);
     const retries = evs.filter((e) => e.type === 'task.retry');
-    expect(retries.map((e) => [e.data.retry_count, e.data.max_retries, e.data.reason])).toEqual([[1, 2, 'timeout'], [2, 2, 'timeout']]);
+    expect(retries.map((e) => [e.data.retry_count, e.data.max_retries, e.data.reason])).toEqual([
+      [1, 2, 'timeout'],
+      [2, 2, 'timeout'],
+    ]);
     const delays = retries.map((e) => Date.parse(e.data.task.not_before as string) - Date.parse(e.timestamp));
     expect(delays).toEqual([198, 396]);
     const last = evs[evs.length - 1]!;
-    expect(last.data).toMatchObject({ retry_count: 2, max_retries: 2, reason: 'retries_exhausted', will_retry: false, task: { status: 'timed_out', assignee: 'flaky' } });
+    expect(last.data).toMatchObject({
+      retry_count: 2,
+      max_retries: 2,
+      reason: 'retries_exhausted',
+      will_retry: false,
+      task: { status: 'timed_out', assignee: 'flaky' },
+    });
     expect(last.data.task.error).toMatch(/timed out after 250 ms/);
     expect(await eventTypes(t.sql, task.id)).toHaveLength(15);
   });

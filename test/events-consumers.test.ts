@@ -10,10 +10,14 @@ import { insertTask } from './helpers/factories.js';
 import { getTaskRow } from '../src/store/tasks.js';
 import { parseAgentEvent } from '../src/events/consumers.js';
 
-const warren = (agent: string, type: string, reason?: string) => JSON.stringify({
-  id: randomUUID(), type: `agent.${type}`, source: 'warren', timestamp: new Date().toISOString(),
-  data: { agent, ...(reason ? { reason } : {}) },
-});
+const warren = (agent: string, type: string, reason?: string) =>
+  JSON.stringify({
+    id: randomUUID(),
+    type: `agent.${type}`,
+    source: 'warren',
+    timestamp: new Date().toISOString(),
+    data: { agent, ...(reason ? { reason } : {}) },
+  });
 
 async function counter(opsUrl: string, labels: string): Promise<number> {
   const text = await (await request(`${opsUrl}/metrics`)).body.text();
@@ -22,7 +26,7 @@ async function counter(opsUrl: string, labels: string): Promise<number> {
 }
 
 describe('agent event consumer', () => {
-  it('puts a stopped agent\'s two running tasks back to pending on the event itself, leaving others alone', async () => {
+  it("puts a stopped agent's two running tasks back to pending on the event itself, leaving others alone", async () => {
     const natsUrl = inject('natsUrl');
     const agent = `w-${randomUUID().slice(0, 8)}`;
     // The clock stands still, so no deadline ever passes: only the event can move these tasks.
@@ -34,7 +38,7 @@ describe('agent event consumer', () => {
     const a = await insertTask(t.sql, { status: 'running', assignee: agent, retry_count: 1, deadline_at: deadline, created_at: now });
     const b = await insertTask(t.sql, { status: 'assigned', assignee: agent, wake_deadline_at: deadline, deadline_at: deadline, created_at: now });
     const other = await insertTask(t.sql, { status: 'running', assignee: 'someone-else', created_at: now });
-    await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
+    await waitFor('nats connected', async () => ((await (await request(`${t.opsUrl}/health`)).body.json()) as any).checks.nats === 'ok');
     /** Agent events handled to the end (counted after the re-queue committed). */
     const handled = () => counter(t.opsUrl, 'kind="agent_state",outcome="ok"');
 
@@ -78,7 +82,7 @@ describe('agent event consumer', () => {
     const states: Array<{ agent: string; state: string }> = [];
     t.dispatch.context.signals.on('agent-state', (s) => states.push(s));
     const task = await insertTask(t.sql, { status: 'running', assignee: agent });
-    await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
+    await waitFor('nats connected', async () => ((await (await request(`${t.opsUrl}/health`)).body.json()) as any).checks.nats === 'ok');
     const nc = await natsConnect(natsUrl);
     try {
       nc.publish(`swarm.agent.${agent}.started`, warren(agent, 'started'));
@@ -102,7 +106,12 @@ describe('agent event consumer', () => {
   });
 
   it('parses Warren envelopes strictly', () => {
-    expect(parseAgentEvent('swarm.agent.scout.stopped', warren('scout', 'stopped', 'bye'))).toEqual({ agent: 'scout', event: 'stopped', state: 'stopped', reason: 'bye' });
+    expect(parseAgentEvent('swarm.agent.scout.stopped', warren('scout', 'stopped', 'bye'))).toEqual({
+      agent: 'scout',
+      event: 'stopped',
+      state: 'stopped',
+      reason: 'bye',
+    });
     expect(parseAgentEvent('swarm.agent.scout.ready', JSON.stringify({ data: {} }))).toMatchObject({ agent: 'scout', state: 'ready' });
     expect(() => parseAgentEvent('swarm.agent.scout.exploded', warren('scout', 'x'))).toThrow(/not an agent lifecycle subject/);
     expect(() => parseAgentEvent('swarm.agent.scout.stopped', JSON.stringify({ data: { agent: 'scout', reason: 7 } }))).toThrow(/reason/);

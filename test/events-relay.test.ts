@@ -29,9 +29,6 @@ async function runLifecycle(sql: Sql, agent = 'agent-1'): Promise<TaskRow> {
   return c ?? t;
 }
 
-
-
-
 const LIFECYCLE = ['created', 'assigned', 'started', 'progress', 'completed'];
 
 function relayOf(t: { dispatch: { components: Array<{ name: string }> } }): Relay {
@@ -176,8 +173,7 @@ describe('event relay', () => {
     try {
       await using a = await startApp({ db, config: { hermes: { url: nats.url } } });
       await using b = await startApp({ db, config: { hermes: { url: nats.url } } });
-      await waitFor('both connected', async () =>
-        (await health(a.opsUrl)).checks.nats === 'ok' && (await health(b.opsUrl)).checks.nats === 'ok');
+      await waitFor('both connected', async () => (await health(a.opsUrl)).checks.nats === 'ok' && (await health(b.opsUrl)).checks.nats === 'ok');
       const sub = await collect(nats.url, 'swarm.task.>');
       try {
         await Promise.all(Array.from({ length: 60 }, (_, i) => runLifecycle(i % 2 ? a.sql : b.sql)));
@@ -224,7 +220,6 @@ describe('event relay', () => {
     expect(rows.map((r) => r.type)).toEqual(['created']);
     expect(await metric(t.opsUrl, 'dispatch_events_unpublished')).toBe(0);
     expect(await metric(t.opsUrl, 'dispatch_nats_connected')).toBe(-1);
-
   });
 });
 

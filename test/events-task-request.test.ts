@@ -8,9 +8,14 @@ import { natsConnect, waitFor } from './helpers/events.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { parseTaskRequest } from '../src/events/task-requests.js';
 
-const envelope = (data: unknown, id: string = randomUUID()) => JSON.stringify({
-  id, type: 'task.request', source: 'test', timestamp: new Date().toISOString(), data,
-});
+const envelope = (data: unknown, id: string = randomUUID()) =>
+  JSON.stringify({
+    id,
+    type: 'task.request',
+    source: 'test',
+    timestamp: new Date().toISOString(),
+    data,
+  });
 
 async function counter(opsUrl: string, labels: string): Promise<number> {
   const text = await (await request(`${opsUrl}/metrics`)).body.text();
@@ -32,7 +37,7 @@ describe('task request consumer', () => {
   it('creates a task like POST does, replies with it, and creates it once for a redelivered request', async () => {
     const natsUrl = nats.url;
     await using t = await startApp({ config: { hermes: { url: natsUrl } } });
-    await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
+    await waitFor('nats connected', async () => ((await (await request(`${t.opsUrl}/health`)).body.json()) as any).checks.nats === 'ok');
     const nc = await natsConnect(natsUrl);
     try {
       const title = `from nats ${randomUUID()}`;
@@ -58,12 +63,12 @@ describe('task request consumer', () => {
   it('refuses what POST refuses, answering the contract error body and counting it', async () => {
     const natsUrl = nats.url;
     await using t = await startApp({ config: { hermes: { url: natsUrl } } });
-    await waitFor('nats connected', async () => (await (await request(`${t.opsUrl}/health`)).body.json() as any).checks.nats === 'ok');
+    await waitFor('nats connected', async () => ((await (await request(`${t.opsUrl}/health`)).body.json()) as any).checks.nats === 'ok');
     const nc = await natsConnect(natsUrl);
     try {
       const before = await counter(t.opsUrl, 'kind="task_request",outcome="invalid"');
-      const ask = async (payload: string) => (await waitFor('reply', async () =>
-        nc.request('swarm.task.request', payload, { timeout: 2000 }).catch(() => undefined))).json<any>();
+      const ask = async (payload: string) =>
+        (await waitFor('reply', async () => nc.request('swarm.task.request', payload, { timeout: 2000 }).catch(() => undefined))).json<any>();
       expect(await ask(envelope({ requester: 'planner' }))).toMatchObject({ code: 'validation_failed' }); // no title
       expect(await ask(envelope({ title: 'x', requester: 'planner', bogus: 1 }))).toMatchObject({ code: 'validation_failed' });
       expect(await ask(envelope({ title: 'x', requester: 'planner', priority: '5' }))).toMatchObject({ code: 'validation_failed' });

@@ -89,7 +89,10 @@ function expectContract(req: Req, res: Sent): void {
   expect(res.ms, what).toBeLessThan(HANG_MS);
   if (res.status >= 400) {
     expect(res.body, what).toMatchObject({ error: expect.any(String), code: expect.stringMatching(/^[a-z][a-z0-9_]*$/) });
-    expect(Object.keys(res.body).filter((k) => !ERROR_KEYS.includes(k)), what).toEqual([]);
+    expect(
+      Object.keys(res.body).filter((k) => !ERROR_KEYS.includes(k)),
+      what,
+    ).toEqual([]);
   }
 }
 
@@ -136,7 +139,14 @@ function requestFor(op: Operation): fc.Arbitrary<Req> {
       query: queryFor(op.query),
       body: op.body ? fc.option(bodyFor(op.body), { nil: undefined, freq: 12 }) : fc.constant(undefined),
       idempotencyKey: fc.option(fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })), { freq: 3 }),
-      contentType: fc.constantFrom('application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded'),
+      contentType: fc.constantFrom(
+        'application/json',
+        'application/json',
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+      ),
     })
     .map((g) => {
       const id = g.id === 'KNOWN' ? ids[g.known % ids.length]! : g.id;
@@ -180,28 +190,32 @@ describe('requests generated from openapi.yaml', () => {
     }
   });
 
-  it(`never a 5xx, a hang or an off-contract error; refusals change nothing (${RUNS} runs)`, async () => {
-    const arb = fc.oneof(...operations.map((op) => requestFor(op)));
-    let accepted = 0;
-    let refused = 0;
-    await fc.assert(
-      fc.asyncProperty(arb, async (req) => {
-        let res: Sent;
-        try {
-          res = await probe(req);
-        } catch (err) {
-          if (isClientSideRefusal(err)) return;
-          throw err;
-        }
-        if (res.status < 400) accepted++;
-        else refused++;
-      }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: true },
-    );
-    // The generator must reach both sides of validation, or it proves nothing.
-    expect(refused).toBeGreaterThan(0);
-    expect(accepted).toBeGreaterThan(0);
-  }, Math.max(30_000, RUNS * 200));
+  it(
+    `never a 5xx, a hang or an off-contract error; refusals change nothing (${RUNS} runs)`,
+    async () => {
+      const arb = fc.oneof(...operations.map((op) => requestFor(op)));
+      let accepted = 0;
+      let refused = 0;
+      await fc.assert(
+        fc.asyncProperty(arb, async (req) => {
+          let res: Sent;
+          try {
+            res = await probe(req);
+          } catch (err) {
+            if (isClientSideRefusal(err)) return;
+            throw err;
+          }
+          if (res.status < 400) accepted++;
+          else refused++;
+        }),
+        { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: true },
+      );
+      // The generator must reach both sides of validation, or it proves nothing.
+      expect(refused).toBeGreaterThan(0);
+      expect(accepted).toBeGreaterThan(0);
+    },
+    Math.max(30_000, RUNS * 200),
+  );
 });
 
 describe('hostile requests', () => {
@@ -233,7 +247,10 @@ describe('hostile requests', () => {
     ['a lone surrogate', () => create('{"title":"\\ud800"}')],
     ['a lone surrogate in a context key', () => create('{"title":"t","context":{"\\udc00":1}}')],
     ['emoji, RTL and combining marks', () => create(json({ title: '👩‍👩‍👧‍👦 \u202e Z̷̢̛̙ 𝕯', scope: 'ǅ', capabilities: ['İ', 'ß'] }))],
-    ['SQL in every string', () => create(json({ title: "'; drop table tasks; --", scope: "' or 1=1 --", owner: '$1', capabilities: ["'); delete from tasks; --"] }))],
+    [
+      'SQL in every string',
+      () => create(json({ title: "'; drop table tasks; --", scope: "' or 1=1 --", owner: '$1', capabilities: ["'); delete from tasks; --"] })),
+    ],
     ['__proto__ and constructor keys', () => create('{"title":"t","__proto__":{"admin":true},"context":{"constructor":{"prototype":{"x":1}}}}')],
     ['duplicate keys', () => create('{"title":"a","title":"b","priority":1,"priority":99}')],
     ['priority 1e400', () => create('{"title":"t","priority":1e400}')],
@@ -253,8 +270,18 @@ describe('hostile requests', () => {
     ['an X-Agent-ID in Latin-1', () => create(json({ title: 't' }), { 'x-agent-id': 'agent-\u00e9', 'content-type': 'application/json' })],
     ['two X-Agent-ID headers', () => create(json({ title: 't' }), { 'x-agent-id': ['a', 'b'], 'content-type': 'application/json' })],
     ['an 8 KiB Idempotency-Key', () => create(json({ title: 't' }), { ...agent, 'idempotency-key': 'k'.repeat(8 * 1024) })],
-    ['a wrong admin token of 8 KiB', () => ({ method: 'GET', path: '/api/v1/stats', headers: { 'x-agent-id': 'a', authorization: `Bearer ${'t'.repeat(8 * 1024)}` } })],
-    ['a Basic admin credential', () => ({ method: 'GET', path: '/api/v1/stats', headers: { 'x-agent-id': 'a', authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` } })],
+    [
+      'a wrong admin token of 8 KiB',
+      () => ({ method: 'GET', path: '/api/v1/stats', headers: { 'x-agent-id': 'a', authorization: `Bearer ${'t'.repeat(8 * 1024)}` } }),
+    ],
+    [
+      'a Basic admin credential',
+      () => ({
+        method: 'GET',
+        path: '/api/v1/stats',
+        headers: { 'x-agent-id': 'a', authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` },
+      }),
+    ],
     ['a 4,000-char id', () => ({ method: 'GET', path: `/api/v1/tasks/${'1'.repeat(4000)}`, headers: { 'x-agent-id': 'a' } }), 400],
     ['a malformed %-escape in the id', () => ({ method: 'GET', path: '/api/v1/tasks/%E0%A4%A', headers: { 'x-agent-id': 'a' } }), 400],
     ['NUL in a query filter', () => ({ method: 'GET', path: '/api/v1/tasks', query: { owner: 'a\u0000b' }, headers: { 'x-agent-id': 'a' } })],
@@ -263,13 +290,48 @@ describe('hostile requests', () => {
     ['limit=1e309', () => ({ method: 'GET', path: '/api/v1/tasks', query: { limit: '1e309' }, headers: { 'x-agent-id': 'a' } })],
     ['limit=-1', () => ({ method: 'GET', path: '/api/v1/tasks', query: { limit: '-1' }, headers: { 'x-agent-id': 'a' } })],
     ['a garbage cursor', () => ({ method: 'GET', path: '/api/v1/tasks', query: { cursor: "eyJ4IjoiJzsgZHJvcCJ9'--" }, headers: { 'x-agent-id': 'a' } })],
-    ['a cursor of JSON with SQL', () => ({ method: 'GET', path: '/api/v1/tasks', query: { cursor: Buffer.from(json({ created_at: "'; drop table tasks; --", id: 'x' })).toString('base64url') }, headers: { 'x-agent-id': 'a' } })],
-    ['an unknown status filter', () => ({ method: 'GET', path: '/api/v1/tasks', query: { status: "pending,'; drop table tasks; --" }, headers: { 'x-agent-id': 'a' } })],
-    ['200 repeated query parameters', () => ({ method: 'GET', path: `/api/v1/tasks?${Array.from({ length: 200 }, () => 'status=pending').join('&')}`, headers: { 'x-agent-id': 'a' } })],
-    ['complete by a stranger', () => ({ method: 'POST', path: `/api/v1/tasks/${own[1]}/complete`, headers: { ...agent, 'x-agent-id': 'stranger' }, body: '{}' }), 403],
-    ['complete on a terminal task', () => ({ method: 'POST', path: `/api/v1/tasks/${own[3]}/complete`, headers: { ...agent, 'x-agent-id': 'fuzz-worker' }, body: '{}' }), 409],
-    ['a result of 2 MiB', () => ({ method: 'POST', path: `/api/v1/tasks/${own[2]}/complete`, headers: { ...agent, 'x-agent-id': 'fuzz-worker' }, body: json({ result: 'r'.repeat(2 * 1024 * 1024) }) }), 413],
-    ['progress percent 101', () => ({ method: 'POST', path: `/api/v1/tasks/${own[2]}/progress`, headers: { ...agent, 'x-agent-id': 'fuzz-worker' }, body: json({ percent: 101 }) }), 400],
+    [
+      'a cursor of JSON with SQL',
+      () => ({
+        method: 'GET',
+        path: '/api/v1/tasks',
+        query: { cursor: Buffer.from(json({ created_at: "'; drop table tasks; --", id: 'x' })).toString('base64url') },
+        headers: { 'x-agent-id': 'a' },
+      }),
+    ],
+    [
+      'an unknown status filter',
+      () => ({ method: 'GET', path: '/api/v1/tasks', query: { status: "pending,'; drop table tasks; --" }, headers: { 'x-agent-id': 'a' } }),
+    ],
+    [
+      '200 repeated query parameters',
+      () => ({ method: 'GET', path: `/api/v1/tasks?${Array.from({ length: 200 }, () => 'status=pending').join('&')}`, headers: { 'x-agent-id': 'a' } }),
+    ],
+    [
+      'complete by a stranger',
+      () => ({ method: 'POST', path: `/api/v1/tasks/${own[1]}/complete`, headers: { ...agent, 'x-agent-id': 'stranger' }, body: '{}' }),
+      403,
+    ],
+    [
+      'complete on a terminal task',
+      () => ({ method: 'POST', path: `/api/v1/tasks/${own[3]}/complete`, headers: { ...agent, 'x-agent-id': 'fuzz-worker' }, body: '{}' }),
+      409,
+    ],
+    [
+      'a result of 2 MiB',
+      () => ({
+        method: 'POST',
+        path: `/api/v1/tasks/${own[2]}/complete`,
+        headers: { ...agent, 'x-agent-id': 'fuzz-worker' },
+        body: json({ result: 'r'.repeat(2 * 1024 * 1024) }),
+      }),
+      413,
+    ],
+    [
+      'progress percent 101',
+      () => ({ method: 'POST', path: `/api/v1/tasks/${own[2]}/progress`, headers: { ...agent, 'x-agent-id': 'fuzz-worker' }, body: json({ percent: 101 }) }),
+      400,
+    ],
     ['PATCH status "completed"', () => ({ method: 'PATCH', path: `/api/v1/tasks/${own[0]}`, headers: agent, body: json({ status: 'completed' }) }), 400],
     ['an unknown method', () => ({ method: 'PUT', path: '/api/v1/tasks', headers: agent, body: '{}' })],
     ['an unknown path', () => ({ method: 'GET', path: "/api/v1/'; drop table tasks; --", headers: agent })],

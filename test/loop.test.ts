@@ -13,7 +13,9 @@ const HOUR = 3600_000;
 /** A promise released by hand. */
 function gate() {
   let open!: () => void;
-  const p = new Promise<void>((resolve) => { open = resolve; });
+  const p = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { p, open };
 }
 
@@ -60,7 +62,12 @@ describe('loop shell', () => {
 
   it('pokes during a run fold into exactly one more run right after it', async () => {
     const g = gate();
-    const { loop, triggers } = recorded({ body: async (n) => { if (n === 1) await g.p; return n; } });
+    const { loop, triggers } = recorded({
+      body: async (n) => {
+        if (n === 1) await g.p;
+        return n;
+      },
+    });
     loop.start();
     loop.poke();
     await turn();
@@ -191,7 +198,12 @@ describe('loop shell', () => {
 
   it('a conditional poke starts a run only if its condition holds, but always folds into a run in flight', async () => {
     const g = gate();
-    const { loop, triggers } = recorded({ body: async (n) => { if (n === 1) await g.p; return n; } });
+    const { loop, triggers } = recorded({
+      body: async (n) => {
+        if (n === 1) await g.p;
+        return n;
+      },
+    });
     loop.start();
     loop.poke({ when: () => false });
     await turn();
@@ -240,7 +252,12 @@ describe('loop shell', () => {
         if (attempts === 1) throw new Error('connection refused');
         notify = onNotify;
         onListen?.();
-        return { state: {}, unlisten: async () => { unlistened++; } };
+        return {
+          state: {},
+          unlisten: async () => {
+            unlistened++;
+          },
+        };
       },
     } as unknown as Sql;
     const { loop, triggers } = recorded({ everyMs: HOUR, listen: [{ sql, channel: 'dispatch_test' }] });
@@ -272,7 +289,9 @@ describe('loop shell', () => {
     await turn();
     expect(triggers).toEqual(['poke']);
     let stopped = false;
-    void loop.stop().then(() => { stopped = true; });
+    void loop.stop().then(() => {
+      stopped = true;
+    });
     await vi.advanceTimersByTimeAsync(STOP_WAIT_MS - 1);
     expect(stopped).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
@@ -283,7 +302,14 @@ describe('loop shell', () => {
   it('stop() waits for a run that finishes, and nothing runs after it', async () => {
     const g = gate();
     let finished = false;
-    const { loop, triggers } = recorded({ everyMs: 10, body: async () => { await g.p; finished = true; return 0; } });
+    const { loop, triggers } = recorded({
+      everyMs: 10,
+      body: async () => {
+        await g.p;
+        finished = true;
+        return 0;
+      },
+    });
     loop.start();
     loop.poke();
     await turn();
@@ -298,7 +324,12 @@ describe('loop shell', () => {
 
   it('with runAtStart the first run follows the first LISTEN attempt, whichever way it ends', async () => {
     let fail!: (err: Error) => void;
-    const sql = { listen: () => new Promise((_resolve, reject) => { fail = reject; }) } as unknown as Sql;
+    const sql = {
+      listen: () =>
+        new Promise((_resolve, reject) => {
+          fail = reject;
+        }),
+    } as unknown as Sql;
     const { loop, triggers } = recorded({ everyMs: HOUR, runAtStart: true, listen: [{ sql, channel: 'dispatch_test' }] });
     loop.start();
     await turn();

@@ -39,11 +39,19 @@ describe('observability', () => {
     expect(`${r.stdout}${r.stderr}`.trim()).toBe('');
     expect(r.status).toBe(0);
     for (const name of [
-      'dispatch_tasks_created_total', 'dispatch_task_transitions_total', 'dispatch_queue_depth',
-      'dispatch_schedule_to_assign_seconds', 'dispatch_task_duration_seconds', 'dispatch_tick_duration_seconds',
-      'dispatch_agent_active_tasks', 'dispatch_retries_total', 'dispatch_upstream_requests_total',
-      'dispatch_upstream_request_duration_seconds', 'dispatch_events_unpublished',
-    ]) expect(text).toContain(`# TYPE ${name} `);
+      'dispatch_tasks_created_total',
+      'dispatch_task_transitions_total',
+      'dispatch_queue_depth',
+      'dispatch_schedule_to_assign_seconds',
+      'dispatch_task_duration_seconds',
+      'dispatch_tick_duration_seconds',
+      'dispatch_agent_active_tasks',
+      'dispatch_retries_total',
+      'dispatch_upstream_requests_total',
+      'dispatch_upstream_request_duration_seconds',
+      'dispatch_events_unpublished',
+    ])
+      expect(text).toContain(`# TYPE ${name} `);
   });
 
   it('queue gauges come from the counters and follow transitions', async () => {
@@ -87,10 +95,16 @@ describe('observability', () => {
     const dashboard = readFileSync('deploy/grafana-dashboard.json', 'utf8');
     const alerts = readFileSync('deploy/alerts.yml', 'utf8');
     JSON.parse(dashboard);
-    for (const [file, body] of [['dashboard', dashboard], ['alerts', alerts]] as const) {
+    for (const [file, body] of [
+      ['dashboard', dashboard],
+      ['alerts', alerts],
+    ] as const) {
       const used = referencedMetrics(body);
       expect(used.length, file).toBeGreaterThan(3);
-      expect(used.filter((n) => !exported.has(n)), `${file} names metrics /metrics does not export`).toEqual([]);
+      expect(
+        used.filter((n) => !exported.has(n)),
+        `${file} names metrics /metrics does not export`,
+      ).toEqual([]);
     }
     const r = spawnSync('promtool', ['check', 'rules', 'deploy/alerts.yml'], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -114,8 +128,16 @@ describe('observability', () => {
     const res = await t.call('GET', '/api/v1/stats', { admin: true });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      waiting: 0, pending: 1, assigned: 1, running: 0, completed: 2, failed: 1, timed_out: 0, cancelled: 0,
-      avg_completion_ms: 3000, oldest_pending_ms: expect.any(Number),
+      waiting: 0,
+      pending: 1,
+      assigned: 1,
+      running: 0,
+      completed: 2,
+      failed: 1,
+      timed_out: 0,
+      cancelled: 0,
+      avg_completion_ms: 3000,
+      oldest_pending_ms: expect.any(Number),
     });
     expect(res.body.oldest_pending_ms).toBeGreaterThanOrEqual(5000);
 
@@ -134,6 +156,17 @@ describe('observability', () => {
   it('stats on an empty database are zeros', async () => {
     await using t = await startApp();
     const res = await t.call('GET', '/api/v1/stats', { admin: true });
-    expect(res.body).toEqual({ waiting: 0, pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, timed_out: 0, cancelled: 0, avg_completion_ms: 0, oldest_pending_ms: 0 });
+    expect(res.body).toEqual({
+      waiting: 0,
+      pending: 0,
+      assigned: 0,
+      running: 0,
+      completed: 0,
+      failed: 0,
+      timed_out: 0,
+      cancelled: 0,
+      avg_completion_ms: 0,
+      oldest_pending_ms: 0,
+    });
   });
 });

@@ -37,8 +37,13 @@ describe('process', () => {
       const [port, metrics] = [await freePort(), await freePort()];
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         env: {
-          ...process.env, DISPATCH_CONFIG: cfg, DISPATCH_DATA_DIR: path.join(dir, 'data'),
-          DISPATCH_PORT: String(port), DISPATCH_METRICS_PORT: String(metrics), DISPATCH_HOST: '127.0.0.1', DISPATCH_LOG_LEVEL: 'warn',
+          ...process.env,
+          DISPATCH_CONFIG: cfg,
+          DISPATCH_DATA_DIR: path.join(dir, 'data'),
+          DISPATCH_PORT: String(port),
+          DISPATCH_METRICS_PORT: String(metrics),
+          DISPATCH_HOST: '127.0.0.1',
+          DISPATCH_LOG_LEVEL: 'warn',
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

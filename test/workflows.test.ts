@@ -20,7 +20,9 @@ const AGENTS = [
 let t: TestApp;
 let s: Scheduler;
 beforeAll(async () => {
-  t = await startApp({ config: { agents: AGENTS, assignment: { max_concurrent_per_agent: 500 }, server: { rate_limit_burst: 100_000, rate_limit_per_second: 100_000 } } });
+  t = await startApp({
+    config: { agents: AGENTS, assignment: { max_concurrent_per_agent: 500 }, server: { rate_limit_burst: 100_000, rate_limit_per_second: 100_000 } },
+  });
   s = schedulerOf(t);
   await s.stopLoop(); // the tests tick by hand
 });
@@ -79,7 +81,12 @@ describe('dependencies', () => {
     await put('diamond', diamond);
     const r = await run('diamond', { topic: 'x' });
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((x) => stepTask(r, x)) as [string, string, string, string];
-    expect(r.steps.map((x) => [x.step_id, x.status])).toEqual([['a', 'pending'], ['b', 'waiting'], ['c', 'waiting'], ['d', 'waiting']]);
+    expect(r.steps.map((x) => [x.step_id, x.status])).toEqual([
+      ['a', 'pending'],
+      ['b', 'waiting'],
+      ['c', 'waiting'],
+      ['d', 'waiting'],
+    ]);
     expect(await workOff([a, b, c, d])).toEqual([a]);
     expect((await task(b)).status).toBe('pending');
     expect((await task(d)).status).toBe('waiting');
@@ -136,8 +143,8 @@ describe('dependencies', () => {
     expect(left.status).toBe('assigned');
     const failed = await t.call('POST', `/api/v1/tasks/${id('left')}/fail`, { agent: left.assignee, body: { error: 'boom', retryable: false } });
     expect(failed.body.status).toBe('failed');
-    expect((await task(id('after_left')))).toMatchObject({ status: 'cancelled', error: `dependency ${id('left')} failed` });
-    expect((await task(id('join')))).toMatchObject({ status: 'cancelled', error: `dependency ${id('after_left')} cancelled` });
+    expect(await task(id('after_left'))).toMatchObject({ status: 'cancelled', error: `dependency ${id('left')} failed` });
+    expect(await task(id('join'))).toMatchObject({ status: 'cancelled', error: `dependency ${id('after_left')} cancelled` });
     expect((await task(id('right'))).status).toBe('assigned'); // not downstream of left: untouched
     expect((await getRun(r.id)).status).toBe('failed');
     const cancelled = await t.sql<{ data: { reason: string; dependency: string } }[]>`
@@ -176,7 +183,9 @@ describe('dependencies', () => {
   });
 
   it('a 200-step chain and a 200-wide fan-out: one transaction each, every step once, none early', async () => {
-    const chain = { steps: Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, task: { title: `s${i}`, scope: 'work' }, ...(i ? { depends_on: [`s${i - 1}`] } : {}) })) };
+    const chain = {
+      steps: Array.from({ length: 200 }, (_, i) => ({ id: `s${i}`, task: { title: `s${i}`, scope: 'work' }, ...(i ? { depends_on: [`s${i - 1}`] } : {}) })),
+    };
     const fan = {
       steps: [
         { id: 'top', task: { title: 'top', scope: 'work' } },
@@ -184,7 +193,10 @@ describe('dependencies', () => {
         { id: 'bottom', task: { title: 'bottom', scope: 'work' }, depends_on: Array.from({ length: 100 }, (_, i) => `f${i}`) },
       ],
     };
-    for (const [key, def] of [['chain200', chain], ['fan200', fan]] as const) {
+    for (const [key, def] of [
+      ['chain200', chain],
+      ['fan200', fan],
+    ] as const) {
       await put(key, def);
       const r = await run(key);
       expect(r.steps).toHaveLength(200);
@@ -276,7 +288,10 @@ describe('definitions and bad input', () => {
 describe('workflows.dir', () => {
   it('stores every definition of the folder at start, and a bad file stops the start naming it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-wf-'));
-    writeFileSync(path.join(dir, 'weekly.yaml'), 'steps:\n  - id: one\n    task: { title: One }\n  - id: two\n    task: { title: Two }\n    depends_on: [one]\n');
+    writeFileSync(
+      path.join(dir, 'weekly.yaml'),
+      'steps:\n  - id: one\n    task: { title: One }\n  - id: two\n    task: { title: Two }\n    depends_on: [one]\n',
+    );
     writeFileSync(path.join(dir, 'keyed.json'), JSON.stringify({ key: 'from_json', steps: [{ id: 'x', task: { title: 'X' } }] }));
     await using app = await startApp({ db: t.db, config: { workflows: { dir } } });
     const weekly = await app.call('GET', '/api/v1/workflows/weekly');
@@ -289,7 +304,7 @@ describe('workflows.dir', () => {
 });
 
 describe('run events on NATS', () => {
-  it('a run publishes swarm.run.<id>.created and .completed with the run, beside its tasks\' events', async () => {
+  it("a run publishes swarm.run.<id>.created and .completed with the run, beside its tasks' events", async () => {
     // A database of its own: a replica without hermes.url (the suite's `t`) settles rows unpublished.
     await using app = await startApp({ config: { agents: AGENTS, hermes: { url: inject('natsUrl') } } });
     await schedulerOf(app).stopLoop();
@@ -305,7 +320,12 @@ describe('run events on NATS', () => {
       const done = runs.messages.filter((m) => m.subject.endsWith('.completed'));
       expect(done).toHaveLength(1);
       expect(done[0]!.msgId).toBe(done[0]!.envelope.id);
-      expect(done[0]!.envelope).toMatchObject({ type: 'run.completed', source: 'dispatch', correlation_id: r.id, data: { run: { id: r.id, status: 'completed' } } });
+      expect(done[0]!.envelope).toMatchObject({
+        type: 'run.completed',
+        source: 'dispatch',
+        correlation_id: r.id,
+        data: { run: { id: r.id, status: 'completed' } },
+      });
     } finally {
       await runs.close();
     }

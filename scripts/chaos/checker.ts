@@ -124,7 +124,18 @@ export async function checkInvariants(sql: Sql, o: { acknowledged: Set<string>; 
     }
   }
 
-  return { tasks: o.acknowledged.size, lost, duplicated, breaches: breaches + o.liveBreaches, eventsMissing, eventsDuplicated, natsMissing, natsDuplicated, unfinished, notes };
+  return {
+    tasks: o.acknowledged.size,
+    lost,
+    duplicated,
+    breaches: breaches + o.liveBreaches,
+    eventsMissing,
+    eventsDuplicated,
+    natsMissing,
+    natsDuplicated,
+    unfinished,
+    notes,
+  };
 }
 
 /** Envelope id → how many times it is in the stream that captures swarm.task.>. */

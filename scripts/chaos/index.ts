@@ -14,7 +14,11 @@ import { chaosTable, isClean, runScenario, SCENARIOS, scenariosNamed, type Chaos
 async function main() {
   const args = parseArgs();
   const scenarios = scenariosNamed((args.get('scenarios') ?? SCENARIOS.map((s) => s.name).join(',')).split(','));
-  const o = { rate: num(args.get('rate'), 40), durationMs: num(args.get('duration-s'), 15) * 1000, notify: (args.get('notify') === 'poll' ? 'poll' : 'nats') as 'nats' | 'poll' };
+  const o = {
+    rate: num(args.get('rate'), 40),
+    durationMs: num(args.get('duration-s'), 15) * 1000,
+    notify: (args.get('notify') === 'poll' ? 'poll' : 'nats') as 'nats' | 'poll',
+  };
   const pg = await startBenchPostgres();
   const rows: Array<{ name: string; v: ChaosRow }> = [];
   try {
@@ -23,7 +27,24 @@ async function main() {
         rows.push({ name: sc.name, v: await runScenario(pg, sc, o) });
       } catch (err) {
         console.error(`[${sc.name}] failed to run:`, err);
-        rows.push({ name: sc.name, v: { tasks: 0, lost: NaN, duplicated: NaN, breaches: NaN, eventsMissing: NaN, eventsDuplicated: NaN, natsMissing: null, natsDuplicated: null, unfinished: NaN, notes: [`did not run: ${(err as Error).message}`], extra: [], facts: {}, lateAccepted: NaN } });
+        rows.push({
+          name: sc.name,
+          v: {
+            tasks: 0,
+            lost: NaN,
+            duplicated: NaN,
+            breaches: NaN,
+            eventsMissing: NaN,
+            eventsDuplicated: NaN,
+            natsMissing: null,
+            natsDuplicated: null,
+            unfinished: NaN,
+            notes: [`did not run: ${(err as Error).message}`],
+            extra: [],
+            facts: {},
+            lateAccepted: NaN,
+          },
+        });
       }
     }
   } finally {

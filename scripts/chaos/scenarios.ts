@@ -280,8 +280,15 @@ export function scenariosNamed(names: string[]): Scenario[] {
 /** Every invariant held: nothing lost, duplicated, over the limit, missing, unfinished or accepted late. */
 export function isClean(v: ChaosRow): boolean {
   return (
-    v.lost === 0 && v.duplicated === 0 && v.breaches === 0 && v.eventsMissing === 0 && v.eventsDuplicated === 0 &&
-    (v.natsMissing ?? 0) === 0 && (v.natsDuplicated ?? 0) === 0 && v.unfinished === 0 && v.lateAccepted === 0
+    v.lost === 0 &&
+    v.duplicated === 0 &&
+    v.breaches === 0 &&
+    v.eventsMissing === 0 &&
+    v.eventsDuplicated === 0 &&
+    (v.natsMissing ?? 0) === 0 &&
+    (v.natsDuplicated ?? 0) === 0 &&
+    v.unfinished === 0 &&
+    v.lateAccepted === 0
   );
 }
 
@@ -302,7 +309,13 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
   const replicas: Replica[] = [];
   for (let k = 0; k < 2; k++) replicas.push({ port: await freePort(), metricsPort: await freePort() });
   const run: Run = {
-    pg, db, url, sql, nats, replicas, log,
+    pg,
+    db,
+    url,
+    sql,
+    nats,
+    replicas,
+    log,
     ...(fakes ? { fakes } : {}),
     held: [],
     extra: [],
@@ -310,8 +323,14 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
     async startReplica(k) {
       const r = replicas[k]!;
       r.proc = await startDispatch({
-        databaseUrl: url, natsUrl: nats.url, agents: AGENTS, maxConcurrent: LIMIT, tickMs: 200,
-        wakeTimeoutMs: sc.wakeTimeoutMs ?? 120_000, port: r.port, metricsPort: r.metricsPort,
+        databaseUrl: url,
+        natsUrl: nats.url,
+        agents: AGENTS,
+        maxConcurrent: LIMIT,
+        tickMs: 200,
+        wakeTimeoutMs: sc.wakeTimeoutMs ?? 120_000,
+        port: r.port,
+        metricsPort: r.metricsPort,
         // Short caches, so that the faults reach every client during the run.
         ...(fakes ? { neighbours: fakes.config, extra: { promptforge: { refresh_interval_ms: 1000 }, alexandria: { cache_ttl_ms: 1000 } } } : {}),
       });
@@ -343,7 +362,12 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
         durationMs: o.durationMs,
         send: async (i) => {
           const body = { title: `chaos ${i}`, capabilities: ['bench'], max_retries: 5, ...sc.taskFields?.(i) };
-          const res = await http.request('POST', '/api/v1/tasks', { 'x-agent-id': `chaos-producer-${i % 4}`, 'content-type': 'application/json' }, JSON.stringify(body));
+          const res = await http.request(
+            'POST',
+            '/api/v1/tasks',
+            { 'x-agent-id': `chaos-producer-${i % 4}`, 'content-type': 'application/json' },
+            JSON.stringify(body),
+          );
           if (res.status === 201) acknowledged.add(res.body.id);
           else throw new Error(`create → ${res.status}`);
         },
@@ -354,7 +378,11 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
     for (let k = 0; k < replicas.length; k++) if (!replicas[k]!.proc || replicas[k]!.proc!.exited()) await run.startReplica(k);
     const count = async (q: Promise<{ n: number }[]>) => (await q.catch(() => [{ n: -1 }]))[0]?.n;
     const drainMs = o.drainMs ?? 90_000;
-    await waitFor(async () => (await count(sql`select count(*)::int as n from tasks where status not in ('completed', 'failed', 'timed_out', 'cancelled')`)) === 0, drainMs, 250);
+    await waitFor(
+      async () => (await count(sql`select count(*)::int as n from tasks where status not in ('completed', 'failed', 'timed_out', 'cancelled')`)) === 0,
+      drainMs,
+      250,
+    );
     await waitFor(async () => (await count(sql`select count(*)::int as n from task_events where published_at is null`)) === 0, Math.min(drainMs, 30_000), 250);
     sampling = false;
     await sampler;
@@ -377,7 +405,29 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
 export function chaosTable(rows: Array<{ name: string; v: ChaosRow }>): string {
   const n = (x: number | null) => (x === null ? 'n/a' : String(x));
   return markdownTable(
-    ['scenario', 'tasks', 'lost', 'duplicated', 'limit breaches', 'events missing/dup (DB)', 'events missing/dup (NATS)', 'unfinished', 'late reports accepted', 'notes'],
-    rows.map(({ name, v }) => [name, v.tasks, v.lost, v.duplicated, v.breaches, `${v.eventsMissing}/${v.eventsDuplicated}`, `${n(v.natsMissing)}/${n(v.natsDuplicated)}`, v.unfinished, v.lateAccepted, [...v.extra, ...v.notes].join('; ')]),
+    [
+      'scenario',
+      'tasks',
+      'lost',
+      'duplicated',
+      'limit breaches',
+      'events missing/dup (DB)',
+      'events missing/dup (NATS)',
+      'unfinished',
+      'late reports accepted',
+      'notes',
+    ],
+    rows.map(({ name, v }) => [
+      name,
+      v.tasks,
+      v.lost,
+      v.duplicated,
+      v.breaches,
+      `${v.eventsMissing}/${v.eventsDuplicated}`,
+      `${n(v.natsMissing)}/${n(v.natsDuplicated)}`,
+      v.unfinished,
+      v.lateAccepted,
+      [...v.extra, ...v.notes].join('; '),
+    ]),
   );
 }

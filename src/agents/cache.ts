@@ -31,20 +31,22 @@ export class Cached<T> {
   refresh(): Promise<void> {
     if (!this.inflight) {
       const started = this.monotonic();
-      this.inflight = this.fetcher().then(
-        (v) => {
-          this.value = v;
-          this.fetchedAt = started;
-          this.last = { ok: true };
-          this.onOutcome(this.last);
-        },
-        (error: unknown) => {
-          this.last = { ok: false, error };
-          this.onOutcome(this.last);
-        },
-      ).finally(() => {
-        this.inflight = undefined;
-      });
+      this.inflight = this.fetcher()
+        .then(
+          (v) => {
+            this.value = v;
+            this.fetchedAt = started;
+            this.last = { ok: true };
+            this.onOutcome(this.last);
+          },
+          (error: unknown) => {
+            this.last = { ok: false, error };
+            this.onOutcome(this.last);
+          },
+        )
+        .finally(() => {
+          this.inflight = undefined;
+        });
     }
     return this.inflight;
   }

@@ -66,9 +66,12 @@ export class AgentDirectory {
 
   constructor(private readonly opts: DirectoryOptions) {
     this.log = opts.logger.child({ component: 'agent-directory' });
-    this.caps = new Cached(() => opts.capabilities.listCapabilities(), (o) => {
-      this.report('capabilities', opts.capabilities.name, o);
-    });
+    this.caps = new Cached(
+      () => opts.capabilities.listCapabilities(),
+      (o) => {
+        this.report('capabilities', opts.capabilities.name, o);
+      },
+    );
     this.states = new Cached(
       () => opts.availability.listStates(),
       (o) => {
@@ -172,7 +175,10 @@ export class AgentDirectory {
   private ownerEntry(owner: string): Cached<Set<string>> {
     let e = this.owners.get(owner);
     if (!e) {
-      e = new Cached(() => this.opts.ownership.agentsOf(owner), (o) => this.report('ownership', this.opts.ownership.name, o));
+      e = new Cached(
+        () => this.opts.ownership.agentsOf(owner),
+        (o) => this.report('ownership', this.opts.ownership.name, o),
+      );
       this.owners.set(owner, e);
     }
     return e;
@@ -215,8 +221,10 @@ export class AgentDirectory {
     }
     if (!this.failing.has(part)) {
       this.failing.add(part);
-      this.log.warn({ neighbour: source, err: (o.error as Error)?.message ?? String(o.error) },
-        `${source} call failed; serving cached ${part} and retrying in the background (logged once until it recovers)`);
+      this.log.warn(
+        { neighbour: source, err: (o.error as Error)?.message ?? String(o.error) },
+        `${source} call failed; serving cached ${part} and retrying in the background (logged once until it recovers)`,
+      );
     }
   }
 }

@@ -37,7 +37,9 @@ export function buildAgentDirectory(deps: { config: Config; logger: Logger; metr
     : roster;
   const ownership = config.alexandria.url ? new AlexandriaClient(http('alexandria', config.alexandria.url, { 'x-agent-id': 'dispatch' })) : roster;
   const directory = new AgentDirectory({
-    capabilities, availability, ownership,
+    capabilities,
+    availability,
+    ownership,
     logger: deps.logger,
     signals: deps.signals,
     capabilityRefreshMs: config.promptforge.refresh_interval_ms,

@@ -6,7 +6,6 @@ import type { OwnershipSource } from '../agents/ports.js';
 import { expectShape, type HttpClient } from './http.js';
 import { isObject } from '../core/ids.js';
 
-
 export class AlexandriaClient implements OwnershipSource {
   readonly name = 'alexandria' as const;
   constructor(private readonly http: HttpClient) {}

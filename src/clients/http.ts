@@ -41,8 +41,16 @@ export class UpstreamError extends Error {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR', 'UND_ERR_ABORTED']);
 
@@ -122,7 +130,10 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       const signal = AbortSignal.timeout(opts.timeoutMs);
       try {
         res = await request(`${base}${path}`, {
-          method, headers, dispatcher, signal,
+          method,
+          headers,
+          dispatcher,
+          signal,
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
       } catch (error) {

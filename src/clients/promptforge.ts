@@ -10,9 +10,15 @@ const FETCH_CONCURRENCY = 8;
 
 /** "research, Analysis ,, web-search" → ["research", "analysis", "web-search"] */
 export function parseCapabilities(content: string): string[] {
-  return [...new Set(content.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  return [
+    ...new Set(
+      content
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
-
 
 export class PromptForgeClient implements CapabilitySource {
   readonly name = 'promptforge' as const;

@@ -5,7 +5,6 @@ import type { AvailabilitySource } from '../agents/ports.js';
 import { expectShape, type HttpClient } from './http.js';
 import { isObject } from '../core/ids.js';
 
-
 export class WarrenClient implements AvailabilitySource {
   readonly name = 'warren' as const;
   constructor(private readonly http: HttpClient) {}

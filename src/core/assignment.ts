@@ -33,14 +33,18 @@ export interface PlanSnapshot {
 }
 
 export const UNMATCHED_REASONS = [
-  'no_capable_agent', 'no_owned_agent', 'agents_drained', 'no_available_agent',
-  'ownership_unavailable', 'capabilities_unavailable', 'availability_unavailable',
+  'no_capable_agent',
+  'no_owned_agent',
+  'agents_drained',
+  'no_available_agent',
+  'ownership_unavailable',
+  'capabilities_unavailable',
+  'availability_unavailable',
 ] as const;
 export type UnmatchedReason = (typeof UNMATCHED_REASONS)[number];
 
 export type Decision =
-  | { kind: 'assign'; taskId: string; agent: string; score: number; wake: boolean }
-  | { kind: 'unmatched'; taskId: string; reason: UnmatchedReason };
+  { kind: 'assign'; taskId: string; agent: string; score: number; wake: boolean } | { kind: 'unmatched'; taskId: string; reason: UnmatchedReason };
 
 /** The one reason reported for a task no agent can take: the most fundamental obstacle wins. */
 function unmatchedReason(reasons: Set<IneligibleReason>, snap: PlanSnapshot): UnmatchedReason {

@@ -9,9 +9,7 @@
 // query; the assignee is cleared only on the way back to pending (retry, wake timeout, agent lost).
 import { InvalidTransitionError, NotAssigneeError, ValidationError } from '../errors.js';
 import { decideRetry, type BackoffPolicy } from './retry.js';
-import {
-  isTerminal, rowToTask, sourcesOf, type Change, type EventType, type Guard, type Progress, type TaskRow, type TaskStatus,
-} from './task.js';
+import { isTerminal, rowToTask, sourcesOf, type Change, type EventType, type Guard, type Progress, type TaskRow, type TaskStatus } from './task.js';
 import { readiness, type DependencyState } from './dependencies.js';
 import type { Random } from '../ports.js';
 
@@ -30,8 +28,13 @@ function change(before: TaskRow, next: TaskRow, events: Array<[EventType, Record
 /** The fields a row takes on its way back to the queue (no deadline, no unmatched reason, queued now). */
 function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
   return {
-    status: 'pending', assignee: null, deadline_at: null, wake_deadline_at: null, unmatched_reason: null,
-    queued_at: now, updated_at: now,
+    status: 'pending',
+    assignee: null,
+    deadline_at: null,
+    wake_deadline_at: null,
+    unmatched_reason: null,
+    queued_at: now,
+    updated_at: now,
   };
 }
 
@@ -47,10 +50,26 @@ const utf8Bytes = (s: string) => encoder.encode(s).length;
 // Create
 
 /** What a create decides; every other column starts at its pending default. */
-export type NewTask = Pick<TaskRow,
-  | 'id' | 'title' | 'description' | 'requester' | 'owner' | 'scope' | 'capabilities' | 'required_tags'
-  | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'parent_id' | 'not_before'
-  | 'depends_on' | 'workflow_run_id' | 'step_id'>;
+export type NewTask = Pick<
+  TaskRow,
+  | 'id'
+  | 'title'
+  | 'description'
+  | 'requester'
+  | 'owner'
+  | 'scope'
+  | 'capabilities'
+  | 'required_tags'
+  | 'priority'
+  | 'context'
+  | 'timeout_ms'
+  | 'max_retries'
+  | 'parent_id'
+  | 'not_before'
+  | 'depends_on'
+  | 'workflow_run_id'
+  | 'step_id'
+>;
 
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
@@ -60,10 +79,25 @@ export type NewTask = Pick<TaskRow,
 export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
   const row: TaskRow = {
     ...task,
-    status: 'pending', assignee: null, progress: null, result: null, error: null,
-    retry_count: 0, attempt: 0, deadline_at: null, wake_deadline_at: null, avoid_agent: null,
-    unmatched_reason: null, queued_at: now, created_at: now, updated_at: now,
-    assigned_at: null, started_at: null, completed_at: null, has_dependents: false, cancelled_by: null,
+    status: 'pending',
+    assignee: null,
+    progress: null,
+    result: null,
+    error: null,
+    retry_count: 0,
+    attempt: 0,
+    deadline_at: null,
+    wake_deadline_at: null,
+    avoid_agent: null,
+    unmatched_reason: null,
+    queued_at: now,
+    created_at: now,
+    updated_at: now,
+    assigned_at: null,
+    started_at: null,
+    completed_at: null,
+    has_dependents: false,
+    cancelled_by: null,
   };
   if (row.depends_on.length === 0) return { row, events: [{ type: 'created', task: rowToTask(row) }] };
   const r = readiness(row, deps);
@@ -76,12 +110,19 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     return { row: waiting, events: [{ type: 'created', task: rowToTask(waiting) }] };
   }
   const cancelled: TaskRow = {
-    ...row, status: 'cancelled', completed_at: now, cancelled_by: r.root, error: `dependency ${r.dependency.id} ${r.dependency.status}`,
+    ...row,
+    status: 'cancelled',
+    completed_at: now,
+    cancelled_by: r.root,
+    error: `dependency ${r.dependency.id} ${r.dependency.status}`,
   };
   const t = rowToTask(cancelled);
   return {
     row: cancelled,
-    events: [{ type: 'created', task: t }, { type: 'cancelled', task: t, extra: { reason: 'dependency_failed', dependency: r.dependency.id } }],
+    events: [
+      { type: 'created', task: t },
+      { type: 'cancelled', task: t, extra: { reason: 'dependency_failed', dependency: r.dependency.id } },
+    ],
   };
 }
 
@@ -119,14 +160,22 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
   const d = decideRetry(row, report.retryable ?? true, policy, random);
   if (d.retry) {
     const next: TaskRow = {
-      ...row, ...requeued(row, now), error: report.error, retry_count: d.retryCount,
+      ...row,
+      ...requeued(row, now),
+      error: report.error,
+      retry_count: d.retryCount,
       not_before: new Date(now.getTime() + d.delayMs),
     };
     return {
-      ...change(row, next, [
-        ['failed', { will_retry: true }],
-        ['retry', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'failed' }],
-      ], guard),
+      ...change(
+        row,
+        next,
+        [
+          ['failed', { will_retry: true }],
+          ['retry', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'failed' }],
+        ],
+        guard,
+      ),
       retried: true,
     };
   }
@@ -207,11 +256,15 @@ export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxCont
 export function decideAssignment(row: TaskRow, a: { agent: string; score: number; woke: boolean }, now: Date, wakeTimeoutMs: number): Change {
   const next: TaskRow = {
     ...row,
-    status: 'assigned', assignee: a.agent, assigned_at: now, updated_at: now,
+    status: 'assigned',
+    assignee: a.agent,
+    assigned_at: now,
+    updated_at: now,
     attempt: row.attempt + 1,
     deadline_at: new Date(now.getTime() + row.timeout_ms),
     wake_deadline_at: new Date(now.getTime() + wakeTimeoutMs),
-    avoid_agent: null, unmatched_reason: null,
+    avoid_agent: null,
+    unmatched_reason: null,
   };
   return change(row, next, [['assigned', { agent: a.agent, score: a.score, woke: a.woke }]], { statuses: ['pending'] });
 }
@@ -244,14 +297,23 @@ export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random
   const d = decideRetry(row, true, policy, random);
   if (d.retry) {
     const next: TaskRow = {
-      ...row, ...requeued(row, now), error, avoid_agent: agent, retry_count: d.retryCount,
+      ...row,
+      ...requeued(row, now),
+      error,
+      avoid_agent: agent,
+      retry_count: d.retryCount,
       not_before: new Date(now.getTime() + d.delayMs),
     };
     return {
-      ...change(row, next, [
-        ['timeout', { ...counts(next), reason: 'attempt_timeout', agent, will_retry: true }],
-        ['retry', { ...counts(next), reason: 'timeout', not_before: next.not_before?.toISOString() ?? null }],
-      ], guard),
+      ...change(
+        row,
+        next,
+        [
+          ['timeout', { ...counts(next), reason: 'attempt_timeout', agent, will_retry: true }],
+          ['retry', { ...counts(next), reason: 'timeout', not_before: next.not_before?.toISOString() ?? null }],
+        ],
+        guard,
+      ),
       retried: true,
     };
   }

@@ -44,9 +44,7 @@ export function failedDependency(depends: readonly string[], deps: ReadonlyMap<s
 const rootOf = (d: DependencyState) => (d.status === 'cancelled' && d.cancelled_by !== null ? d.cancelled_by : d.id);
 
 export type Readiness =
-  | { kind: 'ready'; upstream: Record<string, unknown> }
-  | { kind: 'blocked' }
-  | { kind: 'failed'; dependency: DependencyState; root: string };
+  { kind: 'ready'; upstream: Record<string, unknown> } | { kind: 'blocked' } | { kind: 'failed'; dependency: DependencyState; root: string };
 
 /** Where a task stands given its dependencies' states (every id must be in `deps`). */
 export function readiness(row: Pick<TaskRow, 'depends_on' | 'workflow_run_id'>, deps: ReadonlyMap<string, DependencyState>): Readiness {
@@ -67,7 +65,11 @@ export function decideRelease(row: TaskRow, deps: ReadonlyMap<string, Dependency
   const r = readiness(row, deps);
   if (r.kind !== 'ready') return undefined;
   const next: TaskRow = {
-    ...row, status: 'pending', context: { ...row.context, upstream: r.upstream }, queued_at: now, updated_at: now,
+    ...row,
+    status: 'pending',
+    context: { ...row.context, upstream: r.upstream },
+    queued_at: now,
+    updated_at: now,
   };
   return change(row, next, [['unblocked']], ['waiting']);
 }
@@ -75,8 +77,12 @@ export function decideRelease(row: TaskRow, deps: ReadonlyMap<string, Dependency
 /** A waiting task downstream of a failure is cancelled, remembering the root of the cascade. */
 export function decideDependencyCancel(row: TaskRow, dependency: { id: string; status: TaskStatus }, root: string, now: Date): Change {
   const next: TaskRow = {
-    ...row, status: 'cancelled', error: `dependency ${dependency.id} ${dependency.status}`, cancelled_by: root,
-    completed_at: now, updated_at: now,
+    ...row,
+    status: 'cancelled',
+    error: `dependency ${dependency.id} ${dependency.status}`,
+    cancelled_by: root,
+    completed_at: now,
+    updated_at: now,
   };
   return change(row, next, [['cancelled', { reason: 'dependency_failed', dependency: dependency.id }]], ['waiting']);
 }
@@ -90,8 +96,17 @@ export function decideRedrive(row: TaskRow, deps: ReadonlyMap<string, Dependency
   if (!REDRIVABLE_STATUSES.includes(row.status)) throw new InvalidTransitionError(row.id, row.status, 'pending');
   const r = readiness(row, deps);
   const back: Partial<TaskRow> = {
-    assignee: null, retry_count: 0, not_before: null, deadline_at: null, wake_deadline_at: null, avoid_agent: null,
-    unmatched_reason: null, completed_at: null, cancelled_by: null, queued_at: now, updated_at: now,
+    assignee: null,
+    retry_count: 0,
+    not_before: null,
+    deadline_at: null,
+    wake_deadline_at: null,
+    avoid_agent: null,
+    unmatched_reason: null,
+    completed_at: null,
+    cancelled_by: null,
+    queued_at: now,
+    updated_at: now,
   };
   if (r.kind === 'ready') {
     const next: TaskRow = { ...row, ...back, status: 'pending', context: row.depends_on.length ? { ...row.context, upstream: r.upstream } : row.context };

@@ -6,9 +6,7 @@ export interface BackoffPolicy {
   maxMs: number;
 }
 
-export type RetryDecision =
-  | { retry: true; retryCount: number; delayMs: number }
-  | { retry: false };
+export type RetryDecision = { retry: true; retryCount: number; delayMs: number } | { retry: false };
 
 /** The exponential ceiling of the n-th backoff (n from 0): base × 2^n, capped at max. */
 export function backoffCeiling(n: number, policy: BackoffPolicy): number {

@@ -35,9 +35,7 @@ export interface ScoringPolicy {
 /** Why an agent is not a candidate, most fundamental first (planning reports the best one). */
 export type IneligibleReason = 'missing_capability' | 'not_owned' | 'drained' | 'unavailable' | 'at_limit';
 
-export type Score =
-  | { eligible: true; score: number; availability: number; wake: boolean }
-  | { eligible: false; reason: IneligibleReason };
+export type Score = { eligible: true; score: number; availability: number; wake: boolean } | { eligible: false; reason: IneligibleReason };
 
 export const AVAILABILITY = {
   /** ready with no active task */
@@ -90,10 +88,7 @@ export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: Scorin
  * Order two scored candidates, best first: higher score, then fewer active tasks, then idle
  * longest (never assigned counts as idle longest), then agent id — so equal agents share work.
  */
-export function compareCandidates(
-  a: { agent: AgentView; score: number },
-  b: { agent: AgentView; score: number },
-): number {
+export function compareCandidates(a: { agent: AgentView; score: number }, b: { agent: AgentView; score: number }): number {
   if (a.score !== b.score) return b.score - a.score;
   if (a.agent.active !== b.agent.active) return a.agent.active - b.agent.active;
   const la = a.agent.lastAssignedAt ?? -Infinity;

@@ -21,8 +21,19 @@ export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 
 export const ACTIVE_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
 
 export const EVENT_TYPES = [
-  'created', 'assigned', 'started', 'progress', 'completed', 'failed', 'retry', 'timeout', 'cancelled', 'unmatched', 'reassigned',
-  'unblocked', 'requeued',
+  'created',
+  'assigned',
+  'started',
+  'progress',
+  'completed',
+  'failed',
+  'retry',
+  'timeout',
+  'cancelled',
+  'unmatched',
+  'reassigned',
+  'unblocked',
+  'requeued',
 ] as const;
 /** Statuses a manual retry (redrive) starts from. */
 export const REDRIVABLE_STATUSES: readonly TaskStatus[] = ['failed', 'timed_out', 'cancelled'];

@@ -25,10 +25,7 @@ export interface Problem {
   message: string;
 }
 
-export type DefinitionCheck =
-  | { ok: true }
-  | { ok: false; kind: 'invalid'; problems: Problem[] }
-  | { ok: false; kind: 'cycle'; cycle: string[] };
+export type DefinitionCheck = { ok: true } | { ok: false; kind: 'invalid'; problems: Problem[] } | { ok: false; kind: 'cycle'; cycle: string[] };
 
 /**
  * Check a definition's graph: step ids unique, every depends_on names a step of this workflow

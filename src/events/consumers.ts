@@ -115,37 +115,45 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
     // Subscriptions survive reconnects inside the client; subscribe once per connection object.
     if (subs.length > 0 && !subs[0]!.isClosed()) return;
     subs.length = 0;
-    subs.push(nc.subscribe(AGENT_SUBJECT, {
-      callback: (err, msg: Msg) => {
-        if (err) {
-          log.warn({ err: err.message }, 'agent event subscription error');
-          return;
-        }
-        track(handleAgentEvent(msg.subject, msg.string()).catch((e: unknown) => {
-          ctx.metrics.consumedMessages.inc({ kind: 'agent_state', outcome: 'error' });
-          log.error({ err: e, subject: msg.subject }, 'handling agent event failed');
-        }));
-      },
-    }));
-    // One replica creates each requested task: a queue group.
-    subs.push(nc.subscribe(TASK_REQUEST_SUBJECT, {
-      queue: QUEUE_GROUP,
-      callback: (err, msg: Msg) => {
-        if (err) {
-          log.warn({ err: err.message }, 'task request subscription error');
-          return;
-        }
-        track(onTaskRequest(msg).catch((e: unknown) => {
-          ctx.metrics.consumedMessages.inc({ kind: 'task_request', outcome: 'error' });
-          log.error({ err: e }, 'handling swarm.task.request failed');
-          try {
-            if (msg.reply) msg.respond(JSON.stringify({ error: 'internal error', code: 'internal' }));
-          } catch {
-            /* connection gone */
+    subs.push(
+      nc.subscribe(AGENT_SUBJECT, {
+        callback: (err, msg: Msg) => {
+          if (err) {
+            log.warn({ err: err.message }, 'agent event subscription error');
+            return;
           }
-        }));
-      },
-    }));
+          track(
+            handleAgentEvent(msg.subject, msg.string()).catch((e: unknown) => {
+              ctx.metrics.consumedMessages.inc({ kind: 'agent_state', outcome: 'error' });
+              log.error({ err: e, subject: msg.subject }, 'handling agent event failed');
+            }),
+          );
+        },
+      }),
+    );
+    // One replica creates each requested task: a queue group.
+    subs.push(
+      nc.subscribe(TASK_REQUEST_SUBJECT, {
+        queue: QUEUE_GROUP,
+        callback: (err, msg: Msg) => {
+          if (err) {
+            log.warn({ err: err.message }, 'task request subscription error');
+            return;
+          }
+          track(
+            onTaskRequest(msg).catch((e: unknown) => {
+              ctx.metrics.consumedMessages.inc({ kind: 'task_request', outcome: 'error' });
+              log.error({ err: e }, 'handling swarm.task.request failed');
+              try {
+                if (msg.reply) msg.respond(JSON.stringify({ error: 'internal error', code: 'internal' }));
+              } catch {
+                /* connection gone */
+              }
+            }),
+          );
+        },
+      }),
+    );
   }
 
   return {

@@ -31,7 +31,10 @@ export class AckPublisher {
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly nc: NatsConnection, private readonly timeoutMs: number) {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs: number,
+  ) {
     this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => (err ? this.failAll(err) : this.onAck(msg)) });
     void this.sub.closed.then(() => this.failAll(new Error('publish acks subscription closed')));
   }

@@ -109,7 +109,11 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     if (!nats.enabled) {
       // Recorded only: settle rows so retention applies and the unpublished gauge means backlog.
       const settled = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
-        await markPublished(tx, rows.map((r) => Number(r.seq)), now);
+        await markPublished(
+          tx,
+          rows.map((r) => Number(r.seq)),
+          now,
+        );
         return rows.length;
       });
       if (settled === undefined) return { published: 0, failed: 0, busy: true, more: false };

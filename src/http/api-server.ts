@@ -81,7 +81,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
       info: {
         title: 'Dispatch',
         version: SERVICE_VERSION,
-        description: 'Task broker for a swarm of AI agents. Every /api/v1 request carries X-Agent-ID; admin routes also need Authorization: Bearer <admin token>.',
+        description:
+          'Task broker for a swarm of AI agents. Every /api/v1 request carries X-Agent-ID; admin routes also need Authorization: Bearer <admin token>.',
       },
       servers: [{ url: 'http://localhost:8600' }],
       components: {
@@ -96,7 +97,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   app.get('/', { schema: { hide: true } }, async () => ({ service: 'dispatch', version: SERVICE_VERSION }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('application/yaml').send(yaml.dump(app.swagger(), { noRefs: true, lineWidth: 120 })));
+    reply.type('application/yaml').send(yaml.dump(app.swagger(), { noRefs: true, lineWidth: 120 })),
+  );
 
   for (const plugin of opts.routes) await app.register(plugin);
   return app;

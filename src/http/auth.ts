@@ -5,7 +5,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DispatchError } from '../errors.js';
 import { AGENT_ID_RULE, isAgentId } from '../core/ids.js';
 
-
 declare module 'fastify' {
   interface FastifyRequest {
     agentId: string;

@@ -18,9 +18,11 @@ function describeValidation(err: FastifyError): { field: string; message: string
   return (err.validation ?? []).map((v) => {
     const params = v.params as Record<string, unknown>;
     const base = v.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : '';
-    const field = params?.additionalProperty ? [base, params.additionalProperty].filter(Boolean).join('.')
-      : params?.missingProperty ? [base, params.missingProperty].filter(Boolean).join('.')
-      : base || (err.validationContext ?? 'body');
+    const field = params?.additionalProperty
+      ? [base, params.additionalProperty].filter(Boolean).join('.')
+      : params?.missingProperty
+        ? [base, params.missingProperty].filter(Boolean).join('.')
+        : base || (err.validationContext ?? 'body');
     const message = params?.additionalProperty ? 'is not an accepted field' : (v.message ?? 'is invalid');
     return { field, message };
   });
@@ -29,8 +31,16 @@ function describeValidation(err: FastifyError): { field: string; message: string
 // The driver's connection errors and Postgres' connection/shutdown SQLSTATEs: the request was
 // fine, the database was not there. 503 with Retry-After, never 500.
 const DRIVER_CONNECTION_CODES = new Set([
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
 ]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
@@ -50,7 +60,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err.validation) {
       const problems = describeValidation(err);
       if (err.validationContext === 'params') return sendError(reply, 400, 'invalid_id', 'id must be a UUID', problems);
-      const where = err.validationContext === 'querystring' ? 'query' : err.validationContext ?? 'request';
+      const where = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'request');
       return sendError(reply, 400, 'validation_failed', `${where} is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
     }
     switch (err.code) {

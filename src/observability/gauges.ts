@@ -40,11 +40,7 @@ export function createGaugeRefresher(ctx: DispatchContext, nats: NatsLink, opts:
 
   async function load(): Promise<void> {
     const now = ctx.clock.now();
-    const [stats, unpublished, active] = await Promise.all([
-      readQueueStats(ctx.sql, now),
-      countUnpublished(ctx.sql),
-      activeCounts(ctx.sql),
-    ]);
+    const [stats, unpublished, active] = await Promise.all([readQueueStats(ctx.sql, now), countUnpublished(ctx.sql), activeCounts(ctx.sql)]);
     for (const s of ['waiting', 'pending', 'assigned', 'running'] as const) m.queueDepth.set({ status: s }, stats.counts[s]);
     m.oldestPending.set(stats.oldest_pending_ms / 1000);
     m.eventsUnpublished.set(unpublished);

@@ -24,7 +24,11 @@ export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics'>
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
 
 const planTask = (t: PendingRef): PlanTask => ({
-  id: t.id, requiredTags: t.required_tags, priority: t.priority, owner: t.owner, avoidAgent: t.avoid_agent,
+  id: t.id,
+  requiredTags: t.required_tags,
+  priority: t.priority,
+  owner: t.owner,
+  avoidAgent: t.avoid_agent,
 });
 
 /** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
@@ -77,10 +81,17 @@ export class Assigner {
       drained: rows.get(d.id)?.drained ?? false,
       lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
     }));
-    const plan = (tasks: PendingRef[]) => planAssignments({
-      tasks: tasks.map(planTask), agents, maxConcurrent: a.max_concurrent_per_agent, ownerFilter: a.owner_filter_enabled,
-      ownership: dir.ownership, capabilitiesKnown: dir.capabilitiesKnown, availabilityKnown: dir.availabilityKnown, now: now.getTime(),
-    });
+    const plan = (tasks: PendingRef[]) =>
+      planAssignments({
+        tasks: tasks.map(planTask),
+        agents,
+        maxConcurrent: a.max_concurrent_per_agent,
+        ownerFilter: a.owner_filter_enabled,
+        ownership: dir.ownership,
+        capabilitiesKnown: dir.capabilitiesKnown,
+        availabilityKnown: dir.availabilityKnown,
+        now: now.getTime(),
+      });
     let busy = false;
 
     for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {

@@ -51,7 +51,11 @@ export class Scheduler implements Component {
    * `sql`: the pool the scheduler's own statements use (a dedicated small pool in production, so
    * ticks do not wait behind API requests for a connection; the shared pool by default).
    */
-  constructor(private readonly ctx: DispatchContext, private readonly directory: AgentDirectory, private readonly sql: Sql = ctx.sql) {
+  constructor(
+    private readonly ctx: DispatchContext,
+    private readonly directory: AgentDirectory,
+    private readonly sql: Sql = ctx.sql,
+  ) {
     this.log = ctx.logger.child({ component: 'scheduler' });
     this.assigner = new Assigner({ ...ctx, sql, log: this.log, directory });
     const a = ctx.config.assignment;

@@ -24,12 +24,14 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   // One cheap probe first: the sweeps' transactions only run when something is due.
   const due = await deadlinesDue(sql, now);
   // Timeouts end tasks: their dependents and runs are settled in the same transaction.
-  const { expired, others } = !due.attempt ? { expired: [], others: [] } : await inTransaction(sql, async (tx) => {
-    const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map((row) => decideAttemptTimeout(row, policy, random, now));
-    const written = await applyChanges(tx, changes, now);
-    const done = changes.filter((c) => written.has(c.next.id));
-    return { expired: done, others: (await settle(tx, done, now)).changes };
-  });
+  const { expired, others } = !due.attempt
+    ? { expired: [], others: [] }
+    : await inTransaction(sql, async (tx) => {
+        const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map((row) => decideAttemptTimeout(row, policy, random, now));
+        const written = await applyChanges(tx, changes, now);
+        const done = changes.filter((c) => written.has(c.next.id));
+        return { expired: done, others: (await settle(tx, done, now)).changes };
+      });
   for (const o of others) recordTransition(metrics, o.next);
   for (const e of expired) {
     recordTransition(metrics, e.next, e.retried ? 'timeout' : undefined);
@@ -38,11 +40,13 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   }
   if (expired.length) log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
   const later = clock.now();
-  const lapsed = !due.wake ? [] : await inTransaction(sql, async (tx) => {
-    const changes = (await lockLapsedWakes(tx, later, SWEEP_LIMIT)).map((row) => decideRequeue(row, 'wake_timeout', later));
-    const written = await applyChanges(tx, changes, later);
-    return changes.filter((c) => written.has(c.next.id));
-  });
+  const lapsed = !due.wake
+    ? []
+    : await inTransaction(sql, async (tx) => {
+        const changes = (await lockLapsedWakes(tx, later, SWEEP_LIMIT)).map((row) => decideRequeue(row, 'wake_timeout', later));
+        const written = await applyChanges(tx, changes, later);
+        return changes.filter((c) => written.has(c.next.id));
+      });
   for (const c of lapsed) recordTransition(metrics, c.next);
   result.requeuedAfterWakeTimeout = lapsed.length;
   if (lapsed.length) log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');

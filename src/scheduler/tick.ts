@@ -30,7 +30,13 @@ export function since(t0: number): number {
 
 export function emptyTick(): TickResult {
   return {
-    considered: 0, assigned: [], unmatched: [], refused: 0, requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0,
+    considered: 0,
+    assigned: [],
+    unmatched: [],
+    refused: 0,
+    requeuedAfterWakeTimeout: 0,
+    retriedAfterTimeout: 0,
+    timedOut: 0,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

@@ -14,7 +14,10 @@ export const StatsSchema = Type.Object(
     timed_out: Count('Tasks whose last attempt timed out with no retries left'),
     cancelled: Count('Tasks cancelled'),
     avg_completion_ms: Type.Integer({ minimum: 0, description: 'Mean time from creation to completion over completed tasks (0 when none)' }),
-    oldest_pending_ms: Type.Integer({ minimum: 0, description: 'How long the longest-waiting pending task has waited since it was created or last re-queued (0 when none)' }),
+    oldest_pending_ms: Type.Integer({
+      minimum: 0,
+      description: 'How long the longest-waiting pending task has waited since it was created or last re-queued (0 when none)',
+    }),
   },
   { additionalProperties: false, description: 'Queue statistics' },
 );

@@ -26,7 +26,10 @@ export const LIMITS = {
 const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
-export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)), { description: 'Lifecycle status' });
+export const TaskStatusSchema = Type.Union(
+  TASK_STATUSES.map((s) => Type.Literal(s)),
+  { description: 'Lifecycle status' },
+);
 
 /** Free JSON object (never an array or a scalar). */
 const JsonObject = (description: string) => Type.Object({}, { additionalProperties: true, description });
@@ -89,25 +92,28 @@ export const CreateTaskBody = Type.Object(
     max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
-    depends_on: Type.Optional(Type.Array(Uuid, {
-      maxItems: LIMITS.dependsOnMax, uniqueItems: true,
-      description: 'Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled',
-    })),
+    depends_on: Type.Optional(
+      Type.Array(Uuid, {
+        maxItems: LIMITS.dependsOnMax,
+        uniqueItems: true,
+        description: 'Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Create a task; everything else is set by Dispatch' },
 );
 export type CreateTaskBody = Static<typeof CreateTaskBody>;
 
-export const CreateTaskHeaders = Type.Object(
-  {
-    'idempotency-key': Type.Optional(Type.String({
+export const CreateTaskHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
       minLength: 1,
       maxLength: LIMITS.idempotencyKeyMax,
       pattern: '^[\\x21-\\x7E]+$',
       description: 'Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict',
-    })),
-  },
-);
+    }),
+  ),
+});
 
 export const PatchTaskBody = Type.Object(
   {
@@ -180,7 +186,8 @@ export const EventSchema = Type.Object(
       { task: TaskSchema },
       {
         additionalProperties: true,
-        description: 'The task after the change, plus type-specific fields: assigned → agent, score, woke; failed → will_retry; retry/timeout → retry_count, max_retries, reason; unmatched → reason; reassigned → from_agent, reason',
+        description:
+          'The task after the change, plus type-specific fields: assigned → agent, score, woke; failed → will_retry; retry/timeout → retry_count, max_retries, reason; unmatched → reason; reassigned → from_agent, reason',
       },
     ),
   },

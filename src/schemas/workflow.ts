@@ -9,7 +9,10 @@ const StepId = Type.String({ pattern: STEP_ID_SOURCE, description: '1..100 chars
 
 /** A step's task: a create body without what the run decides (dependencies, parent, start time). */
 const { depends_on: _d, parent_id: _p, not_before: _n, ...stepTaskFields } = CreateTaskBody.properties;
-export const StepTaskBody = Type.Object(stepTaskFields, { additionalProperties: false, description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before)' });
+export const StepTaskBody = Type.Object(stepTaskFields, {
+  additionalProperties: false,
+  description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before)',
+});
 
 export const StepSchema = Type.Object(
   {
@@ -61,10 +64,9 @@ export const RunSchema = Type.Object(
     requester: Type.String(),
     status: RunStatusSchema,
     context: Type.Object({}, { additionalProperties: true }),
-    steps: Type.Array(Type.Object(
-      { step_id: Type.String(), task_id: Uuid, status: TaskStatusSchema, depends_on: Type.Array(Type.String()) },
-      { additionalProperties: false },
-    )),
+    steps: Type.Array(
+      Type.Object({ step_id: Type.String(), task_id: Uuid, status: TaskStatusSchema, depends_on: Type.Array(Type.String()) }, { additionalProperties: false }),
+    ),
     created_at: Timestamp,
     completed_at: Type.Union([Timestamp, Type.Null()]),
   },

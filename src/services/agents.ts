@@ -31,10 +31,9 @@ export async function listAgents(ctx: Pick<ServiceContext, 'sql' | 'config' | 'a
   const known = ctx.agents.cachedAgents();
   const ids = new Set(known.map((a) => a.id));
   const extra = [...new Set([...rows.map((r) => r.id), ...counts.keys()])].filter((id) => !ids.has(id));
-  const agents = [
-    ...known,
-    ...extra.map((id) => ({ id, name: id, capabilities: [] as string[], state: 'unknown', ownerIds: [] as string[] })),
-  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const agents = [...known, ...extra.map((id) => ({ id, name: id, capabilities: [] as string[], state: 'unknown', ownerIds: [] as string[] }))].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   return agents.map((a) => ({
     id: a.id,
     name: a.name,
@@ -48,7 +47,11 @@ export async function listAgents(ctx: Pick<ServiceContext, 'sql' | 'config' | 'a
 }
 
 /** Persist the drain flag; lifting it may make an assignment possible at once. */
-export async function setDrain(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger' | 'signals'>, id: string, drain: boolean): Promise<{ id: string; drained: boolean }> {
+export async function setDrain(
+  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger' | 'signals'>,
+  id: string,
+  drain: boolean,
+): Promise<{ id: string; drained: boolean }> {
   const row = await setDrained(ctx.sql, id, drain, ctx.clock.now());
   ctx.logger.info({ agent: row.id }, drain ? 'agent drained' : 'agent drain lifted');
   if (!drain) ctx.signals.emit('assign-needed');

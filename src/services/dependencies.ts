@@ -7,15 +7,11 @@
 // statement after the change, so of two dependencies completing at the same instant on two
 // replicas, the second to lock the dependent sees the first committed and is the one to release
 // it; the release itself is a compare-and-set from `waiting`.
-import {
-  decideDependencyCancel, decideRelease, decideRevive, type DependencyState,
-} from '../core/dependencies.js';
+import { decideDependencyCancel, decideRelease, decideRevive, type DependencyState } from '../core/dependencies.js';
 import { isTerminal, REDRIVABLE_STATUSES, type Change, type TaskRow, type TaskStatus } from '../core/task.js';
 import { decideRunStatus, runToApi, type RunRow } from '../core/workflow.js';
 import type { Tx } from '../store/db.js';
-import {
-  dependencyStates, lockCancelledBy, lockWaitingDependents, lockWaitingDownstream,
-} from '../store/dependencies.js';
+import { dependencyStates, lockCancelledBy, lockWaitingDependents, lockWaitingDownstream } from '../store/dependencies.js';
 import { insertRunEvent } from '../store/events.js';
 import { applyChanges } from '../store/tasks.js';
 import { lockRuns, runTaskStatuses, updateRunStatus } from '../store/workflows.js';
@@ -36,7 +32,12 @@ export function needsSettling(c: Change): boolean {
 }
 
 const stateOf = (r: TaskRow): DependencyState => ({
-  id: r.id, status: r.status, result: r.result, step_id: r.step_id, workflow_run_id: r.workflow_run_id, cancelled_by: r.cancelled_by,
+  id: r.id,
+  status: r.status,
+  result: r.result,
+  step_id: r.step_id,
+  workflow_run_id: r.workflow_run_id,
+  cancelled_by: r.cancelled_by,
 });
 
 /** Settle the consequences of `written` (already applied in `tx`). */
@@ -49,7 +50,10 @@ export async function settle(tx: Tx, written: readonly Change[], now: Date): Pro
   const completed = relevant.filter((c) => c.next.status === 'completed' && c.next.has_dependents).map((c) => c.next.id);
   if (completed.length) {
     const dependents = await lockWaitingDependents(tx, completed);
-    const states = await dependencyStates(tx, dependents.flatMap((d) => d.depends_on));
+    const states = await dependencyStates(
+      tx,
+      dependents.flatMap((d) => d.depends_on),
+    );
     const releases = dependents.map((d) => decideRelease(d, states, now)).filter((c): c is Change => c !== undefined);
     out.push(...(await applied(tx, releases, now)));
   }
@@ -58,7 +62,10 @@ export async function settle(tx: Tx, written: readonly Change[], now: Date): Pro
   //    and remembering the root (whose retry revives it).
   const failed = relevant.filter((c) => isTerminal(c.next.status) && c.next.status !== 'completed' && c.next.has_dependents);
   if (failed.length) {
-    const down = await lockWaitingDownstream(tx, failed.map((c) => c.next.id));
+    const down = await lockWaitingDownstream(
+      tx,
+      failed.map((c) => c.next.id),
+    );
     const cause = new Map<string, { status: TaskStatus; root: string }>(
       failed.map((c) => [c.next.id, { status: c.next.status, root: c.next.cancelled_by ?? c.next.id }]),
     );
@@ -88,7 +95,10 @@ export async function settle(tx: Tx, written: readonly Change[], now: Date): Pro
   for (const r of redriven) {
     const victims = await lockCancelledBy(tx, r.next.id);
     if (victims.length === 0) continue;
-    const states = await dependencyStates(tx, victims.flatMap((v) => v.depends_on));
+    const states = await dependencyStates(
+      tx,
+      victims.flatMap((v) => v.depends_on),
+    );
     for (const v of victims) states.set(v.id, stateOf(v));
     const revivals = victims.map((v) => decideRevive(v, r.next.id, states, now)).filter((c): c is Change => c !== undefined);
     out.push(...(await applied(tx, revivals, now)));
@@ -97,7 +107,10 @@ export async function settle(tx: Tx, written: readonly Change[], now: Date): Pro
   // 4. Every run touched re-derives its status from its tasks (read after the writes above).
   const runIds = [...new Set([...relevant, ...out].map((c) => c.next.workflow_run_id).filter((id): id is string => id !== null))];
   const runs = await lockRuns(tx, runIds);
-  const statuses = await runTaskStatuses(tx, runs.map((r) => r.id));
+  const statuses = await runTaskStatuses(
+    tx,
+    runs.map((r) => r.id),
+  );
   const changedRuns: RunRow[] = [];
   for (const run of runs) {
     const taskStatuses = statuses.get(run.id) ?? new Map();

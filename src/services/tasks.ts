@@ -15,13 +15,28 @@ import type { ServiceContext } from '../context.js';
 import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change } from '../core/decisions.js';
 import { ACTIVE_STATUSES, TASK_STATUSES, requiredTags, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
-import { CreateTaskBody, LIMITS, type CompleteTaskBody, type FailTaskBody, type ListTasksQuery, type PatchTaskBody, type ProgressBody } from '../schemas/task.js';
+import {
+  CreateTaskBody,
+  LIMITS,
+  type CompleteTaskBody,
+  type FailTaskBody,
+  type ListTasksQuery,
+  type PatchTaskBody,
+  type ProgressBody,
+} from '../schemas/task.js';
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { eventsOfTask, type EventEnvelope } from '../store/events.js';
 import {
-  applyChanges, claimIdempotencyKey, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow,
-  taskExists, unversioned,
+  applyChanges,
+  claimIdempotencyKey,
+  getTaskRow,
+  getVersionedTaskRow,
+  insertTaskRow,
+  listTaskRows,
+  lockTaskRow,
+  taskExists,
+  unversioned,
 } from '../store/tasks.js';
 import { inTransaction, type Db, type Tx } from '../store/db.js';
 import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
@@ -37,7 +52,6 @@ export interface Actor {
   agentId: string;
   isAdmin: boolean;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Validation shared by HTTP and NATS
@@ -107,25 +121,30 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
   const dependsOn = body.depends_on ?? [];
-  const decided = (deps?: Map<string, DependencyState>) => decideCreate({
-    id,
-    title: body.title,
-    description: body.description ?? null,
-    requester,
-    owner: body.owner ?? null,
-    scope: body.scope ?? null,
-    capabilities,
-    required_tags: requiredTags(body.scope, capabilities),
-    priority: body.priority ?? 5,
-    context: body.context ?? {},
-    timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-    max_retries: body.max_retries ?? 3,
-    parent_id: body.parent_id ?? null,
-    not_before: body.not_before ? new Date(body.not_before) : null,
-    depends_on: dependsOn,
-    workflow_run_id: null,
-    step_id: null,
-  }, now, deps);
+  const decided = (deps?: Map<string, DependencyState>) =>
+    decideCreate(
+      {
+        id,
+        title: body.title,
+        description: body.description ?? null,
+        requester,
+        owner: body.owner ?? null,
+        scope: body.scope ?? null,
+        capabilities,
+        required_tags: requiredTags(body.scope, capabilities),
+        priority: body.priority ?? 5,
+        context: body.context ?? {},
+        timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
+        max_retries: body.max_retries ?? 3,
+        parent_id: body.parent_id ?? null,
+        not_before: body.not_before ? new Date(body.not_before) : null,
+        depends_on: dependsOn,
+        workflow_run_id: null,
+        step_id: null,
+      },
+      now,
+      deps,
+    );
   const insert = async (db: Db) => {
     if (dependsOn.length === 0) {
       const { row, events } = decided();
@@ -135,8 +154,10 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
     const deps = await lockDependencies(tx, dependsOn);
     const missing = dependsOn.filter((d) => !deps.has(d));
     if (missing.length) {
-      throw new ValidationError(`depends_on names tasks that do not exist: ${missing.join(', ')}`,
-        missing.map((m) => ({ field: `depends_on.${dependsOn.indexOf(m)}`, message: `task ${m} does not exist` })));
+      throw new ValidationError(
+        `depends_on names tasks that do not exist: ${missing.join(', ')}`,
+        missing.map((m) => ({ field: `depends_on.${dependsOn.indexOf(m)}`, message: `task ${m} does not exist` })),
+      );
     }
     const { row, events } = decided(deps);
     const stored = await insertTaskRow(tx, row, events, now);
@@ -144,32 +165,33 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
     return stored;
   };
   // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction.
-  const out = idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0
-    ? { row: await insert(ctx.sql), created: true }
-    : await ctx.sql.begin(async (tx: Tx) => {
-    if (idempotencyKey !== undefined) {
-      const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
-      const claim = await claimIdempotencyKey(
-        tx,
-        { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
-        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
-      );
-      if (!claim.claimed) {
-        if (claim.existing.body_hash !== bodyHash) {
-          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
-            task_id: claim.existing.task_id,
-          });
-        }
-        const original = await getTaskRow(tx, claim.existing.task_id);
-        if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
-        return { row: original, created: false };
-      }
-    }
-    if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
-      throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
-    }
-    return { row: await insert(tx), created: true };
-  });
+  const out =
+    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0
+      ? { row: await insert(ctx.sql), created: true }
+      : await ctx.sql.begin(async (tx: Tx) => {
+          if (idempotencyKey !== undefined) {
+            const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
+            const claim = await claimIdempotencyKey(
+              tx,
+              { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
+              new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
+            );
+            if (!claim.claimed) {
+              if (claim.existing.body_hash !== bodyHash) {
+                throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
+                  task_id: claim.existing.task_id,
+                });
+              }
+              const original = await getTaskRow(tx, claim.existing.task_id);
+              if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
+              return { row: original, created: false };
+            }
+          }
+          if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
+            throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
+          }
+          return { row: await insert(tx), created: true };
+        });
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
     if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
@@ -206,9 +228,10 @@ export function encodeCursor(createdAt: string, id: string): string {
 }
 
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const bad = () => new ValidationError('cursor is invalid: pass next_cursor from a previous page unchanged', [
-    { field: 'cursor', message: 'is not a cursor issued by this service' },
-  ]);
+  const bad = () =>
+    new ValidationError('cursor is invalid: pass next_cursor from a previous page unchanged', [
+      { field: 'cursor', message: 'is not a cursor issued by this service' },
+    ]);
   const [payload, mac, ...rest] = cursor.split('.');
   if (!payload || !mac || rest.length) throw bad();
   const given = Buffer.from(mac);
@@ -237,7 +260,9 @@ export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise
     const parts = q.status.split(',').map((s) => s.trim());
     const unknown = parts.filter((s) => !TASK_STATUSES.includes(s as TaskStatus));
     if (unknown.length || parts.length === 0) {
-      throw new ValidationError(`status has unknown value(s): ${unknown.join(', ')}`, [{ field: 'status', message: `must be a comma list of ${TASK_STATUSES.join(', ')}` }]);
+      throw new ValidationError(`status has unknown value(s): ${unknown.join(', ')}`, [
+        { field: 'status', message: `must be a comma list of ${TASK_STATUSES.join(', ')}` },
+      ]);
     }
     statuses = [...new Set(parts)] as TaskStatus[];
   }
@@ -324,12 +349,16 @@ function afterSettled(ctx: ServiceContext, others: Change[]): void {
 }
 
 const backoffPolicy = (ctx: ServiceContext) => ({
-  baseMs: ctx.config.assignment.retry_backoff_base_ms, maxMs: ctx.config.assignment.retry_backoff_max_ms,
+  baseMs: ctx.config.assignment.retry_backoff_base_ms,
+  maxMs: ctx.config.assignment.retry_backoff_max_ms,
 });
 
 export async function completeTask(ctx: ServiceContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { change: { next }, others } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
+  const {
+    change: { next },
+    others,
+  } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
   recordTransition(ctx.metrics, next);
   ctx.signals.emit('assign-needed', 'freed');
   afterSettled(ctx, others);
@@ -339,7 +368,10 @@ export async function completeTask(ctx: ServiceContext, agent: string, id: strin
 export async function failTask(ctx: ServiceContext, agent: string, id: string, body: FailTaskBody): Promise<Task> {
   const now = ctx.clock.now();
   let retried = false;
-  const { change: { next }, others } = await writeReport(ctx, id, (row) => {
+  const {
+    change: { next },
+    others,
+  } = await writeReport(ctx, id, (row) => {
     const c = decideFail(row, agent, body, backoffPolicy(ctx), ctx.random, now);
     retried = c.retried;
     return c;
@@ -353,18 +385,25 @@ export async function failTask(ctx: ServiceContext, agent: string, id: string, b
 
 export async function reportProgress(ctx: ServiceContext, agent: string, id: string, body: ProgressBody): Promise<Task> {
   const now = ctx.clock.now();
-  const { change: { before, next } } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
+  const {
+    change: { before, next },
+  } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
   if (before.status !== next.status) recordTransition(ctx.metrics, next);
   return rowToTask(next);
 }
 
 export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, body: PatchTaskBody): Promise<Task> {
   if (body.status === undefined && body.context === undefined && body.priority === undefined) {
-    throw new ValidationError('nothing to change: give status, context or priority', [{ field: 'body', message: 'must have at least one of status, context, priority' }]);
+    throw new ValidationError('nothing to change: give status, context or priority', [
+      { field: 'body', message: 'must have at least one of status, context, priority' },
+    ]);
   }
   checkSizes(body);
   const now = ctx.clock.now();
-  const { change: { before, next }, others } = await writeLocked(ctx, id, (row) => {
+  const {
+    change: { before, next },
+    others,
+  } = await writeLocked(ctx, id, (row) => {
     if (row.requester !== actor.agentId && !actor.isAdmin) {
       throw new ForbiddenError(`only the requester of task ${id} or an admin may change it`);
     }
@@ -385,7 +424,10 @@ export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, b
  */
 export async function retryTask(ctx: ServiceContext, actor: Actor, id: string): Promise<Task> {
   const now = ctx.clock.now();
-  const { change: { next }, others } = await inTransaction(ctx.sql, async (tx: Tx) => {
+  const {
+    change: { next },
+    others,
+  } = await inTransaction(ctx.sql, async (tx: Tx) => {
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
     if (row.requester !== actor.agentId && !actor.isAdmin) {

@@ -21,8 +21,16 @@ import { insertEdges } from '../store/dependencies.js';
 import { insertRunEvent } from '../store/events.js';
 import { applyChanges, insertTaskRows } from '../store/tasks.js';
 import {
-  claimRunIdempotencyKey, getRun, insertRun, latestWorkflow, listLatestWorkflows, listRunRows, lockLiveRunTasks, putWorkflow,
-  runTaskStatuses, type WorkflowRow,
+  claimRunIdempotencyKey,
+  getRun,
+  insertRun,
+  latestWorkflow,
+  listLatestWorkflows,
+  listRunRows,
+  lockLiveRunTasks,
+  putWorkflow,
+  runTaskStatuses,
+  type WorkflowRow,
 } from '../store/workflows.js';
 import { settle } from './dependencies.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
@@ -64,7 +72,11 @@ export async function putWorkflowDefinition(
   if (body.key !== undefined && body.key !== key) {
     throw new ValidationError(`body key "${body.key}" does not match the path key "${key}"`, [{ field: 'key', message: 'must equal the key in the path' }]);
   }
-  const steps: StepDefinition[] = body.steps.map((s) => ({ id: s.id, task: s.task as Record<string, unknown>, ...(s.depends_on?.length ? { depends_on: s.depends_on } : {}) }));
+  const steps: StepDefinition[] = body.steps.map((s) => ({
+    id: s.id,
+    task: s.task as Record<string, unknown>,
+    ...(s.depends_on?.length ? { depends_on: s.depends_on } : {}),
+  }));
   const check = checkDefinition({ key, steps });
   if (!check.ok && check.kind === 'invalid') {
     throw new ValidationError(`workflow is invalid: ${check.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, check.problems);
@@ -100,9 +112,19 @@ export function planRun(
   const taskIds = new Map(wf.steps.map((s) => [s.id, ids.task(s.id)]));
   const dependedOn = new Set(wf.steps.flatMap((s) => s.depends_on ?? []));
   // Siblings are all new (none completed), so each step with dependencies starts waiting.
-  const siblings = new Map<string, DependencyState>(wf.steps.map((s) => [taskIds.get(s.id)!, {
-    id: taskIds.get(s.id)!, status: 'pending', result: null, step_id: s.id, workflow_run_id: ids.run, cancelled_by: null,
-  }]));
+  const siblings = new Map<string, DependencyState>(
+    wf.steps.map((s) => [
+      taskIds.get(s.id)!,
+      {
+        id: taskIds.get(s.id)!,
+        status: 'pending',
+        result: null,
+        step_id: s.id,
+        workflow_run_id: ids.run,
+        cancelled_by: null,
+      },
+    ]),
+  );
   const rows: TaskRow[] = [];
   const events: Change['events'] = [];
   for (const s of wf.steps) {
@@ -132,9 +154,16 @@ export function planRun(
     events.push(...d.events);
   }
   const run: RunRow = {
-    id: ids.run, workflow_key: wf.key, version: wf.version, requester, status: 'running', context: runContext,
+    id: ids.run,
+    workflow_key: wf.key,
+    version: wf.version,
+    requester,
+    status: 'running',
+    context: runContext,
     steps: wf.steps.map((s) => ({ step_id: s.id, task_id: taskIds.get(s.id)!, depends_on: s.depends_on ?? [] })),
-    created_at: now, updated_at: now, completed_at: null,
+    created_at: now,
+    updated_at: now,
+    completed_at: null,
   };
   return { run, rows, events };
 }
@@ -160,8 +189,11 @@ export async function startRun(
   const out = await inTransaction(ctx.sql, async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = sha256(canonical({ key, body }));
-      const claim = await claimRunIdempotencyKey(tx, { requester, key: idempotencyKey, body_hash: bodyHash, run_id: runId, created_at: now },
-        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS));
+      const claim = await claimRunIdempotencyKey(
+        tx,
+        { requester, key: idempotencyKey, body_hash: bodyHash, run_id: runId, created_at: now },
+        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
+      );
       if (!claim.claimed) {
         if (claim.existing.body_hash !== bodyHash) {
           throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', { run_id: claim.existing.run_id });
@@ -206,7 +238,10 @@ export async function listRuns(ctx: Pick<ServiceContext, 'sql'>, q: ListRunsQuer
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
-  const taskStatuses = await runTaskStatuses(ctx.sql, page.map((r) => r.id));
+  const taskStatuses = await runTaskStatuses(
+    ctx.sql,
+    page.map((r) => r.id),
+  );
   const last = page[page.length - 1];
   return {
     runs: page.map((r) => runToApi(r, taskStatuses.get(r.id) ?? new Map())),
@@ -246,7 +281,9 @@ export async function cancelRun(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'met
 export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>, dir: string): Promise<number> {
   const problems: string[] = [];
   let stored = 0;
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
   for (const file of files) {
     try {
       const { key, body } = parseDefinitionFile(path.join(dir, file));
@@ -254,7 +291,10 @@ export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' 
       if (outcome !== 'unchanged') ctx.logger.info({ workflow: workflow.key, version: workflow.version, file }, 'workflow loaded');
       stored++;
     } catch (err) {
-      const details = err instanceof DispatchError && Array.isArray(err.details) ? `: ${(err.details as { field: string; message: string }[]).map((p) => `${p.field} ${p.message}`).join('; ')}` : '';
+      const details =
+        err instanceof DispatchError && Array.isArray(err.details)
+          ? `: ${(err.details as { field: string; message: string }[]).map((p) => `${p.field} ${p.message}`).join('; ')}`
+          : '';
       problems.push(`${file}: ${(err as Error).message}${details}`);
     }
   }

@@ -50,8 +50,7 @@ export interface BatchSpec {
 export type BatchItem = Change & { version: string };
 
 export type BatchOutcome =
-  | { taskId: string; agent: string; ok: true; row: TaskRow }
-  | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
+  { taskId: string; agent: string; ok: true; row: TaskRow } | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
 
 /**
  * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
@@ -66,7 +65,10 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
   const seen = new Set<string>();
   const unique = items.filter((it) => !seen.has(it.next.id) && seen.add(it.next.id));
   if (unique.length === 0) return [];
-  const cols = eventColumns(unique.flatMap((it) => it.events), s.now);
+  const cols = eventColumns(
+    unique.flatMap((it) => it.events),
+    s.now,
+  );
   const next = unique.map((it) => it.next);
   const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' }[]>`
     select task_id, outcome from dispatch_assign(
@@ -80,9 +82,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
     const it = unique[i]!;
     const agent = it.next.assignee!;
     if (r.task_id !== it.next.id) throw new Error(`dispatch_assign answered out of order at ${i}`);
-    return r.outcome === 'ok'
-      ? { taskId: it.next.id, agent, ok: true, row: it.next }
-      : { taskId: it.next.id, agent, ok: false, reason: r.outcome };
+    return r.outcome === 'ok' ? { taskId: it.next.id, agent, ok: true, row: it.next } : { taskId: it.next.id, agent, ok: false, reason: r.outcome };
   });
 }
 
@@ -95,7 +95,10 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
  */
 export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date): Promise<TaskRow[]> {
   if (items.length === 0) return [];
-  const cols = eventColumns(items.flatMap((it) => it.events), now);
+  const cols = eventColumns(
+    items.flatMap((it) => it.events),
+    now,
+  );
   const changed = await sql<{ id: string }[]>`
     with d as (
       select * from unnest(${sql.array(items.map((i) => i.next.id))}::uuid[], ${sql.array(items.map((i) => i.next.unmatched_reason ?? ''))}::text[],

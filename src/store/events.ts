@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventDraft, EventType, Task } from '../core/task.js';
 import type { Run, RunEventType } from '../core/workflow.js';
-import type { Db, Tx } from './db.js';
+import type { Db } from './db.js';
 
 export type { EventDraft } from '../core/task.js';
 

@@ -1,6 +1,5 @@
 // Outbox reads and writes for the relay (events/relay.ts): claim a batch under the relay lock,
 // mark rows published, delete old published rows. Rows are task_events (store/events.ts).
-import type { EventEnvelope } from './events.js';
 import type { Db, Sql, Tx } from './db.js';
 
 /** Advisory lock serialising relay batches across replicas ('drel'). */
@@ -21,11 +20,7 @@ export interface OutboxRow {
  * lock, so batches from several replicas never interleave: a task's events leave in seq order.
  * Returns undefined when another replica holds the lock (it is relaying right now).
  */
-export async function withOutboxBatch<T>(
-  sql: Sql,
-  limit: number,
-  fn: (tx: Tx, rows: OutboxRow[]) => Promise<T>,
-): Promise<T | undefined> {
+export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, rows: OutboxRow[]) => Promise<T>): Promise<T | undefined> {
   return sql.begin(async (tx) => {
     // Both statements go out in one round trip (pipelined); the server runs them in order, so the
     // select's snapshot is taken after the lock attempt, as if awaited one by one. The select

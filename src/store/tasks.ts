@@ -91,8 +91,14 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date):
   const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
   if (keys.length === 0) return new Set(writes.map((w) => w.next.id));
   const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
-  const cols = eventColumns(writes.flatMap((w) => w.events), now);
-  const set = comma(db, keys.map((k) => db`${db(k)} = r.${db(k)}`));
+  const cols = eventColumns(
+    writes.flatMap((w) => w.events),
+    now,
+  );
+  const set = comma(
+    db,
+    keys.map((k) => db`${db(k)} = r.${db(k)}`),
+  );
   const written = await db<{ id: string }[]>`
     with r as (
       select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)

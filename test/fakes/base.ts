@@ -39,7 +39,10 @@ export class FakeServer implements AsyncDisposable {
   private readonly server: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
 
-  constructor(readonly service: string, private readonly handler: Handler) {
+  constructor(
+    readonly service: string,
+    private readonly handler: Handler,
+  ) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -81,7 +84,9 @@ export class FakeServer implements AsyncDisposable {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    for await (const _ of req) { /* drain the body */ }
+    for await (const _ of req) {
+      /* drain the body */
+    }
     const u = new URL(req.url ?? '/', 'http://fake');
     const call: Call = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers };
     this.calls.push(call);
@@ -93,7 +98,10 @@ export class FakeServer implements AsyncDisposable {
     if (failure) {
       switch (failure.kind) {
         case 'status':
-          return send(failure.status, failure.body ?? JSON.stringify({ error: 'injected failure' }), { 'content-type': 'application/json', ...(failure.headers ?? {}) });
+          return send(failure.status, failure.body ?? JSON.stringify({ error: 'injected failure' }), {
+            'content-type': 'application/json',
+            ...(failure.headers ?? {}),
+          });
         case 'hang':
           return; // the socket is destroyed at close
         case 'html':

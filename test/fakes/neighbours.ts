@@ -28,7 +28,9 @@ export async function startFakes(): Promise<Fakes> {
     if (failed) throw failed.reason;
   };
   return {
-    promptforge, warren, alexandria,
+    promptforge,
+    warren,
+    alexandria,
     config: { warren: { url: warren.url, token: warren.token }, promptforge: { url: promptforge.url }, alexandria: { url: alexandria.url } },
     addAgent(id, capabilities, state = 'ready') {
       promptforge.setPersona(id, capabilities);

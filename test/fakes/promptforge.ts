@@ -28,7 +28,12 @@ export class FakePromptForge extends FakeServer {
     if (c.path === '/api/v1/prompts') {
       const type = c.query.get('type');
       const personas = [...this.personas].map(([slug, p], i) => ({
-        id: `persona-${i}`, slug, name: p.name ?? slug, type: 'persona', description: `${slug} persona`, tags: ['persona'],
+        id: `persona-${i}`,
+        slug,
+        name: p.name ?? slug,
+        type: 'persona',
+        description: `${slug} persona`,
+        tags: ['persona'],
       }));
       return { status: 200, body: type === 'persona' ? personas : [...personas, ...this.otherPrompts] };
     }

@@ -101,7 +101,12 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     if (ownDb) await db.drop();
   };
   return {
-    dispatch, config, db, sql, apiUrl, opsUrl,
+    dispatch,
+    config,
+    db,
+    sql,
+    apiUrl,
+    opsUrl,
     call: (method, path, o) => callApi(apiUrl, method, path, o),
     stop,
     [Symbol.asyncDispose]: stop,

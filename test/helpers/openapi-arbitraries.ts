@@ -143,15 +143,13 @@ export function bodyFor(schema: Schema | undefined): fc.Arbitrary<unknown> {
   const valid = fromSchema(schema);
   const props = Object.keys((schema?.properties ?? {}) as object);
   const mutated = props.length
-    ? fc
-        .tuple(valid, fc.constantFrom(...props), fc.oneof(anyJson, anyString), fc.constantFrom('replace', 'drop', 'unknown'))
-        .map(([v, k, x, how]) => {
-          const o = { ...(v as Record<string, unknown>) };
-          if (how === 'replace') o[k] = x;
-          else if (how === 'drop') delete o[k];
-          else o[`${k}_${typeof x}`] = x;
-          return o;
-        })
+    ? fc.tuple(valid, fc.constantFrom(...props), fc.oneof(anyJson, anyString), fc.constantFrom('replace', 'drop', 'unknown')).map(([v, k, x, how]) => {
+        const o = { ...(v as Record<string, unknown>) };
+        if (how === 'replace') o[k] = x;
+        else if (how === 'drop') delete o[k];
+        else o[`${k}_${typeof x}`] = x;
+        return o;
+      })
     : valid;
   return fc.oneof({ weight: 4, arbitrary: valid }, { weight: 4, arbitrary: mutated }, { weight: 1, arbitrary: anyJson });
 }
@@ -162,7 +160,7 @@ export function queryFor(params: Operation['query']): fc.Arbitrary<Record<string
   const record: Record<string, fc.Arbitrary<string>> = {};
   for (const p of params) {
     record[p.name] = fc.oneof(
-      { weight: 3, arbitrary: fromSchema(p.schema).map((v) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '')) },
+      { weight: 3, arbitrary: fromSchema(p.schema).map((v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''))) },
       { weight: 1, arbitrary: anyString },
     );
   }

@@ -44,11 +44,17 @@ export async function quiesce(t: TestApp, maxRounds = 50): Promise<void> {
   try {
     for (let round = 0; round < maxRounds; round++) {
       let runs = 0;
-      const count = () => { runs++; };
+      const count = () => {
+        runs++;
+      };
       for (const l of loops) l.on('run', count).on('idle', count);
       try {
         const token = randomUUID();
-        const seen = new Promise<void>((resolve) => { arrived = (p) => { if (p === token) resolve(); }; });
+        const seen = new Promise<void>((resolve) => {
+          arrived = (p) => {
+            if (p === token) resolve();
+          };
+        });
         await sql`select pg_notify(${MARKER}, ${token})`;
         await seen;
         const active = loops.some((l) => l.active);

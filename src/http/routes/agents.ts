@@ -13,18 +13,23 @@ export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get('/api/v1/agents', {
-      config: { admin: true },
-      schema: adminRoute(
-        {
-          operationId: 'listAgents',
-          summary: 'List agents',
-          description: 'Admin. The neighbours\' merged view (from cache: never waits for a neighbour) with each agent\'s active tasks, limit and drain flag. Agents known only to Dispatch (drained, or holding tasks) are listed with state "unknown".',
-          tags: ['agents'],
-        },
-        { 200: { ...AgentListSchema, description: 'The agents' } },
-      ),
-    }, async () => ({ agents: await listAgents(ctx) }));
+    app.get(
+      '/api/v1/agents',
+      {
+        config: { admin: true },
+        schema: adminRoute(
+          {
+            operationId: 'listAgents',
+            summary: 'List agents',
+            description:
+              'Admin. The neighbours\' merged view (from cache: never waits for a neighbour) with each agent\'s active tasks, limit and drain flag. Agents known only to Dispatch (drained, or holding tasks) are listed with state "unknown".',
+            tags: ['agents'],
+          },
+          { 200: { ...AgentListSchema, description: 'The agents' } },
+        ),
+      },
+      async () => ({ agents: await listAgents(ctx) }),
+    );
 
     const drainRoute = (drained: boolean) => ({
       config: { admin: true },
@@ -32,7 +37,7 @@ export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
         ...adminRoute(
           {
             operationId: drained ? 'drainAgent' : 'undrainAgent',
-            summary: drained ? 'Drain an agent' : 'Lift an agent\'s drain',
+            summary: drained ? 'Drain an agent' : "Lift an agent's drain",
             description: drained
               ? 'Admin. The agent gets no new assignments; its running work continues. Persisted in the database: survives restarts and is shared by replicas. Any valid agent id is accepted (an agent can be drained before it appears).'
               : 'Admin. The agent may be assigned work again.',

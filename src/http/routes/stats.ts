@@ -10,16 +10,21 @@ import { StatsSchema, type Stats } from '../../schemas/stats.js';
 export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-    app.get('/api/v1/stats', {
-      config: { admin: true },
-      schema: adminRoute(
-        {
-          operationId: 'getStats',
-          summary: 'Queue statistics',
-          description: 'Admin only. Task counts by status, mean completion time (created → completed) and the age of the oldest pending task (since created or last re-queued). Read from maintained counters: constant time however many tasks have finished.',
-        },
-        { 200: { ...StatsSchema, description: 'Queue statistics' } },
-      ),
-    }, async (): Promise<Stats> => getStats(ctx));
+    app.get(
+      '/api/v1/stats',
+      {
+        config: { admin: true },
+        schema: adminRoute(
+          {
+            operationId: 'getStats',
+            summary: 'Queue statistics',
+            description:
+              'Admin only. Task counts by status, mean completion time (created → completed) and the age of the oldest pending task (since created or last re-queued). Read from maintained counters: constant time however many tasks have finished.',
+          },
+          { 200: { ...StatsSchema, description: 'Queue statistics' } },
+        ),
+      },
+      async (): Promise<Stats> => getStats(ctx),
+    );
   };
 }

@@ -3,13 +3,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import {
-  completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents,
-} from '../../services/tasks.js';
+import { completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents } from '../../services/tasks.js';
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import {
-  CompleteTaskBody, CreateTaskBody, CreateTaskHeaders, EventListSchema, FailTaskBody, ListTasksQuery,
-  PatchTaskBody, ProgressBody, TaskListSchema, TaskSchema,
+  CompleteTaskBody,
+  CreateTaskBody,
+  CreateTaskHeaders,
+  EventListSchema,
+  FailTaskBody,
+  ListTasksQuery,
+  PatchTaskBody,
+  ProgressBody,
+  TaskListSchema,
+  TaskSchema,
 } from '../../schemas/task.js';
 
 const taskResponse = (description: string, headers?: Record<string, unknown>) => ({
@@ -29,129 +35,202 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       }
     });
 
-    app.post('/api/v1/tasks', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'createTask',
-            summary: 'Create a task',
-            description: 'Any agent; the caller\'s X-Agent-ID becomes the requester. With Idempotency-Key, a repeat of the same request within 24 h returns the original task with 200.',
-          },
-          {
-            201: taskResponse('Created', { Location: { type: 'string', description: 'Path of the new task' } }),
-            200: taskResponse('Idempotent replay: the task created by the first request with this key'),
-          },
-          400, 409, 413, 415,
-        ),
-        headers: CreateTaskHeaders,
-        body: CreateTaskBody,
+    app.post(
+      '/api/v1/tasks',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'createTask',
+              summary: 'Create a task',
+              description:
+                "Any agent; the caller's X-Agent-ID becomes the requester. With Idempotency-Key, a repeat of the same request within 24 h returns the original task with 200.",
+            },
+            {
+              201: taskResponse('Created', { Location: { type: 'string', description: 'Path of the new task' } }),
+              200: taskResponse('Idempotent replay: the task created by the first request with this key'),
+            },
+            400,
+            409,
+            413,
+            415,
+          ),
+          headers: CreateTaskHeaders,
+          body: CreateTaskBody,
+        },
       },
-    }, async (req, reply) => {
-      const key = req.headers['idempotency-key'];
-      const { task, created } = await createTask(ctx, req.agentId, req.body, typeof key === 'string' ? key : undefined);
-      reply.header('location', `/api/v1/tasks/${task.id}`);
-      return reply.code(created ? 201 : 200).send(task);
-    });
+      async (req, reply) => {
+        const key = req.headers['idempotency-key'];
+        const { task, created } = await createTask(ctx, req.agentId, req.body, typeof key === 'string' ? key : undefined);
+        reply.header('location', `/api/v1/tasks/${task.id}`);
+        return reply.code(created ? 201 : 200).send(task);
+      },
+    );
 
-    app.get('/api/v1/tasks', {
-      schema: {
-        ...agentRoute(
-          { operationId: 'listTasks', summary: 'List tasks, newest first', description: 'Keyset pagination: pass next_cursor as cursor; stable while tasks are being created.' },
-          { 200: { ...TaskListSchema, description: 'A page of tasks' } },
-          400,
-        ),
-        querystring: ListTasksQuery,
+    app.get(
+      '/api/v1/tasks',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'listTasks',
+              summary: 'List tasks, newest first',
+              description: 'Keyset pagination: pass next_cursor as cursor; stable while tasks are being created.',
+            },
+            { 200: { ...TaskListSchema, description: 'A page of tasks' } },
+            400,
+          ),
+          querystring: ListTasksQuery,
+        },
       },
-    }, async (req) => listTasks(ctx, req.query));
+      async (req) => listTasks(ctx, req.query),
+    );
 
-    app.get('/api/v1/tasks/:id', {
-      schema: {
-        ...agentRoute({ operationId: 'getTask', summary: 'Get a task' }, { 200: taskResponse('The task') }, 400, 404),
-        params: IdParams,
+    app.get(
+      '/api/v1/tasks/:id',
+      {
+        schema: {
+          ...agentRoute({ operationId: 'getTask', summary: 'Get a task' }, { 200: taskResponse('The task') }, 400, 404),
+          params: IdParams,
+        },
       },
-    }, async (req) => getTask(ctx, req.params.id));
+      async (req) => getTask(ctx, req.params.id),
+    );
 
-    app.patch('/api/v1/tasks/:id', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'patchTask',
-            summary: 'Cancel a task, merge its context, or change its priority',
-            description: 'Requester or admin only. status "cancelled" from pending, assigned or running; context keys are merged while the task is not terminal; priority only while pending.',
-          },
-          { 200: taskResponse('The task after the change') },
-          400, 403, 404, 409, 413, 415,
-        ),
-        params: IdParams,
-        body: PatchTaskBody,
+    app.patch(
+      '/api/v1/tasks/:id',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'patchTask',
+              summary: 'Cancel a task, merge its context, or change its priority',
+              description:
+                'Requester or admin only. status "cancelled" from pending, assigned or running; context keys are merged while the task is not terminal; priority only while pending.',
+            },
+            { 200: taskResponse('The task after the change') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: PatchTaskBody,
+        },
       },
-    }, async (req) => patchTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id, req.body));
+      async (req) => patchTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id, req.body),
+    );
 
-    app.post('/api/v1/tasks/:id/complete', {
-      schema: {
-        ...agentRoute(
-          { operationId: 'completeTask', summary: 'Report the task done (assignee only)', description: 'From assigned or running.' },
-          { 200: taskResponse('The completed task') },
-          400, 403, 404, 409, 413, 415,
-        ),
-        params: IdParams,
-        body: CompleteTaskBody,
+    app.post(
+      '/api/v1/tasks/:id/complete',
+      {
+        schema: {
+          ...agentRoute(
+            { operationId: 'completeTask', summary: 'Report the task done (assignee only)', description: 'From assigned or running.' },
+            { 200: taskResponse('The completed task') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: CompleteTaskBody,
+        },
       },
-    }, async (req) => completeTask(ctx, req.agentId, req.params.id, req.body));
+      async (req) => completeTask(ctx, req.agentId, req.params.id, req.body),
+    );
 
-    app.post('/api/v1/tasks/:id/fail', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'failTask',
-            summary: 'Report the attempt failed (assignee only)',
-            description: 'Retryable with retries left → pending with retry_count+1 and not_before = now + backoff; otherwise failed.',
-          },
-          { 200: taskResponse('The task after the retry decision') },
-          400, 403, 404, 409, 413, 415,
-        ),
-        params: IdParams,
-        body: FailTaskBody,
+    app.post(
+      '/api/v1/tasks/:id/fail',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'failTask',
+              summary: 'Report the attempt failed (assignee only)',
+              description: 'Retryable with retries left → pending with retry_count+1 and not_before = now + backoff; otherwise failed.',
+            },
+            { 200: taskResponse('The task after the retry decision') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: FailTaskBody,
+        },
       },
-    }, async (req) => failTask(ctx, req.agentId, req.params.id, req.body));
+      async (req) => failTask(ctx, req.agentId, req.params.id, req.body),
+    );
 
-    app.post('/api/v1/tasks/:id/progress', {
-      schema: {
-        ...agentRoute(
-          { operationId: 'reportProgress', summary: 'Report progress (assignee only)', description: 'The first report moves assigned → running and stamps started_at.' },
-          { 200: taskResponse('The task with its progress') },
-          400, 403, 404, 409, 413, 415,
-        ),
-        params: IdParams,
-        body: ProgressBody,
+    app.post(
+      '/api/v1/tasks/:id/progress',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'reportProgress',
+              summary: 'Report progress (assignee only)',
+              description: 'The first report moves assigned → running and stamps started_at.',
+            },
+            { 200: taskResponse('The task with its progress') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: ProgressBody,
+        },
       },
-    }, async (req) => reportProgress(ctx, req.agentId, req.params.id, req.body));
+      async (req) => reportProgress(ctx, req.agentId, req.params.id, req.body),
+    );
 
-    app.post('/api/v1/tasks/:id/retry', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'retryTask',
-            summary: 'Retry a failed, timed-out or cancelled task (requester or admin)',
-            description: 'Back to pending (or waiting while its dependencies are not all completed) with retry_count 0; the error stays until the next attempt; event requeued. The tasks cancelled because of it return to waiting and its workflow run to running. Any other status → 409.',
-          },
-          { 200: taskResponse('The task after the retry') },
-          400, 403, 404, 409,
-        ),
-        params: IdParams,
+    app.post(
+      '/api/v1/tasks/:id/retry',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'retryTask',
+              summary: 'Retry a failed, timed-out or cancelled task (requester or admin)',
+              description:
+                'Back to pending (or waiting while its dependencies are not all completed) with retry_count 0; the error stays until the next attempt; event requeued. The tasks cancelled because of it return to waiting and its workflow run to running. Any other status → 409.',
+            },
+            { 200: taskResponse('The task after the retry') },
+            400,
+            403,
+            404,
+            409,
+          ),
+          params: IdParams,
+        },
       },
-    }, async (req) => retryTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id));
+      async (req) => retryTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id),
+    );
 
-    app.get('/api/v1/tasks/:id/events', {
-      schema: {
-        ...agentRoute(
-          { operationId: 'taskEvents', summary: "The task's lifecycle events, oldest first" },
-          { 200: { ...EventListSchema, description: 'Events in the envelope of docs/events.md' } },
-          400, 404,
-        ),
-        params: IdParams,
+    app.get(
+      '/api/v1/tasks/:id/events',
+      {
+        schema: {
+          ...agentRoute(
+            { operationId: 'taskEvents', summary: "The task's lifecycle events, oldest first" },
+            { 200: { ...EventListSchema, description: 'Events in the envelope of docs/events.md' } },
+            400,
+            404,
+          ),
+          params: IdParams,
+        },
       },
-    }, async (req) => ({ events: await taskEvents(ctx, req.params.id) }));
+      async (req) => ({ events: await taskEvents(ctx, req.params.id) }),
+    );
   };
 }
-

@@ -7,7 +7,15 @@ import { cancelRun, getRunById, getWorkflow, listRuns, listWorkflows, putWorkflo
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import { CreateTaskHeaders } from '../../schemas/task.js';
 import {
-  ListRunsQuery, PatchRunBody, RunListSchema, RunSchema, StartRunBody, WorkflowBody, WorkflowListSchema, WorkflowParams, WorkflowSchema,
+  ListRunsQuery,
+  PatchRunBody,
+  RunListSchema,
+  RunSchema,
+  StartRunBody,
+  WorkflowBody,
+  WorkflowListSchema,
+  WorkflowParams,
+  WorkflowSchema,
 } from '../../schemas/workflow.js';
 
 const tags = ['workflows'];
@@ -21,94 +29,150 @@ export function workflowRoutes(ctx: DispatchContext): FastifyPluginAsync {
       if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/runs$/.test(req.routeOptions.url ?? '')) req.body = {};
     });
 
-    app.put('/api/v1/workflows/:key', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'putWorkflow',
-            summary: 'Store a workflow definition',
-            description: 'Any agent. JSON, or YAML with Content-Type: application/yaml. A new key → 201 (version 1); a changed definition → 200 with the next version; an identical one → 200, nothing changed. Unknown or duplicate step ids → 400 validation_failed; a cycle → 400 workflow_cycle with details.cycle; at most 200 steps.',
-            tags,
-          },
-          { 201: { ...WorkflowSchema, description: 'Created (version 1)' }, 200: { ...WorkflowSchema, description: 'Stored as a new version, or unchanged' } },
-          400, 413, 415,
+    app.put(
+      '/api/v1/workflows/:key',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'putWorkflow',
+              summary: 'Store a workflow definition',
+              description:
+                'Any agent. JSON, or YAML with Content-Type: application/yaml. A new key → 201 (version 1); a changed definition → 200 with the next version; an identical one → 200, nothing changed. Unknown or duplicate step ids → 400 validation_failed; a cycle → 400 workflow_cycle with details.cycle; at most 200 steps.',
+              tags,
+            },
+            {
+              201: { ...WorkflowSchema, description: 'Created (version 1)' },
+              200: { ...WorkflowSchema, description: 'Stored as a new version, or unchanged' },
+            },
+            400,
+            413,
+            415,
+          ),
+          params: WorkflowParams,
+          body: WorkflowBody,
+        },
+      },
+      async (req, reply) => {
+        const { workflow, outcome } = await putWorkflowDefinition(ctx, req.agentId, req.params.key, req.body);
+        if (outcome !== 'unchanged') req.log.info({ workflow: workflow.key, version: workflow.version }, 'workflow stored');
+        return reply.code(outcome === 'created' ? 201 : 200).send(workflow);
+      },
+    );
+
+    app.get(
+      '/api/v1/workflows',
+      {
+        schema: agentRoute(
+          { operationId: 'listWorkflows', summary: 'List workflows (latest versions)', tags },
+          { 200: { ...WorkflowListSchema, description: 'By key' } },
         ),
-        params: WorkflowParams,
-        body: WorkflowBody,
       },
-    }, async (req, reply) => {
-      const { workflow, outcome } = await putWorkflowDefinition(ctx, req.agentId, req.params.key, req.body);
-      if (outcome !== 'unchanged') req.log.info({ workflow: workflow.key, version: workflow.version }, 'workflow stored');
-      return reply.code(outcome === 'created' ? 201 : 200).send(workflow);
-    });
+      async () => ({ workflows: await listWorkflows(ctx) }),
+    );
 
-    app.get('/api/v1/workflows', {
-      schema: agentRoute({ operationId: 'listWorkflows', summary: 'List workflows (latest versions)', tags }, { 200: { ...WorkflowListSchema, description: 'By key' } }),
-    }, async () => ({ workflows: await listWorkflows(ctx) }));
-
-    app.get('/api/v1/workflows/:key', {
-      schema: {
-        ...agentRoute({ operationId: 'getWorkflow', summary: 'Get a workflow (latest version)', tags }, { 200: { ...WorkflowSchema, description: 'The workflow' } }, 400, 404),
-        params: WorkflowParams,
+    app.get(
+      '/api/v1/workflows/:key',
+      {
+        schema: {
+          ...agentRoute(
+            { operationId: 'getWorkflow', summary: 'Get a workflow (latest version)', tags },
+            { 200: { ...WorkflowSchema, description: 'The workflow' } },
+            400,
+            404,
+          ),
+          params: WorkflowParams,
+        },
       },
-    }, async (req) => getWorkflow(ctx, req.params.key));
+      async (req) => getWorkflow(ctx, req.params.key),
+    );
 
-    app.post('/api/v1/workflows/:key/runs', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'startRun',
-            summary: 'Start a run of a workflow',
-            description: "Any agent (the run's requester). One task per step, created with the run in one transaction: steps without dependencies pending, the others waiting. `context` is merged into every step's task context. With Idempotency-Key, a repeat within 24 h returns the original run with 200.",
-            tags,
-          },
-          {
-            201: { ...RunSchema, description: 'Created', headers: { Location: { type: 'string', description: 'Path of the new run' } } },
-            200: { ...RunSchema, description: 'Idempotent replay: the run created by the first request with this key' },
-          },
-          400, 404, 409, 413, 415,
-        ),
-        params: WorkflowParams,
-        headers: CreateTaskHeaders,
-        body: StartRunBody,
+    app.post(
+      '/api/v1/workflows/:key/runs',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'startRun',
+              summary: 'Start a run of a workflow',
+              description:
+                "Any agent (the run's requester). One task per step, created with the run in one transaction: steps without dependencies pending, the others waiting. `context` is merged into every step's task context. With Idempotency-Key, a repeat within 24 h returns the original run with 200.",
+              tags,
+            },
+            {
+              201: { ...RunSchema, description: 'Created', headers: { Location: { type: 'string', description: 'Path of the new run' } } },
+              200: { ...RunSchema, description: 'Idempotent replay: the run created by the first request with this key' },
+            },
+            400,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: WorkflowParams,
+          headers: CreateTaskHeaders,
+          body: StartRunBody,
+        },
       },
-    }, async (req, reply) => {
-      const key = req.headers['idempotency-key'];
-      const { run, created } = await startRun(ctx, req.agentId, req.params.key, req.body ?? {}, typeof key === 'string' ? key : undefined);
-      reply.header('location', `/api/v1/runs/${run.id}`);
-      return reply.code(created ? 201 : 200).send(run);
-    });
+      async (req, reply) => {
+        const key = req.headers['idempotency-key'];
+        const { run, created } = await startRun(ctx, req.agentId, req.params.key, req.body ?? {}, typeof key === 'string' ? key : undefined);
+        reply.header('location', `/api/v1/runs/${run.id}`);
+        return reply.code(created ? 201 : 200).send(run);
+      },
+    );
 
-    app.get('/api/v1/runs', {
-      schema: {
-        ...agentRoute({ operationId: 'listRuns', summary: 'List workflow runs, newest first', tags }, { 200: { ...RunListSchema, description: 'A page of runs' } }, 400),
-        querystring: ListRunsQuery,
+    app.get(
+      '/api/v1/runs',
+      {
+        schema: {
+          ...agentRoute(
+            { operationId: 'listRuns', summary: 'List workflow runs, newest first', tags },
+            { 200: { ...RunListSchema, description: 'A page of runs' } },
+            400,
+          ),
+          querystring: ListRunsQuery,
+        },
       },
-    }, async (req) => listRuns(ctx, req.query));
+      async (req) => listRuns(ctx, req.query),
+    );
 
-    app.get('/api/v1/runs/:id', {
-      schema: {
-        ...agentRoute({ operationId: 'getRun', summary: 'Get a workflow run', tags }, { 200: { ...RunSchema, description: 'The run' } }, 400, 404),
-        params: IdParams,
+    app.get(
+      '/api/v1/runs/:id',
+      {
+        schema: {
+          ...agentRoute({ operationId: 'getRun', summary: 'Get a workflow run', tags }, { 200: { ...RunSchema, description: 'The run' } }, 400, 404),
+          params: IdParams,
+        },
       },
-    }, async (req) => getRunById(ctx, req.params.id));
+      async (req) => getRunById(ctx, req.params.id),
+    );
 
-    app.patch('/api/v1/runs/:id', {
-      schema: {
-        ...agentRoute(
-          {
-            operationId: 'cancelRun',
-            summary: 'Cancel a workflow run',
-            description: 'Requester or admin. Every task of the run that is not finished is cancelled; the run becomes cancelled (or stays failed). A completed or cancelled run → 409.',
-            tags,
-          },
-          { 200: { ...RunSchema, description: 'The run after the change' } },
-          400, 403, 404, 409, 413, 415,
-        ),
-        params: IdParams,
-        body: PatchRunBody,
+    app.patch(
+      '/api/v1/runs/:id',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'cancelRun',
+              summary: 'Cancel a workflow run',
+              description:
+                'Requester or admin. Every task of the run that is not finished is cancelled; the run becomes cancelled (or stays failed). A completed or cancelled run → 409.',
+              tags,
+            },
+            { 200: { ...RunSchema, description: 'The run after the change' } },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: PatchRunBody,
+        },
       },
-    }, async (req) => cancelRun(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id));
+      async (req) => cancelRun(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id),
+    );
   };
 }
-
