@@ -87,12 +87,17 @@ export interface WorkflowResult {
   createHttp: LatencySummary;
   toFirstAssigned: LatencySummary;
   toLastAssigned: LatencySummary;
+  /** The same from the POST's 201 returned (the run's created_at is taken before its transaction). */
+  toLastAssignedFromReturn: LatencySummary;
   toRunCompleted: LatencySummary;
   fanOut: LatencySummary;
   join: LatencySummary;
   /** Later of b, c completed → d's `unblocked` event heard on NATS (the relay's share of the join). */
   joinToUnblockedHeard: LatencySummary;
   completeHttpWithDependents: LatencySummary;
+  /** a's complete (releases b and c; nothing else locks them) and b's/c's (both lock d and the run). */
+  completeHttpA: LatencySummary;
+  completeHttpBC: LatencySummary;
   completeHttpInRun: LatencySummary;
   cpuPct: number;
   peakRssMb: number;
@@ -105,7 +110,17 @@ export interface WorkflowResult {
   inRunNoDependents?: CompletionCost;
   plain?: PlainResult;
   /** End state from the database: runs and tasks by status, `unblocked` events per released task. */
-  checks: { runs: Record<string, number>; tasks: Record<string, number>; unblockedPerTask: Record<string, number> };
+  checks: {
+    runs: Record<string, number>;
+    tasks: Record<string, number>;
+    unblockedPerTask: Record<string, number>;
+    runCompletedSubjects: Record<string, number>;
+  };
+  /** pg_stat_activity sampled every 100 ms over the window: backends waiting on a lock, by statement. */
+  lockWaitSamples: Record<string, number>;
+  activitySamples: number;
+  /** The dependents lock run alone after the window (EXPLAIN ANALYZE, 50 a-tasks): execution ms. */
+  dependentsLockUncontended?: { meanMs: number; maxMs: number; plan: string };
   producerMaxLagMs: number;
   errors: string[];
 }
@@ -248,6 +263,73 @@ async function putDiamond(apiUrl: string): Promise<void> {
   }
 }
 
+/** Every 100 ms while `on()`: the benchmark database's backends waiting on a lock, by statement name. */
+async function sampleLockWaits(adminUrl: string, on: () => boolean): Promise<{ samples: number; byStatement: Record<string, number> }> {
+  const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const byStatement: Record<string, number> = {};
+  let samples = 0;
+  try {
+    while (on()) {
+      const rows = await a<{ query: string; w: string; blocker: string | null }[]>`
+        select regexp_replace(a.query, '\\s+', ' ', 'g') as query, a.wait_event_type || ':' || a.wait_event as w,
+               (select coalesce(regexp_replace(b.query, '\\s+', ' ', 'g'), '') || ' [' || b.state || ']' from pg_stat_activity b
+                where b.pid = any(pg_blocking_pids(a.pid)) limit 1) as blocker
+        from pg_stat_activity a where a.datname = ${DB} and a.wait_event_type = 'Lock'`;
+      samples++;
+      for (const r of rows) {
+        const named = (q: string) => PATH.find((p) => p.match(q))?.name ?? q.slice(0, 60);
+        const blocker = r.blocker ? `${named(r.blocker.replace(/ \[[^\]]*\]$/, ''))} ${/\[[^\]]*\]$/.exec(r.blocker)?.[0] ?? ''}` : '?';
+        const name = `${named(r.query)} (${r.w}) blocked by a transaction whose last statement is ${blocker}`;
+        byStatement[name] = (byStatement[name] ?? 0) + 1;
+      }
+      await sleep(100);
+    }
+  } finally {
+    await a.end();
+  }
+  return { samples, byStatement };
+}
+
+class Rollback extends Error {}
+
+/** The dependents lock of 50 a-tasks, alone (rolled back): EXPLAIN ANALYZE execution time and plan. */
+async function explainDependentsLock(url: string): Promise<{ meanMs: number; maxMs: number; plan: string } | undefined> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const ids = (await sql<{ id: string }[]>`select id from tasks where step_id = 'a' limit 50`).map((r) => r.id);
+    if (!ids.length) return undefined;
+    const times: number[] = [];
+    let plan = '';
+    for (const id of ids) {
+      await sql
+        .begin(async (tx) => {
+          const [row] = await tx.unsafe<{ 'QUERY PLAN': any }[]>(
+            `explain (analyze, format json) select t.* from tasks t
+             where t.id in (select task_id from task_deps where depends_on_id = any($1::uuid[])) and t.status = 'waiting'
+             order by t.id for update of t`,
+            [[id] as never],
+          );
+          const p = row!['QUERY PLAN'][0];
+          times.push(Number(p['Execution Time']));
+          if (!plan) plan = nodeTypes(p.Plan);
+          throw new Rollback();
+        })
+        .catch((e: unknown) => {
+          if (!(e instanceof Rollback)) throw e;
+        });
+    }
+    return { meanMs: times.reduce((x, y) => x + y, 0) / times.length, maxMs: Math.max(...times), plan };
+  } finally {
+    await sql.end();
+  }
+}
+
+function nodeTypes(p: any): string {
+  const name = `${p['Node Type']}${p['Relation Name'] ? ` on ${p['Relation Name']}` : ''}${p['Index Name'] ? ` using ${p['Index Name']}` : ''}`;
+  const kids = (p.Plans ?? []).map(nodeTypes);
+  return kids.length ? `${name} (${kids.join(', ')})` : name;
+}
+
 async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promise<WorkflowResult> {
   const log = o.log ?? ((m: string) => console.error(m));
   const env = await freshEnv(pg);
@@ -264,6 +346,10 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
     const runDone = nan();
     const runIndex = new Map<string, number>();
     const completeWithDeps = new LatencyRecorder();
+    const completeA = new LatencyRecorder();
+    const completeBC = new LatencyRecorder();
+    const createdAtServer = nan();
+    const runCompletedSubjects: Record<string, number> = {};
     const completeInRun = new LatencyRecorder();
     let created = 0;
     let runsCompleted = 0;
@@ -289,6 +375,7 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
         if (!at || !measuring) return;
         completedAt[at.s][at.k] = when;
         (at.s === 'd' ? completeInRun : completeWithDeps).add(when - e.receivedAt);
+        if (at.s !== 'd') (at.s === 'a' ? completeA : completeBC).add(when - e.receivedAt);
       },
     });
     // The harness's own ear: d's `unblocked` and the runs' `completed`.
@@ -301,17 +388,21 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
         if (at && at.s === 'd' && Number.isNaN(unblockedD[at.k]!)) unblockedD[at.k] = wallMs();
       },
     });
-    nc.subscribe('swarm.run.*.completed', {
-      callback: (err, msg) => {
-        if (err || !measuring) return;
-        const run = (msg.json() as any)?.data?.run;
-        const k = run?.context?.bench_run;
-        if (typeof k === 'number' && k >= 0 && k < n && Number.isNaN(runDone[k]!)) {
-          runDone[k] = wallMs();
-          runsCompleted++;
-        }
-      },
-    });
+    // Run events belong on swarm.run.<id>.<type>; at 38f0dd7 the relay publishes every outbox row on
+    // swarm.task.<id>.<type> (fixed on main by a71a57a), so listen on both and count where they came.
+    const onRunCompleted = (err: unknown, msg: { json(): unknown; subject: string }) => {
+      if (err || !measuring) return;
+      const run = (msg.json() as any)?.data?.run;
+      const k = run?.context?.bench_run;
+      if (typeof k === 'number' && k >= 0 && k < n && Number.isNaN(runDone[k]!)) {
+        runDone[k] = wallMs();
+        runsCompleted++;
+        const where = msg.subject.startsWith('swarm.run.') ? 'swarm.run.*.completed' : 'swarm.task.*.completed';
+        runCompletedSubjects[where] = (runCompletedSubjects[where] ?? 0) + 1;
+      }
+    };
+    nc.subscribe('swarm.run.*.completed', { callback: onRunCompleted });
+    nc.subscribe('swarm.task.*.completed', { callback: onRunCompleted });
     await nc.flush();
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
     await sleep(1000);
@@ -320,6 +411,7 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
     const m0 = await scrape(`${d.opsUrl}/metrics`);
     const sampler = new ProcSampler(d.pid);
     sampler.start();
+    const activity = sampleLockWaits(pg.adminUrl, () => measuring);
     const r = await openLoop({
       rate: o.runRate,
       durationMs: o.windowMs,
@@ -333,30 +425,38 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
           headersTimeout: 30_000,
           bodyTimeout: 30_000,
         });
-        const body = (await res.body.json()) as { id?: string };
+        const body = (await res.body.json()) as { id?: string; created_at?: string };
         if (res.statusCode !== 201) throw new Error(`start run → ${res.statusCode}`);
         createdAt[k] = wallMs();
+        if (body.created_at) createdAtServer[k] = Date.parse(body.created_at);
         if (body.id) runIndex.set(body.id, k);
         created++;
       },
     });
     await waitFor(() => runsCompleted >= created && dAssigned >= created, Math.max(20_000, o.windowMs));
     measuring = false;
+    const waits = await activity;
     const usage = sampler.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);
     const tCut = wallMs();
     const rec = () => new LatencyRecorder();
-    const [createHttp, toFirst, toLast, toRun, fanOut, join, joinHeard] = [rec(), rec(), rec(), rec(), rec(), rec(), rec()];
+    const [createHttp, toFirst, toLast, toLastRet, toRun, fanOut, join, joinHeard] = [rec(), rec(), rec(), rec(), rec(), rec(), rec(), rec()];
     let censored = 0;
     for (let k = 0; k < r.sent; k++) {
-      const c = createdAt[k]!;
-      if (Number.isNaN(c)) continue; // the POST failed (counted in errors)
-      createHttp.add(c - sentAt[k]!);
+      const ret = createdAt[k]!;
+      if (Number.isNaN(ret)) continue; // the POST failed (counted in errors)
+      // "Run created": the run's created_at (Dispatch's clock, same machine), else the 201's return.
+      const c = Number.isNaN(createdAtServer[k]!) ? ret : createdAtServer[k]!;
+      createHttp.add(ret - sentAt[k]!);
       if (!Number.isNaN(assignedAt.a[k]!)) toFirst.add(assignedAt.a[k]! - c);
       if (Number.isNaN(assignedAt.d[k]!)) {
         censored++;
         toLast.add(tCut - c);
-      } else toLast.add(assignedAt.d[k]! - c);
+        toLastRet.add(tCut - ret);
+      } else {
+        toLast.add(assignedAt.d[k]! - c);
+        toLastRet.add(assignedAt.d[k]! - ret);
+      }
       if (!Number.isNaN(runDone[k]!)) toRun.add(runDone[k]! - c);
       for (const s of ['b', 'c'] as const)
         if (!Number.isNaN(assignedAt[s][k]!) && !Number.isNaN(completedAt.a[k]!)) fanOut.add(assignedAt[s][k]! - completedAt.a[k]!);
@@ -380,7 +480,11 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
         left join (select task_id, count(*) as n from task_events where type = 'unblocked' group by task_id) e on e.task_id = t.id
         where t.step_id in ('b','c','d') group by 1`,
       ),
+      runCompletedSubjects,
     };
+    // Read the statements first: the EXPLAIN below would add to the dependents lock's calls.
+    const rows = STATEMENTS ? await readStatements(pg.adminUrl) : [];
+    const uncontended = await explainDependentsLock(env.url);
     const out: WorkflowResult = {
       runRate: o.runRate,
       windowS: o.windowMs / 1000,
@@ -392,11 +496,16 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
       createHttp: createHttp.summary(),
       toFirstAssigned: toFirst.summary(),
       toLastAssigned: toLast.summary(),
+      toLastAssignedFromReturn: toLastRet.summary(),
       toRunCompleted: toRun.summary(),
       fanOut: fanOut.summary(),
       join: join.summary(),
       joinToUnblockedHeard: joinHeard.summary(),
       completeHttpWithDependents: completeWithDeps.summary(),
+      completeHttpA: completeA.summary(),
+      completeHttpBC: completeBC.summary(),
+      lockWaitSamples: waits.byStatement,
+      activitySamples: waits.samples,
       completeHttpInRun: completeInRun.summary(),
       cpuPct: usage.cpuPct,
       peakRssMb: usage.peakRssMb,
@@ -405,9 +514,9 @@ async function workflowPhase(pg: BenchPostgres, o: WorkflowBenchOptions): Promis
       checks,
       producerMaxLagMs: r.maxLagMs,
       errors: [...r.errors, ...[...workers.refusals].map(([s, c]) => `complete → ${s} ×${c}`)],
+      ...(uncontended ? { dependentsLockUncontended: uncontended } : {}),
     };
     if (STATEMENTS) {
-      const rows = await readStatements(pg.adminUrl);
       // The run create also reads its tasks' statuses (its answer) and inserts the `created` run event.
       const stmts = pathStatements(rows, { 'run task statuses': created, 'run event insert': created });
       const calls = (name: string) => stmts.find((s) => s.name === name)?.calls ?? 0;
@@ -562,9 +671,12 @@ export function workflowTable(w: WorkflowResult): string {
     ['a completed → b, c assigned (fan-out release)', lat(w.fanOut), String(w.fanOut.count)],
     ['later of b, c completed → d unblocked heard', lat(w.joinToUnblockedHeard), String(w.joinToUnblockedHeard.count)],
     ['later of b, c completed → d assigned (join release)', lat(w.join), String(w.join.count)],
-    ['run created → d assigned', lat(w.toLastAssigned, lb), String(w.toLastAssigned.count)],
+    ['run created (created_at) → d assigned', lat(w.toLastAssigned, lb), String(w.toLastAssigned.count)],
+    ['POST returned 201 → d assigned', lat(w.toLastAssignedFromReturn, lb), String(w.toLastAssignedFromReturn.count)],
     ['run created → run completed heard', lat(w.toRunCompleted), String(w.toRunCompleted.count)],
     ['complete a/b/c (with dependents) HTTP', lat(w.completeHttpWithDependents), String(w.completeHttpWithDependents.count)],
+    ['  of which a (releases b, c)', lat(w.completeHttpA), String(w.completeHttpA.count)],
+    ['  of which b, c (both lock d, then the run)', lat(w.completeHttpBC), String(w.completeHttpBC.count)],
     ['complete d (in run, no dependents) HTTP', lat(w.completeHttpInRun), String(w.completeHttpInRun.count)],
   ];
   if (w.plain) {
@@ -599,6 +711,16 @@ export function workflowTable(w: WorkflowResult): string {
       ),
     );
   }
+  const waits = Object.entries(w.lockWaitSamples).sort((x, y) => y[1] - x[1]);
+  parts.push(
+    '',
+    `Lock waits (pg_stat_activity every 100 ms, ${w.activitySamples} samples): ` + (waits.length ? waits.map(([k, v]) => `${k} ${v}`).join('; ') : 'none seen'),
+  );
+  if (w.dependentsLockUncontended) {
+    const u = w.dependentsLockUncontended;
+    parts.push(`Dependents lock alone after the window (EXPLAIN ANALYZE, 50 a-tasks): mean ${fmt(u.meanMs, 3)} ms, max ${fmt(u.maxMs, 3)} ms; plan ${u.plan}`);
+  }
+  parts.push(`Run completed events heard on: ${JSON.stringify(w.checks.runCompletedSubjects)}`);
   parts.push(
     '',
     `Checks (database at the end): runs ${JSON.stringify(w.checks.runs)}; tasks ${JSON.stringify(w.checks.tasks)}; unblocked events per b/c/d task ${JSON.stringify(w.checks.unblockedPerTask)}` +
