@@ -9,11 +9,15 @@
 //   npx tsx scripts/bench/dispatch.ts [--rates 50,200,1000] [--window-s 10] [--agents 50]
 //       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
 //       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
+//       [--workflow-rate 20] [--workflow-s 30] [--workflow-plain-s 10] [--workflow-only] [--skip-workflow] [--help]
+//   - workflow (scripts/bench/workflow.ts): diamond runs a → {b, c} → d open loop, run created → d
+//     assigned, per-release latency, the statements of a completion with dependents
+//     (DISPATCH_BENCH_STATEMENTS=1) against a plain one. `--workflow-only` runs just that (~1.5 min).
 import { Pool } from 'undici';
 import { connect, migrate } from '../../src/store/db.js';
 import { freePort } from '../../src/store/embedded.js';
 import { startNatsServer, type NatsServer } from '../../test/helpers/nats-server.js';
-import { num, numList, parseArgs } from './lib/args.js';
+import { num, numList } from './lib/args.js';
 import { sleep, waitFor } from './lib/child.js';
 import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
@@ -25,6 +29,7 @@ import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
 import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
+import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
 
 const DB = 'bench_dispatch';
 const TICK = 'dispatch_tick_duration_seconds';
@@ -76,6 +81,8 @@ export interface DispatchResults {
   rates: DispatchRateResult[];
   burnDown?: DispatchBurnDown;
   scale: ScaleResult[];
+  /** The workflow scenario (Dispatch only: no peer has workflows). */
+  workflow?: WorkflowResult;
 }
 
 export interface DispatchBenchOptions {
@@ -91,6 +98,12 @@ export interface DispatchBenchOptions {
   tickMs: number;
   /** How workers learn of assignments: NATS events (default) or polling the API. */
   notify: 'nats' | 'poll';
+  /** Workflow scenario: runs/s, window and plain-task comparison window (0: skip the scenario / the comparison). */
+  workflowRate: number;
+  workflowWindowMs: number;
+  workflowPlainMs: number;
+  /** Only the workflow scenario (no open-loop rates, burn-down or scale). */
+  workflowOnly: boolean;
   log?: (m: string) => void;
 }
 
@@ -306,6 +319,10 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
   const log = o.log ?? ((m: string) => console.error(m));
   const out: DispatchResults = { rates: [], scale: [] };
+  if (o.workflowOnly) {
+    out.workflow = await runWorkflow(pg, o);
+    return out;
+  }
   for (const rate of o.rates) {
     log(`[dispatch] open loop at ${rate} tasks/s for ${o.windowMs / 1000} s (${o.agents} agents × ${o.maxConcurrent})`);
     out.rates.push(await rateRun(pg, o, rate));
@@ -318,7 +335,15 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
     log(`[dispatch] scale: ${pending} pending, ${o.scaleAgents} busy agents, ${o.scaleWindowMs / 1000} s`);
     out.scale.push(await scaleRun(pg, o, pending));
   }
+  if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
   return out;
+}
+
+function runWorkflow(pg: BenchPostgres, o: DispatchBenchOptions): Promise<WorkflowResult> {
+  return runWorkflowBench(pg, {
+    runRate: o.workflowRate, windowMs: o.workflowWindowMs, plainWindowMs: o.workflowPlainMs,
+    agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs, ...(o.log ? { log: o.log } : {}),
+  });
 }
 
 export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenchOptions {
@@ -334,8 +359,24 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     scaleWindowMs: num(args.get('scale-window-s'), 10) * 1000,
     tickMs: num(args.get('tick-ms'), 1000),
     notify: args.get('notify') === 'poll' ? 'poll' : 'nats',
+    workflowRate: args.has('skip-workflow') ? 0 : num(args.get('workflow-rate'), 20),
+    workflowWindowMs: num(args.get('workflow-s'), 30) * 1000,
+    workflowPlainMs: num(args.get('workflow-plain-s'), 10) * 1000,
+    workflowOnly: args.has('workflow-only'),
   };
 }
+
+export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's side only; npm run bench: both sides)
+  --rates 50,200,1000      open-loop task rates (tasks/s)        --window-s 10      window per rate
+  --agents 50              roster agents                          --max-concurrent 3 per agent
+  --burndown 20000         burn-down tasks (0: skip)              --burndown-max-s 60
+  --scale 1000,10000,100000  pending backlogs (0: skip)           --scale-agents 500 --scale-window-s 10
+  --tick-ms 1000           scheduler tick                         --notify nats|poll
+  --workflow-rate 20       diamond runs/s (workflow scenario)     --workflow-s 30    its window
+  --workflow-plain-s 10    plain-task comparison window (0: skip) --skip-workflow    no workflow scenario
+  --workflow-only          only the workflow scenario (~1.5 min)  --json FILE        raw results
+Environment: DISPATCH_BENCH_STATEMENTS=1 (pg_stat_statements: statement costs), DISPATCH_BENCH_LOG=1,
+  DISPATCH_BENCH_PG_DURABLE=1, DISPATCH_BENCH_DATABASE_URL, DISPATCH_BENCH_NODE_ARGS.`;
 
 export function dispatchTable(r: DispatchResults): string {
   const rows: Array<Array<string | number>> = [];
@@ -359,4 +400,12 @@ export function dispatchTable(r: DispatchResults): string {
   return `${main}\n\n${scale}`;
 }
 
-runBenchScript(import.meta.url, dispatchOptionsFromArgs, runDispatchBench, dispatchTable);
+/** The tables of the runs that happened (the workflow scenario's after the others). */
+export function dispatchTables(r: DispatchResults): string {
+  const parts: string[] = [];
+  if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
+  if (r.workflow) parts.push(workflowTable(r.workflow));
+  return parts.join('\n\n');
+}
+
+runBenchScript(import.meta.url, dispatchOptionsFromArgs, runDispatchBench, dispatchTables, DISPATCH_USAGE);

@@ -4,13 +4,16 @@
 //   npm run bench -- [--rates 50,200] [--window-s 10] [--burndown 20000] [--burndown-max-s 60]
 //       [--peers graphile-worker,pg-boss,pg-boss-tuned] [--agents 50] [--max-concurrent 3]
 //       [--scale 1000,10000,100000] [--notify nats|poll] [--json out.json] [--skip-peers] [--skip-dispatch]
+//       [--workflow-rate 20] [--workflow-s 30] [--workflow-plain-s 10] [--skip-workflow] [--workflow-only] [--help]
+// The workflow scenario (scripts/bench/workflow.ts) is Dispatch only: no peer has workflows, so its
+// rows in the side-by-side table have no peer figure. `--workflow-only` skips the peers too.
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { parseArgs } from './lib/args.js';
 import { startBenchPostgres } from './lib/postgres.js';
 import { fmt, markdownTable, ratio } from './lib/table.js';
-import { dispatchOptionsFromArgs, dispatchTable, runDispatchBench, type DispatchResults } from './dispatch.js';
+import { DISPATCH_USAGE, dispatchOptionsFromArgs, dispatchTables, runDispatchBench, type DispatchResults } from './dispatch.js';
 import { peerOptionsFromArgs, peersTable, runPeers, type PeerResult } from './peers.js';
 
 function hardware(pgVersion: string, settings: string): string {
@@ -62,11 +65,36 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
     }
   }
   void rates;
+  const w = d.workflow;
+  if (w) {
+    const run = `workflow ${w.runRate}/s`;
+    const none = 'none (no peer has workflows)';
+    const lb = w.censored > 0 ? '≥' : '';
+    const row = (figure: string, v: string) => rows.push([run, none, figure, '–', v, '–']);
+    row('run created → d assigned p50 ms', lb + fmt(w.toLastAssigned.p50));
+    row('run created → d assigned p99 ms', lb + fmt(w.toLastAssigned.p99));
+    row('b/c completed → d assigned p50 ms', fmt(w.join.p50));
+    row('b/c completed → d assigned p99 ms', fmt(w.join.p99));
+    row('a completed → b/c assigned p50 ms', fmt(w.fanOut.p50));
+    row('a completed → b/c assigned p99 ms', fmt(w.fanOut.p99));
+    for (const c of [w.withDependents, w.inRunNoDependents, w.plain?.cost]) {
+      if (!c) continue;
+      row(`statements per completion, ${c.kind}`, fmt(c.statementsPerCompletion, 2));
+      row(`Postgres exec ms per completion, ${c.kind}`, fmt(c.pgMsPerCompletion, 3));
+    }
+    row('commits per run (4 tasks)', fmt(w.commitsPerRun, 2));
+    row('CPU % of one core', fmt(w.cpuPct, 0));
+  }
   return markdownTable(['run', 'peer', 'figure', 'peer', 'Dispatch', 'Dispatch/peer'], rows);
 }
 
 async function main() {
   const args = parseArgs();
+  if (args.has('help')) {
+    console.log('npm run bench -- [--skip-peers] [--skip-dispatch] [--peers graphile-worker,pg-boss,pg-boss-tuned] [peer and Dispatch options]\n' +
+      'Dispatch options (also npm run bench:dispatch):\n' + DISPATCH_USAGE);
+    return;
+  }
   const peerOpts = peerOptionsFromArgs(args);
   const dOpts = dispatchOptionsFromArgs(args);
   // One set of rates for both sides unless told otherwise.
@@ -75,17 +103,15 @@ async function main() {
   try {
     const hw = hardware(pg.version, pg.settings);
     console.error(hw);
-    const peers = args.has('skip-peers') ? [] : await runPeers(pg, peerOpts);
+    const peers = args.has('skip-peers') || dOpts.workflowOnly ? [] : await runPeers(pg, peerOpts);
     const d: DispatchResults = args.has('skip-dispatch') ? { rates: [], scale: [] } : await runDispatchBench(pg, dOpts);
     const out = [
       '## Hardware',
       hw,
       '',
-      `## Peers (${peerOpts.windowMs / 1000} s windows, burn-down of ${peerOpts.burnDown})`,
-      peersTable(peers),
-      '',
+      ...(peers.length ? [`## Peers (${peerOpts.windowMs / 1000} s windows, burn-down of ${peerOpts.burnDown})`, peersTable(peers), ''] : []),
       `## Dispatch (${dOpts.agents} agents × ${dOpts.maxConcurrent}, workers notified by ${dOpts.notify === 'nats' ? 'NATS' : 'polling the API'}, tick ${dOpts.tickMs} ms)`,
-      dispatchTable(d),
+      dispatchTables(d),
       '',
       '## Side by side',
       sideBySide(peers, d),

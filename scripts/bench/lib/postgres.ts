@@ -116,7 +116,8 @@ export async function attachPostgres(
 
 /**
  * The entry point of a one-sided benchmark script: a Postgres for the run, the runs, the table on
- * stdout, optionally the raw results as JSON (`--json FILE`), exit 0/1. Does nothing when the
+ * stdout, optionally the raw results as JSON (`--json FILE`), exit 0/1; with `usage`, `--help`
+ * prints it and runs nothing. Does nothing when the
  * module is imported (e.g. by `npm run bench`) rather than run.
  */
 export function runBenchScript<O, R>(
@@ -124,8 +125,13 @@ export function runBenchScript<O, R>(
   optionsFromArgs: (args: Map<string, string>) => O,
   run: (pg: BenchPostgres, opts: O) => Promise<R>,
   table: (results: R) => string,
+  usage?: string,
 ): void {
   if (!process.argv[1] || fileURLToPath(moduleUrl) !== process.argv[1]) return;
+  if (usage && parseArgs().has('help')) {
+    console.log(usage);
+    return;
+  }
   const main = async () => {
     const args = parseArgs();
     const opts = optionsFromArgs(args);
