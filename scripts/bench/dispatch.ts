@@ -307,7 +307,14 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
       await sleep(o.scaleWindowMs);
       const m1 = await scrape(`${d.opsUrl}/metrics`);
       const usage = sampler.stop();
-      return { pending, agents: o.scaleAgents, tick: histogramDelta(m0, m1, TICK), rssMb: memoryKb(d.pid).rss / 1024, peakRssMb: usage.peakRssMb, cpuPct: usage.cpuPct };
+      return {
+        pending,
+        agents: o.scaleAgents,
+        tick: histogramDelta(m0, m1, TICK),
+        rssMb: memoryKb(d.pid).rss / 1024,
+        peakRssMb: usage.peakRssMb,
+        cpuPct: usage.cpuPct,
+      };
     } finally {
       await d.stop();
     }
@@ -341,8 +348,13 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
 
 function runWorkflow(pg: BenchPostgres, o: DispatchBenchOptions): Promise<WorkflowResult> {
   return runWorkflowBench(pg, {
-    runRate: o.workflowRate, windowMs: o.workflowWindowMs, plainWindowMs: o.workflowPlainMs,
-    agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs, ...(o.log ? { log: o.log } : {}),
+    runRate: o.workflowRate,
+    windowMs: o.workflowWindowMs,
+    plainWindowMs: o.workflowPlainMs,
+    agents: o.agents,
+    maxConcurrent: o.maxConcurrent,
+    tickMs: o.tickMs,
+    ...(o.log ? { log: o.log } : {}),
   });
 }
 
@@ -383,19 +395,58 @@ export function dispatchTable(r: DispatchResults): string {
   for (const x of r.rates) {
     const lb = x.censored > 0 ? '≥' : '';
     rows.push([
-      `open loop ${x.rate}/s`, `${x.completed}/${x.sent}`,
+      `open loop ${x.rate}/s`,
+      `${x.completed}/${x.sent}`,
       `${lb}${fmt(x.toAssigned.p50)} / ${lb}${fmt(x.toAssigned.p99)} / ${lb}${fmt(x.toAssigned.max)}`,
       `${lb}${fmt(x.toNotified.p50)} / ${lb}${fmt(x.toNotified.p99)} / ${lb}${fmt(x.toNotified.max)}`,
-      fmt(x.throughput), `${fmt(x.tick.meanMs)} (${x.tick.count})`, fmt(x.cpuPct, 0), fmt(x.peakRssMb, 0), fmt(x.commitsPerTask, 2),
+      fmt(x.throughput),
+      `${fmt(x.tick.meanMs)} (${x.tick.count})`,
+      fmt(x.cpuPct, 0),
+      fmt(x.peakRssMb, 0),
+      fmt(x.commitsPerTask, 2),
     ]);
   }
   const b = r.burnDown;
-  if (b) rows.push([`burn-down ${b.jobs}${b.capped ? ' (capped)' : ''}`, `${b.done}/${b.jobs}`, '', '', fmt(b.jobsPerS), `${fmt(b.tick.meanMs)} (${b.tick.count})`, fmt(b.cpuPct, 0), fmt(b.peakRssMb, 0), fmt(b.commitsPerTask, 2)]);
-  const main = markdownTable(['run', 'completed/sent', 'create→assigned p50/p99/max ms', 'create→notified p50/p99/max ms', 'lifecycles/s', 'tick mean ms (n)', 'CPU %', 'peak RSS MB', 'commits/task'], rows);
+  if (b)
+    rows.push([
+      `burn-down ${b.jobs}${b.capped ? ' (capped)' : ''}`,
+      `${b.done}/${b.jobs}`,
+      '',
+      '',
+      fmt(b.jobsPerS),
+      `${fmt(b.tick.meanMs)} (${b.tick.count})`,
+      fmt(b.cpuPct, 0),
+      fmt(b.peakRssMb, 0),
+      fmt(b.commitsPerTask, 2),
+    ]);
+  const main = markdownTable(
+    [
+      'run',
+      'completed/sent',
+      'create→assigned p50/p99/max ms',
+      'create→notified p50/p99/max ms',
+      'lifecycles/s',
+      'tick mean ms (n)',
+      'CPU %',
+      'peak RSS MB',
+      'commits/task',
+    ],
+    rows,
+  );
   if (!r.scale.length) return main;
   const scale = markdownTable(
     ['pending', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'RSS MB', 'peak RSS MB', 'CPU %'],
-    r.scale.map((s) => [s.pending, s.agents, s.tick.count, fmt(s.tick.meanMs), fmt(s.tick.p50Ms), fmt(s.tick.p99Ms), fmt(s.rssMb, 0), fmt(s.peakRssMb, 0), fmt(s.cpuPct, 0)]),
+    r.scale.map((s) => [
+      s.pending,
+      s.agents,
+      s.tick.count,
+      fmt(s.tick.meanMs),
+      fmt(s.tick.p50Ms),
+      fmt(s.tick.p99Ms),
+      fmt(s.rssMb, 0),
+      fmt(s.peakRssMb, 0),
+      fmt(s.cpuPct, 0),
+    ]),
   );
   return `${main}\n\n${scale}`;
 }

@@ -20,7 +20,9 @@ function hardware(pgVersion: string, settings: string): string {
   const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
   let commit = '';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     /* not a checkout */
   }
@@ -29,12 +31,16 @@ function hardware(pgVersion: string, settings: string): string {
     `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Node ${process.version}; ${pgVersion} (${settings}); nats-server ${natsVersion()}`,
     commit ? `- Dispatch commit: ${commit}` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 function natsVersion(): string {
   try {
-    return execSync('nats-server --version', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execSync('nats-server --version', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return '?';
   }
@@ -49,17 +55,52 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
       if (!dr) continue;
       const lbP = pr.censored > 0 ? '≥' : '';
       const lbD = dr.censored > 0 ? '≥' : '';
-      rows.push([`${pr.rate}/s`, p.peer, 'start / assigned p50 ms', lbP + fmt(pr.latency.p50), lbD + fmt(dr.toAssigned.p50), ratio(dr.toAssigned.p50, pr.latency.p50)]);
-      rows.push([`${pr.rate}/s`, p.peer, 'start / assigned p99 ms', lbP + fmt(pr.latency.p99), lbD + fmt(dr.toAssigned.p99), ratio(dr.toAssigned.p99, pr.latency.p99)]);
-      rows.push([`${pr.rate}/s`, p.peer, 'start / worker notified p50 ms', lbP + fmt(pr.latency.p50), lbD + fmt(dr.toNotified.p50), ratio(dr.toNotified.p50, pr.latency.p50)]);
+      rows.push([
+        `${pr.rate}/s`,
+        p.peer,
+        'start / assigned p50 ms',
+        lbP + fmt(pr.latency.p50),
+        lbD + fmt(dr.toAssigned.p50),
+        ratio(dr.toAssigned.p50, pr.latency.p50),
+      ]);
+      rows.push([
+        `${pr.rate}/s`,
+        p.peer,
+        'start / assigned p99 ms',
+        lbP + fmt(pr.latency.p99),
+        lbD + fmt(dr.toAssigned.p99),
+        ratio(dr.toAssigned.p99, pr.latency.p99),
+      ]);
+      rows.push([
+        `${pr.rate}/s`,
+        p.peer,
+        'start / worker notified p50 ms',
+        lbP + fmt(pr.latency.p50),
+        lbD + fmt(dr.toNotified.p50),
+        ratio(dr.toNotified.p50, pr.latency.p50),
+      ]);
       rows.push([`${pr.rate}/s`, p.peer, 'CPU % of one core', fmt(pr.cpuPct, 0), fmt(dr.cpuPct, 0), ratio(dr.cpuPct, pr.cpuPct)]);
       rows.push([`${pr.rate}/s`, p.peer, 'peak RSS MB', fmt(pr.peakRssMb, 0), fmt(dr.peakRssMb, 0), ratio(dr.peakRssMb, pr.peakRssMb)]);
-      rows.push([`${pr.rate}/s`, p.peer, 'commits per job/task', fmt(pr.commitsPerJob, 2), fmt(dr.commitsPerTask, 2), ratio(dr.commitsPerTask, pr.commitsPerJob)]);
+      rows.push([
+        `${pr.rate}/s`,
+        p.peer,
+        'commits per job/task',
+        fmt(pr.commitsPerJob, 2),
+        fmt(dr.commitsPerTask, 2),
+        ratio(dr.commitsPerTask, pr.commitsPerJob),
+      ]);
     }
     if (p.burnDown && d.burnDown) {
       const pb = p.burnDown;
       const db = d.burnDown;
-      rows.push([`burn-down`, p.peer, 'jobs|lifecycles /s', fmt(pb.jobsPerS) + (pb.capped ? ' (capped)' : ''), fmt(db.jobsPerS) + (db.capped ? ' (capped)' : ''), ratio(db.jobsPerS, pb.jobsPerS)]);
+      rows.push([
+        `burn-down`,
+        p.peer,
+        'jobs|lifecycles /s',
+        fmt(pb.jobsPerS) + (pb.capped ? ' (capped)' : ''),
+        fmt(db.jobsPerS) + (db.capped ? ' (capped)' : ''),
+        ratio(db.jobsPerS, pb.jobsPerS),
+      ]);
       rows.push([`burn-down`, p.peer, 'peak RSS MB', fmt(pb.peakRssMb, 0), fmt(db.peakRssMb, 0), ratio(db.peakRssMb, pb.peakRssMb)]);
       rows.push([`burn-down`, p.peer, 'commits per job/task', fmt(pb.commitsPerJob, 2), fmt(db.commitsPerTask, 2), ratio(db.commitsPerTask, pb.commitsPerJob)]);
     }
@@ -91,8 +132,11 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
 async function main() {
   const args = parseArgs();
   if (args.has('help')) {
-    console.log('npm run bench -- [--skip-peers] [--skip-dispatch] [--peers graphile-worker,pg-boss,pg-boss-tuned] [peer and Dispatch options]\n' +
-      'Dispatch options (also npm run bench:dispatch):\n' + DISPATCH_USAGE);
+    console.log(
+      'npm run bench -- [--skip-peers] [--skip-dispatch] [--peers graphile-worker,pg-boss,pg-boss-tuned] [peer and Dispatch options]\n' +
+        'Dispatch options (also npm run bench:dispatch):\n' +
+        DISPATCH_USAGE,
+    );
     return;
   }
   const peerOpts = peerOptionsFromArgs(args);

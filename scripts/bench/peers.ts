@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { makeWorkerUtils, Logger, type WorkerUtils } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import postgres from 'postgres';
-import { parseArgs, num, numList } from './lib/args.js';
+import { num, numList } from './lib/args.js';
 import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
@@ -306,11 +306,35 @@ export function peersTable(results: PeerResult[]): string {
   for (const r of results) {
     for (const x of r.rates) {
       const lb = x.censored > 0 ? '≥' : '';
-      rows.push([r.peer, `open loop ${x.rate}/s`, `${x.started}/${x.sent}`, lb + fmt(x.latency.p50), lb + fmt(x.latency.p95), lb + fmt(x.latency.p99), lb + fmt(x.latency.max), fmt(x.throughput), fmt(x.cpuPct, 0), fmt(x.peakRssMb, 0), fmt(x.commitsPerJob, 2)]);
+      rows.push([
+        r.peer,
+        `open loop ${x.rate}/s`,
+        `${x.started}/${x.sent}`,
+        lb + fmt(x.latency.p50),
+        lb + fmt(x.latency.p95),
+        lb + fmt(x.latency.p99),
+        lb + fmt(x.latency.max),
+        fmt(x.throughput),
+        fmt(x.cpuPct, 0),
+        fmt(x.peakRssMb, 0),
+        fmt(x.commitsPerJob, 2),
+      ]);
     }
     const b = r.burnDown;
     if (b) {
-      rows.push([r.peer, `burn-down ${b.jobs}${b.capped ? ` (capped at ${fmt(b.seconds, 0)} s)` : ''}`, `${b.done}/${b.jobs}`, '', '', '', '', fmt(b.jobsPerS), fmt(b.cpuPct, 0), fmt(b.peakRssMb, 0), fmt(b.commitsPerJob, 2)]);
+      rows.push([
+        r.peer,
+        `burn-down ${b.jobs}${b.capped ? ` (capped at ${fmt(b.seconds, 0)} s)` : ''}`,
+        `${b.done}/${b.jobs}`,
+        '',
+        '',
+        '',
+        '',
+        fmt(b.jobsPerS),
+        fmt(b.cpuPct, 0),
+        fmt(b.peakRssMb, 0),
+        fmt(b.commitsPerJob, 2),
+      ]);
     }
   }
   return markdownTable(['system', 'run', 'started/sent', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'jobs/s', 'CPU %', 'peak RSS MB', 'commits/job'], rows);

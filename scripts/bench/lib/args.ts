@@ -14,7 +14,10 @@ export function parseArgs(argv = process.argv.slice(2)): Map<string, string> {
 
 export function numList(v: string | undefined, dflt: number[]): number[] {
   if (!v) return dflt;
-  return v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isFinite(n) && n > 0);
+  return v
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0);
 }
 
 export function num(v: string | undefined, dflt: number): number {

@@ -65,7 +65,14 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   const port = o.port ?? (await freePort());
   const metricsPort = o.metricsPort ?? (await freePort());
   const base: Record<string, Record<string, unknown>> = {
-    server: { port, metrics_port: metricsPort, host: '127.0.0.1', admin_token: BENCH_ADMIN_TOKEN, rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000 },
+    server: {
+      port,
+      metrics_port: metricsPort,
+      host: '127.0.0.1',
+      admin_token: BENCH_ADMIN_TOKEN,
+      rate_limit_per_second: 1_000_000,
+      rate_limit_burst: 1_000_000,
+    },
     database: { url: o.databaseUrl },
     hermes: { url: o.natsUrl ?? '' },
     warren: o.neighbours?.warren ?? { url: '', token: '' },

@@ -11,7 +11,10 @@ export class MultiHttp {
   private pools: Pool[];
   private next = 0;
 
-  constructor(readonly urls: string[], connections = 32) {
+  constructor(
+    readonly urls: string[],
+    connections = 32,
+  ) {
     this.pools = urls.map((u) => new Pool(u, { connections, pipelining: 1 }));
   }
 

@@ -40,7 +40,8 @@ export async function printStatements(url: string, db: string, tasks: number, lo
       where d.datname = ${db} order by s.calls desc limit 30`;
     const total = rows.reduce((n, r) => n + Number(r.calls), 0);
     log(`  statements: ${(total / Math.max(1, tasks)).toFixed(2)} per task (top 30 by calls)`);
-    for (const r of rows) log(`  ${(Number(r.calls) / Math.max(1, tasks)).toFixed(2).padStart(6)}/task ${r.ms.toFixed(0).padStart(6)} ms  ${r.query.slice(0, 160)}`);
+    for (const r of rows)
+      log(`  ${(Number(r.calls) / Math.max(1, tasks)).toFixed(2).padStart(6)}/task ${r.ms.toFixed(0).padStart(6)} ms  ${r.query.slice(0, 160)}`);
   } finally {
     await a.end();
   }

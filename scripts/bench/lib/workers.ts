@@ -81,7 +81,12 @@ function assignmentHandler(w: Workers, http: MultiHttp, o: Parameters<typeof sta
   const seen = new Set<string>();
   const complete = async (e: AssignedEvent): Promise<boolean> => {
     try {
-      const res = await http.request('POST', `/api/v1/tasks/${e.taskId}/complete`, { 'x-agent-id': e.agent, 'content-type': 'application/json' }, '{"result":{"ok":true}}');
+      const res = await http.request(
+        'POST',
+        `/api/v1/tasks/${e.taskId}/complete`,
+        { 'x-agent-id': e.agent, 'content-type': 'application/json' },
+        '{"result":{"ok":true}}',
+      );
       if (res.status === 200) {
         w.completed++;
         o.onCompleted?.(e, wallMs());
