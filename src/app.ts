@@ -44,6 +44,10 @@ export interface Dispatch extends AsyncDisposable {
 }
 
 export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
+  // postgres.js learns the array types from the first connection of a pool; a query built before
+  // that (a create's event arrays, if it is the pool's first query) would send an array as text.
+  // One round trip on each pool first (bounded: an unreachable database must not stop the start).
+  await Promise.all([pingDatabase(deps.sql, 1000), deps.backgroundSql ? pingDatabase(deps.backgroundSql, 1000) : undefined]);
   const metrics = createMetrics();
   const signals = new Signals();
   const random = deps.random ?? Math.random;
