@@ -55,16 +55,33 @@ async function main() {
       agents: [],
     },
   });
+  // DISPATCH_AUTH_MODE=token npm run dev:swarm: the swarm issues each of its agents a token and
+  // every request carries it (docs/security.md).
+  const tokenMode = config.auth.mode === 'token';
   const dispatch = await createDispatch({ config, sql, logger: pino({ level: config.logging.level }) });
   const { apiUrl, opsUrl } = await dispatch.start();
   out(
     `dispatch: api ${apiUrl}  ops ${opsUrl}/health  (admin token "${ADMIN}": curl -H 'X-Agent-ID: me' -H 'Authorization: Bearer ${ADMIN}' ${apiUrl}/api/v1/agents)`,
   );
 
+  const tokens = new Map<string, string>();
+  const tokenFor = async (agent: string): Promise<string> => {
+    const known = tokens.get(agent);
+    if (known) return known;
+    const res = await request(`${apiUrl}/api/v1/agents/${agent}/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'dev-swarm' }),
+    });
+    const issued = (await res.body.json()) as { token: string };
+    tokens.set(agent, issued.token);
+    return issued.token;
+  };
   const api = async (method: string, path: string, agent: string, body?: unknown) => {
+    const auth: Record<string, string> = tokenMode ? { authorization: `Bearer ${await tokenFor(agent)}` } : { 'x-agent-id': agent };
     const res = await request(`${apiUrl}${path}`, {
       method: method as never,
-      headers: { 'x-agent-id': agent, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.body.text();

@@ -18,6 +18,8 @@ import type { Component, DispatchContext } from './context.js';
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { loadWorkflowDir } from './services/workflows.js';
+import { createTokenAuthenticator, type TokenAuthenticator } from './services/tokens.js';
+import type { AuthFailureLimiter } from './http/auth.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -31,6 +33,8 @@ export interface DispatchDeps {
   logger: Logger;
   clock?: Clock;
   random?: Random;
+  /** The failed-authentication limiter (tests give one with a higher limit; default: 20 a minute). */
+  authFailures?: AuthFailureLimiter;
 }
 
 export interface Dispatch extends AsyncDisposable {
@@ -62,7 +66,9 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     signals,
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
     agents: neighbours.directory,
+    tokens: undefined as unknown as TokenAuthenticator,
   };
+  ctx.tokens = createTokenAuthenticator(ctx);
   const components: Component[] = [];
   const events = createEvents(ctx, deps.backgroundSql ?? deps.sql);
 
@@ -74,6 +80,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   );
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
+    ctx.tokens,
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
   );
@@ -85,6 +92,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   const api = await buildApiServer({
     logger: ctx.logger,
     adminToken: ctx.config.server.admin_token,
+    auth: { mode: ctx.config.auth.mode, tokens: ctx.tokens, ...(deps.authFailures ? { failures: deps.authFailures } : {}) },
     bodyLimit: ctx.config.server.body_limit_bytes,
     metrics: ctx.metrics,
     routes: apiRoutes(ctx),
@@ -97,6 +105,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   });
   components.push(...events.components);
 
+  if (ctx.config.auth.mode === 'token') ctx.logger.info('auth.mode=token: every /api/v1 request needs a bearer token');
   if (!ctx.config.server.admin_token) {
     ctx.logger.warn('no server.admin_token configured: admin routes answer 401 admin_disabled');
   }

@@ -115,6 +115,14 @@ const schema = {
       default: 300,
     },
   },
+  auth: {
+    mode: {
+      doc: 'header: X-Agent-ID is trusted (a private network); token: a bearer token per request is the identity',
+      format: ['header', 'token'],
+      default: 'header',
+      env: 'DISPATCH_AUTH_MODE',
+    },
+  },
   workflows: {
     dir: {
       doc: 'Folder of workflow definitions (*.yaml, *.yml, *.json) stored at start; empty: none',
@@ -162,6 +170,7 @@ interface SchemaType {
     neighbour_timeout_ms: number;
     neighbour_wait_ms: number;
   };
+  auth: { mode: 'header' | 'token' };
   workflows: { dir: string };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];

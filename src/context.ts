@@ -8,6 +8,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
 import type { Sql } from './store/db.js';
+import type { TokenAuthenticator } from './services/tokens.js';
 
 /** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
 export interface Component {
@@ -30,6 +31,8 @@ export interface DispatchContext {
   health: HealthCheck[];
   /** Who the agents are, what they can do, their state and owners (cached neighbours' view). */
   agents: AgentDirectory;
+  /** Agent tokens: who a bearer token is (auth.mode=token), dropped from cache on revoke. */
+  tokens: TokenAuthenticator;
 }
 
 /** What the use cases in services/ need: the request-path pool and the shared services. */

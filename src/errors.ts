@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'workflow_cycle',
+  'agent_mismatch',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.js';
+import { AuthFailureLimiter } from '../src/http/auth.js';
 import { insertTask } from './helpers/factories.js';
 import { quiesce } from './helpers/wait.js';
 import { bodyFor, hostileString, loadOperations, queryFor, type Operation } from './helpers/openapi-arbitraries.js';
@@ -23,6 +24,10 @@ const operations = loadOperations(OPENAPI).filter((o) => o.path.startsWith('/api
 
 let t: TestApp;
 let ids: string[] = [];
+/** auth.mode of the app under test; in token mode the fixed agents send their tokens. */
+let mode: 'header' | 'token' = 'header';
+const tokenOf = new Map<string, string>();
+const FIXED_AGENTS = ['fuzz-boss', 'fuzz-worker', 'someone-else', 'a.b:c@d-e_f'];
 
 interface Sent {
   status: number;
@@ -69,6 +74,8 @@ async function fingerprint(): Promise<string> {
       (select count(*) from tasks),
       (select count(*) from task_events where type <> 'unmatched'),
       (select count(*) from idempotency_keys),
+      (select count(*) from workflows), (select count(*) from workflow_runs), (select count(*) from run_idempotency_keys),
+      (select count(*) from agent_tokens), (select count(*) from agent_tokens where revoked_at is not null),
       (select md5(coalesce(string_agg(concat_ws('|', id, status, assignee, priority, retry_count, context::text, result::text, progress::text),
                                       ',' order by id), '')) from tasks)) as f`;
   return r!.f;
@@ -151,8 +158,20 @@ function requestFor(op: Operation): fc.Arbitrary<Req> {
     .map((g) => {
       const id = g.id === 'KNOWN' ? ids[g.known % ids.length]! : g.id;
       const headers: Record<string, string> = {};
-      if (g.agent !== null) headers['x-agent-id'] = g.agent;
-      if (g.admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+      if (mode === 'header') {
+        if (g.agent !== null) headers['x-agent-id'] = g.agent;
+        if (g.admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+      } else if (g.admin) {
+        headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+        if (g.agent !== null) headers['x-agent-id'] = g.agent;
+      } else if (g.agent !== null) {
+        // The agent's own token (or a guess for an agent that has none), with X-Agent-ID left
+        // out, matching, or naming another agent (→ 403 agent_mismatch).
+        headers.authorization = `Bearer ${tokenOf.get(g.agent) ?? `dsp_${g.agent.length}`}`;
+        const other = FIXED_AGENTS[g.known % FIXED_AGENTS.length]!;
+        if (g.known % 3 === 1) headers['x-agent-id'] = g.agent;
+        if (g.known % 3 === 2) headers['x-agent-id'] = other;
+      }
       if (g.idempotencyKey !== null && op.method === 'POST') headers['idempotency-key'] = g.idempotencyKey;
       let body: string | undefined;
       if (g.body !== undefined) {
@@ -213,6 +232,61 @@ describe('requests generated from openapi.yaml', () => {
       // The generator must reach both sides of validation, or it proves nothing.
       expect(refused).toBeGreaterThan(0);
       expect(accepted).toBeGreaterThan(0);
+    },
+    Math.max(30_000, RUNS * 200),
+  );
+});
+
+describe('requests generated from openapi.yaml, in auth.mode=token', () => {
+  let header: TestApp;
+  let headerIds: string[] = [];
+  beforeAll(async () => {
+    header = t;
+    headerIds = ids;
+    t = await startApp({
+      config: { auth: { mode: 'token' }, server: { rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000 } },
+      // The generator fails authentication on purpose, far more than 20 times a minute.
+      authFailures: new AuthFailureLimiter(undefined, Number.MAX_SAFE_INTEGER),
+    });
+    for (const agent of FIXED_AGENTS) {
+      const res = await request(`${t.apiUrl}/api/v1/agents/${agent}/tokens`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      tokenOf.set(agent, ((await res.body.json()) as { token: string }).token);
+    }
+    const rows = await Promise.all([
+      insertTask(t.sql, { requester: 'fuzz-boss' }),
+      insertTask(t.sql, { requester: 'fuzz-boss', status: 'running', assignee: 'fuzz-worker' }),
+      insertTask(t.sql, { requester: 'someone-else', status: 'failed' }),
+    ]);
+    ids = rows.map((r) => r.id);
+    mode = 'token';
+  });
+  afterAll(async () => {
+    mode = 'header';
+    await t.stop();
+    t = header;
+    ids = headerIds;
+  });
+
+  it(
+    `never a 5xx, a hang or an off-contract error; refusals change nothing (${RUNS} runs)`,
+    async () => {
+      const arb = fc.oneof(...operations.map((op) => requestFor(op)));
+      const statuses = new Set<number>();
+      await fc.assert(
+        fc.asyncProperty(arb, async (req) => {
+          try {
+            statuses.add((await probe(req)).status);
+          } catch (err) {
+            if (isClientSideRefusal(err)) return;
+            throw err;
+          }
+        }),
+        { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: true },
+      );
+      // Both sides of authentication were reached: accepted requests, 401s and 403s.
+      expect([...statuses].some((x) => x < 400)).toBe(true);
+      expect(statuses.has(401)).toBe(true);
+      expect(statuses.has(403)).toBe(true);
     },
     Math.max(30_000, RUNS * 200),
   );

@@ -7,7 +7,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Logger } from 'pino';
 import * as yaml from 'js-yaml';
-import { installAuth } from './auth.js';
+import { installAuth, type AuthOptions } from './auth.js';
 import { installBodyGuard } from './body-guard.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { DispatchError } from '../errors.js';
@@ -20,6 +20,8 @@ export const SERVICE_VERSION = '0.1.0';
 export interface ApiServerOptions {
   logger: Logger;
   adminToken: string;
+  /** auth.mode and, in token mode, who a token is (docs/security.md). */
+  auth?: Omit<AuthOptions, 'adminToken' | 'metrics'>;
   bodyLimit: number;
   metrics: Metrics;
   /** Route plugins, registered under the auth and error hooks. */
@@ -63,7 +65,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   });
 
   installErrorHandling(app);
-  installAuth(app, opts.adminToken);
+  installAuth(app, { mode: 'header', ...opts.auth, adminToken: opts.adminToken, metrics: opts.metrics });
   installBodyGuard(app);
   // Workflow definitions may come as YAML (a team keeps them in git). Parsed with the JSON
   // schema of YAML (no custom tags, no code): what is not YAML → 400 validation_failed.

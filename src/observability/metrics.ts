@@ -84,6 +84,12 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers: r,
     }),
+    authFailures: new Counter({
+      name: 'dispatch_auth_failures_total',
+      help: 'Failed authentications in auth.mode=token by reason (missing, malformed, unknown, revoked, mismatch)',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
   };
 }
 

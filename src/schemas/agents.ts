@@ -19,3 +19,33 @@ export const AgentSchema = Type.Object(
 export const AgentListSchema = Type.Object({ agents: Type.Array(AgentSchema) }, { additionalProperties: false });
 export const DrainSchema = Type.Object({ id: Type.String(), drained: Type.Boolean() }, { additionalProperties: false });
 export const AgentParams = Type.Object({ id: { ...AgentIdString, description: 'Agent id' } }, { additionalProperties: false });
+
+export const IssueTokenBody = Type.Object(
+  { label: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'What the token is for (shown in the list)' })) },
+  { additionalProperties: false },
+);
+export const IssuedTokenSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    agent: Type.String(),
+    token: Type.String({ description: 'The token: shown once, never again (only its SHA-256 is stored)' }),
+    created_at: Type.String({ format: 'date-time' }),
+    label: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export const TokenSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    agent: Type.String(),
+    label: Type.Union([Type.String(), Type.Null()]),
+    created_at: Type.String({ format: 'date-time' }),
+    last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Recorded at most once a minute' }),
+  },
+  { additionalProperties: false },
+);
+export const TokenListSchema = Type.Object({ tokens: Type.Array(TokenSchema) }, { additionalProperties: false });
+export const TokenParams = Type.Object(
+  { id: { ...AgentIdString, description: 'Agent id' }, token_id: Type.String({ format: 'uuid', description: 'Token id' }) },
+  { additionalProperties: false },
+);

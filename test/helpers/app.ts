@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDispatch, type Dispatch } from '../../src/app.js';
 import type { Clock, Random } from '../../src/ports.js';
+import type { AuthFailureLimiter } from '../../src/http/auth.js';
 import { connect, type Sql } from '../../src/store/db.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -18,6 +19,8 @@ export interface StartOptions {
   db?: TestDatabase;
   clock?: Clock;
   random?: Random;
+  /** Failed-authentication limiter (token mode), e.g. one that never blocks. */
+  authFailures?: AuthFailureLimiter;
   /** Log level for the service under test (default silent; DISPATCH_TEST_LOG overrides). */
   logLevel?: string;
 }
@@ -90,6 +93,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     logger: pino({ level }),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
   });
   const { apiUrl, opsUrl } = await dispatch.start();
   let stopped = false;

@@ -2,16 +2,23 @@
 //   GET    /api/v1/agents             neighbours' view (cached) + active tasks + drain flags
 //   POST   /api/v1/agents/:id/drain   no new assignments; running work continues
 //   DELETE /api/v1/agents/:id/drain
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
 import { listAgents, setDrain } from '../../services/agents.js';
-import { AgentListSchema, AgentParams, DrainSchema } from '../../schemas/agents.js';
+import { AgentListSchema, AgentParams, DrainSchema, IssuedTokenSchema, IssueTokenBody, TokenListSchema, TokenParams } from '../../schemas/agents.js';
+import { issueToken, listAgentTokens, revokeAgentToken } from '../../services/tokens.js';
 import { adminRoute } from '../../schemas/common.js';
 
 export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    // A token may be issued with no body at all.
+    app.addHook('preValidation', async (req) => {
+      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/tokens$/.test(req.routeOptions.url ?? '')) req.body = {};
+    });
 
     app.get(
       '/api/v1/agents',
@@ -52,5 +59,70 @@ export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
 
     app.post('/api/v1/agents/:id/drain', drainRoute(true), async (req) => setDrain(ctx, req.params.id, true));
     app.delete('/api/v1/agents/:id/drain', drainRoute(false), async (req) => setDrain(ctx, req.params.id, false));
+
+    const tokenDoc = (operationId: string, summary: string, description: string) => ({ operationId, summary, description, tags: ['agents'] });
+
+    app.post(
+      '/api/v1/agents/:id/tokens',
+      {
+        config: { admin: true },
+        schema: {
+          ...adminRoute(
+            tokenDoc(
+              'issueAgentToken',
+              'Issue an agent token',
+              "Admin. The token (at least 32 random bytes) is in this answer only; Dispatch keeps its SHA-256. In auth.mode=token it is the agent's identity on every /api/v1 request.",
+            ),
+            { 201: { ...IssuedTokenSchema, description: 'Issued' } },
+            400,
+            413,
+            415,
+          ),
+          params: AgentParams,
+          body: IssueTokenBody,
+        },
+      },
+      async (req, reply) => reply.code(201).send(await issueToken(ctx, req.params.id, req.body?.label)),
+    );
+
+    app.get(
+      '/api/v1/agents/:id/tokens',
+      {
+        config: { admin: true },
+        schema: {
+          ...adminRoute(
+            tokenDoc('listAgentTokens', "List an agent's tokens", 'Admin. Live tokens, oldest first: metadata only, never the token.'),
+            { 200: { ...TokenListSchema, description: 'Tokens' } },
+            400,
+          ),
+          params: AgentParams,
+        },
+      },
+      async (req) => ({ tokens: await listAgentTokens(ctx, req.params.id) }),
+    );
+
+    app.delete(
+      '/api/v1/agents/:id/tokens/:token_id',
+      {
+        config: { admin: true },
+        schema: {
+          ...adminRoute(
+            tokenDoc(
+              'revokeAgentToken',
+              'Revoke an agent token',
+              'Admin. Refused from the moment this answers on this replica, and on every other within 1 s (NOTIFY, and a 1 s cache bound).',
+            ),
+            { 204: Type.Null({ description: 'Revoked' }) },
+            400,
+            404,
+          ),
+          params: TokenParams,
+        },
+      },
+      async (req, reply) => {
+        await revokeAgentToken(ctx, ctx.tokens, req.params.id, req.params.token_id);
+        return reply.code(204).send();
+      },
+    );
   };
 }
