@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'workflow_cycle',
+  'invalid_signature',
+  'invalid_payload',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

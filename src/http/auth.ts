@@ -32,6 +32,8 @@ export function installAuth(app: FastifyInstance, adminToken: string): void {
   app.decorateRequest('isAdmin', false);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/v1/') && req.url !== '/api/v1') return;
+    // Signed webhooks (routes/hooks.ts) carry a per-source signature instead of X-Agent-ID.
+    if (req.url.startsWith('/api/v1/hooks/')) return;
     const id = req.headers['x-agent-id'];
     if (!isAgentId(id)) {
       throw new DispatchError('missing_agent_id', 401, `X-Agent-ID header is required: ${AGENT_ID_RULE}`);
