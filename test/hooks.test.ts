@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig } from '../src/config.js';
 import { loggerOptions } from '../src/observability/logger.js';
 import { startApp, type TestApp } from './helpers/app.js';
@@ -414,5 +414,38 @@ describe('intake configuration', () => {
     expect(c.intake['my-ci']!.requester).toBeUndefined();
     expect(JSON.stringify(redactedConfig(c))).not.toContain('from-env');
     expect(c.intake['my-ci']!.secret).toBe('from-env'); // the original is untouched
+  });
+});
+
+describe('limits of the hook route', () => {
+  it('rate-limits per client address (not per agent), 429 with nothing stored; a body over body_limit_bytes → 413', async () => {
+    // The limiter's clock is performance.now(), faked: the bucket refills only when the test moves time.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      await using app = await startApp({
+        config: { intake: { plain: INTAKE.plain } as never, server: { rate_limit_per_second: 1, rate_limit_burst: 2, body_limit_bytes: 4096 } },
+      });
+      const send = (raw: string) =>
+        request(`${app.apiUrl}/api/v1/hooks/plain`, { method: 'POST', headers: { 'x-signature': sign(PLAIN_SECRET, raw) }, body: raw }).then(async (r) => ({
+          status: r.statusCode,
+          body: await r.body.json(),
+        }));
+      const big = JSON.stringify({ title: 'big', pad: 'x'.repeat(5000) });
+      const tooLarge = await send(big);
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.body).toMatchObject({ code: 'payload_too_large' });
+      expect((await send(JSON.stringify({ title: 'one' }))).status).toBe(201);
+      const limited = await send(JSON.stringify({ title: 'two' }));
+      expect(limited.status).toBe(429);
+      expect(limited.body).toMatchObject({ code: 'rate_limited', details: { retry_after_s: 1 } });
+      // An agent from the same address has its own bucket.
+      expect((await app.call('GET', '/api/v1/tasks', { agent: 'someone' })).status).toBe(200);
+      const [n] = await app.sql<{ n: number }[]>`select count(*) as n from tasks`;
+      expect(n!.n).toBe(1);
+      vi.advanceTimersByTime(1000);
+      expect((await send(JSON.stringify({ title: 'three' }))).status).toBe(201);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
