@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import convict from 'convict';
 import * as yaml from 'js-yaml';
 import { AGENT_ID_RULE, isAgentId, isObject } from './core/ids.js';
+import { intakeProblems, type IntakeSource } from './config-intake.js';
+
+export type { IntakeSource } from './config-intake.js';
 
 export const AGENT_STATES = ['ready', 'sleeping', 'starting', 'degraded', 'stopped', 'unknown'] as const;
 
@@ -140,6 +143,14 @@ const schema = {
     format: validateRoster,
     default: [] as RosterAgent[],
   },
+  intake: {
+    doc: 'Signed webhook sources (POST /api/v1/hooks/:source): source name → {secret, signature_header, ...}; docs/webhooks.md',
+    // Object: convict keeps the mapping whole (a leaf); config-intake.ts checks inside it.
+    format: Object,
+    default: {} as Record<string, IntakeSource>,
+    // Holds the HMAC secrets: never printed by convict (no "value was …"), redacted by redactedConfig.
+    sensitive: true,
+  },
 };
 
 type Raw = ReturnType<convict.Config<SchemaType>['getProperties']>;
@@ -174,6 +185,7 @@ interface SchemaType {
   workflows: { dir: string };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
+  intake: Record<string, IntakeSource>;
 }
 export type Config = Raw;
 
@@ -220,11 +232,14 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     }
   }
   if (opts.overrides) cfg.load(opts.overrides as never);
+  const intake = cfg.get('intake') as unknown;
+  if (isObject(intake)) cfg.set('intake', withEnvSecrets(intake, env) as never);
   try {
     cfg.validate({ allowed: 'strict' });
   } catch (err) {
     problems.push(...(err as Error).message.split('\n').filter((l) => l.trim() !== ''));
   }
+  problems.push(...intakeProblems(cfg.get('intake') as unknown));
   if (problems.length) throw new ConfigError(problems);
   const props = cfg.getProperties() as Config;
   props.agents = normaliseRoster(props.agents);
@@ -238,7 +253,26 @@ export function redactedConfig(cfg: Config): Config {
   if (copy.warren.token) copy.warren.token = '[redacted]';
   copy.database.url = redactUrl(copy.database.url);
   copy.hermes.url = redactUrl(copy.hermes.url);
+  for (const source of Object.values(copy.intake ?? {})) if (source.secret) source.secret = '[redacted]';
   return copy;
+}
+
+/**
+ * `DISPATCH_INTAKE_<SOURCE>_SECRET` (the source name upper-cased, `-` as `_`) sets the secret of a
+ * source that the file configures, so the secret can stay out of config.yaml. The env cannot add
+ * a source: the rest of a source's settings come from the file.
+ */
+export function intakeSecretVariable(source: string): string {
+  return `DISPATCH_INTAKE_${source.toUpperCase().replace(/-/g, '_')}_SECRET`;
+}
+
+function withEnvSecrets(intake: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, source] of Object.entries(intake)) {
+    const secret = env[intakeSecretVariable(name)];
+    out[name] = secret !== undefined && isObject(source) ? { ...source, secret } : source;
+  }
+  return out;
 }
 
 export function redactUrl(url: string): string {

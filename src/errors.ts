@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'internal',
   'workflow_cycle',
   'agent_mismatch',
+  'invalid_signature',
+  'invalid_payload',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -12,6 +12,7 @@ import { installBodyGuard } from './body-guard.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { DispatchError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { HOOK_SIGNATURE_SCHEME } from '../schemas/hook.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -91,6 +92,7 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
         securitySchemes: {
           agentId: { type: 'apiKey', in: 'header', name: 'X-Agent-ID' },
           adminToken: { type: 'http', scheme: 'bearer' },
+          hookSignature: HOOK_SIGNATURE_SCHEME,
         },
       },
     },

@@ -112,6 +112,8 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (!req.url.startsWith('/api/v1/') && req.url !== '/api/v1') return;
     if (req.routeOptions.config?.public) return;
+    // Signed webhooks (routes/hooks.ts) carry a per-source signature instead of X-Agent-ID or a token.
+    if (req.url.startsWith('/api/v1/hooks/')) return;
     const header = req.headers['x-agent-id'];
     if (opts.mode === 'header') {
       if (!isAgentId(header)) throw new DispatchError('missing_agent_id', 401, `X-Agent-ID header is required: ${AGENT_ID_RULE}`);

@@ -50,6 +50,8 @@ export function installBodyGuard(app: FastifyInstance): void {
     const inQuery = query ? findBodyProblem(query, 4) : undefined;
     if (inQuery) return sendError(reply, 400, 'validation_failed', `query is invalid: ${inQuery.field} ${inQuery.message}`, [inQuery]);
     if (req.body === undefined || req.body === null) return;
+    // A raw body (the webhook route) is checked by its service after it is parsed.
+    if (Buffer.isBuffer(req.body)) return;
     const problem = findBodyProblem(req.body);
     if (problem) return sendError(reply, 400, 'validation_failed', `body is invalid: ${problem.field} ${problem.message}`, [problem]);
   });

@@ -7,6 +7,8 @@ export const REDACT_PATHS = [
   'config.server.admin_token',
   'config.warren.token',
   'config.database.url',
+  'config.intake.*.secret',
+  '*.secret',
   '*.admin_token',
   '*.token',
   '*.password',

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
 import { pruneIdempotencyKeys } from '../store/tasks.js';
 import { pruneRunIdempotencyKeys } from '../store/workflows.js';
+import { pruneDeliveries } from '../store/hooks.js';
+import { DELIVERY_RETENTION_MS } from '../core/hooks.js';
 import { Loop } from '../loop.js';
 
 /** How long a create's Idempotency-Key is remembered (openapi.yaml createTask, startRun: 24 h). */
@@ -25,7 +27,11 @@ export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: numbe
     const before = new Date(ctx.clock.now().getTime() - IDEMPOTENCY_WINDOW_MS);
     let total = 0;
     for (;;) {
-      const n = (await pruneIdempotencyKeys(ctx.sql, before, batch)) + (await pruneRunIdempotencyKeys(ctx.sql, before, batch));
+      const n =
+        (await pruneIdempotencyKeys(ctx.sql, before, batch)) +
+        (await pruneRunIdempotencyKeys(ctx.sql, before, batch)) +
+        // Webhook delivery ids (services/hooks.ts) are kept 7 days, not 24 h.
+        (await pruneDeliveries(ctx.sql, new Date(ctx.clock.now().getTime() - DELIVERY_RETENTION_MS), batch));
       total += n;
       if (n < batch || loop.stopping) break;
     }

@@ -201,13 +201,7 @@ export async function startRun(
         return { runId: claim.existing.run_id, created: false, rows: [] as TaskRow[] };
       }
     }
-    const wf = await latestWorkflow(tx, key);
-    if (!wf) throw new NotFoundError('workflow');
-    const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
-    await insertRun(tx, plan.run);
-    const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
-    await insertEdges(tx, plan.rows);
-    await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
+    const rows = await insertRunInTx(ctx, tx, requester, key, runContext, now, runId);
     return { runId, created: true, rows };
   });
   if (out.created) {
@@ -215,6 +209,31 @@ export async function startRun(
     if (out.rows.some((r) => r.status === 'pending')) ctx.signals.emit('assign-needed');
   }
   return { run: await readRun(ctx, out.runId), created: out.created };
+}
+
+/**
+ * The in-transaction part of startRun: the run of the latest version of `key`, its tasks, edges
+ * and events, written with `tx` (so a caller can claim something in the same transaction, as a
+ * webhook delivery does). 404 when no workflow has `key`. The caller counts the tasks and wakes
+ * the scheduler after the commit.
+ */
+export async function insertRunInTx(
+  ctx: Pick<ServiceContext, 'config'>,
+  tx: Tx,
+  requester: string,
+  key: string,
+  runContext: Record<string, unknown>,
+  now: Date,
+  runId: string,
+): Promise<TaskRow[]> {
+  const wf = await latestWorkflow(tx, key);
+  if (!wf) throw new NotFoundError('workflow');
+  const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
+  await insertRun(tx, plan.run);
+  const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
+  await insertEdges(tx, plan.rows);
+  await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
+  return rows;
 }
 
 async function readRun(ctx: Pick<ServiceContext, 'sql'>, id: string): Promise<Run> {

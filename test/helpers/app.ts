@@ -1,6 +1,6 @@
 // Start a whole Dispatch (both servers on free ports) against a test database, the way main.ts
 // does, with config overrides. `await using t = await startApp()` stops it at scope end.
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDispatch, type Dispatch } from '../../src/app.js';
@@ -23,6 +23,8 @@ export interface StartOptions {
   authFailures?: AuthFailureLimiter;
   /** Log level for the service under test (default silent; DISPATCH_TEST_LOG overrides). */
   logLevel?: string;
+  /** A logger of the test's own (e.g. writing into a buffer); default pino at logLevel. */
+  logger?: Logger;
 }
 
 export interface TestApp extends AsyncDisposable {
@@ -90,7 +92,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const dispatch = await createDispatch({
     config,
     sql,
-    logger: pino({ level }),
+    logger: opts.logger ?? pino({ level }),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
