@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'workflow_cycle',
+  'schedule_exists',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

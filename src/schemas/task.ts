@@ -96,7 +96,9 @@ export const CreateTaskBody = Type.Object(
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
     start_by: Type.Optional(
-      Type.Union([Timestamp, Type.Null()], { description: 'Start deadline: a task not yet assigned at this instant ends timed_out (event timeout, reason not_started)' }),
+      Type.Union([Timestamp, Type.Null()], {
+        description: 'Start deadline: a task not yet assigned at this instant ends timed_out (event timeout, reason not_started)',
+      }),
     ),
     depends_on: Type.Optional(
       Type.Array(Uuid, {

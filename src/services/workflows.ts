@@ -201,20 +201,36 @@ export async function startRun(
         return { runId: claim.existing.run_id, created: false, rows: [] as TaskRow[] };
       }
     }
-    const wf = await latestWorkflow(tx, key);
-    if (!wf) throw new NotFoundError('workflow');
-    const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
-    await insertRun(tx, plan.run);
-    const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
-    await insertEdges(tx, plan.rows);
-    await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
-    return { runId, created: true, rows };
+    return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId) };
   });
   if (out.created) {
     ctx.metrics.tasksCreated.inc(out.rows.length);
     if (out.rows.some((r) => r.status === 'pending')) ctx.signals.emit('assign-needed');
   }
   return { run: await readRun(ctx, out.runId), created: out.created };
+}
+
+/**
+ * The in-transaction part of a run's start (startRun, a schedule's firing): the run, its tasks,
+ * edges and events in the caller's transaction. The caller counts and signals after its commit.
+ */
+export async function startRunIn(
+  ctx: Pick<ServiceContext, 'config'>,
+  tx: Tx,
+  requester: string,
+  key: string,
+  runContext: Record<string, unknown>,
+  now: Date,
+  runId: string = randomUUID(),
+): Promise<TaskRow[]> {
+  const wf = await latestWorkflow(tx, key);
+  if (!wf) throw new NotFoundError('workflow');
+  const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
+  await insertRun(tx, plan.run);
+  const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
+  await insertEdges(tx, plan.rows);
+  await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
+  return rows;
 }
 
 async function readRun(ctx: Pick<ServiceContext, 'sql'>, id: string): Promise<Run> {

@@ -18,6 +18,8 @@ export interface StartOptions {
   db?: TestDatabase;
   clock?: Clock;
   random?: Random;
+  /** application_name of the service's pool (a test can find and terminate its backends). */
+  applicationName?: string;
   /** Log level for the service under test (default silent; DISPATCH_TEST_LOG overrides). */
   logLevel?: string;
 }
@@ -83,7 +85,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
   const config = testConfig(opts.config);
   const level = process.env.DISPATCH_TEST_LOG ?? opts.logLevel ?? 'silent';
-  const sql = connect(db.url, { max: config.database.pool_size });
+  const sql = connect(db.url, { max: config.database.pool_size, ...(opts.applicationName ? { applicationName: opts.applicationName } : {}) });
   const dispatch = await createDispatch({
     config,
     sql,
