@@ -159,6 +159,9 @@ describe('decideCreate', () => {
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
       ...input,
+      start_by: null,
+      schedule_id: null,
+      scheduled_for: null,
       status: 'pending',
       assignee: null,
       progress: null,

@@ -61,6 +61,8 @@ describe('TRANSITIONS', () => {
       'timed_out -> waiting by requester_or_admin',
       'cancelled -> waiting by requester_or_admin',
       'cancelled -> waiting by dependency',
+      'pending -> timed_out by scheduler',
+      'waiting -> timed_out by scheduler',
     ];
     expect(TRANSITIONS.map(edge).sort()).toEqual([...expected].sort());
   });
@@ -143,7 +145,7 @@ describe('sourcesOf', () => {
     ['pending', 'scheduler', ['assigned', 'running']],
     ['pending', 'requester_or_admin', ['failed', 'timed_out', 'cancelled']],
     ['pending', 'dependency', ['waiting']],
-    ['timed_out', 'scheduler', ['assigned', 'running']],
+    ['timed_out', 'scheduler', ['assigned', 'running', 'pending', 'waiting']],
     ['timed_out', 'assignee', []],
     ['cancelled', 'requester_or_admin', ['waiting', 'pending', 'assigned', 'running']],
     ['cancelled', 'assignee', []],
