@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
-import { isTerminal, type Task, type TaskStatus } from '../core/task.js';
+import { decideCreate, type NewTask } from '../core/decisions.js';
+import { isTerminal, requiredTags, type EventDraft, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
+import { insertTaskRows } from '../store/tasks.js';
 import type { Run } from '../core/workflow.js';
 import { DispatchError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { LIMITS, type CreateTaskBody } from '../schemas/task.js';
@@ -261,6 +263,37 @@ export async function scheduleHistory(ctx: Pick<ServiceContext, 'sql'>, id: stri
 
 type FireCtx = Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'metrics' | 'signals' | 'logger' | 'random' | 'agents'>;
 
+/**
+ * The task an occurrence of a template makes (a validated create body without dependencies or
+ * parent: decideCreate's simple path), as createTask would build it.
+ */
+function templateTask(ctx: Pick<ServiceContext, 'config'>, s: ScheduleRow, occurrence: Date): NewTask {
+  const body = s.task as CreateTaskBody;
+  const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
+  return {
+    id: randomUUID(),
+    title: body.title,
+    description: body.description ?? null,
+    requester: s.requester,
+    owner: body.owner ?? null,
+    scope: body.scope ?? null,
+    capabilities,
+    required_tags: requiredTags(body.scope, capabilities),
+    priority: body.priority ?? 5,
+    context: body.context ?? {},
+    timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
+    max_retries: body.max_retries ?? 3,
+    parent_id: null,
+    not_before: null,
+    depends_on: [],
+    workflow_run_id: null,
+    step_id: null,
+    schedule_id: s.id,
+    scheduled_for: occurrence,
+    start_by: s.start_within_ms !== null ? new Date(occurrence.getTime() + s.start_within_ms) : null,
+  };
+}
+
 /** One occurrence's task or run, in the firing transaction. */
 async function fireOne(ctx: FireCtx, tx: Tx, s: ScheduleRow, occurrence: Date, now: Date): Promise<{ task?: Task; runId?: string; pending: boolean }> {
   if (s.task) {
@@ -344,6 +377,8 @@ export async function fireDue(ctx: FireCtx, sql: Sql, now: Date, batch: number):
     );
     const runs: ScheduleRunRow[] = [];
     const advances: Advance[] = [];
+    const newRows: TaskRow[] = [];
+    const newEvents: EventDraft[] = [];
     let created = 0;
     let pending = false;
     for (const { s, plan } of plans) {
@@ -365,17 +400,29 @@ export async function fireDue(ctx: FireCtx, sql: Sql, now: Date, batch: number):
           runs.push({ ...base, outcome: 'skipped', reason: `overlap: the previous occurrence's ${live}`, task_id: null, run_id: null });
           continue;
         }
-        const fired = await fireOne(ctx, tx, s, occurrence, now);
         created++;
-        pending ||= fired.pending;
-        lastTask = fired.task?.id ?? null;
-        lastRun = fired.runId ?? null;
         lastAt = occurrence;
-        if (s.overlap === 'skip') live = fired.task ? `task ${lastTask} is ${fired.task.status}` : `run ${lastRun} is running`;
+        if (s.task) {
+          // Task templates of the whole batch are inserted in one statement below.
+          const d = decideCreate(templateTask(ctx, s, occurrence), now);
+          newRows.push(d.row);
+          newEvents.push(...d.events);
+          lastTask = d.row.id;
+          lastRun = null;
+          pending = true;
+          if (s.overlap === 'skip') live = `task ${lastTask} is pending`;
+        } else {
+          const fired = await fireOne(ctx, tx, s, occurrence, now);
+          pending ||= fired.pending;
+          lastTask = null;
+          lastRun = fired.runId ?? null;
+          if (s.overlap === 'skip') live = `run ${lastRun} is running`;
+        }
         runs.push({ ...base, outcome: 'fired', reason: null, task_id: lastTask, run_id: lastRun });
       }
       advances.push({ id: s.id, expected: s.next_run_at!, next: plan.next, last_run_at: lastAt, last_task_id: lastTask, last_run_id: lastRun });
     }
+    if (newRows.length) await insertTaskRows(tx, newRows, newEvents, now);
     // A claim that conflicts, or a timer another writer moved, undoes the whole firing.
     if ((await insertScheduleRuns(tx, runs)) !== runs.length) throw new Error('schedule occurrence already claimed; firing rolled back');
     if ((await advanceSchedules(tx, advances, now)) !== advances.length) throw new Error('schedule next_run_at moved during firing; rolled back');
