@@ -20,6 +20,7 @@ import { createHousekeeping } from './services/housekeeping.js';
 import { loadWorkflowDir } from './services/workflows.js';
 import { createTokenAuthenticator, type TokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
+import { ScheduleFirer } from './schedules/firer.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -83,6 +84,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     ctx.tokens,
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
+    new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;

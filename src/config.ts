@@ -134,6 +134,26 @@ const schema = {
       env: 'DISPATCH_WORKFLOWS_DIR',
     },
   },
+  schedules: {
+    catch_up_grace_ms: {
+      doc: 'An occurrence at most this old when a replica gets to it is on time (always fires); older ones were missed and follow the schedule catch_up',
+      format: 'nat',
+      default: 30_000,
+      env: 'DISPATCH_SCHEDULES_CATCH_UP_GRACE_MS',
+    },
+    max_sleep_ms: {
+      doc: 'The schedule firer sleeps until the earliest next_run_at, at most this long (a safety net: creates and changes wake it by NOTIFY)',
+      format: positiveInt('schedules.max_sleep_ms'),
+      default: 10_000,
+      env: 'DISPATCH_SCHEDULES_MAX_SLEEP_MS',
+    },
+    batch_size: {
+      doc: 'Due schedules claimed per firing transaction',
+      format: positiveInt('schedules.batch_size'),
+      default: 100,
+      env: 'DISPATCH_SCHEDULES_BATCH_SIZE',
+    },
+  },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
@@ -183,6 +203,7 @@ interface SchemaType {
   };
   auth: { mode: 'header' | 'token' };
   workflows: { dir: string };
+  schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
   intake: Record<string, IntakeSource>;

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'agent_mismatch',
   'invalid_signature',
   'invalid_payload',
+  'schedule_exists',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

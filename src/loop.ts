@@ -71,6 +71,11 @@ export interface LoopSpec<R> {
   signals?: { emitter: Signals; on: SignalWakers };
   /** A result that asks for another run at once (e.g. a full batch). */
   again?(result: R): boolean;
+  /**
+   * The timer after a successful run, from its result (default everyMs): e.g. the schedule firer
+   * sleeps until the earliest next_run_at.
+   */
+  delayAfter?(result: R): number;
   /** A result that counts as a failure, like a throw (e.g. some publishes failed). */
   failed?(result: R): boolean;
   /**
@@ -253,6 +258,7 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
           const result = await this.spec.runOnce(trigger);
           failed = this.spec.failed?.(result) ?? false;
           if (!failed && this.spec.again?.(result)) this.again = true;
+          delay = !failed && this.spec.delayAfter ? this.spec.delayAfter(result) : this.spec.everyMs;
           this.emit('run', result, trigger);
         } catch (err) {
           failed = true;

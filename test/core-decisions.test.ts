@@ -54,6 +54,9 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   step_id: null,
   has_dependents: false,
   cancelled_by: null,
+  start_by: null,
+  schedule_id: null,
+  scheduled_for: null,
   deadline_at: null,
   wake_deadline_at: null,
   avoid_agent: null,
@@ -156,6 +159,9 @@ describe('decideCreate', () => {
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
       ...input,
+      start_by: null,
+      schedule_id: null,
+      scheduled_for: null,
       status: 'pending',
       assignee: null,
       progress: null,

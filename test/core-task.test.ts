@@ -61,6 +61,8 @@ describe('TRANSITIONS', () => {
       'timed_out -> waiting by requester_or_admin',
       'cancelled -> waiting by requester_or_admin',
       'cancelled -> waiting by dependency',
+      'pending -> timed_out by scheduler',
+      'waiting -> timed_out by scheduler',
     ];
     expect(TRANSITIONS.map(edge).sort()).toEqual([...expected].sort());
   });
@@ -143,7 +145,7 @@ describe('sourcesOf', () => {
     ['pending', 'scheduler', ['assigned', 'running']],
     ['pending', 'requester_or_admin', ['failed', 'timed_out', 'cancelled']],
     ['pending', 'dependency', ['waiting']],
-    ['timed_out', 'scheduler', ['assigned', 'running']],
+    ['timed_out', 'scheduler', ['assigned', 'running', 'pending', 'waiting']],
     ['timed_out', 'assignee', []],
     ['cancelled', 'requester_or_admin', ['waiting', 'pending', 'assigned', 'running']],
     ['cancelled', 'assignee', []],
@@ -232,6 +234,9 @@ describe('rowToTask', () => {
     step_id: null,
     has_dependents: false,
     cancelled_by: null,
+    start_by: null,
+    schedule_id: null,
+    scheduled_for: null,
     deadline_at: T2,
     wake_deadline_at: T1,
     avoid_agent: 'other',
@@ -268,6 +273,9 @@ describe('rowToTask', () => {
       depends_on: [],
       workflow_run_id: null,
       step_id: null,
+      start_by: null,
+      schedule_id: null,
+      scheduled_for: null,
       created_at: '2025-03-01T10:00:00.000Z',
       updated_at: '2025-03-01T10:01:00.000Z',
       assigned_at: '2025-03-01T10:00:05.250Z',

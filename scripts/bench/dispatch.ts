@@ -30,6 +30,7 @@ import { insertBusy, insertPending } from './lib/seed.js';
 import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
+import { runScheduleBench, scheduleTable, type ScheduleResult } from './schedule.js';
 
 const DB = 'bench_dispatch';
 const TICK = 'dispatch_tick_duration_seconds';
@@ -83,6 +84,8 @@ export interface DispatchResults {
   scale: ScaleResult[];
   /** The workflow scenario (Dispatch only: no peer has workflows). */
   workflow?: WorkflowResult;
+  /** The schedule scenario (scripts/bench/schedule.ts). */
+  schedule?: ScheduleResult;
 }
 
 export interface DispatchBenchOptions {
@@ -104,6 +107,10 @@ export interface DispatchBenchOptions {
   workflowPlainMs: number;
   /** Only the workflow scenario (no open-loop rates, burn-down or scale). */
   workflowOnly: boolean;
+  /** Schedule scenario: schedules firing every second (0: skip), its window; `scheduleOnly` runs just that. */
+  schedules: number;
+  scheduleWindowMs: number;
+  scheduleOnly: boolean;
   log?: (m: string) => void;
 }
 
@@ -326,6 +333,10 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
   const log = o.log ?? ((m: string) => console.error(m));
   const out: DispatchResults = { rates: [], scale: [] };
+  if (o.scheduleOnly) {
+    out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
+    return out;
+  }
   if (o.workflowOnly) {
     out.workflow = await runWorkflow(pg, o);
     return out;
@@ -343,6 +354,7 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
     out.scale.push(await scaleRun(pg, o, pending));
   }
   if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
+  if (o.schedules > 0) out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
   return out;
 }
 
@@ -375,6 +387,9 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     workflowWindowMs: num(args.get('workflow-s'), 30) * 1000,
     workflowPlainMs: num(args.get('workflow-plain-s'), 10) * 1000,
     workflowOnly: args.has('workflow-only'),
+    schedules: args.has('skip-schedule') ? 0 : num(args.get('schedules'), 1000),
+    scheduleWindowMs: num(args.get('schedule-s'), 30) * 1000,
+    scheduleOnly: args.has('schedule-only'),
   };
 }
 
@@ -387,6 +402,8 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --workflow-rate 20       diamond runs/s (workflow scenario)     --workflow-s 30    its window
   --workflow-plain-s 10    plain-task comparison window (0: skip) --skip-workflow    no workflow scenario
   --workflow-only          only the workflow scenario (~1.5 min)  --json FILE        raw results
+  --schedules 1000         schedules every second (schedule scenario, 0 or --skip-schedule: skip)
+  --schedule-s 30          its window                             --schedule-only    only that (~1 min)
 Environment: DISPATCH_BENCH_STATEMENTS=1 (pg_stat_statements: statement costs), DISPATCH_BENCH_LOG=1,
   DISPATCH_BENCH_PG_DURABLE=1, DISPATCH_BENCH_DATABASE_URL, DISPATCH_BENCH_NODE_ARGS.`;
 
@@ -456,6 +473,7 @@ export function dispatchTables(r: DispatchResults): string {
   const parts: string[] = [];
   if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
   if (r.workflow) parts.push(workflowTable(r.workflow));
+  if (r.schedule) parts.push(scheduleTable(r.schedule));
   return parts.join('\n\n');
 }
 

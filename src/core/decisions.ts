@@ -69,7 +69,8 @@ export type NewTask = Pick<
   | 'depends_on'
   | 'workflow_run_id'
   | 'step_id'
->;
+> &
+  Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for'>>;
 
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
@@ -79,6 +80,9 @@ export type NewTask = Pick<
 export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
   const row: TaskRow = {
     ...task,
+    start_by: task.start_by ?? null,
+    schedule_id: task.schedule_id ?? null,
+    scheduled_for: task.scheduled_for ?? null,
     status: 'pending',
     assignee: null,
     progress: null,
@@ -319,4 +323,16 @@ export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random
   }
   const next: TaskRow = { ...row, ...ended('timed_out', now), error, avoid_agent: agent };
   return { ...change(row, next, [['timeout', { ...counts(next), reason: 'retries_exhausted', agent, will_retry: false }]], guard), retried: false };
+}
+
+/**
+ * The start deadline (§11.2): a task still not assigned at `start_by` (pending or waiting, never
+ * assigned: attempt 0) ends timed_out; its dependents and run are settled by the caller.
+ */
+export function decideStartDeadline(row: TaskRow, now: Date): Change | undefined {
+  if ((row.status !== 'pending' && row.status !== 'waiting') || row.attempt !== 0 || row.start_by === null || row.start_by > now) return undefined;
+  const next: TaskRow = { ...row, ...ended('timed_out', now), error: `not started by ${row.start_by.toISOString()}` };
+  return change(row, next, [['timeout', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'not_started', will_retry: false }]], {
+    statuses: [row.status],
+  });
 }

@@ -105,6 +105,8 @@ export function decideRedrive(row: TaskRow, deps: ReadonlyMap<string, Dependency
     unmatched_reason: null,
     completed_at: null,
     cancelled_by: null,
+    // The start deadline was for the first start: a manual retry starts without one.
+    start_by: null,
     queued_at: now,
     updated_at: now,
   };

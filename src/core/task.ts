@@ -9,7 +9,8 @@
 //   drain      an admin's flag on an agent: no new assignments, running work continues.
 //   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
 //   run        one execution of a workflow definition: a task per step, edges from depends_on.
-//   deadline   `deadline_at` (attempt timeout) and `wake_deadline_at` (ack/wake timeout);
+//   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout) and
+//              `start_by` (start deadline, until the first assignment);
 //              timers are columns, swept every tick, never in-process setTimeouts.
 //
 // This module is pure: no I/O, no clock, no randomness.
@@ -71,6 +72,11 @@ export interface Task {
   depends_on: string[];
   workflow_run_id: string | null;
   step_id: string | null;
+  /** Not yet assigned at this instant → timed_out (§11.2). */
+  start_by: string | null;
+  /** The schedule whose occurrence created this task, and that occurrence (§11.1). */
+  schedule_id: string | null;
+  scheduled_for: string | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -112,6 +118,10 @@ export interface TaskRow {
   has_dependents: boolean;
   /** The dependency whose failure cancelled this task (the root of the cascade). */
   cancelled_by: string | null;
+  /** Start deadline: a task still unassigned (attempt 0) at this instant ends timed_out. */
+  start_by: Date | null;
+  schedule_id: string | null;
+  scheduled_for: Date | null;
   /** Attempt timeout: assigned_at + timeout_ms, while assigned or running. */
   deadline_at: Date | null;
   /** Ack/wake timeout, while assigned. */
@@ -155,6 +165,9 @@ export function rowToTask(r: TaskRow): Task {
     depends_on: r.depends_on,
     workflow_run_id: r.workflow_run_id,
     step_id: r.step_id,
+    start_by: iso(r.start_by ?? null),
+    schedule_id: r.schedule_id ?? null,
+    scheduled_for: iso(r.scheduled_for ?? null),
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),
@@ -224,6 +237,8 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'timed_out', to: 'waiting', by: 'requester_or_admin', why: 'manual retry, dependencies not all completed' },
   { from: 'cancelled', to: 'waiting', by: 'requester_or_admin', why: 'manual retry, dependencies not all completed' },
   { from: 'cancelled', to: 'waiting', by: 'dependency', why: 'the dependency that cancelled it was retried' },
+  { from: 'pending', to: 'timed_out', by: 'scheduler', why: 'start deadline (start_by) passed before the first assignment' },
+  { from: 'waiting', to: 'timed_out', by: 'scheduler', why: 'start deadline (start_by) passed before the first assignment' },
 ];
 
 /** Statuses a task may be in for `to` to apply (by a given actor). Used as the CAS predicate. */

@@ -1,12 +1,13 @@
-// The scheduler's deadline sweeps: attempt timeouts (retry with backoff or timed_out) and
-// ack/wake timeouts (back to pending, no retry spent). One cheap read-only probe first, so a tick
+// The scheduler's deadline sweeps: attempt timeouts (retry with backoff or timed_out), ack/wake
+// timeouts (back to pending, no retry spent) and start deadlines (never assigned by start_by:
+// timed_out). One cheap read-only probe first, so a tick
 // with nothing expired costs one round trip.
 import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { Sql } from '../store/db.js';
-import { decideAttemptTimeout, decideRequeue } from '../core/decisions.js';
+import { decideAttemptTimeout, decideRequeue, decideStartDeadline, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
-import { deadlinesDue, lockExpiredAttempts, lockLapsedWakes } from '../store/assignments.js';
+import { deadlinesDue, lockExpiredAttempts, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
 import { settle } from '../services/dependencies.js';
@@ -50,4 +51,17 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   for (const c of lapsed) recordTransition(metrics, c.next);
   result.requeuedAfterWakeTimeout = lapsed.length;
   if (lapsed.length) log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
+  // Start deadlines end tasks too: dependents and runs settled in the same transaction.
+  const at = clock.now();
+  const unstarted = !due.start
+    ? { ended: [] as Change[], others: [] as Change[] }
+    : await inTransaction(sql, async (tx) => {
+        const changes = (await lockUnstartedDue(tx, at, SWEEP_LIMIT)).map((row) => decideStartDeadline(row, at)).filter((c): c is Change => c !== undefined);
+        const written = await applyChanges(tx, changes, at);
+        const done = changes.filter((c) => written.has(c.next.id));
+        return { ended: done, others: (await settle(tx, done, at)).changes };
+      });
+  for (const c of [...unstarted.ended, ...unstarted.others]) recordTransition(metrics, c.next);
+  result.notStarted = unstarted.ended.length;
+  if (unstarted.ended.length) log.info({ tasks: unstarted.ended.length }, 'tasks not started by their start_by timed out');
 }

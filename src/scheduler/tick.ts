@@ -11,6 +11,8 @@ export interface TickResult {
   requeuedAfterWakeTimeout: number;
   retriedAfterTimeout: number;
   timedOut: number;
+  /** Tasks never assigned by their start_by, ended timed_out. */
+  notStarted: number;
   /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
   phases: TickPhases;
 }
@@ -37,6 +39,7 @@ export function emptyTick(): TickResult {
     requeuedAfterWakeTimeout: 0,
     retriedAfterTimeout: 0,
     timedOut: 0,
+    notStarted: 0,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

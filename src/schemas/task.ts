@@ -68,6 +68,9 @@ export const TaskSchema = Type.Object(
     depends_on: Type.Array(Uuid, { description: 'Tasks this one waits for: waiting until every one completed' }),
     workflow_run_id: Type.Union([Uuid, Type.Null()], { description: 'The workflow run this task is a step of' }),
     step_id: Nullable(Type.String({ description: 'Its step id in that run' })),
+    start_by: Type.Union([Timestamp, Type.Null()], { description: 'Start deadline: not assigned by then → timed_out ("not started by …")' }),
+    schedule_id: Type.Union([Uuid, Type.Null()], { description: 'The schedule whose occurrence created this task' }),
+    scheduled_for: Type.Union([Timestamp, Type.Null()], { description: 'That occurrence' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
@@ -92,6 +95,11 @@ export const CreateTaskBody = Type.Object(
     max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
+    start_by: Type.Optional(
+      Type.Union([Timestamp, Type.Null()], {
+        description: 'Start deadline: a task not yet assigned at this instant ends timed_out (event timeout, reason not_started)',
+      }),
+    ),
     depends_on: Type.Optional(
       Type.Array(Uuid, {
         maxItems: LIMITS.dependsOnMax,
@@ -160,6 +168,7 @@ export const ListTasksQuery = Type.Object(
     scope: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     workflow_run_id: Type.Optional(Uuid),
+    schedule_id: Type.Optional(Uuid),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.listLimitMax, default: LIMITS.listLimitDefault })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page (opaque)' })),
   },

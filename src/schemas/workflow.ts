@@ -8,10 +8,10 @@ export const WorkflowKey = Type.String({ pattern: WORKFLOW_KEY_SOURCE, descripti
 const StepId = Type.String({ pattern: STEP_ID_SOURCE, description: '1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow' });
 
 /** A step's task: a create body without what the run decides (dependencies, parent, start time). */
-const { depends_on: _d, parent_id: _p, not_before: _n, ...stepTaskFields } = CreateTaskBody.properties;
+const { depends_on: _d, parent_id: _p, not_before: _n, start_by: _s, ...stepTaskFields } = CreateTaskBody.properties;
 export const StepTaskBody = Type.Object(stepTaskFields, {
   additionalProperties: false,
-  description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before)',
+  description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before, start_by)',
 });
 
 export const StepSchema = Type.Object(

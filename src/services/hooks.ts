@@ -19,7 +19,7 @@ import { inTransaction, type Tx } from '../store/db.js';
 import { claimDelivery, type DeliveryRecord } from '../store/hooks.js';
 import { getTaskRow, insertTaskRow } from '../store/tasks.js';
 import { parseCreateTaskBody } from './tasks.js';
-import { getRunById, insertRunInTx } from './workflows.js';
+import { getRunById, startRunIn } from './workflows.js';
 
 export interface Delivery {
   source: string;
@@ -149,7 +149,7 @@ export async function receiveDelivery(ctx: ServiceContext, d: Delivery): Promise
   const out = await inTransaction(ctx.sql, async (tx: Tx) => {
     const c = await claim(tx, { task_id: null, run_id: runId });
     if (!c.claimed) return { created: false as const, taskId: c.existing.task_id, runId: c.existing.run_id };
-    return { created: true as const, rows: await insertRunInTx(ctx, tx, requester, wf.key, runContext, now, runId) };
+    return { created: true as const, rows: await startRunIn(ctx, tx, requester, wf.key, runContext, now, runId) };
   });
   if (out.created) {
     ctx.metrics.tasksCreated.inc(out.rows.length);

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ServiceContext } from '../context.js';
-import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change } from '../core/decisions.js';
+import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change, type NewTask } from '../core/decisions.js';
 import { ACTIVE_STATUSES, TASK_STATUSES, requiredTags, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -104,6 +104,12 @@ function checkSizes(body: { description?: string | null; context?: Record<string
 // ---------------------------------------------------------------------------------------------
 // Create
 
+/** A create inside the caller's transaction, with fields only Dispatch sets (schedule_id, scheduled_for, start_by). */
+export interface CreateWithin {
+  tx: Tx;
+  fields?: Partial<Pick<NewTask, 'start_by' | 'schedule_id' | 'scheduled_for'>>;
+}
+
 export interface CreateResult {
   task: Task;
   /** false: an idempotent replay returned the original task. */
@@ -115,7 +121,13 @@ export interface CreateResult {
  * did not go through the route schema). With an idempotency key, the same key + requester
  * within 24 h returns the original task; a different body → 409 idempotency_conflict.
  */
-export async function createTask(ctx: ServiceContext, requester: string, body: CreateTaskBody, idempotencyKey?: string): Promise<CreateResult> {
+export async function createTask(
+  ctx: ServiceContext,
+  requester: string,
+  body: CreateTaskBody,
+  idempotencyKey?: string,
+  within?: CreateWithin,
+): Promise<CreateResult> {
   checkSizes(body);
   const now = ctx.clock.now();
   const id = randomUUID();
@@ -141,6 +153,8 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
         depends_on: dependsOn,
         workflow_run_id: null,
         step_id: null,
+        start_by: body.start_by ? new Date(body.start_by) : null,
+        ...within?.fields,
       },
       now,
       deps,
@@ -164,34 +178,35 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
     await insertEdges(tx, [stored]);
     return stored;
   };
+  const inTx = async (tx: Tx) => {
+    if (idempotencyKey !== undefined) {
+      const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
+      const claim = await claimIdempotencyKey(
+        tx,
+        { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
+        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
+      );
+      if (!claim.claimed) {
+        if (claim.existing.body_hash !== bodyHash) {
+          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
+            task_id: claim.existing.task_id,
+          });
+        }
+        const original = await getTaskRow(tx, claim.existing.task_id);
+        if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
+        return { row: original, created: false };
+      }
+    }
+    if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
+      throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
+    }
+    return { row: await insert(tx), created: true };
+  };
+  // Inside the caller's transaction (a schedule's firing): the caller counts and signals after its commit.
+  if (within) return { task: rowToTask((await inTx(within.tx)).row), created: true };
   // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction.
   const out =
-    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0
-      ? { row: await insert(ctx.sql), created: true }
-      : await ctx.sql.begin(async (tx: Tx) => {
-          if (idempotencyKey !== undefined) {
-            const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
-            const claim = await claimIdempotencyKey(
-              tx,
-              { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
-              new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
-            );
-            if (!claim.claimed) {
-              if (claim.existing.body_hash !== bodyHash) {
-                throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
-                  task_id: claim.existing.task_id,
-                });
-              }
-              const original = await getTaskRow(tx, claim.existing.task_id);
-              if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
-              return { row: original, created: false };
-            }
-          }
-          if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
-            throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
-          }
-          return { row: await insert(tx), created: true };
-        });
+    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0 ? { row: await insert(ctx.sql), created: true } : await ctx.sql.begin(inTx);
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
     if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
@@ -274,6 +289,7 @@ export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise
     ...(q.scope !== undefined ? { scope: q.scope } : {}),
     ...(q.owner !== undefined ? { owner: q.owner } : {}),
     ...(q.workflow_run_id !== undefined ? { workflowRunId: q.workflow_run_id } : {}),
+    ...(q.schedule_id !== undefined ? { scheduleId: q.schedule_id } : {}),
     ...(after ? { after } : {}),
     limit: limit + 1,
   });

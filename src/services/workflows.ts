@@ -201,8 +201,7 @@ export async function startRun(
         return { runId: claim.existing.run_id, created: false, rows: [] as TaskRow[] };
       }
     }
-    const rows = await insertRunInTx(ctx, tx, requester, key, runContext, now, runId);
-    return { runId, created: true, rows };
+    return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId) };
   });
   if (out.created) {
     ctx.metrics.tasksCreated.inc(out.rows.length);
@@ -212,19 +211,17 @@ export async function startRun(
 }
 
 /**
- * The in-transaction part of startRun: the run of the latest version of `key`, its tasks, edges
- * and events, written with `tx` (so a caller can claim something in the same transaction, as a
- * webhook delivery does). 404 when no workflow has `key`. The caller counts the tasks and wakes
- * the scheduler after the commit.
+ * The in-transaction part of a run's start (startRun, a schedule's firing): the run, its tasks,
+ * edges and events in the caller's transaction. The caller counts and signals after its commit.
  */
-export async function insertRunInTx(
+export async function startRunIn(
   ctx: Pick<ServiceContext, 'config'>,
   tx: Tx,
   requester: string,
   key: string,
   runContext: Record<string, unknown>,
   now: Date,
-  runId: string,
+  runId: string = randomUUID(),
 ): Promise<TaskRow[]> {
   const wf = await latestWorkflow(tx, key);
   if (!wf) throw new NotFoundError('workflow');

@@ -125,12 +125,23 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date): Pr
  * Whether either sweep has anything to do: one read-only statement over the two partial deadline
  * indexes (no transaction, no locks), so a tick with nothing expired costs one round trip.
  */
-export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean }> {
-  const [r] = await sql<{ attempt: boolean; wake: boolean }[]>`
+export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean; start: boolean }> {
+  const [r] = await sql<{ attempt: boolean; wake: boolean; start: boolean }[]>`
     select
       exists (select 1 from tasks where status in ('assigned','running') and deadline_at <= ${now}) as attempt,
-      exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake`;
-  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true };
+      exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake,
+      exists (select 1 from tasks where status in ('pending','waiting') and attempt = 0 and start_by is not null and start_by <= ${now}) as start`;
+  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true, start: r?.start ?? true };
+}
+
+/**
+ * Lock at most `limit` never-assigned tasks past their start deadline (partial index
+ * tasks_start_by_idx; rows another replica is writing are skipped).
+ */
+export async function lockUnstartedDue(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
+  return tx<TaskRow[]>`
+    select * from tasks where status in ('pending','waiting') and attempt = 0 and start_by is not null and start_by <= ${now}
+    order by start_by limit ${limit} for update skip locked`;
 }
 
 /** Lock at most `limit` assigned tasks past their wake deadline (rows another replica is writing are skipped). */

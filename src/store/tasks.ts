@@ -209,6 +209,7 @@ export interface ListFilter {
   scope?: string;
   owner?: string;
   workflowRunId?: string;
+  scheduleId?: string;
   /** Keyset position: rows strictly after (created_at, id) in newest-first order. */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -228,6 +229,7 @@ export async function listTaskRows(db: Db, f: ListFilter): Promise<ListedRow[]> 
   if (f.scope !== undefined) conds.push(db`scope = ${f.scope}`);
   if (f.owner !== undefined) conds.push(db`owner = ${f.owner}`);
   if (f.workflowRunId !== undefined) conds.push(db`workflow_run_id = ${f.workflowRunId}`);
+  if (f.scheduleId !== undefined) conds.push(db`schedule_id = ${f.scheduleId}`);
   if (f.after) conds.push(db`(created_at, id) < (${f.after.createdAt}::timestamptz, ${f.after.id}::uuid)`);
   const where = conds.length ? conds.reduce((acc, c, i) => (i === 0 ? db`where ${c}` : db`${acc} and ${c}`), db``) : db``;
   return db<ListedRow[]>`

@@ -21,6 +21,8 @@ export interface StartOptions {
   random?: Random;
   /** Failed-authentication limiter (token mode), e.g. one that never blocks. */
   authFailures?: AuthFailureLimiter;
+  /** application_name of the service's pool (a test can find and terminate its backends). */
+  applicationName?: string;
   /** Log level for the service under test (default silent; DISPATCH_TEST_LOG overrides). */
   logLevel?: string;
   /** A logger of the test's own (e.g. writing into a buffer); default pino at logLevel. */
@@ -88,7 +90,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
   const db = opts.db ?? (await createTestDatabase());
   const config = testConfig(opts.config);
   const level = process.env.DISPATCH_TEST_LOG ?? opts.logLevel ?? 'silent';
-  const sql = connect(db.url, { max: config.database.pool_size });
+  const sql = connect(db.url, { max: config.database.pool_size, ...(opts.applicationName ? { applicationName: opts.applicationName } : {}) });
   const dispatch = await createDispatch({
     config,
     sql,

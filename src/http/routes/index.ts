@@ -8,11 +8,12 @@ import { hookRoutes } from './hooks.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
+import { scheduleRoutes } from './schedules.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
   });
-  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx), hookRoutes(ctx)];
+  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), scheduleRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx), hookRoutes(ctx)];
 }
