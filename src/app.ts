@@ -18,6 +18,7 @@ import type { Component, DispatchContext } from './context.js';
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { loadWorkflowDir } from './services/workflows.js';
+import { createDelivery } from './delivery/index.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -51,6 +52,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   const metrics = createMetrics();
   const signals = new Signals();
   const random = deps.random ?? Math.random;
+  const delivery = createDelivery({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
   const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
   const ctx: DispatchContext = {
     config: deps.config,
@@ -62,6 +64,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     signals,
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
     agents: neighbours.directory,
+    delivery,
   };
   const components: Component[] = [];
   const events = createEvents(ctx, deps.backgroundSql ?? deps.sql);
@@ -76,6 +79,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
+    delivery,
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;
@@ -123,7 +127,9 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
       return { apiUrl, opsUrl };
     },
     async stop() {
-      // Stop taking requests first (in-flight ones finish), then the loops.
+      // Stop taking requests first (in-flight ones finish), then the loops. Held long-polls,
+      // awaits and SSE streams are answered/ended first, or closing would wait for them.
+      await delivery.release();
       await api.close();
       for (const c of [...components].reverse()) {
         await c.stop().catch((err) => ctx.logger.error({ err, component: c.name }, 'component failed to stop'));

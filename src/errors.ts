@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'workflow_cycle',
+  'not_acceptable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
