@@ -88,7 +88,7 @@ export interface EventStream {
   close(): void;
 }
 
-const rowStatus = (r: FeedRow): TaskStatus | undefined => (r.kind === 'task' ? (r.envelope.data?.task?.status as TaskStatus | undefined) : undefined);
+const rowStatus = (r: FeedRow): TaskStatus | undefined => (r.kind === 'task' ? (r.envelope.data as { task?: Task } | undefined)?.task?.status : undefined);
 
 function matches(r: FeedRow, f: StreamFilter): boolean {
   if (f.types && !f.types.has(r.envelope.type as string)) return false;

@@ -20,7 +20,7 @@ export interface FeedRow {
   kind: 'task' | 'run';
   task_id: string;
   type: string;
-  envelope: Record<string, any>;
+  envelope: { type?: string; data?: Record<string, unknown> } & Record<string, unknown>;
 }
 
 /** The snapshot a read ran in: xid8 bounds as text (64-bit; compared as BigInt). */

@@ -41,8 +41,10 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
           let isFrame = false;
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments.push(line.slice(1).trim());
-            else if (line.startsWith('id: ')) ((f.id = line.slice(4)), (isFrame = true));
-            else if (line.startsWith('event: ')) f.event = line.slice(7);
+            else if (line.startsWith('id: ')) {
+              f.id = line.slice(4);
+              isFrame = true;
+            } else if (line.startsWith('event: ')) f.event = line.slice(7);
             else if (line.startsWith('data: ')) f.data = JSON.parse(line.slice(6));
           }
           if (isFrame) frames.push(f);
