@@ -18,7 +18,7 @@ import type { Component, DispatchContext } from './context.js';
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { loadWorkflowDir } from './services/workflows.js';
-import { createDelivery } from './delivery/index.js';
+import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -50,9 +50,10 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   // One round trip on each pool first (bounded: an unreachable database must not stop the start).
   await Promise.all([pingDatabase(deps.sql, 1000), deps.backgroundSql ? pingDatabase(deps.backgroundSql, 1000) : undefined]);
   const metrics = createMetrics();
+  const delivery = createDelivery({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
+  registerDeliveryMetrics(metrics.registry, delivery);
   const signals = new Signals();
   const random = deps.random ?? Math.random;
-  const delivery = createDelivery({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
   const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
   const ctx: DispatchContext = {
     config: deps.config,

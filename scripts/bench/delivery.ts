@@ -17,6 +17,7 @@ import { openLoop } from './lib/open-loop.js';
 import { xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { ProcSampler, memoryKb } from './lib/proc.js';
+import { scrape } from './lib/prom.js';
 import { fmt, markdownTable } from './lib/table.js';
 
 const DB = 'bench_delivery';
@@ -165,7 +166,11 @@ async function idleRun(pg: BenchPostgres, o: DeliveryOptions): Promise<IdleResul
       await r.body.dump();
       answered++;
     });
-    await sleep(5000); // every poll has made its one read and is held
+    // Every poll has made its one read and is held (the replica's own gauge), then 2 s more.
+    const heldUntil = performance.now() + 120_000;
+    while (performance.now() < heldUntil && (await scrape(`${d.opsUrl}/metrics`)).get('dispatch_held_requests{kind="assignments"}') !== o.idlePolls)
+      await sleep(200);
+    await sleep(2000);
     const sampler = new ProcSampler(d.pid);
     sampler.start();
     const c0 = await xactCommits(pg.adminUrl, DB);

@@ -3,6 +3,7 @@
 // per replica. One loop shell carries the three LISTEN channels on the pool's single listen
 // connection: dispatch_assigned (payload: agent id), dispatch_task_ended (task id), and
 // dispatch_events (the outbox trigger), and runs the feed's reads.
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Component } from '../context.js';
 import type { Sql } from '../store/db.js';
@@ -86,4 +87,19 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       await feed.stop();
     },
   };
+}
+
+/** dispatch_held_requests{kind}: long-polls and awaits held now, and open SSE streams, on this replica. */
+export function registerDeliveryMetrics(registry: Registry, delivery: Delivery): void {
+  new Gauge({
+    name: 'dispatch_held_requests',
+    help: 'Requests held by this replica: assignments (long-polls), tasks (awaits), streams (SSE)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ kind: 'assignments' }, delivery.agents.size);
+      this.set({ kind: 'tasks' }, delivery.tasks.size);
+      this.set({ kind: 'streams' }, delivery.streams.size);
+    },
+  });
 }
