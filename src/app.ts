@@ -21,6 +21,7 @@ import { loadWorkflowDir } from './services/workflows.js';
 import { createTokenAuthenticator, type TokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
+import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -54,6 +55,8 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   // One round trip on each pool first (bounded: an unreachable database must not stop the start).
   await Promise.all([pingDatabase(deps.sql, 1000), deps.backgroundSql ? pingDatabase(deps.backgroundSql, 1000) : undefined]);
   const metrics = createMetrics();
+  const delivery = createDelivery({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
+  registerDeliveryMetrics(metrics.registry, delivery);
   const signals = new Signals();
   const random = deps.random ?? Math.random;
   const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
@@ -68,6 +71,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
     agents: neighbours.directory,
     tokens: undefined as unknown as TokenAuthenticator,
+    delivery,
   };
   ctx.tokens = createTokenAuthenticator(ctx);
   const components: Component[] = [];
@@ -85,6 +89,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
     new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
+    delivery,
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;
@@ -134,7 +139,9 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
       return { apiUrl, opsUrl };
     },
     async stop() {
-      // Stop taking requests first (in-flight ones finish), then the loops.
+      // Stop taking requests first (in-flight ones finish), then the loops. Held long-polls,
+      // awaits and SSE streams are answered/ended first, or closing would wait for them.
+      await delivery.release();
       await api.close();
       for (const c of [...components].reverse()) {
         await c.stop().catch((err) => ctx.logger.error({ err, component: c.name }, 'component failed to stop'));

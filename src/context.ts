@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { AgentDirectory } from './agents/directory.js';
 import type { Config } from './config.js';
+import type { Delivery } from './delivery/index.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
@@ -33,6 +34,8 @@ export interface DispatchContext {
   agents: AgentDirectory;
   /** Agent tokens: who a bearer token is (auth.mode=token), dropped from cache on revoke. */
   tokens: TokenAuthenticator;
+  /** Held long-polls and awaits, and the SSE streams of this replica (docs/delivery.md). */
+  delivery: Delivery;
 }
 
 /** What the use cases in services/ need: the request-path pool and the shared services. */

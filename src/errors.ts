@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'invalid_signature',
   'invalid_payload',
   'schedule_exists',
+  'not_acceptable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -54,6 +54,8 @@ export interface ListenSpec {
   channel: string;
   /** What a notification does (default: poke()). */
   onNotify?: (payload: string) => void;
+  /** Called on every (re)LISTEN, before the poke: notifications may have been missed while it was down. */
+  onListen?: () => void;
 }
 
 /** Per signal: `true` pokes, a function handles it (and pokes itself if it wants). */
@@ -298,7 +300,10 @@ export class Loop<R> extends EventEmitter<LoopEvents<R>> {
       // onlisten runs on every (re)LISTEN: a run then catches what was notified while it was down.
       attempts.push(
         l.sql
-          .listen(l.channel, onNotify, () => this.poke())
+          .listen(l.channel, onNotify, () => {
+            l.onListen?.();
+            this.poke();
+          })
           .then(
             (sub) => {
               this.listening.delete(l.channel);

@@ -45,6 +45,9 @@ interface Req {
 }
 
 async function send(r: Req): Promise<Sent> {
+  // A valid wait holds the request by design (long-poll, await): at most 1 s here, so a hold is
+  // not taken for a hang. Invalid values (out of range, not a number) go through unchanged.
+  if (r.query?.wait !== undefined && /^\d+$/.test(r.query.wait) && Number(r.query.wait) > 1) r.query = { ...r.query, wait: '1' };
   const qs = r.query && Object.keys(r.query).length ? `?${new URLSearchParams(r.query).toString()}` : '';
   const t0 = performance.now();
   const res = await request(`${t.apiUrl}${r.path}${qs}`, {

@@ -27,6 +27,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'missing_agent_id; on admin routes also unauthorized or admin_disabled',
   403: 'not_assignee (worker reports) or forbidden (cancel/patch by someone else)',
   404: 'not_found',
+  406: 'not_acceptable: this route answers only text/event-stream (send Accept: text/event-stream)',
   409: 'invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists',
   413: 'payload_too_large',
   415: 'unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition)',

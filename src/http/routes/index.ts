@@ -5,6 +5,7 @@ import type { DispatchContext } from '../../context.js';
 import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
 import { hookRoutes } from './hooks.js';
+import { deliveryRoutes } from './delivery.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
@@ -15,5 +16,14 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
   });
-  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), scheduleRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx), hookRoutes(ctx)];
+  return [
+    rateLimitPlugin(limiter),
+    taskRoutes(ctx),
+    workflowRoutes(ctx),
+    scheduleRoutes(ctx),
+    agentRoutes(ctx),
+    statsRoutes(ctx),
+    hookRoutes(ctx),
+    deliveryRoutes(ctx),
+  ];
 }

@@ -17,6 +17,9 @@ import {
   TaskListSchema,
   TaskSchema,
 } from '../../schemas/task.js';
+import { StreamHeaders, WaitQuery, streamResponse } from '../../schemas/delivery.js';
+import { awaitTask, openEventStream } from '../../services/delivery.js';
+import { serveEventStream, wantsEventStream } from '../sse.js';
 
 const taskResponse = (description: string, headers?: Record<string, unknown>) => ({
   ...TaskSchema,
@@ -90,11 +93,28 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       '/api/v1/tasks/:id',
       {
         schema: {
-          ...agentRoute({ operationId: 'getTask', summary: 'Get a task' }, { 200: taskResponse('The task') }, 400, 404),
+          ...agentRoute(
+            {
+              operationId: 'getTask',
+              summary: 'Get a task; with wait, await its end',
+              description:
+                'With wait=S (0..60): answers at once when the task is terminal, else when it becomes terminal or after S seconds, with the task as it is then. A held request costs no database query while it waits.',
+            },
+            { 200: taskResponse('The task') },
+            400,
+            404,
+          ),
           params: IdParams,
+          querystring: WaitQuery,
         },
       },
-      async (req) => getTask(ctx, req.params.id),
+      async (req, reply) => {
+        if (!req.query.wait) return getTask(ctx, req.params.id);
+        const task = await awaitTask(ctx, ctx.delivery, req.params.id, req.query.wait);
+        // Answered by a shutdown: the connection must not outlive it (the server is closing).
+        if (ctx.delivery.closing) reply.header('connection', 'close');
+        return task;
+      },
     );
 
     app.patch(
@@ -222,15 +242,30 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       {
         schema: {
           ...agentRoute(
-            { operationId: 'taskEvents', summary: "The task's lifecycle events, oldest first" },
-            { 200: { ...EventListSchema, description: 'Events in the envelope of docs/events.md' } },
+            {
+              operationId: 'taskEvents',
+              summary: "The task's lifecycle events, oldest first (JSON, or SSE with Accept: text/event-stream)",
+              description:
+                'With Accept: text/event-stream: every stored event, oldest first, then each new one as it is committed; the stream ends after a terminal event; Last-Event-ID resumes after that event.',
+            },
+            { 200: streamResponse('Events in the envelope of docs/events.md', EventListSchema) },
             400,
             404,
           ),
           params: IdParams,
+          headers: StreamHeaders,
         },
       },
-      async (req) => ({ events: await taskEvents(ctx, req.params.id) }),
+      async (req, reply) => {
+        if (!wantsEventStream(req)) return { events: await taskEvents(ctx, req.params.id) };
+        const lastEventId = req.headers['last-event-id'];
+        const stream = await openEventStream(ctx, ctx.delivery, {
+          taskId: req.params.id,
+          ...(typeof lastEventId === 'string' && lastEventId ? { lastEventId } : {}),
+        });
+        await serveEventStream(req, reply, stream, { closing: () => ctx.delivery.closing });
+        return reply;
+      },
     );
   };
 }
