@@ -18,6 +18,7 @@ import type { Component, DispatchContext } from './context.js';
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { loadWorkflowDir } from './services/workflows.js';
+import { createSender } from './delivery/sender.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -76,6 +77,8 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
+    // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
+    createSender(ctx),
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;

@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'workflow_cycle',
+  'callbacks_disabled',
+  'callback_not_allowed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -52,6 +52,8 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   depends_on: [],
   workflow_run_id: null,
   step_id: null,
+  callback_url: null,
+  callback_events: null,
   has_dependents: false,
   cancelled_by: null,
   deadline_at: null,

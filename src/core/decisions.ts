@@ -69,7 +69,8 @@ export type NewTask = Pick<
   | 'depends_on'
   | 'workflow_run_id'
   | 'step_id'
->;
+> &
+  Partial<Pick<TaskRow, 'callback_url' | 'callback_events'>>;
 
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
@@ -79,6 +80,8 @@ export type NewTask = Pick<
 export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
   const row: TaskRow = {
     ...task,
+    callback_url: task.callback_url ?? null,
+    callback_events: task.callback_events ?? null,
     status: 'pending',
     assignee: null,
     progress: null,

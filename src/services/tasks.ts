@@ -44,6 +44,7 @@ import type { DependencyState } from '../core/dependencies.js';
 import { decideRedrive } from '../core/dependencies.js';
 import { needsSettling, settle } from './dependencies.js';
 import { canonical } from '../core/ids.js';
+import { checkCallback } from './deliveries.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -117,6 +118,7 @@ export interface CreateResult {
  */
 export async function createTask(ctx: ServiceContext, requester: string, body: CreateTaskBody, idempotencyKey?: string): Promise<CreateResult> {
   checkSizes(body);
+  const callback = await checkCallback(ctx, body);
   const now = ctx.clock.now();
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
@@ -141,6 +143,7 @@ export async function createTask(ctx: ServiceContext, requester: string, body: C
         depends_on: dependsOn,
         workflow_run_id: null,
         step_id: null,
+        ...callback,
       },
       now,
       deps,
