@@ -158,6 +158,8 @@ describe('decideCreate', () => {
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
       ...input,
+      callback_url: null,
+      callback_events: null,
       status: 'pending',
       assignee: null,
       progress: null,
