@@ -22,6 +22,7 @@ import { createTokenAuthenticator, type TokenAuthenticator } from './services/to
 import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
 import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
+import { createSender } from './delivery/sender.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -90,6 +91,8 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     createHousekeeping(ctx),
     new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
     delivery,
+    // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
+    createSender(ctx),
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;

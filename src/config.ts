@@ -59,6 +59,12 @@ function httpUrl(v: unknown) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be empty or an http(s) URL');
 }
 
+function hostList(v: unknown) {
+  if (!Array.isArray(v) || v.some((h) => typeof h !== 'string' || h.trim() === '' || /[\s/]/.test(h))) {
+    throw new Error('must be a list of host names or IP addresses (no scheme, port or path)');
+  }
+}
+
 const schema = {
   server: {
     port: { doc: 'API port', format: 'port', default: 8600, env: 'DISPATCH_PORT' },
@@ -154,6 +160,27 @@ const schema = {
       env: 'DISPATCH_SCHEDULES_BATCH_SIZE',
     },
   },
+  webhooks: {
+    secret: {
+      doc: 'HMAC-SHA256 key signing callbacks (X-Dispatch-Signature-256); empty: callback_url is refused (400 callbacks_disabled)',
+      format: String,
+      default: '',
+      env: 'DISPATCH_WEBHOOKS_SECRET',
+      sensitive: true,
+    },
+    max_attempts: {
+      doc: 'Attempts per callback delivery before it is marked failed (backoff 1 s doubling to 10 min)',
+      format: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 100) throw new Error('max_attempts must be an integer 1..100');
+      },
+      default: 12,
+    },
+    allowed_hosts: {
+      doc: 'Callback hosts exempt from the private-address check (exact host names or IP literals)',
+      format: hostList,
+      default: [] as string[],
+    },
+  },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
@@ -204,6 +231,7 @@ interface SchemaType {
   auth: { mode: 'header' | 'token' };
   workflows: { dir: string };
   schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number };
+  webhooks: { secret: string; max_attempts: number; allowed_hosts: string[] };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
   intake: Record<string, IntakeSource>;
@@ -272,6 +300,7 @@ export function redactedConfig(cfg: Config): Config {
   const copy = structuredClone(cfg);
   if (copy.server.admin_token) copy.server.admin_token = '[redacted]';
   if (copy.warren.token) copy.warren.token = '[redacted]';
+  if (copy.webhooks.secret) copy.webhooks.secret = '[redacted]';
   copy.database.url = redactUrl(copy.database.url);
   copy.hermes.url = redactUrl(copy.hermes.url);
   for (const source of Object.values(copy.intake ?? {})) if (source.secret) source.secret = '[redacted]';

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'invalid_payload',
   'schedule_exists',
   'not_acceptable',
+  'callbacks_disabled',
+  'callback_not_allowed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

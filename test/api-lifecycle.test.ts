@@ -251,6 +251,10 @@ describe('events', () => {
       source: 'dispatch',
       timestamp: now.toISOString(),
       correlation_id: created.body.id,
+      event_id: res.body.events[0].id,
+      event_type: 'task.created',
+      trace_id: created.body.id,
+      metadata: { title: 'evented', owner: null, agent: null, status: 'pending', error: null },
       data: { task: created.body },
     });
     expect(res.body.events[1]).toMatchObject({ type: 'task.cancelled', data: { task: { status: 'cancelled' } } });

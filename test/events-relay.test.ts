@@ -78,6 +78,11 @@ describe('event relay', () => {
           source: 'dispatch',
           timestamp: expect.any(String),
           correlation_id: row.id,
+          // Chronicle's keys (docs/callbacks.md).
+          event_id: m.envelope.id,
+          event_type: `task.${LIFECYCLE[i]}`,
+          trace_id: row.id,
+          metadata: { title: 'a task', owner: null, agent: i === 0 ? null : 'agent-1', status: m.envelope.data.task.status, error: null },
           data: expect.objectContaining({ task: expect.objectContaining({ id: row.id, title: 'a task' }) }),
         });
         expect(new Date(m.envelope.timestamp).toISOString()).toBe(m.envelope.timestamp);

@@ -8,7 +8,7 @@ import { natsConnect, readStream, waitFor } from './helpers/events.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { countUnpublished } from '../src/store/outbox.js';
-import { DEFAULT_STREAM, subjectCaptures } from '../src/events/stream.js';
+import { DEFAULT_STREAM, DLQ_STREAM, subjectCaptures } from '../src/events/stream.js';
 
 describe('task event stream', () => {
   it('publishes task events into an existing stream that captures swarm.task.>, and creates one only for run events', async () => {
@@ -25,7 +25,7 @@ describe('task event stream', () => {
         expect(stored.map((m) => m.subject)).toEqual([`swarm.task.${task.id}.created`]);
         const names: string[] = [];
         for await (const n of jsm.streams.names()) names.push(n);
-        expect(names.sort()).toEqual([DEFAULT_STREAM, 'TASK_EVENTS']);
+        expect(names.sort()).toEqual([DLQ_STREAM, DEFAULT_STREAM, 'TASK_EVENTS']);
         expect((await jsm.streams.info(DEFAULT_STREAM)).config.subjects).toEqual(['swarm.run.*.*']);
       } finally {
         await nc.close();
@@ -55,7 +55,7 @@ describe('task event stream', () => {
     }
   });
 
-  it('a stream that captures both (swarm.>) is used for both, and Dispatch creates none', async () => {
+  it('a stream that captures both (swarm.>) is used for both, and Dispatch creates only DISPATCH_DLQ', async () => {
     const nats = await startNatsServer();
     try {
       const nc = await natsConnect(nats.url);
@@ -67,7 +67,8 @@ describe('task event stream', () => {
         await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
         const names: string[] = [];
         for await (const n of jsm.streams.names()) names.push(n);
-        expect(names).toEqual(['EVERYTHING']);
+        // dlq.> is outside swarm.>: the dead-letter stream is Dispatch's own.
+        expect(names.sort()).toEqual([DLQ_STREAM, 'EVERYTHING']);
       } finally {
         await nc.close();
       }

@@ -91,4 +91,23 @@ describe('task request consumer', () => {
     expect(parseTaskRequest(envelope({ title: 't', requester: 'a' }, 'abc'))).toEqual({ requester: 'a', body: { title: 't' }, idempotencyKey: 'nats:abc' });
     expect(() => parseTaskRequest(JSON.stringify({ data: { title: 't', requester: 'bad id' } }))).toThrow(/requester/);
   });
+
+  it('accepts the v1 dialect: submitter, required_capabilities, metadata, timeout_seconds; source ignored; requester wins', () => {
+    const v1 = { title: 't', submitter: 'planner', required_capabilities: ['code'], metadata: { a: 1 }, timeout_seconds: 90, source: 'hermes' };
+    expect(parseTaskRequest(envelope(v1, 'k1'))).toEqual({
+      requester: 'planner',
+      body: { title: 't', capabilities: ['code'], context: { a: 1 }, timeout_ms: 90_000 },
+      idempotencyKey: 'nats:k1',
+    });
+    expect(parseTaskRequest(envelope({ title: 't', submitter: 'planner', requester: 'boss' })).requester).toBe('boss');
+    // The canonical field wins over its alias.
+    expect(
+      parseTaskRequest(envelope({ title: 't', requester: 'a', capabilities: ['x'], required_capabilities: ['y'], timeout_ms: 5, timeout_seconds: 9 })).body,
+    ).toEqual({
+      title: 't',
+      capabilities: ['x'],
+      timeout_ms: 5,
+    });
+    expect(() => parseTaskRequest(envelope({ title: 't', requester: 'a', timeout_seconds: 'soon' }))).toThrow(/timeout_seconds/);
+  });
 });

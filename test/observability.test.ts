@@ -136,6 +136,8 @@ describe('observability', () => {
       failed: 1,
       timed_out: 0,
       cancelled: 0,
+      in_progress: 1,
+      total: 5,
       avg_completion_ms: 3000,
       oldest_pending_ms: expect.any(Number),
     });
@@ -165,6 +167,8 @@ describe('observability', () => {
       failed: 0,
       timed_out: 0,
       cancelled: 0,
+      in_progress: 0,
+      total: 0,
       avg_completion_ms: 0,
       oldest_pending_ms: 0,
     });

@@ -70,7 +70,7 @@ export type NewTask = Pick<
   | 'workflow_run_id'
   | 'step_id'
 > &
-  Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for'>>;
+  Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>>;
 
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
@@ -83,6 +83,8 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     start_by: task.start_by ?? null,
     schedule_id: task.schedule_id ?? null,
     scheduled_for: task.scheduled_for ?? null,
+    callback_url: task.callback_url ?? null,
+    callback_events: task.callback_events ?? null,
     status: 'pending',
     assignee: null,
     progress: null,

@@ -77,6 +77,10 @@ export interface Task {
   /** The schedule whose occurrence created this task, and that occurrence (§11.1). */
   schedule_id: string | null;
   scheduled_for: string | null;
+  /** Where lifecycle events are POSTed (docs/callbacks.md); null: no callbacks. */
+  callback_url: string | null;
+  /** Event types (without `task.`) or ['*']; null: only the event that ends the task. */
+  callback_events: string[] | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -114,6 +118,8 @@ export interface TaskRow {
   depends_on: string[];
   workflow_run_id: string | null;
   step_id: string | null;
+  callback_url: string | null;
+  callback_events: string[] | null;
   /** Some task depends on this one: its ending releases or cancels dependents. */
   has_dependents: boolean;
   /** The dependency whose failure cancelled this task (the root of the cascade). */
@@ -168,6 +174,8 @@ export function rowToTask(r: TaskRow): Task {
     start_by: iso(r.start_by ?? null),
     schedule_id: r.schedule_id ?? null,
     scheduled_for: iso(r.scheduled_for ?? null),
+    callback_url: r.callback_url ?? null,
+    callback_events: r.callback_events ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),

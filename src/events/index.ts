@@ -6,11 +6,13 @@ import { createGaugeRefresher, type GaugeRefresher } from '../observability/gaug
 import { createConsumers, type Consumers } from './consumers.js';
 import { NatsLink } from './nats.js';
 import { createRelay, type Relay } from './relay.js';
+import { createWorkerReports, type WorkerReports } from './worker-reports.js';
 
 export interface Events {
   nats: NatsLink;
   relay: Relay;
   consumers: Consumers;
+  workerReports: WorkerReports;
   gauges: GaugeRefresher;
   components: Component[];
 }
@@ -21,11 +23,12 @@ export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql): Events {
   ctx.health.push({ name: 'nats', check: () => nats.health() });
   const relay = createRelay(ctx, nats, { sql });
   const consumers = createConsumers(ctx, nats);
+  const workerReports = createWorkerReports(ctx, nats);
   const gauges = createGaugeRefresher(ctx, nats);
   const link: Component = {
     name: 'nats',
     start: async () => nats.start(),
     stop: () => nats.stop(),
   };
-  return { nats, relay, consumers, gauges, components: [link, relay, consumers, gauges] };
+  return { nats, relay, consumers, gauges, workerReports, components: [link, relay, consumers, workerReports, gauges] };
 }

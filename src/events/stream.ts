@@ -12,6 +12,9 @@ export const TASK_SUBJECTS = 'swarm.task.*.*';
 export const RUN_SUBJECTS = 'swarm.run.*.*';
 const SUBJECTS = [TASK_SUBJECTS, RUN_SUBJECTS];
 export const DEFAULT_STREAM = 'DISPATCH_EVENTS';
+/** swarm-dlq entries (dlq.task.<reason>): into whichever stream captures `dlq.>`, else DISPATCH_DLQ. */
+export const DLQ_SUBJECTS = 'dlq.>';
+export const DLQ_STREAM = 'DISPATCH_DLQ';
 
 /**
  * Dedup window for Nats-Msg-Id. It must cover the longest gap between a publish the server stored
@@ -45,6 +48,33 @@ export function subjectCaptures(filter: string, want: string): boolean {
  */
 export async function ensureTaskStream(nc: NatsConnection, log: Logger, retentionHours: number): Promise<string> {
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const dlq = await ensureDlqStream(jsm, log, retentionHours);
+  return `${await ensureEventStreams(jsm, log, retentionHours)},${dlq}`;
+}
+
+type Jsm = Awaited<ReturnType<typeof jetstreamManager>>;
+
+async function ensureDlqStream(jsm: Jsm, log: Logger, retentionHours: number): Promise<string> {
+  const found = await findCapturing(jsm, DLQ_SUBJECTS);
+  if (found) return found;
+  try {
+    await jsm.streams.add({
+      name: DLQ_STREAM,
+      subjects: [DLQ_SUBJECTS],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
+      max_age: retentionHours * 3600_000 * NS_PER_MS,
+    });
+    log.info({ stream: DLQ_STREAM, subjects: [DLQ_SUBJECTS] }, 'created JetStream stream for dead-letter entries');
+  } catch (err) {
+    if (!(await findCapturing(jsm, DLQ_SUBJECTS))) throw err; // another replica created it
+  }
+  return DLQ_STREAM;
+}
+
+async function ensureEventStreams(jsm: Jsm, log: Logger, retentionHours: number): Promise<string> {
   const names: string[] = [];
   const missing: string[] = [];
   for (const subject of SUBJECTS) {
@@ -77,7 +107,7 @@ export async function ensureTaskStream(nc: NatsConnection, log: Logger, retentio
   return [...new Set([...names, DEFAULT_STREAM])].join(',');
 }
 
-async function findCapturing(jsm: Awaited<ReturnType<typeof jetstreamManager>>, subject: string): Promise<string | undefined> {
+export async function findCapturing(jsm: Jsm, subject: string): Promise<string | undefined> {
   const overlapping: string[] = [];
   for await (const name of jsm.streams.names(subject)) overlapping.push(name);
   for (const name of overlapping) {

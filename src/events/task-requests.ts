@@ -34,11 +34,31 @@ export function parseTaskRequest(payload: string): TaskRequest {
   if (!isObject(env)) throw new InvalidTaskRequest('envelope is not an object');
   const { id, data } = env;
   if (!isObject(data)) throw new InvalidTaskRequest('envelope has no data object');
-  const { requester, ...body } = data;
+  const { requester: given, submitter, ...rest } = data;
+  const requester = given ?? submitter;
+  const body = v1Aliases(rest);
   if (!isAgentId(requester)) {
     throw new InvalidTaskRequest(`data.requester must be ${AGENT_ID_RULE}`, [{ field: 'requester', message: `is required: ${AGENT_ID_RULE}` }]);
   }
   return { requester, body, ...(typeof id === 'string' && KEY.test(id) ? { idempotencyKey: `nats:${id}` } : {}) };
+}
+
+/**
+ * The swarm's v1 request dialect (docs/callbacks.md): `required_capabilities` for capabilities,
+ * `metadata` for context, `timeout_seconds` for timeout_ms / 1000, `source` ignored (`submitter`
+ * for requester is handled by the caller). The canonical field wins when both are given.
+ */
+export function v1Aliases(data: Record<string, unknown>): Record<string, unknown> {
+  const { source: _source, required_capabilities, metadata, timeout_seconds, ...body } = data;
+  if (required_capabilities !== undefined && body.capabilities === undefined) body.capabilities = required_capabilities;
+  if (metadata !== undefined && body.context === undefined) body.context = metadata;
+  if (timeout_seconds !== undefined && body.timeout_ms === undefined) {
+    if (typeof timeout_seconds !== 'number' || !Number.isFinite(timeout_seconds) || timeout_seconds <= 0) {
+      throw new InvalidTaskRequest('data.timeout_seconds must be a positive number', [{ field: 'timeout_seconds', message: 'must be a positive number' }]);
+    }
+    body.timeout_ms = Math.max(1, Math.round(timeout_seconds * 1000));
+  }
+  return body;
 }
 
 export type TaskRequestOutcome = { ok: true; task: Task; created: boolean } | { ok: false; error: DispatchError };

@@ -78,6 +78,18 @@ export function createMetrics() {
       labelNames: ['kind', 'outcome'] as const,
       registers: r,
     }),
+    callbackDeliveries: new Counter({
+      name: 'dispatch_callback_deliveries_total',
+      help: 'Callback POST attempts settled, by outcome (delivered, retry, failed)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    natsReports: new Counter({
+      name: 'dispatch_nats_reports_total',
+      help: 'Worker reports consumed from swarm.task.<id>.started|progress|completed|failed, by outcome (ok, ignored, refused, invalid, error)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
     httpRequests: new Counter({
       name: 'dispatch_http_requests_total',
       help: 'API requests by route and status class',

@@ -13,6 +13,8 @@ export const StatsSchema = Type.Object(
     failed: Count('Tasks failed for good'),
     timed_out: Count('Tasks whose last attempt timed out with no retries left'),
     cancelled: Count('Tasks cancelled'),
+    in_progress: Count('assigned + running (MissionControl)'),
+    total: Count('Tasks of every status'),
     avg_completion_ms: Type.Integer({ minimum: 0, description: 'Mean time from creation to completion over completed tasks (0 when none)' }),
     oldest_pending_ms: Type.Integer({
       minimum: 0,

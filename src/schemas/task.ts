@@ -21,7 +21,15 @@ export const LIMITS = {
   progressMessageMax: 4096,
   idempotencyKeyMax: 255,
   dependsOnMax: 100,
+  callbackUrlMax: 2048,
 } as const;
+
+/** What `callback_events` may name: an event type without `task.`, or '*' for all. */
+export const CALLBACK_EVENT_NAMES = [...EVENT_TYPES, '*'] as const;
+const CallbackEvent = Type.Union(
+  CALLBACK_EVENT_NAMES.map((t) => Type.Literal(t)),
+  { description: "An event type without the 'task.' prefix, or '*'" },
+);
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
@@ -71,6 +79,10 @@ export const TaskSchema = Type.Object(
     start_by: Type.Union([Timestamp, Type.Null()], { description: 'Start deadline: not assigned by then → timed_out ("not started by …")' }),
     schedule_id: Type.Union([Uuid, Type.Null()], { description: 'The schedule whose occurrence created this task' }),
     scheduled_for: Type.Union([Timestamp, Type.Null()], { description: 'That occurrence' }),
+    callback_url: Nullable(Type.String({ description: 'Where its lifecycle events are POSTed (docs/callbacks.md)' })),
+    callback_events: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description: "Event types POSTed to callback_url ('*': all); null: only the event that ends the task",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
@@ -105,6 +117,23 @@ export const CreateTaskBody = Type.Object(
         maxItems: LIMITS.dependsOnMax,
         uniqueItems: true,
         description: 'Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled',
+      }),
+    ),
+    callback_url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: LIMITS.callbackUrlMax,
+        pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+        description:
+          'Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts',
+      }),
+    ),
+    callback_events: Type.Optional(
+      Type.Array(CallbackEvent, {
+        minItems: 1,
+        maxItems: CALLBACK_EVENT_NAMES.length,
+        uniqueItems: true,
+        description: 'Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url',
       }),
     ),
   },
@@ -191,6 +220,21 @@ export const EventSchema = Type.Object(
     source: Type.Literal('dispatch'),
     timestamp: Timestamp,
     correlation_id: Uuid,
+    event_id: Type.Optional(Uuid),
+    event_type: Type.Optional(Type.String({ description: "= type (Chronicle's key)" })),
+    trace_id: Type.Optional(Uuid),
+    metadata: Type.Optional(
+      Type.Object(
+        {
+          title: Type.String(),
+          owner: Type.Union([Type.String(), Type.Null()]),
+          agent: Type.Union([Type.String(), Type.Null()]),
+          status: TaskStatusSchema,
+          error: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: false, description: "Chronicle's summary of the task" },
+      ),
+    ),
     data: Type.Object(
       { task: TaskSchema },
       {
@@ -204,3 +248,19 @@ export const EventSchema = Type.Object(
 );
 
 export const EventListSchema = Type.Object({ events: Type.Array(EventSchema) }, { additionalProperties: false, description: 'Oldest first' });
+
+export const DeliverySchema = Type.Object(
+  {
+    event_id: Uuid,
+    type: Type.String({ description: "The event's type without 'task.'" }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+    attempts: Type.Integer({ minimum: 0 }),
+    last_status_code: Type.Union([Type.Integer(), Type.Null()], { description: "The endpoint's last HTTP status; null when it did not answer" }),
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    next_attempt_at: Type.Union([Timestamp, Type.Null()], { description: 'When the next attempt is due; null once delivered or failed' }),
+    delivered_at: NullableTimestamp,
+  },
+  { additionalProperties: false, description: 'One event to POST to the callback_url' },
+);
+
+export const DeliveryListSchema = Type.Object({ deliveries: Type.Array(DeliverySchema) }, { additionalProperties: false, description: 'Oldest first' });

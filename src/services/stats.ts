@@ -6,5 +6,12 @@ import { readQueueStats } from '../store/stats.js';
 
 export async function getStats(ctx: Pick<ServiceContext, 'sql' | 'clock'>): Promise<Stats> {
   const s = await readQueueStats(ctx.sql, ctx.clock.now());
-  return { ...s.counts, avg_completion_ms: s.avg_completion_ms, oldest_pending_ms: s.oldest_pending_ms };
+  const total = Object.values(s.counts).reduce((a, b) => a + b, 0);
+  return {
+    ...s.counts,
+    in_progress: s.counts.assigned + s.counts.running,
+    total,
+    avg_completion_ms: s.avg_completion_ms,
+    oldest_pending_ms: s.oldest_pending_ms,
+  };
 }

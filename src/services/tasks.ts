@@ -44,6 +44,7 @@ import type { DependencyState } from '../core/dependencies.js';
 import { decideRedrive } from '../core/dependencies.js';
 import { needsSettling, settle } from './dependencies.js';
 import { canonical } from '../core/ids.js';
+import { checkCallback } from './deliveries.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -129,6 +130,7 @@ export async function createTask(
   within?: CreateWithin,
 ): Promise<CreateResult> {
   checkSizes(body);
+  const callback = await checkCallback(ctx, body);
   const now = ctx.clock.now();
   const id = randomUUID();
   const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
@@ -155,6 +157,7 @@ export async function createTask(
         step_id: null,
         start_by: body.start_by ? new Date(body.start_by) : null,
         ...within?.fields,
+        ...callback,
       },
       now,
       deps,

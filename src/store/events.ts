@@ -14,17 +14,29 @@ export interface EventEnvelope {
   source: 'dispatch';
   timestamp: string;
   correlation_id: string;
+  /** Chronicle's keys (docs/callbacks.md, the swarm's dialects): event_id = id, event_type = type. */
+  event_id: string;
+  event_type: `task.${EventType}`;
+  /** The task's workflow run when it has one, else the task id. */
+  trace_id: string;
+  metadata: { title: string; owner: string | null; agent: string | null; status: Task['status']; error: string | null };
   data: { task: Task } & Record<string, unknown>;
 }
 
 export function buildEnvelope(draft: EventDraft, now: Date, id: string = randomUUID()): EventEnvelope {
+  const t = draft.task;
+  const agent = typeof draft.extra?.agent === 'string' ? draft.extra.agent : t.assignee;
   return {
     id,
     type: `task.${draft.type}`,
     source: 'dispatch',
     timestamp: now.toISOString(),
-    correlation_id: draft.task.id,
-    data: { task: draft.task, ...(draft.extra ?? {}) },
+    correlation_id: t.id,
+    event_id: id,
+    event_type: `task.${draft.type}`,
+    trace_id: t.workflow_run_id ?? t.id,
+    metadata: { title: t.title, owner: t.owner, agent, status: t.status, error: t.error },
+    data: { task: t, ...(draft.extra ?? {}) },
   };
 }
 
@@ -34,15 +46,34 @@ export interface RunEnvelope {
   source: 'dispatch';
   timestamp: string;
   correlation_id: string;
+  event_id: string;
+  event_type: `run.${RunEventType}`;
+  trace_id: string;
+  metadata: { title: string; owner: null; agent: null; status: Run['status']; error: null };
   data: { run: Run };
 }
 
 export function buildRunEnvelope(type: RunEventType, run: Run, now: Date, id: string = randomUUID()): RunEnvelope {
-  return { id, type: `run.${type}`, source: 'dispatch', timestamp: now.toISOString(), correlation_id: run.id, data: { run } };
+  return {
+    id,
+    type: `run.${type}`,
+    source: 'dispatch',
+    timestamp: now.toISOString(),
+    correlation_id: run.id,
+    event_id: id,
+    event_type: `run.${type}`,
+    trace_id: run.id,
+    metadata: { title: run.workflow_key, owner: null, agent: null, status: run.status, error: null },
+    data: { run },
+  };
 }
 
-/** The NATS subject of an outbox row: swarm.task.<task id>.<type> or swarm.run.<run id>.<type>. */
-export function subjectOf(kind: 'task' | 'run', id: string, type: string): string {
+/**
+ * The NATS subject of an outbox row: swarm.task.<task id>.<type>, swarm.run.<run id>.<type>, or
+ * for a swarm-dlq entry (migration 0011, type = its reason) dlq.task.<reason>.
+ */
+export function subjectOf(kind: 'task' | 'run' | 'dlq', id: string, type: string): string {
+  if (kind === 'dlq') return `dlq.task.${type}`;
   return `swarm.${kind}.${id}.${type}`;
 }
 

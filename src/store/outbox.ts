@@ -10,7 +10,7 @@ export interface OutboxRow {
   id: string;
   task_id: string;
   type: string;
-  kind: 'task' | 'run';
+  kind: 'task' | 'run' | 'dlq';
   /** The envelope as JSON text, published as is (no parse and re-serialise per event). */
   envelope: string;
 }

@@ -27,7 +27,7 @@ export async function activeByAgent(sql: Sql): Promise<Record<string, number>> {
 }
 
 export async function eventTypes(sql: Sql, taskId: string): Promise<string[]> {
-  const rows = await sql<{ type: string }[]>`select type from task_events where task_id = ${taskId} order by seq`;
+  const rows = await sql<{ type: string }[]>`select type from task_events where task_id = ${taskId} and kind = 'task' order by seq`;
   return rows.map((r) => r.type);
 }
 

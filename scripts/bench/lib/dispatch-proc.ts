@@ -91,6 +91,8 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   };
   const config = {
     ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k, { ...v, ...(o.extra?.[k] ?? {}) }])),
+    // Sections of `extra` the base does not have (e.g. webhooks) go in as given.
+    ...Object.fromEntries(Object.entries(o.extra ?? {}).filter(([k]) => !(k in base))),
     agents: o.neighbours ? [] : agentIds(o.agents).map((id) => ({ id, name: id, capabilities: o.capabilities ?? ['bench'], state: 'ready' })),
   };
   const file = path.join(dir, 'config.yaml');

@@ -6,6 +6,7 @@ import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
 import { hookRoutes } from './hooks.js';
 import { deliveryRoutes } from './delivery.js';
+import { deliveryRoutes as callbackRoutes } from './deliveries.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
@@ -25,5 +26,6 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     statsRoutes(ctx),
     hookRoutes(ctx),
     deliveryRoutes(ctx),
+    callbackRoutes(ctx),
   ];
 }

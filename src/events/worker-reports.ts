@@ -1,0 +1,189 @@
+// Worker reports over NATS (docs/callbacks.md, the swarm's dialects): the swarm's agents publish
+// swarm.task.<id>.started|progress|completed|failed themselves. A durable JetStream consumer
+// (shared by every replica, so each message is applied by one) reads them from the stream that
+// stores swarm.task.*.* and applies each exactly like the HTTP report — the same services, the
+// same compare-and-set rules — unless it is one of Dispatch's own envelopes (source "dispatch":
+// Dispatch publishes its lifecycle events on the same subjects, into the same stream).
+//
+// One consumer on swarm.task.*.* (not four per-type filters: nats-server 2.9 has no
+// filter_subjects, and one consumer keeps a task's started before its completed); messages of
+// other types are acked unread. Messages are handled one at a time, in stream order.
+// A refused report (not the assignee, wrong state, unknown task, bad body) is logged, counted
+// (dispatch_nats_reports_total{outcome}) and acked: never retried. A failure of Dispatch itself
+// (the database down) is redelivered, at most MAX_DELIVER times.
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Component, DispatchContext } from '../context.js';
+import { isObject } from '../core/ids.js';
+import { DispatchError } from '../errors.js';
+import { LIMITS } from '../schemas/task.js';
+import { completeTask, failTask, getTask, reportProgress } from '../services/tasks.js';
+import type { NatsLink } from './nats.js';
+import { ensureTaskStream, findCapturing, TASK_SUBJECTS } from './stream.js';
+
+export const REPORTS_DURABLE = 'dispatch-worker-reports';
+const MAX_DELIVER = 5;
+const REPORT_TYPES = new Set(['started', 'progress', 'completed', 'failed']);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RETRY_MS = 5000;
+
+export type ReportOutcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
+
+export interface ReportResult {
+  outcome: ReportOutcome;
+  reason?: string;
+}
+
+/** The report body: the raw body, or the `data` of a Hermes envelope holding it. */
+function reportBody(msg: Record<string, unknown>): Record<string, unknown> {
+  const isEnvelope = isObject(msg.data) && (typeof msg.source === 'string' || typeof msg.type === 'string');
+  return isEnvelope ? (msg.data as Record<string, unknown>) : msg;
+}
+
+/**
+ * Apply one message of swarm.task.<id>.<type>. Never throws for what the message says (the
+ * outcome says it); throws only when Dispatch itself failed (then the message is redelivered).
+ */
+export async function applyWorkerReport(ctx: DispatchContext, subject: string, payload: string): Promise<ReportResult> {
+  const [, , id, type] = subject.split('.');
+  if (!type || !REPORT_TYPES.has(type)) return { outcome: 'ignored', reason: 'not a report subject' };
+  if (!id || !UUID_RE.test(id)) return { outcome: 'invalid', reason: 'the subject names no task id' };
+  let msg: unknown;
+  try {
+    msg = JSON.parse(payload);
+  } catch {
+    return { outcome: 'invalid', reason: 'payload is not JSON' };
+  }
+  if (!isObject(msg)) return { outcome: 'invalid', reason: 'payload is not an object' };
+  if (msg.source === 'dispatch') return { outcome: 'ignored', reason: "Dispatch's own event" };
+  const body = reportBody(msg);
+  const named = body.agent ?? body.agent_id;
+  if (named !== undefined && typeof named !== 'string') return { outcome: 'invalid', reason: 'agent is not a string' };
+  try {
+    const task = await getTask(ctx, id);
+    // No agent named: the report counts for the current assignee (the compare-and-set still holds).
+    const agent = named ?? task.assignee;
+    if (agent === null) return { outcome: 'refused', reason: `task is ${task.status} with no assignee` };
+    switch (type) {
+      case 'started':
+        if (task.status === 'running' && task.assignee === agent) return { outcome: 'ignored', reason: 'already running' };
+        await reportProgress(ctx, agent, id, {});
+        break;
+      case 'progress': {
+        const percent = typeof body.percent === 'number' ? body.percent : typeof body.progress === 'number' ? body.progress : undefined;
+        await reportProgress(ctx, agent, id, {
+          ...(typeof body.message === 'string' ? { message: body.message.slice(0, LIMITS.progressMessageMax) } : {}),
+          ...(percent !== undefined && percent >= 0 && percent <= 100 ? { percent } : {}),
+          ...(isObject(body.data) ? { data: body.data } : {}),
+        });
+        break;
+      }
+      case 'completed': {
+        const result = body.result !== undefined ? body.result : body.summary !== undefined ? { summary: body.summary } : null;
+        await completeTask(ctx, agent, id, { result });
+        break;
+      }
+      case 'failed': {
+        const error =
+          typeof body.error === 'string' && body.error !== '' ? body.error.slice(0, LIMITS.errorMax) : 'failed (reported over NATS without an error)';
+        const retryable = !(body.retry_eligible === false || body.retryable === false);
+        await failTask(ctx, agent, id, { error, retryable });
+        break;
+      }
+    }
+    return { outcome: 'ok' };
+  } catch (err) {
+    if (err instanceof DispatchError && err.statusCode < 500) return { outcome: 'refused', reason: `${err.code}: ${err.message}` };
+    throw err;
+  }
+}
+
+export interface WorkerReports extends Component {
+  /** Resolves once the durable consumer is consuming (tests publish after it). */
+  ready(): Promise<void>;
+}
+
+export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): WorkerReports {
+  const log = ctx.logger.child({ component: 'worker-reports' });
+  let started = false;
+  let current: NatsConnection | undefined;
+  let messages: ConsumerMessages | undefined;
+  let loopDone: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let markReady: () => void = () => {};
+  let readyP = new Promise<void>((r) => (markReady = r));
+
+  async function handle(m: JsMsg): Promise<void> {
+    let res: ReportResult;
+    try {
+      res = await applyWorkerReport(ctx, m.subject, m.string());
+    } catch (err) {
+      ctx.metrics.natsReports.inc({ outcome: 'error' });
+      log.warn({ err: (err as Error).message, subject: m.subject, delivery: m.info.deliveryCount }, 'applying a NATS report failed; redelivered');
+      m.nak(1000);
+      return;
+    }
+    m.ack();
+    if (res.outcome === 'ignored' && res.reason === 'not a report subject') return;
+    ctx.metrics.natsReports.inc({ outcome: res.outcome });
+    if (res.outcome === 'refused' || res.outcome === 'invalid') log.info({ subject: m.subject, reason: res.reason }, `${res.outcome} NATS report`);
+  }
+
+  async function consume(nc: NatsConnection): Promise<void> {
+    await ensureTaskStream(nc, log, ctx.config.hermes.event_retention_hours);
+    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    const stream = await findCapturing(jsm, TASK_SUBJECTS);
+    if (!stream) throw new Error(`no stream captures ${TASK_SUBJECTS}`);
+    const config = {
+      durable_name: REPORTS_DURABLE,
+      ack_policy: AckPolicy.Explicit,
+      // Created once: from then on, not the stream's history.
+      deliver_policy: DeliverPolicy.New,
+      filter_subject: TASK_SUBJECTS,
+      max_deliver: MAX_DELIVER,
+      ack_wait: 30_000 * 1_000_000,
+    };
+    await jsm.consumers.info(stream, REPORTS_DURABLE).catch(() => jsm.consumers.add(stream, config));
+    const consumer = await jetstream(nc).consumers.get(stream, REPORTS_DURABLE);
+    const iter = await consumer.consume({ max_messages: 256 });
+    messages = iter;
+    log.info({ stream, durable: REPORTS_DURABLE }, 'consuming worker reports');
+    markReady();
+    loopDone = (async () => {
+      for await (const m of iter) await handle(m);
+    })();
+  }
+
+  function attach(nc: NatsConnection): void {
+    if (!started || current === nc) return;
+    current = nc;
+    clearTimeout(retry);
+    consume(nc).catch((err: unknown) => {
+      log.warn({ err: (err as Error).message }, 'cannot consume worker reports yet; retrying');
+      current = undefined;
+      retry = setTimeout(() => {
+        const c = nats.connection();
+        if (c) attach(c);
+      }, RETRY_MS).unref();
+    });
+  }
+
+  return {
+    name: 'worker-reports',
+    ready: () => readyP,
+    async start() {
+      if (!nats.enabled) return;
+      started = true;
+      readyP = new Promise<void>((r) => (markReady = r));
+      nats.onConnected((nc) => attach(nc));
+    },
+    async stop() {
+      started = false;
+      clearTimeout(retry);
+      current = undefined;
+      await messages?.close().catch(() => {});
+      messages = undefined;
+      await Promise.race([loopDone, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// Worker reports over NATS (docs/callbacks.md, the swarm's dialects): swarm.task.<id>.started|
+// progress|completed|failed applied like the HTTP reports, Dispatch's own envelopes skipped, a
+// refused report counted and acked; and the swarm-dlq entry of a task that ends failed.
+// Its own nats-server: the durable consumer is shared by every Dispatch on a server, and other
+// test files' apps (other databases) must not take these reports.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { startApp, type TestApp } from './helpers/app.js';
+import { collect, natsConnect, waitFor } from './helpers/events.js';
+import { insertTask } from './helpers/factories.js';
+import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import type { WorkerReports } from '../src/events/worker-reports.js';
+
+let nats: NatsServer;
+let nc: NatsConnection;
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await natsConnect(nats.url);
+});
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+async function reports(t: TestApp, outcome: string): Promise<number> {
+  const text = await (await request(`${t.opsUrl}/metrics`)).body.text();
+  const line = text.split('\n').find((l) => l.startsWith(`dispatch_nats_reports_total{outcome="${outcome}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function app(): Promise<TestApp> {
+  const t = await startApp({ config: { hermes: { url: nats.url } } });
+  await (t.dispatch.components.find((c) => c.name === 'worker-reports') as WorkerReports).ready();
+  return t;
+}
+
+/** Publish a report and wait until it was handled with `outcome`. */
+async function report(t: TestApp, subject: string, body: unknown, outcome: string): Promise<void> {
+  const before = await reports(t, outcome);
+  nc.publish(subject, JSON.stringify(body));
+  await waitFor(`a report counted ${outcome}`, async () => (await reports(t, outcome)) > before);
+}
+
+const eventTypes = async (t: TestApp, id: string) => (await t.call('GET', `/api/v1/tasks/${id}/events`)).body.events.map((e: any) => e.type);
+
+describe('worker reports over NATS', () => {
+  it('a completion reported over HTTP and then over NATS is applied once; the NATS one is refused and acked', async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    const http = await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: { result: { via: 'http' } } });
+    expect(http.status).toBe(200);
+    await report(t, `swarm.task.${task.id}.completed`, { summary: 'via nats', agent: 'w1' }, 'refused');
+    const now = (await t.call('GET', `/api/v1/tasks/${task.id}`)).body;
+    expect(now).toMatchObject({ status: 'completed', result: { via: 'http' } });
+    expect((await eventTypes(t, task.id)).filter((e: string) => e === 'task.completed')).toHaveLength(1);
+  });
+
+  it('a raw completed body counts for the current assignee; summary becomes result.summary; a later HTTP complete gets 409', async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    await report(t, `swarm.task.${task.id}.completed`, { summary: 'done it' }, 'ok');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body).toMatchObject({ status: 'completed', assignee: 'w1', result: { summary: 'done it' } });
+    expect((await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'w1', body: {} })).status).toBe(409);
+  });
+
+  it('a report naming another agent (agent or agent_id) is refused and changes nothing', async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    await report(t, `swarm.task.${task.id}.completed`, { agent: 'intruder', result: 1 }, 'refused');
+    await report(t, `swarm.task.${task.id}.failed`, { agent_id: 'intruder', error: 'x' }, 'refused');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body).toMatchObject({ status: 'running', assignee: 'w1', result: null });
+  });
+
+  it("Dispatch's own completed envelope on the same subject is ignored", async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    const own = {
+      id: randomUUID(),
+      type: 'task.completed',
+      source: 'dispatch',
+      timestamp: new Date().toISOString(),
+      correlation_id: task.id,
+      data: { task: {} },
+    };
+    await report(t, `swarm.task.${task.id}.completed`, own, 'ignored');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
+  });
+
+  it('started and progress in a Hermes envelope move assigned → running and record the progress', async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'assigned', assignee: 'w1' });
+    const hermes = (type: string, data: object) => ({ id: randomUUID(), type: `task.${type}`, source: 'w1', timestamp: new Date().toISOString(), data });
+    await report(t, `swarm.task.${task.id}.started`, hermes('started', { agent: 'w1' }), 'ok');
+    await report(t, `swarm.task.${task.id}.progress`, hermes('progress', { agent: 'w1', message: 'half', percent: 50 }), 'ok');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body).toMatchObject({ status: 'running', progress: { message: 'half', percent: 50 } });
+    expect(await eventTypes(t, task.id)).toEqual(['task.created', 'task.started', 'task.progress', 'task.progress']);
+  });
+
+  it('failed with retry_eligible false ends the task failed, and its swarm-dlq entry is published on dlq.task.execution_failed', async () => {
+    const dlq = await collect(nats.url, 'dlq.>');
+    try {
+      await using t = await app();
+      const task = await insertTask(t.sql, {
+        status: 'running',
+        assignee: 'w1',
+        title: 'doomed',
+        scope: 'code',
+        retry_count: 1,
+        max_retries: 3,
+        context: { k: 1 },
+      });
+      await report(t, `swarm.task.${task.id}.failed`, { source: 'w1', type: 'task.failed', data: { error: 'disk full', retry_eligible: false } }, 'ok');
+      expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body).toMatchObject({ status: 'failed', error: 'disk full', retry_count: 1 });
+      const [m] = await waitFor('the dlq entry', () => (dlq.messages.length > 0 ? dlq.messages : undefined));
+      expect(m!.subject).toBe('dlq.task.execution_failed');
+      expect(m!.envelope).toEqual({
+        dlq_id: m!.msgId,
+        original_subject: 'swarm.task.request',
+        original_payload: {
+          requester: 'requester-1',
+          title: 'doomed',
+          scope: 'code',
+          capabilities: [],
+          priority: 5,
+          context: { k: 1 },
+          timeout_ms: 300_000,
+          max_retries: 3,
+        },
+        reason: 'execution_failed',
+        reason_detail: 'disk full',
+        failed_at: expect.any(String),
+        retry_count: 1,
+        max_retries: 3,
+        retry_history: [{ attempt: 1, attempted_at: expect.any(String), agent: 'w1', failure_reason: 'disk full' }],
+        task_id: task.id,
+        source: 'dispatch',
+        recoverable: true,
+        recovered: false,
+      });
+      // The payload recreates the task through swarm.task.request (data = the body plus requester).
+      const reply = await nc.request('swarm.task.request', JSON.stringify({ id: randomUUID(), data: m!.envelope.original_payload }), { timeout: 5000 });
+      expect(reply.json()).toMatchObject({ title: 'doomed', scope: 'code', requester: 'requester-1', status: 'pending' });
+    } finally {
+      await dlq.close();
+    }
+  });
+});
