@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { DispatchContext } from '../../context.js';
 import { RateLimiter, rateLimitPlugin } from '../rate-limit.js';
 import { agentRoutes } from './agents.js';
+import { consoleRoutes } from '../console.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
@@ -13,5 +14,5 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     perSecond: ctx.config.server.rate_limit_per_second,
     burst: ctx.config.server.rate_limit_burst,
   });
-  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx)];
+  return [rateLimitPlugin(limiter), taskRoutes(ctx), workflowRoutes(ctx), agentRoutes(ctx), statsRoutes(ctx), consoleRoutes()];
 }
