@@ -9,7 +9,6 @@ import { timelineMinutes, timelineWindow } from '../src/core/timeline.js';
 import { startApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- plain browser JS modules, no types */
 const load = async (file: string): Promise<any> => import(pathToFileURL(path.resolve('console/js', file)).href);
 
 function sseResponse(chunks: string[], status = 200): Response {
