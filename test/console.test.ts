@@ -219,6 +219,35 @@ describe('operator console (auth.mode=header)', () => {
     await c.close();
   });
 
+  it('reads /api/v1/events with fetch where the server has it, and reconnects with Last-Event-ID', async () => {
+    // This branch has no /api/v1/events yet: the page is told it exists, and the stream is
+    // answered in the browser (two frames, then the end of the stream, as a restart would do).
+    const task = await createTask(t, 'frank', { title: 'Streamed', scope: 'nobody-has-this' });
+    const c = await openConsole(t);
+    const asked: Array<{ auth?: string; agent?: string; last?: string; accept?: string }> = [];
+    await c.page.route('**/console/features.json', (r) => r.fulfill({ json: { events: true, schedules: false } }));
+    await c.page.route('**/api/v1/events', async (r) => {
+      const h = r.request().headers();
+      asked.push({ auth: h.authorization, agent: h['x-agent-id'], last: h['last-event-id'], accept: h.accept });
+      const envelope = (id: string, type: string) => JSON.stringify({ id, type, source: 'dispatch', correlation_id: task.id, data: { task: { id: task.id } } });
+      await r.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' },
+        body: `: hello\n\nid: ev-${asked.length}a\nevent: task.created\ndata: ${envelope('x', 'task.created')}\n\nid: ev-${asked.length}b\ndata: ${envelope('y', 'task.progress')}\n\n`,
+      });
+    });
+    await c.page.reload();
+    await signIn(c);
+    await c.page.goto(`${t.apiUrl}/console/#/tasks/${task.id}`);
+    await expect.poll(() => asked.length, WAIT).toBeGreaterThanOrEqual(3);
+    expect(asked[0]).toEqual({ auth: `Bearer ${ADMIN_TOKEN}`, agent: 'console', last: undefined, accept: 'text/event-stream' });
+    expect(asked[1]!.last).toBe('ev-1b');
+    expect(asked[2]!.last).toBe('ev-2b');
+    await c.page.getByTestId('timeline-event').first().waitFor();
+    expect(c.errors).toEqual([]);
+    await c.close();
+  });
+
   it('drains and undrains an agent', async () => {
     const c = await openConsole(t);
     await signIn(c);
