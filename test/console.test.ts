@@ -352,7 +352,9 @@ describe('operator console (auth.mode=header)', () => {
 
     const c = await openConsole(t);
     await signIn(c);
-    await c.page.goto(`${t.apiUrl}/console/#/runs/${run.body.id}`);
+    await c.page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await c.page.getByRole('link', { name: 'console_demo v1' }).click();
+    expect(c.page.url()).toContain(`#/runs/${run.body.id}`);
     const graph = async () => {
       const shown = await c.page
         .getByTestId('run-step')
@@ -400,6 +402,11 @@ describe('operator console (auth.mode=token)', () => {
     await expect.poll(() => c.page.getByTestId('stat-pending').textContent(), WAIT).toBe('1');
     await c.page.goto(`${t.apiUrl}/console/#/tasks/${created.body.id}`);
     await expect.poll(() => c.page.getByTestId('timeline-event').first().getAttribute('data-type'), WAIT).toBe('task.created');
+    // Cancel takes two clicks.
+    await c.page.getByTestId('cancel-button').click();
+    await c.page.getByTestId('cancel-confirm').click();
+    await expect.poll(async () => (await t.call('GET', `/api/v1/tasks/${created.body.id}`, { admin: true, agent: 'ops' })).body.status, WAIT).toBe('cancelled');
+    await expect.poll(() => c.page.getByTestId('timeline-event').last().getAttribute('data-type'), WAIT).toBe('task.cancelled');
     await c.page.goto(`${t.apiUrl}/console/#/agents`);
     await expect.poll(() => c.page.locator('main').textContent(), WAIT).toContain('No agents known.');
     expect(c.errors).toEqual([]);
