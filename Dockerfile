@@ -16,6 +16,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json config.yaml openapi.yaml ./
 COPY migrations ./migrations
+COPY console ./console
 RUN useradd --system --uid 10001 dispatch && mkdir -p /app/.data && chown dispatch /app/.data
 USER dispatch
 EXPOSE 8600 8601

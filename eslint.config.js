@@ -66,6 +66,11 @@ export default defineConfig(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },
+  // The operator console (console/): browser ES modules, served as they are (no build step).
+  {
+    files: ['console/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 
   // TypeScript: type-aware parsing (tsconfig.json covers src/, test/, scripts/), so rules such as
   // no-floating-promises can see types.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: provision what the suite needs (nats-server, promtool), run the static checks (tsc,
+// `npm test`: provision what the suite needs (nats-server, promtool, chromium), run the static checks (tsc,
 // eslint, prettier --check: one test each) and vitest, and close with the one plain line CI
 // reads: "N passed, N failed". Exits non-zero on any failure or no test.
 // `npm test -- <vitest args>` (a file, -t …) runs just those tests, without the static checks.
@@ -13,6 +13,8 @@ function provision() {
   const missing = [];
   if (!process.env.DISPATCH_TEST_NATS_URL && !has('nats-server')) missing.push('nats-server');
   if (!has('promtool')) missing.push('prometheus');
+  // test/console.test.ts drives the operator console in headless Chromium (never skipped).
+  if (!process.env.DISPATCH_TEST_CHROMIUM && !has('chromium')) missing.push('chromium');
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {

@@ -24,3 +24,21 @@ export const StatsSchema = Type.Object(
   { additionalProperties: false, description: 'Queue statistics' },
 );
 export type Stats = Static<typeof StatsSchema>;
+
+// GET /api/v1/stats/timeline response.
+export const StatsTimelineSchema = Type.Object(
+  {
+    minutes: Type.Array(
+      Type.Object(
+        {
+          at: Type.String({ format: 'date-time', description: 'Start of the minute, UTC' }),
+          created: Count('Tasks created in that minute'),
+          finished: Count('Tasks that reached a terminal status (completed, failed, timed_out, cancelled) in that minute'),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The last 60 minutes, oldest first; the last one is the current, partial minute' },
+    ),
+  },
+  { additionalProperties: false, description: 'Tasks created and finished per minute over the last hour' },
+);

@@ -2,7 +2,8 @@
 // tasks have finished.
 import type { ServiceContext } from '../context.js';
 import type { Stats } from '../schemas/stats.js';
-import { readQueueStats } from '../store/stats.js';
+import { readMinuteCounts, readQueueStats } from '../store/stats.js';
+import { timelineMinutes, timelineWindow, type TimelineMinute } from '../core/timeline.js';
 
 export async function getStats(ctx: Pick<ServiceContext, 'sql' | 'clock'>): Promise<Stats> {
   const s = await readQueueStats(ctx.sql, ctx.clock.now());
@@ -14,4 +15,12 @@ export async function getStats(ctx: Pick<ServiceContext, 'sql' | 'clock'>): Prom
     avg_completion_ms: s.avg_completion_ms,
     oldest_pending_ms: s.oldest_pending_ms,
   };
+}
+
+/** GET /api/v1/stats/timeline: tasks created and finished per minute over the last hour. */
+export async function getTimeline(ctx: Pick<ServiceContext, 'sql' | 'clock'>): Promise<{ minutes: TimelineMinute[] }> {
+  const now = ctx.clock.now();
+  const { from, to } = timelineWindow(now);
+  const counts = await readMinuteCounts(ctx.sql, from, to);
+  return { minutes: timelineMinutes(now, counts.created, counts.finished) };
 }

@@ -46,3 +46,26 @@ export async function foldStatDeltas(sql: Sql): Promise<number> {
     select (select count(*) from d)::bigint as folded`;
   return Number((res[0] as { folded?: number } | undefined)?.folded ?? 0);
 }
+
+export interface MinuteCount {
+  /** Start of the minute (UTC). */
+  at: Date;
+  n: number;
+}
+
+/**
+ * Tasks created and finished (completed_at set: any terminal status) per minute in [from, to).
+ * Two range reads on indexes: tasks_list_idx (created_at) and tasks_finished_idx (completed_at,
+ * migration 0013); only minutes with tasks come back.
+ */
+export async function readMinuteCounts(db: Db, from: Date, to: Date): Promise<{ created: MinuteCount[]; finished: MinuteCount[] }> {
+  const [created, finished] = await Promise.all([
+    db<{ at: Date; n: number }[]>`
+      select date_trunc('minute', created_at) as at, count(*)::int as n from tasks
+      where created_at >= ${from} and created_at < ${to} group by 1`,
+    db<{ at: Date; n: number }[]>`
+      select date_trunc('minute', completed_at) as at, count(*)::int as n from tasks
+      where completed_at is not null and completed_at >= ${from} and completed_at < ${to} group by 1`,
+  ]);
+  return { created: [...created], finished: [...finished] };
+}

@@ -7,6 +7,7 @@ import { agentRoutes } from './agents.js';
 import { hookRoutes } from './hooks.js';
 import { deliveryRoutes } from './delivery.js';
 import { deliveryRoutes as callbackRoutes } from './deliveries.js';
+import { consoleRoutes } from '../console.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
@@ -27,5 +28,6 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
+    consoleRoutes(),
   ];
 }

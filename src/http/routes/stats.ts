@@ -1,11 +1,12 @@
 // GET /api/v1/stats (admin): queue depth by status, mean completion time, oldest pending age.
+// GET /api/v1/stats/timeline (admin): tasks created and finished per minute over the last hour.
 // Read from the counters of migration 0004, so it stays fast however many tasks have finished.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import { getStats } from '../../services/stats.js';
+import { getStats, getTimeline } from '../../services/stats.js';
 import { adminRoute } from '../../schemas/common.js';
-import { StatsSchema, type Stats } from '../../schemas/stats.js';
+import { StatsSchema, StatsTimelineSchema, type Stats } from '../../schemas/stats.js';
 
 export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -25,6 +26,22 @@ export function statsRoutes(ctx: DispatchContext): FastifyPluginAsync {
         ),
       },
       async (): Promise<Stats> => getStats(ctx),
+    );
+    app.get(
+      '/api/v1/stats/timeline',
+      {
+        config: { admin: true },
+        schema: adminRoute(
+          {
+            operationId: 'getStatsTimeline',
+            summary: 'Tasks created and finished per minute',
+            description:
+              'Admin only. The last 60 minutes, oldest first, each with the tasks created and the tasks finished (reached a terminal status) in it; the current minute is last. Two indexed range reads (created_at, completed_at).',
+          },
+          { 200: { ...StatsTimelineSchema, description: 'Per-minute counts' } },
+        ),
+      },
+      async () => getTimeline(ctx),
     );
   };
 }
