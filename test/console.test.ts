@@ -2,15 +2,17 @@
 // scripts/test.mjs installs it when missing), driven with playwright-core against a running
 // Dispatch. A worker is driven through the API while the page shows its effect. Every page
 // collects the browser's console errors and uncaught exceptions; each test ends with none.
-// Screenshots of every view land in docs/console/ (README links them).
-import { existsSync, mkdirSync } from 'node:fs';
+// Screenshots of every view are taken in every run; with DISPATCH_SCREENSHOTS=1 they land in
+// docs/console/ (README links them), else in a temporary folder so a test run leaves the tree clean.
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.js';
 
 const CHROMIUM = process.env.DISPATCH_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = path.resolve('docs/console');
+const SHOTS = process.env.DISPATCH_SCREENSHOTS === '1' ? path.resolve('docs/console') : mkdtempSync(path.join(tmpdir(), 'dispatch-console-'));
 const WAIT = { timeout: 20_000, interval: 200 };
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
