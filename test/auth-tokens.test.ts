@@ -62,6 +62,17 @@ describe('token mode', () => {
     expect(stolen).toMatchObject({ status: 403, body: { code: 'forbidden' } });
   });
 
+  it("the long-poll's :id check and the schedule's requester use the token's identity", async () => {
+    const scout = await issue('scout');
+    expect((await call('GET', '/api/v1/agents/scout/assignments', bearer(scout.token))).status).toBe(200);
+    expect((await call('GET', '/api/v1/agents/builder/assignments', bearer(scout.token))).body.code).toBe('forbidden');
+    const made = await call('POST', '/api/v1/schedules', bearer(scout.token), { name: 'nightly', cron: '0 3 * * *', task: { title: 'n' } });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.requester).toBe('scout');
+    const other = await issue('mallory');
+    expect((await call('PATCH', `/api/v1/schedules/${made.body.id}`, bearer(other.token), { paused: true })).status).toBe(403);
+  });
+
   it('no token, a malformed header, an unknown or revoked token, a spoofed X-Agent-ID → 401/403 and nothing changed', async () => {
     const scout = await issue('scout');
     const revoked = await issue('scout');
