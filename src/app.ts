@@ -17,6 +17,7 @@ import type { Component, DispatchContext } from './context.js';
 
 export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
+import { createRetention } from './services/retention.js';
 import { loadWorkflowDir } from './services/workflows.js';
 import { createTokenAuthenticator, type TokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
@@ -89,6 +90,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     ctx.tokens,
     new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
+    createRetention(ctx),
     new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
     delivery,
     // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.

@@ -82,7 +82,11 @@ const schema = {
   },
   hermes: {
     url: { doc: 'NATS URL; empty records events without publishing', format: String, default: '', env: 'DISPATCH_HERMES_URL' },
-    event_retention_hours: { doc: 'Published events older than this are deleted', format: positiveInt('event_retention_hours'), default: 168 },
+    event_retention_hours: {
+      doc: 'Alias of retention.event_ms in hours (kept for old configurations); 0: not set',
+      format: 'nat',
+      default: 0,
+    },
   },
   warren: {
     url: { doc: 'Warren base URL (availability, wake)', format: httpUrl, default: '', env: 'DISPATCH_WARREN_URL' },
@@ -131,6 +135,22 @@ const schema = {
       default: 'header',
       env: 'DISPATCH_AUTH_MODE',
     },
+  },
+  retention: {
+    finished_task_ms: {
+      doc: 'A terminal task older than this (by completed_at) is deleted with its events, deliveries and idempotency key; 0 keeps them forever',
+      format: 'nat',
+      default: 2_592_000_000,
+      env: 'DISPATCH_RETENTION_FINISHED_TASK_MS',
+    },
+    event_ms: {
+      doc: 'Published events of live tasks older than this are deleted (hermes.event_retention_hours, when set, is its alias)',
+      format: positiveInt('retention.event_ms'),
+      default: 604_800_000,
+      env: 'DISPATCH_RETENTION_EVENT_MS',
+    },
+    schedule_runs_kept: { doc: 'Per schedule, the newest history rows kept', format: positiveInt('retention.schedule_runs_kept'), default: 1000 },
+    sweep_interval_ms: { doc: 'How often the purge runs (in batches)', format: positiveInt('retention.sweep_interval_ms'), default: 60_000 },
   },
   workflows: {
     dir: {
@@ -229,6 +249,7 @@ interface SchemaType {
     neighbour_wait_ms: number;
   };
   auth: { mode: 'header' | 'token' };
+  retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number };
   workflows: { dir: string };
   schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number };
   webhooks: { secret: string; max_attempts: number; allowed_hosts: string[] };
@@ -292,6 +313,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (problems.length) throw new ConfigError(problems);
   const props = cfg.getProperties() as Config;
   props.agents = normaliseRoster(props.agents);
+  // hermes.event_retention_hours, the old key, is retention.event_ms's alias: it applies when set
+  // and retention.event_ms was left at its default (the new key wins when both are given).
+  if (props.hermes.event_retention_hours > 0 && props.retention.event_ms === cfg.default('retention.event_ms')) {
+    props.retention.event_ms = props.hermes.event_retention_hours * 3_600_000;
+  }
   return props;
 }
 

@@ -122,7 +122,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const nc = nats.connection();
     if (!nc) return { published: 0, failed: 0, busy: false, more: false };
     if (!js || !streamName) {
-      streamName = await ensureTaskStream(nc, log, ctx.config.hermes.event_retention_hours);
+      streamName = await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000);
       js?.close();
       js = new AckPublisher(nc, opts.publishTimeoutMs);
       log.info({ stream: streamName }, 'publishing task events');
@@ -143,7 +143,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   }
 
   async function cleanup(): Promise<number> {
-    const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.hermes.event_retention_hours * 3600_000);
+    const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.retention.event_ms);
     let total = 0;
     for (;;) {
       const n = await deletePublishedBefore(sql, cutoff, opts.retentionBatch);

@@ -96,6 +96,12 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers: r,
     }),
+    retentionDeleted: new Counter({
+      name: 'dispatch_retention_deleted_total',
+      help: 'Rows the retention purge deleted, by kind (tasks, events, deliveries, idempotency_keys, runs, schedule_runs)',
+      labelNames: ['kind'] as const,
+      registers: r,
+    }),
     authFailures: new Counter({
       name: 'dispatch_auth_failures_total',
       help: 'Failed authentications in auth.mode=token by reason (missing, malformed, unknown, revoked, mismatch)',
