@@ -2,6 +2,7 @@
 // events, deliveries, idempotency keys and edges — and never what it must keep: live tasks, tasks of
 // a live run, tasks a live task depends on, tasks with an unpublished event.
 import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
@@ -105,6 +106,13 @@ describe('retention', () => {
     expect((await retention.runOnce()).schedule_runs).toBe(4);
     const left = await t.sql<{ occurrence: Date }[]>`select occurrence from schedule_runs where schedule_id = ${sched} order by occurrence`;
     expect(left.map((r) => r.occurrence.getTime())).toEqual([4, 5, 6].map((i) => now.getTime() + i * 1000));
+  });
+
+  it('/metrics shows the size of each table, read at scrape time', async () => {
+    const text = await (await request(`${t.opsUrl}/metrics`)).body.text();
+    const tasks = /^dispatch_table_bytes\{table="tasks"\} (\d+)/m.exec(text);
+    expect(Number(tasks?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^dispatch_table_bytes\{table="task_events"\} \d+/m);
   });
 
   it('hermes.event_retention_hours stays accepted as the alias of retention.event_ms', () => {

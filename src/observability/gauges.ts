@@ -8,7 +8,7 @@ import type { NatsLink } from '../events/nats.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
 import { activeCounts } from '../store/agents.js';
 import { countUnpublished } from '../store/outbox.js';
-import { foldStatDeltas, readQueueStats } from '../store/stats.js';
+import { foldStatDeltas, readQueueStats, tableSizes } from '../store/stats.js';
 
 export interface GaugeRefresher extends Component {
   /** Refresh unless the values are younger than maxAgeMs. */
@@ -40,7 +40,13 @@ export function createGaugeRefresher(ctx: DispatchContext, nats: NatsLink, opts:
 
   async function load(): Promise<void> {
     const now = ctx.clock.now();
-    const [stats, unpublished, active] = await Promise.all([readQueueStats(ctx.sql, now), countUnpublished(ctx.sql), activeCounts(ctx.sql)]);
+    const [stats, unpublished, active, sizes] = await Promise.all([
+      readQueueStats(ctx.sql, now),
+      countUnpublished(ctx.sql),
+      activeCounts(ctx.sql),
+      tableSizes(ctx.sql),
+    ]);
+    for (const [table, bytes] of sizes) m.tableBytes.set({ table }, bytes);
     for (const s of ['waiting', 'pending', 'assigned', 'running'] as const) m.queueDepth.set({ status: s }, stats.counts[s]);
     m.oldestPending.set(stats.oldest_pending_ms / 1000);
     m.eventsUnpublished.set(unpublished);

@@ -96,6 +96,12 @@ export function createMetrics() {
       labelNames: ['route', 'status'] as const,
       registers: r,
     }),
+    tableBytes: new Gauge({
+      name: 'dispatch_table_bytes',
+      help: 'Total size of a table (heap, indexes, TOAST), read at scrape time',
+      labelNames: ['table'] as const,
+      registers: r,
+    }),
     retentionDeleted: new Counter({
       name: 'dispatch_retention_deleted_total',
       help: 'Rows the retention purge deleted, by kind (tasks, events, deliveries, idempotency_keys, runs, schedule_runs)',

@@ -69,3 +69,18 @@ export async function readMinuteCounts(db: Db, from: Date, to: Date): Promise<{ 
   ]);
   return { created: [...created], finished: [...finished] };
 }
+
+/** The tables whose size the dashboard shows (heap + indexes + TOAST). */
+export const SIZED_TABLES = ['tasks', 'task_events', 'deliveries', 'idempotency_keys', 'task_deps', 'workflow_runs', 'schedule_runs', 'hook_deliveries'] as const;
+
+/**
+ * Each table's total size in bytes: one catalog read (pg_total_relation_size of a fixed list,
+ * no table scan), so it can run at scrape time.
+ */
+export async function tableSizes(db: Db): Promise<Map<string, number>> {
+  const rows = await db<{ name: string; bytes: number }[]>`
+    select c.relname as name, pg_total_relation_size(c.oid)::bigint as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relkind = 'r' and c.relname = any(${db.array([...SIZED_TABLES] as string[])}::text[])`;
+  return new Map(rows.map((r) => [r.name, Number(r.bytes)]));
+}
