@@ -71,7 +71,16 @@ export async function readMinuteCounts(db: Db, from: Date, to: Date): Promise<{ 
 }
 
 /** The tables whose size the dashboard shows (heap + indexes + TOAST). */
-export const SIZED_TABLES = ['tasks', 'task_events', 'deliveries', 'idempotency_keys', 'task_deps', 'workflow_runs', 'schedule_runs', 'hook_deliveries'] as const;
+export const SIZED_TABLES = [
+  'tasks',
+  'task_events',
+  'deliveries',
+  'idempotency_keys',
+  'task_deps',
+  'workflow_runs',
+  'schedule_runs',
+  'hook_deliveries',
+] as const;
 
 /**
  * Each table's total size in bytes: one catalog read (pg_total_relation_size of a fixed list,
