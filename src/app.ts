@@ -148,9 +148,12 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
       // awaits and SSE streams are answered/ended first, or closing would wait for them.
       await delivery.release();
       await api.close();
-      for (const c of [...components].reverse()) {
-        await c.stop().catch((err) => ctx.logger.error({ err, component: c.name }, 'component failed to stop'));
-      }
+      // All at once: each stop is bounded (STOP_WAIT_MS) and none needs another to be running
+      // (an unfinished relay batch is republished by the next leader, deduplicated by Nats-Msg-Id),
+      // so a shutdown with the database unreachable takes one bound, not one per component.
+      await Promise.all(
+        [...components].reverse().map((c) => c.stop().catch((err) => ctx.logger.error({ err, component: c.name }, 'component failed to stop'))),
+      );
       await ops.close();
       if (started) ctx.logger.info('dispatch stopped');
       started = false;

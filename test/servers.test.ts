@@ -53,5 +53,7 @@ describe('servers', () => {
       await d.stop();
       await sql.end({ timeout: 0 });
     }
-  });
+    // Every connection attempt to the dead port is postgres.js's to back off (it grows with the
+    // failed attempts of every component's LISTEN): the 503 can take ~20 s on a loaded box.
+  }, 60_000);
 });
