@@ -1,7 +1,7 @@
 // A single-flight cache of one slow, fallible value: at most one fetch in flight, callers wait at
 // most a budget for it, and the last good value is served (stale) while fetches fail.
 // Cache ages use the process's monotonic time, not the business clock.
-import { waitAtMost } from '../wait.js';
+import { waitAtMost } from '../loop.js';
 
 export type Outcome = { ok: true } | { ok: false; error: unknown };
 

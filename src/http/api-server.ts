@@ -67,6 +67,10 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
 
   installErrorHandling(app);
   installAuth(app, { mode: 'header', ...opts.auth, adminToken: opts.adminToken, metrics: opts.metrics });
+  // Routes whose body is optional (config.emptyBody): no body at all is validated as {}.
+  app.addHook('preValidation', async (req) => {
+    if (req.routeOptions.config?.emptyBody && (req.body === undefined || req.body === null)) req.body = {};
+  });
   installBodyGuard(app);
   // Workflow definitions may come as YAML (a team keeps them in git). Parsed with the JSON
   // schema of YAML (no custom tags, no code): what is not YAML → 400 validation_failed.

@@ -24,6 +24,8 @@ declare module 'fastify' {
     admin?: boolean;
     /** Route authenticates itself (signed webhooks): no X-Agent-ID, no token. */
     public?: boolean;
+    /** A request with no body at all is validated as `{}` (a bare complete, heartbeat, trigger…). */
+    emptyBody?: boolean;
   }
 }
 

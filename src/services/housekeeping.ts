@@ -3,8 +3,7 @@
 // batched, so two replicas at once only split the work), once a minute — not during start-up.
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
-import { pruneIdempotencyKeys } from '../store/tasks.js';
-import { pruneRunIdempotencyKeys } from '../store/workflows.js';
+import { pruneKeys, RUN_KEYS, TASK_KEYS } from '../store/idempotency.js';
 import { pruneDeliveries } from '../store/hooks.js';
 import { DELIVERY_RETENTION_MS } from '../core/hooks.js';
 import { Loop } from '../loop.js';
@@ -28,8 +27,8 @@ export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: numbe
     let total = 0;
     for (;;) {
       const n =
-        (await pruneIdempotencyKeys(ctx.sql, before, batch)) +
-        (await pruneRunIdempotencyKeys(ctx.sql, before, batch)) +
+        (await pruneKeys(ctx.sql, TASK_KEYS, before, batch)) +
+        (await pruneKeys(ctx.sql, RUN_KEYS, before, batch)) +
         // Webhook delivery ids (services/hooks.ts) are kept 7 days, not 24 h.
         (await pruneDeliveries(ctx.sql, new Date(ctx.clock.now().getTime() - DELIVERY_RETENTION_MS), batch));
       total += n;

@@ -27,17 +27,7 @@ import {
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { eventsOfTask, type EventEnvelope } from '../store/events.js';
-import {
-  applyChanges,
-  claimIdempotencyKey,
-  getTaskRow,
-  getVersionedTaskRow,
-  insertTaskRow,
-  listTaskRows,
-  lockTaskRow,
-  taskExists,
-  unversioned,
-} from '../store/tasks.js';
+import { applyChanges, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, taskExists, unversioned } from '../store/tasks.js';
 import { inTransaction, type Db, type Tx } from '../store/db.js';
 import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
 import type { DependencyState } from '../core/dependencies.js';
@@ -45,6 +35,7 @@ import { decideRedrive } from '../core/dependencies.js';
 import { needsSettling, settle } from './dependencies.js';
 import { canonical } from '../core/ids.js';
 import { checkCallback } from './deliveries.js';
+import { claimKey, TASK_KEYS } from '../store/idempotency.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -184,19 +175,20 @@ export async function createTask(
   const inTx = async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
-      const claim = await claimIdempotencyKey(
+      const claim = await claimKey(
         tx,
-        { requester, key: idempotencyKey, body_hash: bodyHash, task_id: id, created_at: now },
+        TASK_KEYS,
+        { requester, key: idempotencyKey, body_hash: bodyHash, ref: id, created_at: now },
         new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
       );
       if (!claim.claimed) {
         if (claim.existing.body_hash !== bodyHash) {
           throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', {
-            task_id: claim.existing.task_id,
+            task_id: claim.existing.ref,
           });
         }
-        const original = await getTaskRow(tx, claim.existing.task_id);
-        if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.task_id}`);
+        const original = await getTaskRow(tx, claim.existing.ref);
+        if (!original) throw new Error(`idempotency key points at missing task ${claim.existing.ref}`);
         return { row: original, created: false };
       }
     }

@@ -21,7 +21,6 @@ import { insertEdges } from '../store/dependencies.js';
 import { insertRunEvent } from '../store/events.js';
 import { applyChanges, insertTaskRows } from '../store/tasks.js';
 import {
-  claimRunIdempotencyKey,
   getRun,
   insertRun,
   latestWorkflow,
@@ -35,6 +34,7 @@ import {
 import { settle } from './dependencies.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { decodeCursor, encodeCursor, type Actor } from './tasks.js';
+import { claimKey, RUN_KEYS } from '../store/idempotency.js';
 
 export interface Workflow {
   key: string;
@@ -189,16 +189,17 @@ export async function startRun(
   const out = await inTransaction(ctx.sql, async (tx: Tx) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = sha256(canonical({ key, body }));
-      const claim = await claimRunIdempotencyKey(
+      const claim = await claimKey(
         tx,
-        { requester, key: idempotencyKey, body_hash: bodyHash, run_id: runId, created_at: now },
+        RUN_KEYS,
+        { requester, key: idempotencyKey, body_hash: bodyHash, ref: runId, created_at: now },
         new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
       );
       if (!claim.claimed) {
         if (claim.existing.body_hash !== bodyHash) {
-          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', { run_id: claim.existing.run_id });
+          throw new DispatchError('idempotency_conflict', 409, 'this Idempotency-Key was used with a different body', { run_id: claim.existing.ref });
         }
-        return { runId: claim.existing.run_id, created: false, rows: [] as TaskRow[] };
+        return { runId: claim.existing.ref, created: false, rows: [] as TaskRow[] };
       }
     }
     return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId) };

@@ -155,53 +155,6 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date): P
   return new Set(written.map((r) => r.id));
 }
 
-export interface IdempotencyRecord {
-  requester: string;
-  key: string;
-  body_hash: string;
-  task_id: string;
-  created_at: Date;
-}
-
-/**
- * Claim an idempotency key in the caller's transaction. Returns `claimed` when this call owns
- * the key (new, or the previous use is older than `expiredBefore`); otherwise the live record.
- * A concurrent claimer of the same key waits on the row until this transaction ends, so ten
- * simultaneous creates with one key produce one task.
- */
-export async function claimIdempotencyKey(
-  tx: Tx,
-  rec: IdempotencyRecord,
-  expiredBefore: Date,
-): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
-  // Two rounds: the live record can vanish between the insert and the select (pruned).
-  for (let round = 0; round < 2; round++) {
-    const [mine] = await tx<IdempotencyRecord[]>`
-      insert into idempotency_keys ${tx(rec as never)}
-      on conflict (requester, key) do update
-        set body_hash = excluded.body_hash, task_id = excluded.task_id, created_at = excluded.created_at
-        where idempotency_keys.created_at < ${expiredBefore}
-      returning *`;
-    if (mine) return { claimed: true };
-    const [existing] = await tx<IdempotencyRecord[]>`
-      select * from idempotency_keys where requester = ${rec.requester} and key = ${rec.key}`;
-    if (existing) return { claimed: false, existing };
-  }
-  throw new Error(`idempotency key ${rec.key} could not be claimed`);
-}
-
-/**
- * Forget at most `limit` idempotency keys older than `before`, oldest first through the
- * created_at index (housekeeping loops in small statements). Returns how many went.
- */
-export async function pruneIdempotencyKeys(db: Db, before: Date, limit: number): Promise<number> {
-  const res = await db`
-    delete from idempotency_keys where (requester, key) in (
-      select requester, key from idempotency_keys where created_at < ${before}
-      order by created_at limit ${limit})`;
-  return res.count;
-}
-
 export interface ListFilter {
   statuses?: TaskStatus[];
   requester?: string;

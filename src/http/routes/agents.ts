@@ -15,11 +15,6 @@ export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-    // A token may be issued with no body at all.
-    app.addHook('preValidation', async (req) => {
-      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/tokens$/.test(req.routeOptions.url ?? '')) req.body = {};
-    });
-
     app.get(
       '/api/v1/agents',
       {
@@ -65,7 +60,7 @@ export function agentRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/agents/:id/tokens',
       {
-        config: { admin: true },
+        config: { admin: true, emptyBody: true },
         schema: {
           ...adminRoute(
             tokenDoc(

@@ -36,11 +36,6 @@ export function scheduleRoutes(ctx: DispatchContext): FastifyPluginAsync {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const actor = (req: { agentId: string; isAdmin: boolean }) => ({ agentId: req.agentId, isAdmin: req.isAdmin });
 
-    // A trigger may be sent with no body at all.
-    app.addHook('preValidation', async (req) => {
-      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/trigger$/.test(req.routeOptions.url ?? '')) req.body = {};
-    });
-
     app.post(
       '/api/v1/schedules',
       {
@@ -190,6 +185,7 @@ export function scheduleRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/schedules/:id/trigger',
       {
+        config: { emptyBody: true },
         schema: {
           ...agentRoute(
             {

@@ -31,13 +31,6 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-    // Worker reports may come without a body (complete with no result, a bare heartbeat).
-    app.addHook('preValidation', async (req) => {
-      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/(complete|progress|retry)$/.test(req.routeOptions.url ?? '')) {
-        req.body = {};
-      }
-    });
-
     app.post(
       '/api/v1/tasks',
       {
@@ -146,6 +139,7 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/tasks/:id/complete',
       {
+        config: { emptyBody: true },
         schema: {
           ...agentRoute(
             { operationId: 'completeTask', summary: 'Report the task done (assignee only)', description: 'From assigned or running.' },
@@ -192,6 +186,7 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/tasks/:id/progress',
       {
+        config: { emptyBody: true },
         schema: {
           ...agentRoute(
             {
@@ -217,6 +212,7 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/tasks/:id/retry',
       {
+        config: { emptyBody: true },
         schema: {
           ...agentRoute(
             {

@@ -24,11 +24,6 @@ export function workflowRoutes(ctx: DispatchContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
-    // A run may be started with no body at all.
-    app.addHook('preValidation', async (req) => {
-      if (req.method === 'POST' && (req.body === undefined || req.body === null) && /\/runs$/.test(req.routeOptions.url ?? '')) req.body = {};
-    });
-
     app.put(
       '/api/v1/workflows/:key',
       {
@@ -90,6 +85,7 @@ export function workflowRoutes(ctx: DispatchContext): FastifyPluginAsync {
     app.post(
       '/api/v1/workflows/:key/runs',
       {
+        config: { emptyBody: true },
         schema: {
           ...agentRoute(
             {
