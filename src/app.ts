@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createEvents } from './events/index.js';
+import type { RelayOptions } from './events/relay.js';
 import { buildApiServer } from './http/api-server.js';
 import { buildOpsServer } from './http/ops-server.js';
 import { apiRoutes } from './http/routes/index.js';
@@ -39,6 +40,8 @@ export interface DispatchDeps {
   random?: Random;
   /** The failed-authentication limiter (tests give one with a higher limit; default: 20 a minute). */
   authFailures?: AuthFailureLimiter;
+  /** Relay tuning (tests: a longer fast-path grace). */
+  relay?: Pick<RelayOptions, 'fastGraceMs'>;
 }
 
 export interface Dispatch extends AsyncDisposable {
@@ -77,7 +80,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   };
   ctx.tokens = createTokenAuthenticator(ctx);
   const components: Component[] = [];
-  const events = createEvents(ctx, deps.backgroundSql ?? deps.sql);
+  const events = createEvents(ctx, deps.backgroundSql ?? deps.sql, deps.relay);
 
   // Neighbours: health from the last call's outcome (never a live call from /health).
   ctx.health.push(

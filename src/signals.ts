@@ -1,6 +1,7 @@
 // In-process signals between components of one replica. Cross-replica wake-ups ride on Postgres
 // NOTIFY (see migrations: dispatch_assign, dispatch_events); these are the local shortcuts.
 import { EventEmitter } from 'node:events';
+import type { CommittedEvents } from './store/events.js';
 
 export interface SignalMap {
   /** A neighbour told us an agent's state changed (e.g. Warren's swarm.agent.<name>.<state>). */
@@ -13,6 +14,8 @@ export interface SignalMap {
   'assign-needed': [reason?: 'freed'];
   /** Outbox rows were committed by this replica. */
   'events-written': [];
+  /** A write of this replica committed these events: the relay's fast path publishes them now (events/fast-path.ts). */
+  'events-committed': [CommittedEvents];
 }
 
 export class Signals extends EventEmitter<SignalMap> {}

@@ -253,8 +253,84 @@ describe('event relay end to end over HTTP', () => {
       expect(mine()[1]!.envelope.data).toMatchObject({ agent: 'e2e-worker', score: expect.any(Number), woke: false });
       expect(mine()[4]!.envelope.data.task).toMatchObject({ id, status: 'completed', result: { answer: 42 } });
       for (const m of mine()) expect(m.msgId).toBe(m.envelope.id);
+      // All five went out on the fast path (create, assignment, progress, complete), each once.
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+      expect(relayOf(t).fast.stats).toMatchObject({ offered: 5, published: 5, declined: 0, failed: 0 });
+      expect(mine()).toHaveLength(5);
     } finally {
       await sub.close();
+    }
+  });
+
+  it('a report whose task has an unpublished event written elsewhere is left to the relay, and the order holds', async () => {
+    const natsUrl = inject('natsUrl');
+    await using t = await startApp({ config: { hermes: { url: natsUrl } } });
+    await waitFor('nats connected', async () => (await health(t.opsUrl)).checks.nats === 'ok');
+    await relayOf(t).loop.nextRun((r) => !r.busy);
+    // The relay's loop paused: the seeded events stay unpublished while the report is written.
+    await relayOf(t).loop.stop();
+    const sub = await collect(natsUrl, 'swarm.task.>');
+    try {
+      // Written through the store, not a service: nobody offers its events to the fast path.
+      const row = await insertTask(t.sql);
+      const a = await applyDecision(t.sql, row.id, (r) => decideAssignment(r, { agent: 'agent-1', score: 1, woke: false }, new Date(), 30_000));
+      expect(a?.status).toBe('assigned');
+      expect(await countUnpublished(t.sql)).toBe(2);
+      const done = await t.call('POST', `/api/v1/tasks/${row.id}/complete`, { agent: 'agent-1', body: { result: { ok: 1 } } });
+      expect(done.status).toBe(200);
+      // Declined (its predecessors are not this replica's): nothing went out, the relay sends all three in order.
+      expect(relayOf(t).fast.stats).toMatchObject({ offered: 1, declined: 1, published: 0 });
+      expect(await countUnpublished(t.sql)).toBe(3);
+      relayOf(t).loop.start();
+      await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
+      const mine = () => sub.messages.filter((m) => m.subject.startsWith(`swarm.task.${row.id}.`));
+      await waitFor('three events', () => mine().length >= 3);
+      expect(mine().map((m) => m.envelope.type)).toEqual(['task.created', 'task.assigned', 'task.completed']);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('two replicas on one database over HTTP: every event once, in order per task, most of them on the fast path', async () => {
+    const natsUrl = inject('natsUrl');
+    const db = await createTestDatabase();
+    try {
+      const config = {
+        hermes: { url: natsUrl },
+        agents: [{ id: 'fast-worker', name: 'Fast', capabilities: ['fast'], state: 'ready' as const }],
+        assignment: { max_concurrent_per_agent: 100 },
+      };
+      await using a = await startApp({ db, config });
+      await using b = await startApp({ db, config });
+      await waitFor('both connected', async () => (await health(a.opsUrl)).checks.nats === 'ok' && (await health(b.opsUrl)).checks.nats === 'ok');
+      const sub = await collect(natsUrl, 'swarm.task.>');
+      try {
+        const ids = await Promise.all(
+          Array.from({ length: 30 }, async (_, i) => {
+            const r = await (i % 2 ? a : b).call('POST', '/api/v1/tasks', { agent: 'req', body: { title: `t${i}`, scope: 'fast' } });
+            expect(r.status).toBe(201);
+            return r.body.id as string;
+          }),
+        );
+        for (const [i, id] of ids.entries()) {
+          const replica = i % 3 ? a : b;
+          await waitFor('assigned', async () => (await replica.call('GET', `/api/v1/tasks/${id}`)).body.status === 'assigned');
+          expect((await replica.call('POST', `/api/v1/tasks/${id}/complete`, { agent: 'fast-worker', body: {} })).status).toBe(200);
+        }
+        await waitFor('outbox drained', async () => (await countUnpublished(a.sql)) === 0, 30_000, 50);
+        const mineOnly = () => sub.messages.filter((m) => ids.includes(m.envelope.correlation_id));
+        await waitFor('all 90 seen', () => mineOnly().length >= 90);
+        const seen = mineOnly().map((m) => m.msgId);
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(seen.length).toBe(90);
+        await expectPerTaskOrder(a.sql, mineOnly());
+        const stats = [relayOf(a).fast.stats, relayOf(b).fast.stats];
+        expect(stats.reduce((n, s) => n + s.published, 0)).toBeGreaterThan(0);
+      } finally {
+        await sub.close();
+      }
+    } finally {
+      await db.drop();
     }
   });
 });

@@ -5,7 +5,7 @@ import type { Sql } from '../store/db.js';
 import { createGaugeRefresher, type GaugeRefresher } from '../observability/gauges.js';
 import { createConsumers, type Consumers } from './consumers.js';
 import { NatsLink } from './nats.js';
-import { createRelay, type Relay } from './relay.js';
+import { createRelay, type Relay, type RelayOptions } from './relay.js';
 import { createWorkerReports, type WorkerReports } from './worker-reports.js';
 
 export interface Events {
@@ -18,10 +18,10 @@ export interface Events {
 }
 
 /** `sql`: the pool the relay's batches use (the background pool in production). */
-export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql): Events {
+export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql, relayOptions: Omit<RelayOptions, 'sql'> = {}): Events {
   const nats = new NatsLink({ url: ctx.config.hermes.url, logger: ctx.logger });
   ctx.health.push({ name: 'nats', check: () => nats.health() });
-  const relay = createRelay(ctx, nats, { sql });
+  const relay = createRelay(ctx, nats, { ...relayOptions, sql });
   const consumers = createConsumers(ctx, nats);
   const workerReports = createWorkerReports(ctx, nats);
   const gauges = createGaugeRefresher(ctx, nats);

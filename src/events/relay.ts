@@ -8,6 +8,10 @@
 // first failure, so a later event is never published before an earlier one. A crash between the
 // JetStream ack and the commit republishes the batch; the stream's duplicate window drops it.
 //
+// Fast path (events/fast-path.ts): the hot writes (a create, a worker report, an assignment) hand
+// their committed events to this replica's FastPath, which publishes them at once and marks them;
+// the relay skips rows it holds (and a task's later rows behind them) and publishes the rest.
+//
 // Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica), the local
 // 'events-written' signal, every NATS (re)connect, and a slow safety poll. NATS down: rows stay,
 // retries back off, nothing crashes.
@@ -18,7 +22,8 @@ import type { NatsLink } from './nats.js';
 import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
 import { Loop } from '../loop.js';
-import { subjectOf } from '../store/events.js';
+import { subjectOf, type CommittedEvents } from '../store/events.js';
+import { FastPath } from './fast-path.js';
 
 export interface RelayOptions {
   /** The pool batches run on (default: ctx.sql). */
@@ -32,6 +37,11 @@ export interface RelayOptions {
   backoffMaxMs?: number;
   /** JetStream publish ack timeout. */
   publishTimeoutMs?: number;
+  /**
+   * How long the relay leaves an unpublished row it sees for the first time to the fast path of
+   * the replica that wrote it (wall time; rows this replica declined go at once).
+   */
+  fastGraceMs?: number;
   /** How often retention runs, and rows deleted per statement. */
   retentionEveryMs?: number;
   retentionBatch?: number;
@@ -56,6 +66,8 @@ export interface Relay extends Component {
   wake(): void;
   /** The loop shell around runOnce() (tests await its signals). */
   readonly loop: Loop<RelayRunResult>;
+  /** Publishes what this replica's writes just committed (tests read its stats). */
+  readonly fast: FastPath;
 }
 
 const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
@@ -64,6 +76,7 @@ const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
   backoffMinMs: 200,
   backoffMaxMs: 5000,
   publishTimeoutMs: 5000,
+  fastGraceMs: 100,
   retentionEveryMs: 60_000,
   retentionBatch: 1000,
 };
@@ -74,6 +87,11 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   const log = ctx.logger.child({ component: 'relay' });
   let js: AckPublisher | undefined;
   let streamName: string | undefined;
+  /** Unpublished rows by when this relay first saw them (wall ms), for the fast path's grace. */
+  let seen = new Map<string, number>();
+  /** Rows the fast path left to the relay: no grace. */
+  const ready = new Set<string>();
+  let graceTimer: NodeJS.Timeout | undefined;
   async function publishBatch(client: AckPublisher, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
     // Per-task chains in seq order; tasks in parallel.
     const byTask = new Map<string, OutboxRow[]>();
@@ -85,13 +103,29 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const ok: number[] = [];
     let failed = 0;
     let firstError: unknown;
+    const wall = Date.now();
+    const sighted = new Map<string, number>();
+    let deferred = false;
     await Promise.all(
       [...byTask.values()].map(async (list) => {
         for (let i = 0; i < list.length; i++) {
           const r = list[i]!;
+          // Being published by the fast path: it and the task's later rows wait for it.
+          if (fast.holds(r.id)) return;
+          if (!ready.has(r.id)) {
+            // Possibly committed a moment ago and about to be offered to its writer's fast path.
+            const first = seen.get(r.id) ?? wall;
+            sighted.set(r.id, first);
+            if (wall - first < opts.fastGraceMs) {
+              deferred = true;
+              return;
+            }
+          }
           try {
             await client.publish(subjectOf(r.kind, r.task_id, r.type), r.envelope, r.id);
             ok.push(Number(r.seq));
+            sighted.delete(r.id);
+            ready.delete(r.id);
           } catch (err) {
             firstError ??= err;
             failed += list.length - i;
@@ -101,6 +135,14 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       }),
     );
     if (firstError) log.warn({ err: (firstError as Error).message, failed }, 'publishing events failed; will retry');
+    seen = sighted;
+    if (deferred && !graceTimer) {
+      graceTimer = setTimeout(() => {
+        graceTimer = undefined;
+        loop.poke();
+      }, opts.fastGraceMs);
+      graceTimer.unref();
+    }
     return { ok, failed };
   }
 
@@ -132,7 +174,8 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       if (rows.length === 0) return { published: 0, failed: 0 };
       const { ok, failed } = await publishBatch(client, rows);
       await markPublished(tx, ok, ctx.clock.now());
-      return { published: ok.length, failed, full: rows.length === opts.batchSize };
+      // Full, but only rows the fast path holds: not worth another run at once.
+      return { published: ok.length, failed, full: rows.length === opts.batchSize && ok.length > 0 };
     });
     if (!res) return { published: 0, failed: 0, busy: true, more: false };
     if (res.failed > 0) {
@@ -182,6 +225,18 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     runOnce: async () => (loop.failures > 0 ? 0 : cleanup()),
     onError: (err) => log.warn({ err: (err as Error).message }, 'event retention failed'),
   });
+  const fast = new FastPath({
+    sql,
+    clock: ctx.clock,
+    log,
+    publisher: () => (streamName ? js : undefined),
+    declined: (ids) => {
+      for (const id of ids) ready.add(id);
+      loop.poke();
+    },
+  });
+  const onCommitted = (c: CommittedEvents) => fast.offer(c);
+
   // Registered once: NatsLink keeps its listeners for good; a poke is a no-op while stopped.
   nats.onConnected(() => {
     streamName = undefined; // re-check the stream and renew the publisher on the new connection
@@ -191,17 +246,23 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   const relay: Relay = {
     name: 'event-relay',
     loop,
+    fast,
     runOnce,
     cleanup,
     wake: () => loop.poke(),
     async start() {
+      fast.resume();
+      if (nats.enabled) ctx.signals.on('events-committed', onCommitted);
       loop.start();
       retention.start();
     },
     async stop() {
       // Finish the batch in flight, but do not hang shutdown on an unreachable database: an
       // unfinished batch is simply retried by the next leader (the stream dedups it).
-      await Promise.all([loop.stop(), retention.stop()]);
+      ctx.signals.off('events-committed', onCommitted);
+      clearTimeout(graceTimer);
+      graceTimer = undefined;
+      await Promise.all([fast.stop(), loop.stop(), retention.stop()]);
       js?.close();
       js = undefined;
     },

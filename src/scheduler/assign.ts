@@ -13,12 +13,13 @@ import { recordTransition } from '../observability/metrics.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { assignBatch, duePending, markUnmatched, type BatchCursor, type BatchItem, type PendingRef } from '../store/assignments.js';
 import { unversioned } from '../store/tasks.js';
+import { committedEvents } from '../store/events.js';
 import { since, type TickResult } from './tick.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
 
-export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics'> & { sql: Sql; log: Logger; directory: AgentDirectory };
+export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics' | 'signals'> & { sql: Sql; log: Logger; directory: AgentDirectory };
 
 /** Where a keyset read continues after `t`. */
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
@@ -107,7 +108,9 @@ export class Assigner {
       t0 = performance.now();
       const unmatchedP = markUnmatched(sql, unmatched, writeNow);
       unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-      const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent });
+      const sink = committedEvents();
+      const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent }, sink);
+      this.deps.signals.emit('events-committed', sink);
       ph.write += since(t0);
       const views = new Map(agents.map((v) => [v.id, v]));
       const woke = new Map(decisions.flatMap((d) => (d.kind === 'assign' ? [[d.taskId, d.wake] as const] : [])));

@@ -26,7 +26,7 @@ import {
 } from '../schemas/task.js';
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
-import { eventsOfTask, type EventEnvelope } from '../store/events.js';
+import { committedEvents, eventsOfTask, type CommittedEvents, type EventEnvelope } from '../store/events.js';
 import { applyChanges, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, taskExists, unversioned } from '../store/tasks.js';
 import { inTransaction, type Db, type Tx } from '../store/db.js';
 import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
@@ -153,10 +153,10 @@ export async function createTask(
       now,
       deps,
     );
-  const insert = async (db: Db) => {
+  const insert = async (db: Db, sink?: CommittedEvents) => {
     if (dependsOn.length === 0) {
       const { row, events } = decided();
-      return insertTaskRow(db, row, events, now);
+      return insertTaskRow(db, row, events, now, sink);
     }
     const tx = db as Tx;
     const deps = await lockDependencies(tx, dependsOn);
@@ -199,9 +199,12 @@ export async function createTask(
   };
   // Inside the caller's transaction (a schedule's firing): the caller counts and signals after its commit.
   if (within) return { task: rowToTask((await inTx(within.tx)).row), created: true };
-  // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction.
+  // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction;
+  // its events go out on the relay's fast path once it committed.
+  const sink = committedEvents();
   const out =
-    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0 ? { row: await insert(ctx.sql), created: true } : await ctx.sql.begin(inTx);
+    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0 ? { row: await insert(ctx.sql, sink), created: true } : await ctx.sql.begin(inTx);
+  ctx.signals.emit('events-committed', sink);
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
     if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
@@ -341,7 +344,11 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
     const c = decide(unversioned(read));
     const write = { ...c, version: read.version };
     if (!needsSettling(c)) {
-      if ((await applyChanges(ctx.sql, [write], c.next.updated_at)).has(id)) return { change: c, others: [] };
+      const sink = committedEvents();
+      if ((await applyChanges(ctx.sql, [write], c.next.updated_at, sink)).has(id)) {
+        ctx.signals.emit('events-committed', sink);
+        return { change: c, others: [] };
+      }
       continue;
     }
     const done = await inTransaction(ctx.sql, async (tx: Tx) => {

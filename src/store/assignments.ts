@@ -4,7 +4,7 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { eventColumns, eventRowsFragment } from './events.js';
+import { collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
 import type { VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
@@ -61,7 +61,7 @@ export type BatchOutcome =
  * transaction. A lost task's slot is simply unused this tick (the limit can be under-used, never
  * exceeded). One decision per task (the first); outcomes come back in the order of those decisions.
  */
-export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): Promise<BatchOutcome[]> {
+export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, sink?: CommittedEvents): Promise<BatchOutcome[]> {
   const seen = new Set<string>();
   const unique = items.filter((it) => !seen.has(it.next.id) && seen.add(it.next.id));
   if (unique.length === 0) return [];
@@ -70,14 +70,26 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec): P
     s.now,
   );
   const next = unique.map((it) => it.next);
-  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' }[]>`
-    select task_id, outcome from dispatch_assign(
+  // With a sink: each assigned task's events still unpublished before this statement (read in
+  // the statement's snapshot, so not the `assigned` events the function inserts; excluded by id
+  // anyway). Exact: the function only writes a row still at the version the scheduler read.
+  const before = sink
+    ? sql`, case when d.outcome = 'ok' then (select coalesce(array_agg(p.id::text), '{}') from task_events p
+           where p.task_id = d.task_id and p.published_at is null and p.id <> all(${sql.array(cols.ids)}::uuid[])) end as before`
+    : sql``;
+  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; before?: string[] | null }[]>`
+    select d.task_id, d.outcome ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
       ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.json)}::text[],
       ${sql.array(next.map((n) => n.attempt))}::int[],
       ${sql.array(next.map((n) => n.deadline_at!.toISOString()))}::timestamptz[],
       ${sql.array(next.map((n) => n.wake_deadline_at!.toISOString()))}::timestamptz[],
-      ${s.now}::timestamptz, ${s.maxConcurrent}::int)`;
+      ${s.now}::timestamptz, ${s.maxConcurrent}::int) d`;
+  if (sink) {
+    const ok = new Set(res.filter((r) => r.outcome === 'ok').map((r) => r.task_id));
+    collectEvents(sink, cols, ok);
+    for (const r of res) sink.before.push(...(r.before ?? []));
+  }
   return res.map((r, i) => {
     const it = unique[i]!;
     const agent = it.next.assignee!;

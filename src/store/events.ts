@@ -102,6 +102,29 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
   };
 }
 
+/**
+ * Events a write committed, for the relay's fast path (events/fast-path.ts): the writer hands them
+ * over after its commit, so the envelopes go out without the relay reading them back. `before`:
+ * ids of earlier events of the same tasks that were still unpublished when the write ran (the
+ * fast path publishes only when it holds all of them itself, so a task's events stay in order).
+ */
+export interface CommittedEvents {
+  rows: { id: string; taskId: string; type: string; json: string }[];
+  before: string[];
+}
+
+export const committedEvents = (): CommittedEvents => ({ rows: [], before: [] });
+
+/** Add the events in `cols` (those of tasks in `written`, or all) to a sink. */
+export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnType<typeof eventColumns>, written?: ReadonlySet<string>): void {
+  if (!sink) return;
+  for (let i = 0; i < cols.ids.length; i++) {
+    const taskId = cols.taskIds[i]!;
+    if (written && !written.has(taskId)) continue;
+    sink.rows.push({ id: cols.ids[i]!, taskId, type: cols.types[i]!, json: cols.json[i]! });
+  }
+}
+
 /** `select … from unnest(…)` rows for `insert into task_events (id, task_id, type, envelope, created_at)`. */
 export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>, now: Date) {
   return db`

@@ -63,3 +63,9 @@ export async function countUnpublished(db: Db): Promise<number> {
   const [r] = await db<{ n: number }[]>`select count(*)::bigint as n from task_events where published_at is null`;
   return r?.n ?? 0;
 }
+
+/** Mark events published by id (the fast path's acknowledged publishes; unique index on id). */
+export async function markPublishedIds(db: Db, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db`update task_events set published_at = ${now} where id = any(${db.array(ids)}::uuid[]) and published_at is null`;
+}

@@ -3,7 +3,7 @@
 import pino, { type Logger } from 'pino';
 import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createDispatch, type Dispatch } from '../../src/app.js';
+import { createDispatch, type Dispatch, type DispatchDeps } from '../../src/app.js';
 import type { Clock, Random } from '../../src/ports.js';
 import type { AuthFailureLimiter } from '../../src/http/auth.js';
 import { connect, type Sql } from '../../src/store/db.js';
@@ -21,6 +21,7 @@ export interface StartOptions {
   random?: Random;
   /** Failed-authentication limiter (token mode), e.g. one that never blocks. */
   authFailures?: AuthFailureLimiter;
+  relay?: DispatchDeps['relay'];
   /** application_name of the service's pool (a test can find and terminate its backends). */
   applicationName?: string;
   /** Log level for the service under test (default silent; DISPATCH_TEST_LOG overrides). */
@@ -98,6 +99,7 @@ export async function startApp(opts: StartOptions = {}): Promise<TestApp> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),
     ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
+    ...(opts.relay ? { relay: opts.relay } : {}),
   });
   const { apiUrl, opsUrl } = await dispatch.start();
   let stopped = false;

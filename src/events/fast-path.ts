@@ -1,0 +1,147 @@
+// The relay's fast path: publish the events a write of this replica just committed, from memory,
+// instead of waiting for the relay to read them back from the outbox (docs/events.md "Fast path").
+//
+// The outbox stays the guarantee: an event counts as published only when it is marked in
+// task_events, and the relay still publishes every unmarked row in seq order, so a crash between
+// the commit and the publish, a failed publish or a declined offer is published by the relay (the
+// stream's duplicate window drops a second copy of what both sent).
+//
+// Order per task: the write statement reports the task's earlier events that were still unmarked
+// (CommittedEvents.before). An offer is taken only if every one of them is this replica's own
+// publish in flight or acknowledged (not yet marked); its events then chain behind them: each
+// event of a task is sent only after the previous one was acknowledged, and a failure fails the
+// rest of the chain (the relay sends them, in order). Otherwise the offer is declined and the relay
+// woken. The relay skips rows that are in flight here and stops a task's chain at them, so it
+// never sends a later event of a task ahead of an earlier one sent here; and it leaves a row it
+// sees for the first time alone for a short grace (unless it was declined here), so a row read
+// between its commit and its offer is not sent twice.
+//
+// Marks are coalesced: one UPDATE for everything acknowledged since the last one started.
+import type { Logger } from 'pino';
+import type { Sql } from '../store/db.js';
+import { markPublishedIds } from '../store/outbox.js';
+import type { CommittedEvents } from '../store/events.js';
+import { subjectOf } from '../store/events.js';
+import type { AckPublisher } from './publisher.js';
+import type { Clock } from '../ports.js';
+import { waitAtMost, STOP_WAIT_MS } from '../loop.js';
+
+/** Above this many unmarked publishes (NATS or the database slow), offers are declined: the relay catches up. */
+export const MAX_IN_FLIGHT = 10_000;
+/** Delay before a failed mark is tried again. */
+const MARK_RETRY_MS = 200;
+
+export interface FastPathDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  /** The relay's current publisher, undefined while it has none (NATS down, stream not checked yet). */
+  publisher(): AckPublisher | undefined;
+  /** These events were left to the relay (declined, or their publish failed): it should send them now. */
+  declined(ids: string[]): void;
+}
+
+export interface FastPathStats {
+  offered: number;
+  declined: number;
+  published: number;
+  failed: number;
+}
+
+export class FastPath {
+  /** Event id → its state, from offer until marked ('sending' | 'acked'). */
+  private readonly inflight = new Map<string, 'sending' | 'acked'>();
+  /** Task id → the last publish of its chain (true when acknowledged). */
+  private readonly tails = new Map<string, Promise<boolean>>();
+  private toMark: string[] = [];
+  private marking: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  readonly stats: FastPathStats = { offered: 0, declined: 0, published: 0, failed: 0 };
+
+  constructor(private readonly deps: FastPathDeps) {}
+
+  /** Whether the relay should leave this row alone (published or being published here). */
+  holds(eventId: string): boolean {
+    return this.inflight.has(eventId);
+  }
+
+  offer(c: CommittedEvents): void {
+    if (c.rows.length === 0) return;
+    this.stats.offered += c.rows.length;
+    const pub = this.stopped ? undefined : this.deps.publisher();
+    if (!pub || this.inflight.size >= MAX_IN_FLIGHT || c.before.some((id) => !this.inflight.has(id))) {
+      this.stats.declined += c.rows.length;
+      this.deps.declined(c.rows.map((r) => r.id));
+      return;
+    }
+    for (const r of c.rows) {
+      this.inflight.set(r.id, 'sending');
+      const prev = this.tails.get(r.taskId);
+      const send = () =>
+        pub.publish(subjectOf('task', r.taskId, r.type), r.json, r.id).then(
+          () => true,
+          () => false,
+        );
+      const p = (prev ? prev.then((ok) => (ok ? send() : false)) : send()).then((ok) => {
+        if (ok) {
+          this.stats.published++;
+          this.inflight.set(r.id, 'acked');
+          this.toMark.push(r.id);
+          this.flush();
+        } else {
+          this.stats.failed++;
+          this.inflight.delete(r.id);
+          this.deps.declined([r.id]);
+        }
+        if (this.tails.get(r.taskId) === p) this.tails.delete(r.taskId);
+        return ok;
+      });
+      this.tails.set(r.taskId, p);
+    }
+  }
+
+  /** Mark what was acknowledged; one statement at a time, the next one takes all that arrived meanwhile. */
+  private flush(): void {
+    if (this.marking || this.retry || this.toMark.length === 0) return;
+    const ids = this.toMark;
+    this.toMark = [];
+    this.marking = markPublishedIds(this.deps.sql, ids, this.deps.clock.now()).then(
+      () => {
+        for (const id of ids) this.inflight.delete(id);
+        this.marking = undefined;
+        this.flush();
+      },
+      (err: unknown) => {
+        this.deps.log.warn({ err: (err as Error).message, events: ids.length }, 'marking published events failed; will retry');
+        this.toMark = ids.concat(this.toMark);
+        this.marking = undefined;
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.flush();
+        }, MARK_RETRY_MS);
+        this.retry.unref();
+      },
+    );
+  }
+
+  /** Stop taking offers; wait (bounded) for the publishes and marks in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const drain = async () => {
+      await Promise.all([...this.tails.values()]);
+      while (this.marking || (this.toMark.length > 0 && !this.retry)) {
+        this.flush();
+        await this.marking;
+      }
+    };
+    await waitAtMost(drain(), STOP_WAIT_MS);
+    clearTimeout(this.retry);
+    this.retry = undefined;
+  }
+
+  /** Offers may be taken again (a stopped relay started anew). */
+  resume(): void {
+    this.stopped = false;
+  }
+}
