@@ -10,9 +10,13 @@
 //       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
 //       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
 //       [--workflow-rate 20] [--workflow-s 30] [--workflow-plain-s 10] [--workflow-only] [--skip-workflow] [--help]
+//       [--retention-tasks N] [--retention-window-s 20] [--retention-max-s 900] [--retention-only]
 //   - workflow (scripts/bench/workflow.ts): diamond runs a → {b, c} → d open loop, run created → d
 //     assigned, per-release latency, the statements of a completion with dependents
 //     (DISPATCH_BENCH_STATEMENTS=1) against a plain one. `--workflow-only` runs just that (~1.5 min).
+//   - retention (scripts/bench/retention.ts, only with --retention-tasks N): bytes per lifecycle, a purge of
+//     N seeded finished tasks under the 200/s open loop, batched deletes vs dropping a partition.
+//   - after the burn-down: bytes per lifecycle (lib/storage.ts), as written and live.
 import { Pool } from 'undici';
 import { connect, migrate } from '../../src/store/db.js';
 import { freePort } from '../../src/store/embedded.js';
@@ -31,6 +35,8 @@ import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
 import { runScheduleBench, scheduleTable, type ScheduleResult } from './schedule.js';
+import { retentionTable, runRetentionBench, type RetentionBenchResult } from './retention.js';
+import { formatBytes, lifecycleBytes, type StorageBytes } from './lib/storage.js';
 
 const DB = 'bench_dispatch';
 const TICK = 'dispatch_tick_duration_seconds';
@@ -67,6 +73,9 @@ export interface DispatchBurnDown {
   peakRssMb: number;
   commitsPerTask: number;
   tick: HistogramDelta;
+  /** Bytes per lifecycle of what the burn-down left (lib/storage.ts): as written, and live after VACUUM FULL. */
+  bytes?: StorageBytes;
+  liveBytes?: StorageBytes;
 }
 
 export interface ScaleResult {
@@ -86,6 +95,8 @@ export interface DispatchResults {
   workflow?: WorkflowResult;
   /** The schedule scenario (scripts/bench/schedule.ts). */
   schedule?: ScheduleResult;
+  /** The retention scenario (scripts/bench/retention.ts, `--retention-tasks N`). */
+  retention?: RetentionBenchResult;
 }
 
 export interface DispatchBenchOptions {
@@ -111,6 +122,11 @@ export interface DispatchBenchOptions {
   schedules: number;
   scheduleWindowMs: number;
   scheduleOnly: boolean;
+  /** Retention scenario: finished tasks seeded and purged under the open loop (0: skip); `retentionOnly` runs just that. */
+  retentionTasks: number;
+  retentionWindowMs: number;
+  retentionMaxMs: number;
+  retentionOnly: boolean;
   log?: (m: string) => void;
 }
 
@@ -278,7 +294,15 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     const done = workers.completed;
     await workers.close();
     const c1 = await stopAndCount(pg, d);
+    // What the lifecycles left on disk (the seeded tasks have no `created` event: they were inserted, not created).
+    const bsql = connect(env.url, { max: 1 });
+    const bytes = await lifecycleBytes(bsql, done);
+    const liveBytes = await lifecycleBytes(bsql, done, { live: true });
+    await bsql.end();
+    (o.log ?? console.error)(`[dispatch] burn-down: ${formatBytes(bytes)}; ${formatBytes(liveBytes)}`);
     return {
+      bytes,
+      liveBytes,
       jobs: o.burnDown,
       done,
       seconds: (t1 - t0) / 1000,
@@ -333,6 +357,10 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
   const log = o.log ?? ((m: string) => console.error(m));
   const out: DispatchResults = { rates: [], scale: [] };
+  if (o.retentionOnly) {
+    out.retention = await runRetention(pg, o);
+    return out;
+  }
   if (o.scheduleOnly) {
     out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
     return out;
@@ -355,7 +383,20 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
   }
   if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
   if (o.schedules > 0) out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
+  if (o.retentionTasks > 0) out.retention = await runRetention(pg, o);
   return out;
+}
+
+function runRetention(pg: BenchPostgres, o: DispatchBenchOptions): Promise<RetentionBenchResult> {
+  return runRetentionBench(pg, {
+    tasks: o.retentionTasks,
+    windowMs: o.retentionWindowMs,
+    maxPurgeMs: o.retentionMaxMs,
+    agents: o.agents,
+    maxConcurrent: o.maxConcurrent,
+    tickMs: o.tickMs,
+    ...(o.log ? { log: o.log } : {}),
+  });
 }
 
 function runWorkflow(pg: BenchPostgres, o: DispatchBenchOptions): Promise<WorkflowResult> {
@@ -390,6 +431,10 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     schedules: args.has('skip-schedule') ? 0 : num(args.get('schedules'), 1000),
     scheduleWindowMs: num(args.get('schedule-s'), 30) * 1000,
     scheduleOnly: args.has('schedule-only'),
+    retentionTasks: num(args.get('retention-tasks'), 0),
+    retentionWindowMs: num(args.get('retention-window-s'), 20) * 1000,
+    retentionMaxMs: num(args.get('retention-max-s'), 900) * 1000,
+    retentionOnly: args.has('retention-only'),
   };
 }
 
@@ -404,6 +449,9 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --workflow-only          only the workflow scenario (~1.5 min)  --json FILE        raw results
   --schedules 1000         schedules every second (schedule scenario, 0 or --skip-schedule: skip)
   --schedule-s 30          its window                             --schedule-only    only that (~1 min)
+  --retention-tasks N      retention scenario: N finished tasks seeded, purged under the 200/s open loop (0: skip)
+  --retention-window-s 20  its windows (bytes, baseline)          --retention-max-s 900 purge cap
+  --retention-only         only that (with --retention-tasks)
 Environment: DISPATCH_BENCH_STATEMENTS=1 (pg_stat_statements: statement costs), DISPATCH_BENCH_LOG=1,
   DISPATCH_BENCH_PG_DURABLE=1, DISPATCH_BENCH_DATABASE_URL, DISPATCH_BENCH_NODE_ARGS.`;
 
@@ -450,7 +498,8 @@ export function dispatchTable(r: DispatchResults): string {
     ],
     rows,
   );
-  if (!r.scale.length) return main;
+  const bytes = b?.bytes && b.liveBytes ? `\n\nburn-down bytes per lifecycle: ${formatBytes(b.bytes)}; ${formatBytes(b.liveBytes)}` : '';
+  if (!r.scale.length) return main + bytes;
   const scale = markdownTable(
     ['pending', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'RSS MB', 'peak RSS MB', 'CPU %'],
     r.scale.map((s) => [
@@ -465,7 +514,7 @@ export function dispatchTable(r: DispatchResults): string {
       fmt(s.cpuPct, 0),
     ]),
   );
-  return `${main}\n\n${scale}`;
+  return `${main}${bytes}\n\n${scale}`;
 }
 
 /** The tables of the runs that happened (the workflow scenario's after the others). */
@@ -474,6 +523,7 @@ export function dispatchTables(r: DispatchResults): string {
   if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
   if (r.workflow) parts.push(workflowTable(r.workflow));
   if (r.schedule) parts.push(scheduleTable(r.schedule));
+  if (r.retention) parts.push(retentionTable(r.retention));
   return parts.join('\n\n');
 }
 

@@ -147,7 +147,7 @@ async function main() {
   try {
     const hw = hardware(pg.version, pg.settings);
     console.error(hw);
-    const peers = args.has('skip-peers') || dOpts.workflowOnly ? [] : await runPeers(pg, peerOpts);
+    const peers = args.has('skip-peers') || dOpts.workflowOnly || dOpts.retentionOnly ? [] : await runPeers(pg, peerOpts);
     const d: DispatchResults = args.has('skip-dispatch') ? { rates: [], scale: [] } : await runDispatchBench(pg, dOpts);
     const out = [
       '## Hardware',

@@ -19,6 +19,8 @@ export async function openLoop(opts: {
   send: (i: number) => Promise<unknown>;
   /** Wait at most this long for in-flight sends after the last one fired. */
   drainTimeoutMs?: number;
+  /** Stop firing early once this returns true (checked every pump, at most 5 ms apart; `durationMs` is the cap). */
+  until?: () => boolean;
 }): Promise<OpenLoopResult> {
   const total = Math.max(1, Math.round((opts.rate * opts.durationMs) / 1000));
   const interval = 1000 / opts.rate;
@@ -45,6 +47,7 @@ export async function openLoop(opts: {
         i++;
         res.sent++;
       }
+      if (i < total && opts.until?.()) i = total;
       if (i >= total) {
         res.elapsedMs = performance.now() - t0;
         resolve();
