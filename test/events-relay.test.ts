@@ -112,7 +112,9 @@ describe('event relay', () => {
       // Some tasks while NATS is up, then kill it in the middle of the run.
       const first = Array.from({ length: 40 }, () => runLifecycle(t.sql));
       await waitFor('first events published', async () => {
-        const [r] = await t.sql<{ n: number }[]>`select count(*)::int as n from task_events where published_at is not null`;
+        const [r] = await t.sql<
+          { n: number }[]
+        >`select count(*)::int as n from task_events e where not exists (select 1 from task_events_unpublished q where q.seq = e.seq)`;
         return r!.n > 0;
       });
       await nats.kill();
@@ -206,10 +208,13 @@ describe('event relay', () => {
     await using t = await startApp({ config: { hermes: { url: '', event_retention_hours: 1 } } });
     const old = await insertTask(t.sql);
     const fresh = await insertTask(t.sql);
-    await t.sql`update task_events set published_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${old.id}`;
-    await t.sql`update task_events set published_at = ${new Date()} where task_id = ${fresh.id}`;
+    await t.sql`update task_events set created_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${old.id}`;
     const unpublished = await insertTask(t.sql);
-    await t.sql`update task_events set published_at = null where task_id = ${unpublished.id}`;
+    // Old but never published: kept.
+    await t.sql`update task_events set created_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${unpublished.id}`;
+    await relayOf(t).loop.stop();
+    await t.sql`delete from task_events_unpublished where task_id <> ${unpublished.id}`;
+    await t.sql`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from task_events where task_id = ${unpublished.id} on conflict do nothing`;
     // The relay's own pass may get there first; either way exactly the old published row goes.
     await relayOf(t).cleanup();
     const left = await t.sql<{ task_id: string }[]>`select task_id from task_events order by seq`;

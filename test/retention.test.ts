@@ -24,7 +24,7 @@ async function finished(status: 'completed' | 'failed' | 'timed_out' | 'cancelle
   const row = await insertTask(t.sql, { status: 'pending' });
   await t.sql`update tasks set status = ${status}, completed_at = ${at}, assignee = ${status === 'cancelled' ? null : 'w'} where id = ${row.id}`;
   if (Object.keys(extra).length) await t.sql`update tasks set ${t.sql(extra as never)} where id = ${row.id}`;
-  await t.sql`update task_events set published_at = ${at} where task_id = ${row.id}`;
+  await t.sql`delete from task_events_unpublished where task_id = ${row.id}`;
   return row.id;
 }
 
@@ -61,7 +61,7 @@ describe('retention', () => {
     const inDoneRun = await finished('completed', old, { workflow_run_id: doneRun, step_id: 's' });
     // An unpublished event: kept until it is published.
     const unpublished = await finished('completed', old);
-    await t.sql`update task_events set published_at = null where task_id = ${unpublished}`;
+    await t.sql`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from task_events where task_id = ${unpublished}`;
     // A pending callback delivery: kept.
     const pendingCallback = await finished('completed', old);
     await t.sql`insert into deliveries (task_id, event_id, type, url, next_attempt_at, created_at)

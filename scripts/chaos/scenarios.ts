@@ -383,7 +383,7 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
       drainMs,
       250,
     );
-    await waitFor(async () => (await count(sql`select count(*)::int as n from task_events where published_at is null`)) === 0, Math.min(drainMs, 30_000), 250);
+    await waitFor(async () => (await count(sql`select count(*)::int as n from task_events_unpublished`)) === 0, Math.min(drainMs, 30_000), 250);
     sampling = false;
     await sampler;
     await sc.after?.(run, http);

@@ -16,14 +16,14 @@
 // sees for the first time alone for a short grace (unless it was declined here), so a row read
 // between its commit and its offer is not sent twice.
 //
-// Marks are coalesced: one UPDATE for everything acknowledged since the last one started.
+// Marks are coalesced: one DELETE from the to-publish queue for everything acknowledged since the
+// last one started.
 import type { Logger } from 'pino';
 import type { Sql } from '../store/db.js';
 import { markPublishedIds } from '../store/outbox.js';
 import type { CommittedEvents } from '../store/events.js';
 import { subjectOf } from '../store/events.js';
 import type { AckPublisher } from './publisher.js';
-import type { Clock } from '../ports.js';
 import { waitAtMost, STOP_WAIT_MS } from '../loop.js';
 
 /** Above this many unmarked publishes (NATS or the database slow), offers are declined: the relay catches up. */
@@ -33,7 +33,6 @@ const MARK_RETRY_MS = 200;
 
 export interface FastPathDeps {
   sql: Sql;
-  clock: Clock;
   log: Logger;
   /** The relay's current publisher, undefined while it has none (NATS down, stream not checked yet). */
   publisher(): AckPublisher | undefined;
@@ -53,7 +52,7 @@ export class FastPath {
   private readonly inflight = new Map<string, 'sending' | 'acked'>();
   /** Task id → the last publish of its chain (true when acknowledged). */
   private readonly tails = new Map<string, Promise<boolean>>();
-  private toMark: string[] = [];
+  private toMark: { id: string; taskId: string }[] = [];
   private marking: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -87,7 +86,7 @@ export class FastPath {
         if (ok) {
           this.stats.published++;
           this.inflight.set(r.id, 'acked');
-          this.toMark.push(r.id);
+          this.toMark.push({ id: r.id, taskId: r.taskId });
           this.flush();
         } else {
           this.stats.failed++;
@@ -106,9 +105,9 @@ export class FastPath {
     if (this.marking || this.retry || this.toMark.length === 0) return;
     const ids = this.toMark;
     this.toMark = [];
-    this.marking = markPublishedIds(this.deps.sql, ids, this.deps.clock.now()).then(
+    this.marking = markPublishedIds(this.deps.sql, ids).then(
       () => {
-        for (const id of ids) this.inflight.delete(id);
+        for (const e of ids) this.inflight.delete(e.id);
         this.marking = undefined;
         this.flush();
       },

@@ -147,14 +147,12 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   }
 
   async function runOnce(): Promise<RelayRunResult> {
-    const now = ctx.clock.now();
     if (!nats.enabled) {
       // Recorded only: settle rows so retention applies and the unpublished gauge means backlog.
       const settled = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
         await markPublished(
           tx,
           rows.map((r) => Number(r.seq)),
-          now,
         );
         return rows.length;
       });
@@ -173,7 +171,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const res = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
       if (rows.length === 0) return { published: 0, failed: 0 };
       const { ok, failed } = await publishBatch(client, rows);
-      await markPublished(tx, ok, ctx.clock.now());
+      await markPublished(tx, ok);
       // Full, but only rows the fast path holds: not worth another run at once.
       return { published: ok.length, failed, full: rows.length === opts.batchSize && ok.length > 0 };
     });
@@ -227,7 +225,6 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   });
   const fast = new FastPath({
     sql,
-    clock: ctx.clock,
     log,
     publisher: () => (streamName ? js : undefined),
     declined: (ids) => {

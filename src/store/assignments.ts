@@ -74,8 +74,8 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   // the statement's snapshot, so not the `assigned` events the function inserts; excluded by id
   // anyway). Exact: the function only writes a row still at the version the scheduler read.
   const before = sink
-    ? sql`, case when d.outcome = 'ok' then (select coalesce(array_agg(p.id::text), '{}') from task_events p
-           where p.task_id = d.task_id and p.published_at is null and p.id <> all(${sql.array(cols.ids)}::uuid[])) end as before`
+    ? sql`, case when d.outcome = 'ok' then (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p
+           where p.task_id = d.task_id and p.id <> all(${sql.array(cols.ids)}::uuid[])) end as before`
     : sql``;
   const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; before?: string[] | null }[]>`
     select d.task_id, d.outcome ${before} from dispatch_assign(

@@ -1,6 +1,6 @@
 // The outbox: lifecycle events in the envelope of docs/events.md (task events, and run events
 // of docs/workflows.md), inserted in the transaction of the change they describe. The relay
-// (events/) publishes rows with published_at null, oldest first, on swarm.<kind>.<id>.<type>.
+// (events/) publishes the rows in the to-publish queue (task_events_unpublished), oldest first, on swarm.<kind>.<id>.<type>.
 import { randomUUID } from 'node:crypto';
 import type { EventDraft, EventType, Task } from '../core/task.js';
 import type { Run, RunEventType } from '../core/workflow.js';

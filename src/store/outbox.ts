@@ -29,43 +29,47 @@ export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, r
     const [[lock], rows] = await Promise.all([
       tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`,
       tx<OutboxRow[]>`
-        select seq, id, task_id, type, kind, envelope::text as envelope from task_events
-        where published_at is null
-          and exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
+        select e.seq, e.id, e.task_id, e.type, e.kind, e.envelope::text as envelope
+        from task_events_unpublished q join task_events e on e.seq = q.seq
+        where exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
                       and classid = 0 and objid = ${RELAY_LOCK} and objsubid = 1 and granted)
-        order by seq limit ${limit}`,
+        order by q.seq limit ${limit}`,
     ]);
     if (!lock?.ok) return undefined;
     return fn(tx, rows);
   }) as Promise<T | undefined>;
 }
 
-export async function markPublished(db: Db, seqs: number[], now: Date): Promise<void> {
+/** Mark events published: out of the to-publish queue (migrations/0016). */
+export async function markPublished(db: Db, seqs: number[]): Promise<void> {
   if (seqs.length === 0) return;
-  await db`update task_events set published_at = ${now} where seq = any(${db.array(seqs)}::bigint[]) and published_at is null`;
+  await db`delete from task_events_unpublished where seq = any(${db.array(seqs)}::bigint[])`;
 }
 
 /**
- * Delete published events older than `cutoff`, at most `batch` rows (oldest first, via the
- * partial index on published_at). Returns how many were deleted; callers loop in small batches
- * so no statement holds many locks or a long transaction.
+ * Delete published events created before `cutoff`, at most `batch` rows (found through the BRIN
+ * index on created_at, in physical order: no sort of every old row per batch). Returns how many
+ * were deleted; callers loop in small batches so no statement holds many locks or a long transaction.
  */
 export async function deletePublishedBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
   const res = await db`
     delete from task_events where seq in (
-      select seq from task_events where published_at is not null and published_at < ${cutoff}
-      order by published_at limit ${batch})`;
+      select e.seq from task_events e
+      where e.created_at < ${cutoff} and not exists (select 1 from task_events_unpublished q where q.seq = e.seq)
+      limit ${batch})`;
   return res.count;
 }
 
-/** Outbox rows not yet published (partial index on published_at is null). */
+/** Outbox rows not yet published (the to-publish queue). */
 export async function countUnpublished(db: Db): Promise<number> {
-  const [r] = await db<{ n: number }[]>`select count(*)::bigint as n from task_events where published_at is null`;
+  const [r] = await db<{ n: number }[]>`select count(*)::bigint as n from task_events_unpublished`;
   return r?.n ?? 0;
 }
 
-/** Mark events published by id (the fast path's acknowledged publishes; unique index on id). */
-export async function markPublishedIds(db: Db, ids: string[], now: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await db`update task_events set published_at = ${now} where id = any(${db.array(ids)}::uuid[]) and published_at is null`;
+/** Mark events published by id (the fast path's acknowledged publishes; found by their tasks). */
+export async function markPublishedIds(db: Db, events: { id: string; taskId: string }[]): Promise<void> {
+  if (events.length === 0) return;
+  await db`
+    delete from task_events_unpublished
+    where task_id = any(${db.array(events.map((e) => e.taskId))}::uuid[]) and id = any(${db.array(events.map((e) => e.id))}::uuid[])`;
 }

@@ -28,7 +28,7 @@ export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): P
         and not exists (
           select 1 from task_deps d join tasks l on l.id = d.task_id
           where d.depends_on_id = t.id and l.status not in ('completed','failed','timed_out','cancelled'))
-        and not exists (select 1 from task_events e where e.task_id = t.id and e.published_at is null)
+        and not exists (select 1 from task_events_unpublished e where e.task_id = t.id)
         and not exists (select 1 from deliveries v where v.task_id = t.id and v.status = 'pending')
       order by t.completed_at
       limit ${limit}
@@ -60,7 +60,7 @@ export async function purgeFinishedRuns(db: Db, cutoff: Date, limit: number): Pr
       select r.id from workflow_runs r
       where r.status <> 'running' and r.completed_at is not null and r.completed_at < ${cutoff}
         and not exists (select 1 from tasks t where t.workflow_run_id = r.id)
-        and not exists (select 1 from task_events e where e.task_id = r.id and e.published_at is null)
+        and not exists (select 1 from task_events_unpublished e where e.task_id = r.id)
       order by r.completed_at limit ${limit} for update of r skip locked
     ), ev as (
       delete from task_events e using doomed where e.task_id = doomed.id and e.kind = 'run' returning 1

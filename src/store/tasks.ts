@@ -147,9 +147,7 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
   const byAssignee = w.guard.assignee !== undefined ? db`and assignee = ${w.guard.assignee}` : db``;
   // With a sink: also the task's events still unpublished before this statement (its own
   // inserts are not visible to the subquery: one snapshot for the whole statement).
-  const before = sink
-    ? db`, (select coalesce(array_agg(p.id::text), '{}') from task_events p where p.task_id = upd.id and p.published_at is null) as before`
-    : db``;
+  const before = sink ? db`, (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p where p.task_id = upd.id) as before` : db``;
   const written = await db<{ id: string; before?: string[] }[]>`
     with upd as (
       update tasks set ${db(values as never, keys as never)}
