@@ -80,7 +80,9 @@ describe('concurrency', () => {
     const [stored] = await t.sql`select * from tasks where id = ${task.id}`;
     expect(rowToTask(stored as never)).toEqual(rowToTask(after));
     // The event carries the row as stored, including the write that came between.
-    const [ev] = await t.sql<{ envelope: { data: { task: unknown } } }[]>`select envelope from task_events where task_id = ${task.id} and type = 'completed'`;
+    const [ev] = await t.sql<
+      { envelope: { data: { task: unknown } } }[]
+    >`select dispatch_task_envelope(task_events) as envelope from task_events where task_id = ${task.id} and type = 'completed'`;
     expect(ev!.envelope.data.task).toEqual(JSON.parse(JSON.stringify(rowToTask(after))));
   });
 

@@ -74,7 +74,7 @@ describe('checkInvariants', () => {
       const js = jetstream(nc);
       const rows = await db.sql<
         { id: string; task_id: string; type: string; envelope: unknown }[]
-      >`select id::text, task_id::text, type, envelope from task_events order by seq`;
+      >`select id::text, task_id::text, type, dispatch_task_envelope(task_events) as envelope from task_events order by seq`;
       // Publish all but the last; publish the first one again without Nats-Msg-Id (no dedup:
       // the checker then knows it by the envelope id).
       for (const r of rows.slice(0, -1)) await js.publish(subjectOf('task', r.task_id, r.type), JSON.stringify(r.envelope), { msgID: r.id });

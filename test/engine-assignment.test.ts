@@ -9,7 +9,7 @@ import type { EventEnvelope } from '../src/store/events.js';
 async function eventsOf(sql: import('../src/store/db.js').Sql, taskId: string, type?: string): Promise<EventEnvelope[]> {
   const rows = await sql<
     { envelope: EventEnvelope; type: string }[]
-  >`select envelope, type from task_events where task_id = ${taskId} and kind = 'task' order by seq`;
+  >`select dispatch_task_envelope(task_events) as envelope, type from task_events where task_id = ${taskId} and kind = 'task' order by seq`;
   return rows.filter((r) => !type || r.type === type).map((r) => r.envelope);
 }
 

@@ -72,7 +72,7 @@ describe('assignBatch', () => {
     expect(byId.get(t[3]!.id)).toMatchObject({ status: 'pending' });
     expect(byId.get(t[5]!.id)).toMatchObject({ status: 'cancelled' });
     const events = await sql<{ task_id: string; envelope: { data: Record<string, unknown> } }[]>`
-      select task_id, envelope from task_events where type = 'assigned' order by seq`;
+      select task_id, dispatch_task_envelope(task_events) as envelope from task_events where type = 'assigned' order by seq`;
     expect(events.map((e) => [e.task_id, e.envelope.data.agent, e.envelope.data.woke])).toEqual([
       [t[0]!.id, 'a', false],
       [t[2]!.id, 'b', true],

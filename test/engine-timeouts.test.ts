@@ -9,9 +9,11 @@ import type { EventEnvelope } from '../src/store/events.js';
 import type { Sql } from '../src/store/db.js';
 
 async function envelopes(sql: Sql, id: string): Promise<EventEnvelope[]> {
-  return (await sql<{ envelope: EventEnvelope }[]>`select envelope from task_events where task_id = ${id} and kind = 'task' order by seq`).map(
-    (r) => r.envelope,
-  );
+  return (
+    await sql<
+      { envelope: EventEnvelope }[]
+    >`select dispatch_task_envelope(task_events) as envelope from task_events where task_id = ${id} and kind = 'task' order by seq`
+  ).map((r) => r.envelope);
 }
 
 /** A clock that moves only when told to. */

@@ -58,7 +58,9 @@ describe('agent event consumer', () => {
       for (const id of [a.id, b.id]) {
         const r = (await getTaskRow(t.sql, id))!;
         expect(r).toMatchObject({ status: 'pending', assignee: null, avoid_agent: agent, deadline_at: null, wake_deadline_at: null });
-        const events = await t.sql<{ type: string; envelope: any }[]>`select type, envelope from task_events where task_id = ${id} order by seq`;
+        const events = await t.sql<
+          { type: string; envelope: any }[]
+        >`select type, dispatch_task_envelope(task_events) as envelope from task_events where task_id = ${id} order by seq`;
         expect(events.map((e) => e.type)).toEqual(['created', 'reassigned']);
         expect(events[1]!.envelope.data).toMatchObject({ from_agent: agent, reason: 'agent_stopped', task: { status: 'pending', assignee: null } });
       }
@@ -98,7 +100,9 @@ describe('agent event consumer', () => {
 
       nc.publish(`swarm.agent.${agent}.degraded`, warren(agent, 'degraded', 'slow'));
       await waitFor('task pending after degraded', async () => (await getTaskRow(t.sql, task.id))!.status === 'pending');
-      const [ev] = await t.sql<{ envelope: any }[]>`select envelope from task_events where task_id = ${task.id} and type = 'reassigned'`;
+      const [ev] = await t.sql<
+        { envelope: any }[]
+      >`select dispatch_task_envelope(task_events) as envelope from task_events where task_id = ${task.id} and type = 'reassigned'`;
       expect(ev!.envelope.data).toMatchObject({ from_agent: agent, reason: 'agent_degraded' });
     } finally {
       await nc.close();

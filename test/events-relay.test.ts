@@ -11,6 +11,7 @@ import type { Sql } from '../src/store/db.js';
 import { decideAssignment, decideComplete, decideProgress } from '../src/core/decisions.js';
 import type { TaskRow } from '../src/core/task.js';
 import { countUnpublished } from '../src/store/outbox.js';
+import { eventsOfTask } from '../src/store/events.js';
 import type { Relay } from '../src/events/relay.js';
 import { DEFAULT_STREAM } from '../src/events/stream.js';
 
@@ -262,6 +263,8 @@ describe('event relay end to end over HTTP', () => {
       await waitFor('outbox drained', async () => (await countUnpublished(t.sql)) === 0);
       expect(relayOf(t).fast.stats).toMatchObject({ offered: 5, published: 5, declined: 0, failed: 0 });
       expect(mine()).toHaveLength(5);
+      // What went out (built in memory) is what the store rebuilds from its compact rows.
+      expect(await eventsOfTask(t.sql, id)).toEqual(mine().map((m) => m.envelope));
     } finally {
       await sub.close();
     }

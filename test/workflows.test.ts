@@ -148,7 +148,7 @@ describe('dependencies', () => {
     expect((await task(id('right'))).status).toBe('assigned'); // not downstream of left: untouched
     expect((await getRun(r.id)).status).toBe('failed');
     const cancelled = await t.sql<{ data: { reason: string; dependency: string } }[]>`
-      select envelope->'data' as data from task_events where task_id = ${id('join')} and type = 'cancelled'`;
+      select dispatch_task_envelope(task_events)->'data' as data from task_events where task_id = ${id('join')} and type = 'cancelled'`;
     expect(cancelled[0]!.data).toMatchObject({ reason: 'dependency_failed', dependency: id('after_left') });
 
     const retried = await t.call('POST', `/api/v1/tasks/${id('left')}/retry`, { agent: 'alice' });

@@ -80,7 +80,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; before?: string[] | null }[]>`
     select d.task_id, d.outcome ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
-      ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.json)}::text[],
+      ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.stored)}::text[],
       ${sql.array(next.map((n) => n.attempt))}::int[],
       ${sql.array(next.map((n) => n.deadline_at!.toISOString()))}::timestamptz[],
       ${sql.array(next.map((n) => n.wake_deadline_at!.toISOString()))}::timestamptz[],

@@ -39,7 +39,7 @@ export async function claimDueDeliveries(db: Db, now: Date, limit: number, lease
     )
     update deliveries d set attempts = d.attempts + 1, next_attempt_at = ${new Date(now.getTime() + leaseMs)}
     from due where d.seq = due.seq
-    returning d.*, (select e.envelope::text from task_events e where e.id = d.event_id) as body`;
+    returning d.*, (select dispatch_task_envelope(e)::text from task_events e where e.id = d.event_id) as body`;
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 

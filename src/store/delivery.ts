@@ -38,7 +38,7 @@ export async function readFeed(db: Db, maxSeen: number, holes: number[], limit: 
     select s.xmin, s.xmax, e.seq, e.id, e.kind, e.task_id, e.type, e.envelope
     from (select pg_snapshot_xmin(pg_current_snapshot())::text as xmin, pg_snapshot_xmax(pg_current_snapshot())::text as xmax) s
     left join lateral (
-      select seq, id, kind, task_id, type, envelope from task_events
+      select seq, id, kind, task_id, type, dispatch_task_envelope(task_events) as envelope from task_events
       where seq > ${maxSeen} or seq = any(${db.array(holes)}::bigint[])
       order by seq limit ${limit}
     ) e on true
@@ -60,12 +60,12 @@ export async function seqOfEvent(db: Db, id: string): Promise<number | undefined
 export async function feedRowsBetween(db: Db, after: number, upTo: number, limit: number, taskId?: string): Promise<FeedRow[]> {
   if (taskId !== undefined) {
     return db<FeedRow[]>`
-      select seq, id, kind, task_id, type, envelope from task_events
+      select seq, id, kind, task_id, type, dispatch_task_envelope(task_events) as envelope from task_events
       where task_id = ${taskId} and kind = 'task' and seq > ${after} and seq <= ${upTo}
       order by seq limit ${limit}`;
   }
   return db<FeedRow[]>`
-    select seq, id, kind, task_id, type, envelope from task_events
+    select seq, id, kind, task_id, type, dispatch_task_envelope(task_events) as envelope from task_events
     where seq > ${after} and seq <= ${upTo}
     order by seq limit ${limit}`;
 }

@@ -87,6 +87,55 @@ export async function insertRunEvent(db: Db, type: RunEventType, run: Run, now: 
 }
 
 /**
+ * Task fields a task never changes after its create: a stored event leaves them out and
+ * dispatch_task_envelope (migrations/0017) takes them from the tasks row. Keep the two lists equal
+ * (test/events-storage.test.ts compares envelopes as written with the ones rebuilt).
+ */
+export const IMMUTABLE_TASK_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'title',
+  'description',
+  'requester',
+  'owner',
+  'scope',
+  'capabilities',
+  'timeout_ms',
+  'parent_id',
+  'depends_on',
+  'workflow_run_id',
+  'step_id',
+  'schedule_id',
+  'scheduled_for',
+  'created_at',
+]);
+
+/** Fields the rebuild defaults to null, so a stored event leaves them out when they are null. */
+const NULL_BY_DEFAULT: ReadonlySet<string> = new Set([
+  'assignee',
+  'progress',
+  'result',
+  'error',
+  'not_before',
+  'start_by',
+  'callback_url',
+  'callback_events',
+  'assigned_at',
+  'started_at',
+  'completed_at',
+]);
+
+/** What a task event row stores of its envelope (the rest is rebuilt on read: migrations/0017). */
+export function storedForm(env: EventEnvelope): string {
+  const task: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(env.data.task)) {
+    if (IMMUTABLE_TASK_FIELDS.has(k) || (v === null && NULL_BY_DEFAULT.has(k))) continue;
+    task[k] = v;
+  }
+  const { task: _full, ...extra } = env.data;
+  return JSON.stringify({ id: env.id, type: env.type, timestamp: env.timestamp, data: { ...extra, task } });
+}
+
+/**
  * The events' columns as parallel arrays for `unnest`: one statement text whatever the number of
  * events, so Postgres prepares it once per connection (a VALUES list of n rows would be a new
  * statement, described and cached anew, for every n).
@@ -98,7 +147,10 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
     ids: envelopes.map((e) => e.id),
     taskIds: envelopes.map((e) => e.correlation_id),
     types: drafts.map((d) => d.type as string),
+    /** The whole envelope, as published. */
     json: envelopes.map((e) => JSON.stringify(e)),
+    /** What the row stores. */
+    stored: envelopes.map(storedForm),
   };
 }
 
@@ -129,7 +181,7 @@ export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnTyp
 export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>, now: Date) {
   return db`
     select e.id, e.task_id, e.type, e.envelope::jsonb, ${now}::timestamptz
-    from unnest(${db.array(cols.ids)}::uuid[], ${db.array(cols.taskIds)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.json)}::text[])
+    from unnest(${db.array(cols.ids)}::uuid[], ${db.array(cols.taskIds)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.stored)}::text[])
       as e(id, task_id, type, envelope)`;
 }
 
@@ -142,6 +194,6 @@ export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Pro
 
 export async function eventsOfTask(db: Db, taskId: string): Promise<EventEnvelope[]> {
   const rows = await db<{ envelope: EventEnvelope }[]>`
-    select envelope from task_events where task_id = ${taskId} and kind = 'task' order by seq`;
+    select dispatch_task_envelope(e) as envelope from task_events e where e.task_id = ${taskId} and e.kind = 'task' order by e.seq`;
   return rows.map((r) => r.envelope);
 }

@@ -29,7 +29,7 @@ export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, r
     const [[lock], rows] = await Promise.all([
       tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`,
       tx<OutboxRow[]>`
-        select e.seq, e.id, e.task_id, e.type, e.kind, e.envelope::text as envelope
+        select e.seq, e.id, e.task_id, e.type, e.kind, dispatch_task_envelope(e)::text as envelope
         from task_events_unpublished q join task_events e on e.seq = q.seq
         where exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
                       and classid = 0 and objid = ${RELAY_LOCK} and objsubid = 1 and granted)
