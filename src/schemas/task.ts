@@ -83,6 +83,9 @@ export const TaskSchema = Type.Object(
     callback_events: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "Event types POSTed to callback_url ('*': all); null: only the event that ends the task",
     }),
+    heartbeat_timeout_ms: Type.Union([Type.Integer({ minimum: 1000 }), Type.Null()], {
+      description: 'No heartbeat (progress or POST /heartbeat) for this long while assigned or running → timeout, reason heartbeat; null: none',
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
@@ -105,6 +108,20 @@ export const CreateTaskBody = Type.Object(
     context: Type.Optional(JsonObject('Free JSON object, at most 256 KiB serialized')),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.timeoutMsMax, description: 'Per attempt; default assignment.default_timeout_ms' })),
     max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
+    heartbeat_timeout_ms: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({
+            minimum: 1000,
+            maximum: LIMITS.timeoutMsMax,
+            description:
+              '1000..timeout_ms inclusive: an active task with no heartbeat (progress or POST /heartbeat) for this long times out (reason heartbeat)',
+          }),
+          Type.Null(),
+        ],
+        { description: 'Default null: no heartbeat timeout' },
+      ),
+    ),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
     start_by: Type.Optional(

@@ -1,6 +1,7 @@
 // /api/v1/tasks: the task API (openapi.yaml, docs/task-api.md). Routes only translate HTTP to the use cases in
 // services/tasks.ts; every body, query, param and response status is described for OpenAPI.
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
 import { completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents } from '../../services/tasks.js';
@@ -207,6 +208,33 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
       },
       async (req) => reportProgress(ctx, req.agentId, req.params.id, req.body),
+    );
+
+    app.post(
+      '/api/v1/tasks/:id/heartbeat',
+      {
+        config: { emptyBody: true },
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'heartbeatTask',
+              summary: 'Heartbeat (assignee only): the task is still being worked on',
+              description:
+                'No body, 204. Moves the heartbeat deadline (heartbeat_timeout_ms from now) without an event; writes are coalesced for up to 1 s. Does not acknowledge an assignment (the first progress does). Not assigned or running → 409; another agent → 403.',
+            },
+            { 204: Type.Null({ description: 'Heartbeat recorded' }) },
+            400,
+            403,
+            404,
+            409,
+          ),
+          params: IdParams,
+        },
+      },
+      async (req, reply) => {
+        await ctx.heartbeats.beat(req.agentId, req.params.id);
+        return reply.code(204).send();
+      },
     );
 
     app.post(
