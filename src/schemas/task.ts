@@ -281,3 +281,52 @@ export const DeliverySchema = Type.Object(
 );
 
 export const DeliveryListSchema = Type.Object({ deliveries: Type.Array(DeliverySchema) }, { additionalProperties: false, description: 'Oldest first' });
+
+/** GET /api/v1/tasks/:id/explain (§16.2, docs/heartbeats.md). */
+export const ExplanationSchema = Type.Object(
+  {
+    task_id: Uuid,
+    status: TaskStatusSchema,
+    evaluated_at: Timestamp,
+    required_tags: Type.Array(Type.String(), { description: 'scope ∪ capabilities, lower-case' }),
+    candidates: Type.Array(
+      Type.Object(
+        {
+          agent: Type.String(),
+          eligible: Type.Boolean(),
+          score: Type.Number({ description: '0 when not eligible' }),
+          availability: Type.String({ description: 'The agent state: ready, sleeping, starting, degraded, …' }),
+          active_tasks: Type.Integer({ minimum: 0 }),
+          max_concurrent: Type.Integer({ minimum: 1 }),
+          reasons: Type.Array(Type.String(), {
+            description:
+              'Stable codes: missing_capability:<tag>, not_owner, ownership_unavailable, drained, at_limit, unavailable:<state>, avoided_after_wake_timeout (eligible, chosen only if nobody else can)',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Every agent the directory knows, best first (the first eligible one is the decision)' },
+    ),
+    decision: Type.Object(
+      {
+        agent: Type.Union([Type.String(), Type.Null()]),
+        reason: Type.Union([Type.String(), Type.Null()], {
+          description: 'null when an agent is named; else not_before, waiting_for_dependencies or the unmatched reason (no_capable_agent, …)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    assigned: Type.Optional(
+      Type.Object(
+        {
+          agent: Type.String(),
+          score: Type.Union([Type.Number(), Type.Null()]),
+          woke: Type.Union([Type.Boolean(), Type.Null()]),
+          at: Timestamp,
+        },
+        { additionalProperties: false, description: 'The last assignment as recorded (assigned, running and finished tasks)' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Why this agent, why none: computed now from the live directory, read-only' },
+);

@@ -11,6 +11,7 @@ import {
   CreateTaskBody,
   CreateTaskHeaders,
   EventListSchema,
+  ExplanationSchema,
   FailTaskBody,
   ListTasksQuery,
   PatchTaskBody,
@@ -18,6 +19,7 @@ import {
   TaskListSchema,
   TaskSchema,
 } from '../../schemas/task.js';
+import { explainTask } from '../../services/explain.js';
 import { StreamHeaders, WaitQuery, streamResponse } from '../../schemas/delivery.js';
 import { awaitTask, openEventStream } from '../../services/delivery.js';
 import { serveEventStream, wantsEventStream } from '../sse.js';
@@ -259,6 +261,27 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
       },
       async (req) => retryTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id),
+    );
+
+    app.get(
+      '/api/v1/tasks/:id/explain',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'explainTask',
+              summary: 'Why this agent, why none (read-only)',
+              description:
+                'Every agent the directory knows, scored and with its reasons, best first, and the decision the scheduler would take now, by the same rules; for an assigned, running or finished task also the assignment as recorded.',
+            },
+            { 200: { ...ExplanationSchema, description: 'The explanation' } },
+            400,
+            404,
+          ),
+          params: IdParams,
+        },
+      },
+      async (req) => explainTask(ctx, req.params.id),
     );
 
     app.get(
