@@ -31,6 +31,7 @@ import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
 import { runScheduleBench, scheduleTable, type ScheduleResult } from './schedule.js';
+import { heartbeatTable, runHeartbeatBench, type HeartbeatResult } from './heartbeat.js';
 
 const DB = 'bench_dispatch';
 const TICK = 'dispatch_tick_duration_seconds';
@@ -86,6 +87,8 @@ export interface DispatchResults {
   workflow?: WorkflowResult;
   /** The schedule scenario (scripts/bench/schedule.ts). */
   schedule?: ScheduleResult;
+  /** The heartbeat scenario (scripts/bench/heartbeat.ts). */
+  heartbeat?: HeartbeatResult;
 }
 
 export interface DispatchBenchOptions {
@@ -111,6 +114,10 @@ export interface DispatchBenchOptions {
   schedules: number;
   scheduleWindowMs: number;
   scheduleOnly: boolean;
+  /** Heartbeat scenario: running tasks beating every second (0: skip, the default), its window; `heartbeatOnly` runs just that. */
+  heartbeatTasks: number;
+  heartbeatWindowMs: number;
+  heartbeatOnly: boolean;
   log?: (m: string) => void;
 }
 
@@ -333,6 +340,11 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
   const log = o.log ?? ((m: string) => console.error(m));
   const out: DispatchResults = { rates: [], scale: [] };
+  const heartbeat = () => runHeartbeatBench(pg, { tasks: o.heartbeatTasks, windowMs: o.heartbeatWindowMs, ...(o.log ? { log: o.log } : {}) });
+  if (o.heartbeatOnly) {
+    out.heartbeat = await heartbeat();
+    return out;
+  }
   if (o.scheduleOnly) {
     out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
     return out;
@@ -355,6 +367,7 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
   }
   if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
   if (o.schedules > 0) out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
+  if (o.heartbeatTasks > 0) out.heartbeat = await heartbeat();
   return out;
 }
 
@@ -390,6 +403,9 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     schedules: args.has('skip-schedule') ? 0 : num(args.get('schedules'), 1000),
     scheduleWindowMs: num(args.get('schedule-s'), 30) * 1000,
     scheduleOnly: args.has('schedule-only'),
+    heartbeatTasks: num(args.get('heartbeat-tasks'), args.has('heartbeat-only') ? 1000 : 0),
+    heartbeatWindowMs: num(args.get('heartbeat-s'), 20) * 1000,
+    heartbeatOnly: args.has('heartbeat-only'),
   };
 }
 
@@ -404,6 +420,8 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --workflow-only          only the workflow scenario (~1.5 min)  --json FILE        raw results
   --schedules 1000         schedules every second (schedule scenario, 0 or --skip-schedule: skip)
   --schedule-s 30          its window                             --schedule-only    only that (~1 min)
+  --heartbeat-tasks 1000   running tasks beating every second (heartbeat scenario; default 0: skip)
+  --heartbeat-s 20         its windows (idle, then beating)       --heartbeat-only   only that (~1.5 min)
 Environment: DISPATCH_BENCH_STATEMENTS=1 (pg_stat_statements: statement costs), DISPATCH_BENCH_LOG=1,
   DISPATCH_BENCH_PG_DURABLE=1, DISPATCH_BENCH_DATABASE_URL, DISPATCH_BENCH_NODE_ARGS.`;
 
@@ -474,6 +492,7 @@ export function dispatchTables(r: DispatchResults): string {
   if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
   if (r.workflow) parts.push(workflowTable(r.workflow));
   if (r.schedule) parts.push(scheduleTable(r.schedule));
+  if (r.heartbeat) parts.push(heartbeatTable(r.heartbeat));
   return parts.join('\n\n');
 }
 
