@@ -25,6 +25,7 @@ import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
 import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
 import { createSender } from './delivery/sender.js';
+import { createHeartbeats } from './services/heartbeats.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -77,8 +78,10 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     agents: neighbours.directory,
     tokens: undefined as unknown as TokenAuthenticator,
     delivery,
+    heartbeats: undefined as unknown as ReturnType<typeof createHeartbeats>,
   };
   ctx.tokens = createTokenAuthenticator(ctx);
+  ctx.heartbeats = createHeartbeats(ctx);
   const components: Component[] = [];
   const events = createEvents(ctx, deps.backgroundSql ?? deps.sql, deps.relay);
 
@@ -98,6 +101,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     delivery,
     // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
     createSender(ctx),
+    ctx.heartbeats,
   );
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;

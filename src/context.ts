@@ -10,6 +10,7 @@ import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
 import type { Sql } from './store/db.js';
 import type { TokenAuthenticator } from './services/tokens.js';
+import type { Heartbeats } from './services/heartbeats.js';
 
 /** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
 export interface Component {
@@ -36,6 +37,8 @@ export interface DispatchContext {
   tokens: TokenAuthenticator;
   /** Held long-polls and awaits, and the SSE streams of this replica (docs/delivery.md). */
   delivery: Delivery;
+  /** Heartbeats buffered for their coalesced write (services/heartbeats.ts). */
+  heartbeats: Heartbeats;
 }
 
 /** What the use cases in services/ need: the request-path pool and the shared services. */

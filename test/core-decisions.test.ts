@@ -10,6 +10,8 @@ import {
   decideProgress,
   decideRequeue,
   decideUnmatched,
+  decideHeartbeat,
+  expiryOf,
   type Change,
   type NewTask,
 } from '../src/core/decisions.js';
@@ -61,6 +63,10 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   scheduled_for: null,
   deadline_at: null,
   wake_deadline_at: null,
+  heartbeat_timeout_ms: null,
+  heartbeat_deadline_at: null,
+  assigned_score: null,
+  assigned_woke: null,
   avoid_agent: null,
   unmatched_reason: null,
   queued_at: T0,
@@ -175,6 +181,10 @@ describe('decideCreate', () => {
       attempt: 0,
       deadline_at: null,
       wake_deadline_at: null,
+      heartbeat_timeout_ms: null,
+      heartbeat_deadline_at: null,
+      assigned_score: null,
+      assigned_woke: null,
       avoid_agent: null,
       unmatched_reason: null,
       queued_at: NOW,
@@ -484,6 +494,9 @@ describe('decideAssignment', () => {
       attempt: 3,
       deadline_at: at(NOW, 45_000),
       wake_deadline_at: at(NOW, WAKE_MS),
+      heartbeat_deadline_at: null,
+      assigned_score: 1.25,
+      assigned_woke: true,
       avoid_agent: null,
       unmatched_reason: null,
     });
@@ -734,5 +747,55 @@ describe('properties', () => {
         expect(guardHolds(row, c)).toBe(true);
       }),
     );
+  });
+});
+
+describe('heartbeats (§16.1)', () => {
+  const hbRow = (o: Partial<TaskRow> = {}) => pendingRow({ heartbeat_timeout_ms: 2000, ...o });
+
+  it('the assignment sets the heartbeat deadline from now, progress moves it, requeue and end clear it', () => {
+    const a = decideAssignment(hbRow(), { agent: 'scout', score: 1, woke: false }, T1, WAKE_MS).next;
+    expect(a.heartbeat_deadline_at).toEqual(at(T1, 2000));
+    const p = decideProgress(a, 'scout', {}, T2).next;
+    expect(p.heartbeat_deadline_at).toEqual(at(T2, 2000));
+    expect(decideComplete(p, 'scout', null, NOW).next.heartbeat_deadline_at).toBeNull();
+    expect(decideRequeue(p, 'agent_stopped', NOW).next.heartbeat_deadline_at).toBeNull();
+    // Without a heartbeat timeout there is no heartbeat deadline at all.
+    expect(decideAssignment(pendingRow(), { agent: 'scout', score: 1, woke: false }, T1, WAKE_MS).next.heartbeat_deadline_at).toBeNull();
+  });
+
+  it('decideHeartbeat: 409 unless active, then 403 unless the assignee; the deadline now + heartbeat_timeout_ms', () => {
+    const running = hbRow({ status: 'running', assignee: 'scout', assigned_at: T1 });
+    expect(decideHeartbeat(running, 'scout', NOW)).toEqual({ taskId: ID, agent: 'scout', deadline: at(NOW, 2000) });
+    expect(decideHeartbeat({ ...running, heartbeat_timeout_ms: null }, 'scout', NOW).deadline).toBeNull();
+    expect(() => decideHeartbeat(running, 'other', NOW)).toThrow(NotAssigneeError);
+    for (const status of ['pending', 'completed', 'failed', 'timed_out', 'cancelled', 'waiting'] as TaskStatus[]) {
+      expect(() => decideHeartbeat({ ...running, status }, 'scout', NOW), status).toThrow(InvalidTransitionError);
+    }
+  });
+
+  it('expiryOf: the attempt deadline wins when both passed; the heartbeat deadline alone → heartbeat', () => {
+    const r = hbRow({ status: 'running', assignee: 'scout', deadline_at: at(NOW, 1), heartbeat_deadline_at: NOW });
+    expect(expiryOf(r, NOW)).toBe('heartbeat');
+    expect(expiryOf({ ...r, deadline_at: NOW }, NOW)).toBe('attempt');
+  });
+
+  it('a heartbeat timeout: timeout event reason heartbeat, the agent avoided next, retry or timed_out', () => {
+    const r = hbRow({ status: 'running', assignee: 'scout', attempt: 1, deadline_at: at(NOW, 1000), heartbeat_deadline_at: NOW, max_retries: 1 });
+    const retried = decideAttemptTimeout(r, POLICY, () => 0, NOW, 'heartbeat');
+    expect(retried.retried).toBe(true);
+    expect(retried.next).toMatchObject({ status: 'pending', avoid_agent: 'scout', heartbeat_deadline_at: null, error: 'no heartbeat for 2000 ms' });
+    expect(eventsOf(retried)[0]).toEqual(['timeout', expect.objectContaining({ reason: 'heartbeat', will_retry: true })]);
+    const ended = decideAttemptTimeout({ ...r, retry_count: 1 }, POLICY, () => 0, NOW, 'heartbeat');
+    expect(ended.next.status).toBe('timed_out');
+    expect(eventsOf(ended)).toEqual([['timeout', expect.objectContaining({ reason: 'heartbeat', will_retry: false })]]);
+  });
+
+  it('decideCreate: heartbeat_timeout_ms within 1000..timeout_ms, else 400', () => {
+    const base = { ...pendingRow(), timeout_ms: 5000 } as unknown as NewTask;
+    expect(decideCreate({ ...base, heartbeat_timeout_ms: 5000 }, NOW).row.heartbeat_timeout_ms).toBe(5000);
+    expect(decideCreate({ ...base, heartbeat_timeout_ms: 1000 }, NOW).row.heartbeat_timeout_ms).toBe(1000);
+    expect(decideCreate(base, NOW).row.heartbeat_timeout_ms).toBeNull();
+    for (const bad of [999, 5001]) expect(() => decideCreate({ ...base, heartbeat_timeout_ms: bad }, NOW)).toThrow(ValidationError);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCandidates, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
+import { agentReasons, compareCandidates, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
 
 const agent = (o: Partial<AgentView> = {}): AgentView => ({
   id: 'a1',
@@ -59,7 +59,11 @@ describe('scoreCandidate', () => {
   });
 
   it('excludes drained agents', () => {
-    expect(scoreCandidate({ requiredTags: [], priority: 5 }, agent({ drained: true }), { maxConcurrent: MAX })).toEqual({ eligible: false, reason: 'drained' });
+    expect(scoreCandidate({ requiredTags: [], priority: 5 }, agent({ drained: true }), { maxConcurrent: MAX })).toEqual({
+      eligible: false,
+      reason: 'drained',
+      reasons: ['drained'],
+    });
   });
 
   it.each([
@@ -85,5 +89,28 @@ describe('compareCandidates (ties)', () => {
   ])('%s', (_label, better, worse) => {
     expect(compareCandidates(better, worse)).toBeLessThan(0);
     expect(compareCandidates(worse, better)).toBeGreaterThan(0);
+  });
+});
+
+describe('agentReasons (the stable codes of GET /explain)', () => {
+  it('lists every reason that applies, most fundamental first; scoreCandidate reports the first', () => {
+    const a = agent({ capabilities: ['research'], drained: true, active: MAX, state: 'degraded' });
+    const task = { requiredTags: ['research', 'code', 'web'], priority: 5 };
+    const reasons = agentReasons(task, a, { maxConcurrent: MAX, ownedBy: new Set(['other']) });
+    expect(reasons).toEqual(['missing_capability:code', 'missing_capability:web', 'not_owner', 'drained', 'at_limit', 'unavailable:degraded']);
+    expect(scoreCandidate(task, a, { maxConcurrent: MAX, ownedBy: new Set(['other']) })).toMatchObject({ eligible: false, reason: 'missing_capability' });
+    expect(agentReasons({ requiredTags: [], priority: 5 }, agent(), { maxConcurrent: MAX, ownershipUnknown: true })).toEqual(['ownership_unavailable']);
+  });
+
+  it('is empty exactly when scoreCandidate finds the agent eligible', () => {
+    const states = ['ready', 'sleeping', 'starting', 'degraded', 'stopped'];
+    for (const state of states)
+      for (const active of [0, 1, MAX])
+        for (const drained of [false, true])
+          for (const tags of [[], ['research'], ['nope']]) {
+            const a = agent({ state, active, drained });
+            const t = { requiredTags: tags, priority: 3 };
+            expect(agentReasons(t, a, { maxConcurrent: MAX }).length === 0).toBe(scoreCandidate(t, a, { maxConcurrent: MAX }).eligible);
+          }
   });
 });

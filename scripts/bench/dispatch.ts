@@ -37,6 +37,7 @@ import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow
 import { runScheduleBench, scheduleTable, type ScheduleResult } from './schedule.js';
 import { retentionTable, runRetentionBench, type RetentionBenchResult } from './retention.js';
 import { formatBytes, lifecycleBytes, type StorageBytes } from './lib/storage.js';
+import { heartbeatTable, runHeartbeatBench, type HeartbeatResult } from './heartbeat.js';
 
 const DB = 'bench_dispatch';
 const TICK = 'dispatch_tick_duration_seconds';
@@ -97,6 +98,8 @@ export interface DispatchResults {
   schedule?: ScheduleResult;
   /** The retention scenario (scripts/bench/retention.ts, `--retention-tasks N`). */
   retention?: RetentionBenchResult;
+  /** The heartbeat scenario (scripts/bench/heartbeat.ts). */
+  heartbeat?: HeartbeatResult;
 }
 
 export interface DispatchBenchOptions {
@@ -127,6 +130,10 @@ export interface DispatchBenchOptions {
   retentionWindowMs: number;
   retentionMaxMs: number;
   retentionOnly: boolean;
+  /** Heartbeat scenario: running tasks beating every second (0: skip, the default), its window; `heartbeatOnly` runs just that. */
+  heartbeatTasks: number;
+  heartbeatWindowMs: number;
+  heartbeatOnly: boolean;
   log?: (m: string) => void;
 }
 
@@ -361,6 +368,11 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
     out.retention = await runRetention(pg, o);
     return out;
   }
+  const heartbeat = () => runHeartbeatBench(pg, { tasks: o.heartbeatTasks, windowMs: o.heartbeatWindowMs, ...(o.log ? { log: o.log } : {}) });
+  if (o.heartbeatOnly) {
+    out.heartbeat = await heartbeat();
+    return out;
+  }
   if (o.scheduleOnly) {
     out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
     return out;
@@ -384,6 +396,7 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
   if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
   if (o.schedules > 0) out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
   if (o.retentionTasks > 0) out.retention = await runRetention(pg, o);
+  if (o.heartbeatTasks > 0) out.heartbeat = await heartbeat();
   return out;
 }
 
@@ -435,6 +448,9 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     retentionWindowMs: num(args.get('retention-window-s'), 20) * 1000,
     retentionMaxMs: num(args.get('retention-max-s'), 900) * 1000,
     retentionOnly: args.has('retention-only'),
+    heartbeatTasks: num(args.get('heartbeat-tasks'), args.has('heartbeat-only') ? 1000 : 0),
+    heartbeatWindowMs: num(args.get('heartbeat-s'), 20) * 1000,
+    heartbeatOnly: args.has('heartbeat-only'),
   };
 }
 
@@ -452,6 +468,8 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --retention-tasks N      retention scenario: N finished tasks seeded, purged under the 200/s open loop (0: skip)
   --retention-window-s 20  its windows (bytes, baseline)          --retention-max-s 900 purge cap
   --retention-only         only that (with --retention-tasks)
+  --heartbeat-tasks 1000   running tasks beating every second (heartbeat scenario; default 0: skip)
+  --heartbeat-s 20         its windows (idle, then beating)       --heartbeat-only   only that (~1.5 min)
 Environment: DISPATCH_BENCH_STATEMENTS=1 (pg_stat_statements: statement costs), DISPATCH_BENCH_LOG=1,
   DISPATCH_BENCH_PG_DURABLE=1, DISPATCH_BENCH_DATABASE_URL, DISPATCH_BENCH_NODE_ARGS.`;
 
@@ -524,6 +542,7 @@ export function dispatchTables(r: DispatchResults): string {
   if (r.workflow) parts.push(workflowTable(r.workflow));
   if (r.schedule) parts.push(scheduleTable(r.schedule));
   if (r.retention) parts.push(retentionTable(r.retention));
+  if (r.heartbeat) parts.push(heartbeatTable(r.heartbeat));
   return parts.join('\n\n');
 }
 

@@ -4,7 +4,7 @@
 // own count of the slots it hands out, so one tick never gives an agent more than its free slots
 // and equal agents take turns. The writer re-checks every decision in the database (a CAS plus a
 // row lock on the agent), so a stale snapshot can only make it assign less, never too much.
-import { compareCandidates, scoreCandidate, type AgentView, type IneligibleReason } from './scoring.js';
+import { availabilityOf, compareCandidates, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
 
 export interface PlanTask {
   id: string;
@@ -47,7 +47,7 @@ export type Decision =
   { kind: 'assign'; taskId: string; agent: string; score: number; wake: boolean } | { kind: 'unmatched'; taskId: string; reason: UnmatchedReason };
 
 /** The one reason reported for a task no agent can take: the most fundamental obstacle wins. */
-function unmatchedReason(reasons: Set<IneligibleReason>, snap: PlanSnapshot): UnmatchedReason {
+function unmatchedReason(reasons: Set<IneligibleReason>, snap: Pick<PlanSnapshot, 'capabilitiesKnown' | 'availabilityKnown'>): UnmatchedReason {
   const capable = [...reasons].some((r) => r !== 'missing_capability');
   if (!capable) return snap.capabilitiesKnown ? 'no_capable_agent' : 'capabilities_unavailable';
   const owned = [...reasons].some((r) => r !== 'missing_capability' && r !== 'not_owned');
@@ -57,44 +57,91 @@ function unmatchedReason(reasons: Set<IneligibleReason>, snap: PlanSnapshot): Un
   return snap.availabilityKnown ? 'no_available_agent' : 'availability_unavailable';
 }
 
+/** One agent as evaluated for one task: what GET /explain lists, and what planning picks from. */
+export interface Candidate {
+  agent: AgentView;
+  eligible: boolean;
+  /** 0 when not eligible (unrounded: the decision and explain round it to 6 decimals). */
+  score: number;
+  /** The availability multiplier (0 when not eligible). */
+  availability: number;
+  wake: boolean;
+  /** Every reason it cannot take the task (empty when eligible), plus `avoided_after_wake_timeout` for the avoided agent. */
+  reasons: AgentReason[];
+  avoided: boolean;
+}
+
+/** The code explain shows for the agent a task's last attempt lapsed on: eligible, chosen only if nobody else can. */
+export const AVOIDED_REASON = 'avoided_after_wake_timeout';
+
+/**
+ * The planner's order of candidates, best first: eligible before not, the avoided agent after
+ * every other eligible one, then compareCandidates (score, fewer active, idle longest, id).
+ */
+export function rankCandidates(a: Candidate, b: Candidate): number {
+  if (a.eligible !== b.eligible) return a.eligible ? -1 : 1;
+  if (a.avoided !== b.avoided) return a.avoided ? 1 : -1;
+  return compareCandidates(a, b);
+}
+
+export type Evaluation = { candidates: Candidate[]; decision: Decision };
+
+/**
+ * Evaluate one task against the agents as they are now: every agent with its score and reasons
+ * (in the agents' order), and the decision — the best candidate by rankCandidates, or the unmatched
+ * reason. planAssignments decides every task with this function, and GET /explain shows it.
+ */
+export function evaluateTask(task: PlanTask, agents: readonly AgentView[], snap: Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'>): Evaluation {
+  let ownedBy: ReadonlySet<string> | undefined;
+  let ownershipUnknown = false;
+  if (snap.ownerFilter && task.owner !== null) {
+    const owned = snap.ownership.get(task.owner);
+    if (owned) ownedBy = owned;
+    else ownershipUnknown = true;
+  }
+  const policy = { maxConcurrent: snap.maxConcurrent, ...(ownedBy ? { ownedBy } : {}), ...(ownershipUnknown ? { ownershipUnknown } : {}) };
+  const categories = new Set<IneligibleReason>();
+  const candidates: Candidate[] = [];
+  let best: Candidate | undefined;
+  for (const agent of agents) {
+    const s = scoreCandidate(task, agent, policy);
+    const avoided = agent.id === task.avoidAgent;
+    const extra = avoided ? [AVOIDED_REASON] : [];
+    if (!s.eligible) {
+      categories.add(s.reason);
+      const availability = availabilityOf(agent, snap.maxConcurrent);
+      candidates.push({ agent, eligible: false, score: 0, availability: 0, wake: availability.wake, reasons: [...s.reasons, ...extra], avoided });
+      continue;
+    }
+    const c: Candidate = { agent, eligible: true, score: s.score, availability: s.availability, wake: s.wake, reasons: extra, avoided };
+    candidates.push(c);
+    if (!best || rankCandidates(c, best) < 0) best = c;
+  }
+  if (ownershipUnknown) return { candidates, decision: { kind: 'unmatched', taskId: task.id, reason: 'ownership_unavailable' } };
+  if (!best) {
+    if (categories.size === 0) categories.add('missing_capability'); // no agents at all
+    return { candidates, decision: { kind: 'unmatched', taskId: task.id, reason: unmatchedReason(categories, snap) } };
+  }
+  return { candidates, decision: { kind: 'assign', taskId: task.id, agent: best.agent.id, score: round(best.score), wake: best.wake } };
+}
+
 export function planAssignments(snap: PlanSnapshot): Decision[] {
   // Working copies: what this plan has handed out so far.
   const agents: AgentView[] = snap.agents.map((a) => ({ ...a, capabilities: a.capabilities.map((c) => c.toLowerCase()) }));
+  const byId = new Map(agents.map((a) => [a.id, a]));
   const decisions: Decision[] = [];
   for (const task of snap.tasks) {
-    let ownedBy: ReadonlySet<string> | undefined;
-    if (snap.ownerFilter && task.owner !== null) {
-      const owned = snap.ownership.get(task.owner);
-      if (!owned) {
-        decisions.push({ kind: 'unmatched', taskId: task.id, reason: 'ownership_unavailable' });
-        continue;
-      }
-      ownedBy = owned;
-    }
-    const reasons = new Set<IneligibleReason>();
-    let best: { agent: AgentView; score: number; wake: boolean; avoided: boolean } | undefined;
-    for (const agent of agents) {
-      const s = scoreCandidate(task, agent, { maxConcurrent: snap.maxConcurrent, ...(ownedBy ? { ownedBy } : {}) });
-      if (!s.eligible) {
-        reasons.add(s.reason);
-        continue;
-      }
-      const c = { agent, score: s.score, wake: s.wake, avoided: agent.id === task.avoidAgent };
-      if (!best || (c.avoided !== best.avoided ? !c.avoided : compareCandidates(c, best) < 0)) best = c;
-    }
-    if (!best) {
-      if (reasons.size === 0) reasons.add('missing_capability'); // no agents at all
-      decisions.push({ kind: 'unmatched', taskId: task.id, reason: unmatchedReason(reasons, snap) });
-      continue;
-    }
-    decisions.push({ kind: 'assign', taskId: task.id, agent: best.agent.id, score: round(best.score), wake: best.wake });
-    best.agent.active += 1;
-    best.agent.lastAssignedAt = snap.now;
-    if (best.wake) best.agent.state = 'starting'; // woken once; later tasks ride on the same wake
+    const { decision } = evaluateTask(task, agents, snap);
+    decisions.push(decision);
+    if (decision.kind !== 'assign') continue;
+    const agent = byId.get(decision.agent)!;
+    agent.active += 1;
+    agent.lastAssignedAt = snap.now;
+    if (decision.wake) agent.state = 'starting'; // woken once; later tasks ride on the same wake
   }
   return decisions;
 }
 
-function round(x: number): number {
+export function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }

@@ -32,6 +32,7 @@ function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
     assignee: null,
     deadline_at: null,
     wake_deadline_at: null,
+    heartbeat_deadline_at: null,
     unmatched_reason: null,
     queued_at: now,
     updated_at: now,
@@ -40,7 +41,7 @@ function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
 
 /** The fields a row takes when it ends (the assignee of its last attempt is kept). */
 function ended(status: TaskStatus, now: Date): Partial<TaskRow> {
-  return { status, deadline_at: null, wake_deadline_at: null, completed_at: now, updated_at: now };
+  return { status, deadline_at: null, wake_deadline_at: null, heartbeat_deadline_at: null, completed_at: now, updated_at: now };
 }
 
 const encoder = new TextEncoder();
@@ -70,7 +71,11 @@ export type NewTask = Pick<
   | 'workflow_run_id'
   | 'step_id'
 > &
-  Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>>;
+  Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms'>>;
+
+/** The smallest heartbeat_timeout_ms (§16.1); the largest is the task's timeout_ms. */
+export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
 
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
@@ -78,6 +83,12 @@ export type NewTask = Pick<
  * already have, or cancelled at once when one already failed (so retrying that one revives it).
  */
 export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
+  const hb = task.heartbeat_timeout_ms ?? null;
+  if (hb !== null && (hb < HEARTBEAT_TIMEOUT_MIN_MS || hb > task.timeout_ms)) {
+    throw new ValidationError(`heartbeat_timeout_ms must be between ${HEARTBEAT_TIMEOUT_MIN_MS} and timeout_ms (${task.timeout_ms})`, [
+      { field: 'heartbeat_timeout_ms', message: `must be ${HEARTBEAT_TIMEOUT_MIN_MS}..timeout_ms (${task.timeout_ms}) inclusive` },
+    ]);
+  }
   const row: TaskRow = {
     ...task,
     start_by: task.start_by ?? null,
@@ -85,6 +96,10 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     scheduled_for: task.scheduled_for ?? null,
     callback_url: task.callback_url ?? null,
     callback_events: task.callback_events ?? null,
+    heartbeat_timeout_ms: hb,
+    heartbeat_deadline_at: null,
+    assigned_score: null,
+    assigned_woke: null,
     status: 'pending',
     assignee: null,
     progress: null,
@@ -205,11 +220,39 @@ export function decideProgress(row: TaskRow, agent: string, report: ProgressRepo
     at: now.toISOString(),
   };
   const guard = { statuses: [row.status], assignee: agent };
+  const beat = { heartbeat_deadline_at: heartbeatDeadline(row, now) };
   if (row.status === 'assigned') {
-    const next: TaskRow = { ...row, status: 'running', progress, started_at: now, wake_deadline_at: null, updated_at: now };
+    const next: TaskRow = { ...row, ...beat, status: 'running', progress, started_at: now, wake_deadline_at: null, updated_at: now };
     return change(row, next, [['started'], ['progress']], guard);
   }
-  return change(row, { ...row, progress, updated_at: now }, [['progress']], guard);
+  return change(row, { ...row, ...beat, progress, updated_at: now }, [['progress']], guard);
+}
+
+/** The heartbeat deadline a beat at `now` sets: now + heartbeat_timeout_ms (null: the task has none). */
+function heartbeatDeadline(row: TaskRow, now: Date): Date | null {
+  return row.heartbeat_timeout_ms === null ? null : new Date(now.getTime() + row.heartbeat_timeout_ms);
+}
+
+/** A heartbeat as decided: the deadline to write, compare-and-set on the task still active with this assignee. */
+export interface HeartbeatWrite {
+  taskId: string;
+  agent: string;
+  /** null: the task has no heartbeat timeout, nothing to write. */
+  deadline: Date | null;
+}
+
+/**
+ * POST /heartbeat (§16.1): 409 unless assigned or running, then 403 unless `agent` holds it (the
+ * order of the other reports). No status change, no event: only the heartbeat deadline moves
+ * (written coalesced, services/heartbeats.ts). A beat does not acknowledge an assignment: the
+ * first progress report does (the wake deadline stays).
+ */
+export function decideHeartbeat(row: TaskRow, agent: string, now: Date): HeartbeatWrite {
+  if (row.status !== 'assigned' && row.status !== 'running') {
+    throw new InvalidTransitionError(row.id, row.status, row.status, `task ${row.id} is ${row.status}: a heartbeat needs an assigned or running task`);
+  }
+  if (row.assignee !== agent) throw new NotAssigneeError(row.id);
+  return { taskId: row.id, agent, deadline: heartbeatDeadline(row, now) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +312,9 @@ export function decideAssignment(row: TaskRow, a: { agent: string; score: number
     attempt: row.attempt + 1,
     deadline_at: new Date(now.getTime() + row.timeout_ms),
     wake_deadline_at: new Date(now.getTime() + wakeTimeoutMs),
+    heartbeat_deadline_at: heartbeatDeadline(row, now),
+    assigned_score: a.score,
+    assigned_woke: a.woke,
     avoid_agent: null,
     unmatched_reason: null,
   };
@@ -294,11 +340,31 @@ export function decideRequeue(row: TaskRow, reason: string, now: Date): Change {
   });
 }
 
-/** An attempt past its deadline: retry with backoff (back to pending) or end `timed_out`. */
-export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random: Random, now: Date): Change & { retried: boolean } {
+/** Which active deadline expired: the attempt's own (timeout_ms), else the heartbeat's (§16.1). */
+export type ExpiryReason = 'attempt' | 'heartbeat';
+
+/** Why an active task swept as expired is: the attempt deadline wins when both passed. */
+export function expiryOf(row: TaskRow, now: Date): ExpiryReason {
+  if (row.deadline_at !== null && row.deadline_at <= now) return 'attempt';
+  return row.heartbeat_deadline_at !== null && row.heartbeat_deadline_at <= now ? 'heartbeat' : 'attempt';
+}
+
+/**
+ * An attempt past its deadline, or (`reason` heartbeat) with no heartbeat for heartbeat_timeout_ms:
+ * retry with backoff (back to pending, the lapsed agent avoided next) or end `timed_out`. A
+ * heartbeat timeout's `timeout` event carries reason `heartbeat` either way.
+ */
+export function decideAttemptTimeout(
+  row: TaskRow,
+  policy: BackoffPolicy,
+  random: Random,
+  now: Date,
+  reason: ExpiryReason = 'attempt',
+): Change & { retried: boolean } {
   const agent = row.assignee;
   const guard = { statuses: ['assigned', 'running'] as TaskStatus[], ...(agent !== null ? { assignee: agent } : {}) };
-  const error = `attempt timed out after ${row.timeout_ms} ms`;
+  const heartbeat = reason === 'heartbeat';
+  const error = heartbeat ? `no heartbeat for ${row.heartbeat_timeout_ms} ms` : `attempt timed out after ${row.timeout_ms} ms`;
   const counts = (r: TaskRow) => ({ retry_count: r.retry_count, max_retries: r.max_retries });
   const d = decideRetry(row, true, policy, random);
   if (d.retry) {
@@ -315,7 +381,7 @@ export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random
         row,
         next,
         [
-          ['timeout', { ...counts(next), reason: 'attempt_timeout', agent, will_retry: true }],
+          ['timeout', { ...counts(next), reason: heartbeat ? 'heartbeat' : 'attempt_timeout', agent, will_retry: true }],
           ['retry', { ...counts(next), reason: 'timeout', not_before: next.not_before?.toISOString() ?? null }],
         ],
         guard,
@@ -324,7 +390,10 @@ export function decideAttemptTimeout(row: TaskRow, policy: BackoffPolicy, random
     };
   }
   const next: TaskRow = { ...row, ...ended('timed_out', now), error, avoid_agent: agent };
-  return { ...change(row, next, [['timeout', { ...counts(next), reason: 'retries_exhausted', agent, will_retry: false }]], guard), retried: false };
+  return {
+    ...change(row, next, [['timeout', { ...counts(next), reason: heartbeat ? 'heartbeat' : 'retries_exhausted', agent, will_retry: false }]], guard),
+    retried: false,
+  };
 }
 
 /**

@@ -2,8 +2,10 @@
 //
 //   score = capability_match × availability_multiplier × priority_weight
 //
-// An agent that cannot take the task is not an exception: scoreCandidate returns
-// {eligible:false, reason} and planning turns the reasons of all agents into one unmatched reason.
+// An agent that cannot take the task is not an exception: agentReasons lists every reason it
+// cannot (the stable codes GET /explain shows), scoreCandidate is derived from it ({eligible:false,
+// reason} — the most fundamental one) and planning turns the reasons of all agents into one
+// unmatched reason. These rules have one author: this file.
 
 /** What the scheduler knows about one agent at the start of a tick. */
 export interface AgentView {
@@ -30,12 +32,34 @@ export interface ScoringPolicy {
   maxConcurrent: number;
   /** The owner's agents when the owner filter applies to this task; undefined = no filter. */
   ownedBy?: ReadonlySet<string>;
+  /** The owner filter applies but the owner's agents are unknown (Alexandria down, nothing cached). */
+  ownershipUnknown?: boolean;
 }
 
 /** Why an agent is not a candidate, most fundamental first (planning reports the best one). */
 export type IneligibleReason = 'missing_capability' | 'not_owned' | 'drained' | 'unavailable' | 'at_limit';
 
-export type Score = { eligible: true; score: number; availability: number; wake: boolean } | { eligible: false; reason: IneligibleReason };
+export type Score =
+  { eligible: true; score: number; availability: number; wake: boolean } | { eligible: false; reason: IneligibleReason; reasons: readonly AgentReason[] };
+
+/**
+ * Every reason an agent cannot take a task, stable codes (§16.2), most fundamental first:
+ * `missing_capability:<tag>` (one per missing tag), `not_owner`, `ownership_unavailable`,
+ * `drained`, `at_limit`, `unavailable:<state>`.
+ */
+export type AgentReason = string;
+
+/** The ineligible category of a reason code (the first reason decides scoreCandidate's). */
+function categoryOf(reason: AgentReason): IneligibleReason {
+  if (reason.startsWith('missing_capability:')) return 'missing_capability';
+  if (reason === 'not_owner' || reason === 'ownership_unavailable') return 'not_owned';
+  if (reason === 'drained') return 'drained';
+  if (reason === 'at_limit') return 'at_limit';
+  return 'unavailable';
+}
+
+/** States in which an agent can take work (availabilityOf gives their multipliers). */
+const AVAILABLE_STATES: ReadonlySet<string> = new Set(['ready', 'sleeping', 'starting']);
 
 export const AVAILABILITY = {
   /** ready with no active task */
@@ -50,10 +74,10 @@ export function priorityWeight(priority: number): number {
   return 1 + 0.05 * priority;
 }
 
-function holdsAll(agent: AgentView, tags: readonly string[]): boolean {
-  if (tags.length === 0) return true;
+function missingTags(agent: AgentView, tags: readonly string[]): string[] {
+  if (tags.length === 0) return [];
   const held = new Set(agent.capabilities.map((c) => c.toLowerCase()));
-  return tags.every((t) => held.has(t.toLowerCase()));
+  return tags.map((t) => t.toLowerCase()).filter((t) => !held.has(t));
 }
 
 /**
@@ -74,13 +98,21 @@ export function availabilityOf(agent: AgentView, maxConcurrent: number): { multi
   }
 }
 
+/** Every reason `agent` cannot take `task` now (empty: it can), most fundamental first. */
+export function agentReasons(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): AgentReason[] {
+  const reasons: AgentReason[] = missingTags(agent, task.requiredTags).map((t) => `missing_capability:${t}`);
+  if (policy.ownershipUnknown) reasons.push('ownership_unavailable');
+  else if (policy.ownedBy && !policy.ownedBy.has(agent.id)) reasons.push('not_owner');
+  if (agent.drained) reasons.push('drained');
+  if (agent.active >= policy.maxConcurrent) reasons.push('at_limit');
+  if (!AVAILABLE_STATES.has(agent.state)) reasons.push(`unavailable:${agent.state}`);
+  return reasons;
+}
+
 export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): Score {
-  if (!holdsAll(agent, task.requiredTags)) return { eligible: false, reason: 'missing_capability' };
-  if (policy.ownedBy && !policy.ownedBy.has(agent.id)) return { eligible: false, reason: 'not_owned' };
-  if (agent.drained) return { eligible: false, reason: 'drained' };
-  if (agent.active >= policy.maxConcurrent) return { eligible: false, reason: 'at_limit' };
+  const reasons = agentReasons(task, agent, policy);
+  if (reasons.length > 0) return { eligible: false, reason: categoryOf(reasons[0]!), reasons };
   const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
-  if (multiplier === 0) return { eligible: false, reason: 'unavailable' };
   return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority), availability: multiplier, wake };
 }
 

@@ -9,7 +9,8 @@
 //   drain      an admin's flag on an agent: no new assignments, running work continues.
 //   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
 //   run        one execution of a workflow definition: a task per step, edges from depends_on.
-//   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout) and
+//   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout),
+//              `heartbeat_deadline_at` (heartbeat timeout) and
 //              `start_by` (start deadline, until the first assignment);
 //              timers are columns, swept every tick, never in-process setTimeouts.
 //
@@ -81,6 +82,8 @@ export interface Task {
   callback_url: string | null;
   /** Event types (without `task.`) or ['*']; null: only the event that ends the task. */
   callback_events: string[] | null;
+  /** No heartbeat (progress or POST heartbeat) for this long while assigned/running → timeout, reason heartbeat (§16.1); null: none. */
+  heartbeat_timeout_ms: number | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -132,6 +135,13 @@ export interface TaskRow {
   deadline_at: Date | null;
   /** Ack/wake timeout, while assigned. */
   wake_deadline_at: Date | null;
+  /** No heartbeat for this long → timeout (reason heartbeat); null: none. */
+  heartbeat_timeout_ms: number | null;
+  /** Heartbeat deadline, while assigned or running with a heartbeat_timeout_ms: the last beat (or the assignment) + heartbeat_timeout_ms. */
+  heartbeat_deadline_at: Date | null;
+  /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
+  assigned_score: number | null;
+  assigned_woke: boolean | null;
   /** The agent that let the last attempt lapse: the next assignment prefers another. */
   avoid_agent: string | null;
   /** The last unmatched reason announced, so `unmatched` is not repeated every tick. */
@@ -176,6 +186,7 @@ export function rowToTask(r: TaskRow): Task {
     scheduled_for: iso(r.scheduled_for ?? null),
     callback_url: r.callback_url ?? null,
     callback_events: r.callback_events ?? null,
+    heartbeat_timeout_ms: r.heartbeat_timeout_ms ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),
@@ -228,10 +239,10 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'running', to: 'failed', by: 'assignee', why: 'fail, not retryable or retries exhausted' },
   { from: 'assigned', to: 'pending', by: 'assignee', why: 'fail, retry with backoff' },
   { from: 'running', to: 'pending', by: 'assignee', why: 'fail, retry with backoff' },
-  { from: 'assigned', to: 'pending', by: 'scheduler', why: 'attempt timeout with retries left, ack/wake timeout, agent stopped' },
-  { from: 'running', to: 'pending', by: 'scheduler', why: 'attempt timeout with retries left, agent stopped' },
-  { from: 'assigned', to: 'timed_out', by: 'scheduler', why: 'attempt timeout, retries exhausted' },
-  { from: 'running', to: 'timed_out', by: 'scheduler', why: 'attempt timeout, retries exhausted' },
+  { from: 'assigned', to: 'pending', by: 'scheduler', why: 'attempt or heartbeat timeout with retries left, ack/wake timeout, agent stopped' },
+  { from: 'running', to: 'pending', by: 'scheduler', why: 'attempt or heartbeat timeout with retries left, agent stopped' },
+  { from: 'assigned', to: 'timed_out', by: 'scheduler', why: 'attempt or heartbeat timeout, retries exhausted' },
+  { from: 'running', to: 'timed_out', by: 'scheduler', why: 'attempt or heartbeat timeout, retries exhausted' },
   { from: 'pending', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'assigned', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'running', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },

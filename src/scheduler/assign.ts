@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { AgentDirectory } from '../agents/directory.js';
 import type { Sql } from '../store/db.js';
-import { planAssignments, type Decision, type PlanTask } from '../core/assignment.js';
+import { planAssignments, type Decision } from '../core/assignment.js';
 import { decideAssignment, decideUnmatched } from '../core/decisions.js';
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { recordTransition } from '../observability/metrics.js';
@@ -15,6 +15,7 @@ import { assignBatch, duePending, markUnmatched, type BatchCursor, type BatchIte
 import { unversioned } from '../store/tasks.js';
 import { committedEvents } from '../store/events.js';
 import { since, type TickResult } from './tick.js';
+import { agentViews, planPolicy, planTask } from './views.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
@@ -23,14 +24,6 @@ export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics' 
 
 /** Where a keyset read continues after `t`. */
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
-
-const planTask = (t: PendingRef): PlanTask => ({
-  id: t.id,
-  requiredTags: t.required_tags,
-  priority: t.priority,
-  owner: t.owner,
-  avoidAgent: t.avoid_agent,
-});
 
 /** Whether `a` comes after `b` in assignment order (priority desc, created_at, id). */
 function isAfter(a: BatchCursor, b: BatchCursor): boolean {
@@ -73,26 +66,8 @@ export class Assigner {
     t0 = performance.now();
     const dir = await directory.snapshot(owners);
     ph.snapshot += since(t0);
-    const rows = new Map(agentRows.map((r) => [r.id, r]));
-    const agents: AgentView[] = dir.agents.map((d) => ({
-      id: d.id,
-      capabilities: d.capabilities,
-      state: d.state,
-      active: counts.get(d.id) ?? 0,
-      drained: rows.get(d.id)?.drained ?? false,
-      lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
-    }));
-    const plan = (tasks: PendingRef[]) =>
-      planAssignments({
-        tasks: tasks.map(planTask),
-        agents,
-        maxConcurrent: a.max_concurrent_per_agent,
-        ownerFilter: a.owner_filter_enabled,
-        ownership: dir.ownership,
-        capabilitiesKnown: dir.capabilitiesKnown,
-        availabilityKnown: dir.availabilityKnown,
-        now: now.getTime(),
-      });
+    const agents: AgentView[] = agentViews(dir, agentRows, counts);
+    const plan = (tasks: PendingRef[]) => planAssignments({ tasks: tasks.map(planTask), agents, ...planPolicy(config, dir), now: now.getTime() });
     let busy = false;
 
     for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {

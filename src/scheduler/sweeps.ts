@@ -1,11 +1,12 @@
-// The scheduler's deadline sweeps: attempt timeouts (retry with backoff or timed_out), ack/wake
+// The scheduler's deadline sweeps: attempt and heartbeat timeouts (one sweep over the earlier of
+// the two deadlines: retry with backoff or timed_out), ack/wake
 // timeouts (back to pending, no retry spent) and start deadlines (never assigned by start_by:
 // timed_out). One cheap read-only probe first, so a tick
 // with nothing expired costs one round trip.
 import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { Sql } from '../store/db.js';
-import { decideAttemptTimeout, decideRequeue, decideStartDeadline, type Change } from '../core/decisions.js';
+import { decideAttemptTimeout, decideRequeue, expiryOf, decideStartDeadline, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
 import { deadlinesDue, lockExpiredAttempts, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
@@ -16,7 +17,8 @@ import type { TickResult } from './tick.js';
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
 export const SWEEP_LIMIT = 1000;
 
-export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'metrics'> & { sql: Sql; log: Logger };
+export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'metrics'> &
+  Partial<Pick<DispatchContext, 'heartbeats'>> & { sql: Sql; log: Logger };
 
 export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promise<void> {
   const { clock, random, metrics, config, sql, log } = deps;
@@ -28,7 +30,11 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   const { expired, others } = !due.attempt
     ? { expired: [], others: [] }
     : await inTransaction(sql, async (tx) => {
-        const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map((row) => decideAttemptTimeout(row, policy, random, now));
+        const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT))
+          .map((row) => ({ row, reason: expiryOf(row, now) }))
+          // A heartbeat buffered on this replica, not yet flushed, keeps its task alive (services/heartbeats.ts).
+          .filter(({ row, reason }) => reason !== 'heartbeat' || !deps.heartbeats?.buffered(row.id, row.assignee, now))
+          .map(({ row, reason }) => decideAttemptTimeout(row, policy, random, now, reason));
         const written = await applyChanges(tx, changes, now);
         const done = changes.filter((c) => written.has(c.next.id));
         return { expired: done, others: (await settle(tx, done, now)).changes };

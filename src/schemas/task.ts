@@ -83,6 +83,9 @@ export const TaskSchema = Type.Object(
     callback_events: Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "Event types POSTed to callback_url ('*': all); null: only the event that ends the task",
     }),
+    heartbeat_timeout_ms: Type.Union([Type.Integer({ minimum: 1000 }), Type.Null()], {
+      description: 'No heartbeat (progress or POST /heartbeat) for this long while assigned or running → timeout, reason heartbeat; null: none',
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
@@ -105,6 +108,20 @@ export const CreateTaskBody = Type.Object(
     context: Type.Optional(JsonObject('Free JSON object, at most 256 KiB serialized')),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.timeoutMsMax, description: 'Per attempt; default assignment.default_timeout_ms' })),
     max_retries: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.maxRetriesMax, description: 'Default 3; 0 means never retry' })),
+    heartbeat_timeout_ms: Type.Optional(
+      Type.Union(
+        [
+          Type.Integer({
+            minimum: 1000,
+            maximum: LIMITS.timeoutMsMax,
+            description:
+              '1000..timeout_ms inclusive: an active task with no heartbeat (progress or POST /heartbeat) for this long times out (reason heartbeat)',
+          }),
+          Type.Null(),
+        ],
+        { description: 'Default null: no heartbeat timeout' },
+      ),
+    ),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
     start_by: Type.Optional(
@@ -264,3 +281,52 @@ export const DeliverySchema = Type.Object(
 );
 
 export const DeliveryListSchema = Type.Object({ deliveries: Type.Array(DeliverySchema) }, { additionalProperties: false, description: 'Oldest first' });
+
+/** GET /api/v1/tasks/:id/explain (§16.2, docs/heartbeats.md). */
+export const ExplanationSchema = Type.Object(
+  {
+    task_id: Uuid,
+    status: TaskStatusSchema,
+    evaluated_at: Timestamp,
+    required_tags: Type.Array(Type.String(), { description: 'scope ∪ capabilities, lower-case' }),
+    candidates: Type.Array(
+      Type.Object(
+        {
+          agent: Type.String(),
+          eligible: Type.Boolean(),
+          score: Type.Number({ description: '0 when not eligible' }),
+          availability: Type.String({ description: 'The agent state: ready, sleeping, starting, degraded, …' }),
+          active_tasks: Type.Integer({ minimum: 0 }),
+          max_concurrent: Type.Integer({ minimum: 1 }),
+          reasons: Type.Array(Type.String(), {
+            description:
+              'Stable codes: missing_capability:<tag>, not_owner, ownership_unavailable, drained, at_limit, unavailable:<state>, avoided_after_wake_timeout (eligible, chosen only if nobody else can)',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'Every agent the directory knows, best first (the first eligible one is the decision)' },
+    ),
+    decision: Type.Object(
+      {
+        agent: Type.Union([Type.String(), Type.Null()]),
+        reason: Type.Union([Type.String(), Type.Null()], {
+          description: 'null when an agent is named; else not_before, waiting_for_dependencies or the unmatched reason (no_capable_agent, …)',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    assigned: Type.Optional(
+      Type.Object(
+        {
+          agent: Type.String(),
+          score: Type.Union([Type.Number(), Type.Null()]),
+          woke: Type.Union([Type.Boolean(), Type.Null()]),
+          at: Timestamp,
+        },
+        { additionalProperties: false, description: 'The last assignment as recorded (assigned, running and finished tasks)' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Why this agent, why none: computed now from the live directory, read-only' },
+);

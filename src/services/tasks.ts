@@ -141,6 +141,7 @@ export async function createTask(
         context: body.context ?? {},
         timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
         max_retries: body.max_retries ?? 3,
+        heartbeat_timeout_ms: body.heartbeat_timeout_ms ?? null,
         parent_id: body.parent_id ?? null,
         not_before: body.not_before ? new Date(body.not_before) : null,
         depends_on: dependsOn,

@@ -54,7 +54,7 @@ export type BatchOutcome =
 
 /**
  * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
- * (migrations/0006) locks the agents' rows in id order, re-checks drain flags and active counts
+ * (migrations/0014, as 0006 with the heartbeat deadline and the assignment record) locks the agents' rows in id order, re-checks drain flags and active counts
  * after the locks, accepts items in plan order under the limit, and compare-and-sets the tasks
  * that are still pending and unchanged since they were read (rows another transaction holds are
  * skipped: "lost") to exactly the decided values, with their `assigned` events, in one
@@ -84,6 +84,8 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
       ${sql.array(next.map((n) => n.attempt))}::int[],
       ${sql.array(next.map((n) => n.deadline_at!.toISOString()))}::timestamptz[],
       ${sql.array(next.map((n) => n.wake_deadline_at!.toISOString()))}::timestamptz[],
+      ${sql.array(next.map((n) => n.heartbeat_deadline_at?.toISOString() ?? null) as string[])}::timestamptz[],
+      ${sql.array(next.map((n) => n.assigned_score ?? 0))}::float8[], ${sql.array(next.map((n) => n.assigned_woke ?? false))}::bool[],
       ${s.now}::timestamptz, ${s.maxConcurrent}::int) d`;
   if (sink) {
     const ok = new Set(res.filter((r) => r.outcome === 'ok').map((r) => r.task_id));
@@ -140,7 +142,7 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date): Pr
 export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean; start: boolean }> {
   const [r] = await sql<{ attempt: boolean; wake: boolean; start: boolean }[]>`
     select
-      exists (select 1 from tasks where status in ('assigned','running') and deadline_at <= ${now}) as attempt,
+      exists (select 1 from tasks where status in ('assigned','running') and least(deadline_at, heartbeat_deadline_at) <= ${now}) as attempt,
       exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake,
       exists (select 1 from tasks where status in ('pending','waiting') and attempt = 0 and start_by is not null and start_by <= ${now}) as start`;
   return { attempt: r?.attempt ?? true, wake: r?.wake ?? true, start: r?.start ?? true };
@@ -163,11 +165,30 @@ export async function lockLapsedWakes(tx: Tx, now: Date, limit: number): Promise
     order by wake_deadline_at limit ${limit} for update skip locked`;
 }
 
-/** Lock at most `limit` active tasks past their attempt deadline (rows another replica is writing are skipped). */
+/**
+ * Lock at most `limit` active tasks past their attempt deadline or their heartbeat deadline,
+ * whichever is earlier (index tasks_expiry_idx, migrations/0014; rows another replica is writing are skipped).
+ */
 export async function lockExpiredAttempts(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
   return tx<TaskRow[]>`
-    select * from tasks where status in ('assigned','running') and deadline_at <= ${now}
-    order by deadline_at limit ${limit} for update skip locked`;
+    select * from tasks where status in ('assigned','running') and least(deadline_at, heartbeat_deadline_at) <= ${now}
+    order by least(deadline_at, heartbeat_deadline_at) limit ${limit} for update skip locked`;
+}
+
+/**
+ * Write coalesced heartbeats (services/heartbeats.ts) in ONE statement: each task's heartbeat
+ * deadline moves to the decided instant only while the task is still active with the agent that
+ * beat (a task that moved on is left alone) and only forward. No event row. Returns how many rows changed.
+ */
+export async function writeHeartbeats(db: Sql, beats: readonly { taskId: string; agent: string; deadline: Date }[]): Promise<number> {
+  if (beats.length === 0) return 0;
+  const res = await db`
+    update tasks t set heartbeat_deadline_at = b.deadline
+    from unnest(${db.array(beats.map((b) => b.taskId))}::uuid[], ${db.array(beats.map((b) => b.agent))}::text[],
+      ${db.array(beats.map((b) => b.deadline.toISOString()))}::timestamptz[]) as b(id, agent, deadline)
+    where t.id = b.id and t.status in ('assigned','running') and t.assignee = b.agent
+      and t.heartbeat_deadline_at is not null and t.heartbeat_deadline_at < b.deadline`;
+  return res.count;
 }
 
 /**

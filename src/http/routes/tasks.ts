@@ -1,6 +1,7 @@
 // /api/v1/tasks: the task API (openapi.yaml, docs/task-api.md). Routes only translate HTTP to the use cases in
 // services/tasks.ts; every body, query, param and response status is described for OpenAPI.
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
 import { completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents } from '../../services/tasks.js';
@@ -10,6 +11,7 @@ import {
   CreateTaskBody,
   CreateTaskHeaders,
   EventListSchema,
+  ExplanationSchema,
   FailTaskBody,
   ListTasksQuery,
   PatchTaskBody,
@@ -17,6 +19,7 @@ import {
   TaskListSchema,
   TaskSchema,
 } from '../../schemas/task.js';
+import { explainTask } from '../../services/explain.js';
 import { StreamHeaders, WaitQuery, streamResponse } from '../../schemas/delivery.js';
 import { awaitTask, openEventStream } from '../../services/delivery.js';
 import { serveEventStream, wantsEventStream } from '../sse.js';
@@ -210,6 +213,33 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
     );
 
     app.post(
+      '/api/v1/tasks/:id/heartbeat',
+      {
+        config: { emptyBody: true },
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'heartbeatTask',
+              summary: 'Heartbeat (assignee only): the task is still being worked on',
+              description:
+                'No body, 204. Moves the heartbeat deadline (heartbeat_timeout_ms from now) without an event; writes are coalesced for up to 1 s. Does not acknowledge an assignment (the first progress does). Not assigned or running → 409; another agent → 403.',
+            },
+            { 204: Type.Null({ description: 'Heartbeat recorded' }) },
+            400,
+            403,
+            404,
+            409,
+          ),
+          params: IdParams,
+        },
+      },
+      async (req, reply) => {
+        await ctx.heartbeats.beat(req.agentId, req.params.id);
+        return reply.code(204).send();
+      },
+    );
+
+    app.post(
       '/api/v1/tasks/:id/retry',
       {
         config: { emptyBody: true },
@@ -231,6 +261,27 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
       },
       async (req) => retryTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id),
+    );
+
+    app.get(
+      '/api/v1/tasks/:id/explain',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'explainTask',
+              summary: 'Why this agent, why none (read-only)',
+              description:
+                'Every agent the directory knows, scored and with its reasons, best first, and the decision the scheduler would take now, by the same rules; for an assigned, running or finished task also the assignment as recorded.',
+            },
+            { 200: { ...ExplanationSchema, description: 'The explanation' } },
+            400,
+            404,
+          ),
+          params: IdParams,
+        },
+      },
+      async (req) => explainTask(ctx, req.params.id),
     );
 
     app.get(
