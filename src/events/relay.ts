@@ -16,8 +16,8 @@
 // 'events-written' signal, every NATS (re)connect, and a slow safety poll. NATS down: rows stay,
 // retries back off, nothing crashes.
 import type { Component, DispatchContext } from '../context.js';
-import { deletePublishedBefore, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
-import type { Sql } from '../store/db.js';
+import { deletePublishedBefore, envelopesOf, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
+import type { Sql, Tx } from '../store/db.js';
 import type { NatsLink } from './nats.js';
 import { AckPublisher } from './publisher.js';
 import { ensureTaskStream } from './stream.js';
@@ -92,39 +92,72 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
   /** Rows the fast path left to the relay: no grace. */
   const ready = new Set<string>();
   let graceTimer: NodeJS.Timeout | undefined;
-  async function publishBatch(client: AckPublisher, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
-    // Per-task chains in seq order; tasks in parallel.
+  function armGrace(): void {
+    if (graceTimer) return;
+    graceTimer = setTimeout(() => {
+      graceTimer = undefined;
+      loop.poke();
+    }, opts.fastGraceMs);
+    graceTimer.unref();
+  }
+
+  /**
+   * Which rows to send now, per task in seq order: a task's chain stops at a row the fast path
+   * holds, and at a row first seen less than the grace ago (unless the fast path left it here).
+   */
+  function choose(rows: OutboxRow[]): OutboxRow[][] {
     const byTask = new Map<string, OutboxRow[]>();
     for (const r of rows) {
       const list = byTask.get(r.task_id);
       if (list) list.push(r);
       else byTask.set(r.task_id, [r]);
     }
-    const ok: number[] = [];
-    let failed = 0;
-    let firstError: unknown;
     const wall = Date.now();
     const sighted = new Map<string, number>();
     let deferred = false;
+    const chains: OutboxRow[][] = [];
+    for (const list of byTask.values()) {
+      const chain: OutboxRow[] = [];
+      for (const r of list) {
+        if (fast.holds(r.id)) break;
+        if (!ready.has(r.id)) {
+          // Possibly committed a moment ago and about to be offered to its writer's fast path.
+          const first = seen.get(r.id) ?? wall;
+          sighted.set(r.id, first);
+          if (wall - first < opts.fastGraceMs) {
+            deferred = true;
+            break;
+          }
+        }
+        chain.push(r);
+      }
+      if (chain.length) chains.push(chain);
+    }
+    seen = sighted;
+    if (deferred) armGrace();
+    return chains;
+  }
+
+  async function publishBatch(client: AckPublisher, tx: Tx, rows: OutboxRow[]): Promise<{ ok: number[]; failed: number }> {
+    const chains = choose(rows);
+    const envelopes = await envelopesOf(
+      tx,
+      chains.flatMap((c) => c.map((r) => Number(r.seq))),
+    );
+    const ok: number[] = [];
+    let failed = 0;
+    let firstError: unknown;
+    // Per-task chains in seq order; tasks in parallel. A task stops at its first failure.
     await Promise.all(
-      [...byTask.values()].map(async (list) => {
+      chains.map(async (list) => {
         for (let i = 0; i < list.length; i++) {
           const r = list[i]!;
-          // Being published by the fast path: it and the task's later rows wait for it.
-          if (fast.holds(r.id)) return;
-          if (!ready.has(r.id)) {
-            // Possibly committed a moment ago and about to be offered to its writer's fast path.
-            const first = seen.get(r.id) ?? wall;
-            sighted.set(r.id, first);
-            if (wall - first < opts.fastGraceMs) {
-              deferred = true;
-              return;
-            }
-          }
           try {
-            await client.publish(subjectOf(r.kind, r.task_id, r.type), r.envelope, r.id);
+            const envelope = envelopes.get(Number(r.seq));
+            if (envelope === undefined) throw new Error(`event ${r.id} vanished from the outbox`);
+            await client.publish(subjectOf(r.kind, r.task_id, r.type), envelope, r.id);
             ok.push(Number(r.seq));
-            sighted.delete(r.id);
+            seen.delete(r.id);
             ready.delete(r.id);
           } catch (err) {
             firstError ??= err;
@@ -135,14 +168,6 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       }),
     );
     if (firstError) log.warn({ err: (firstError as Error).message, failed }, 'publishing events failed; will retry');
-    seen = sighted;
-    if (deferred && !graceTimer) {
-      graceTimer = setTimeout(() => {
-        graceTimer = undefined;
-        loop.poke();
-      }, opts.fastGraceMs);
-      graceTimer.unref();
-    }
     return { ok, failed };
   }
 
@@ -170,7 +195,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const client = js;
     const res = await withOutboxBatch(sql, opts.batchSize, async (tx, rows) => {
       if (rows.length === 0) return { published: 0, failed: 0 };
-      const { ok, failed } = await publishBatch(client, rows);
+      const { ok, failed } = await publishBatch(client, tx, rows);
       await markPublished(tx, ok);
       // Full, but only rows the fast path holds: not worth another run at once.
       return { published: ok.length, failed, full: rows.length === opts.batchSize && ok.length > 0 };
@@ -207,7 +232,9 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     again: (r) => r.more,
     failed: (r) => r.failed > 0,
     backoff: { baseMs: opts.backoffMinMs, maxMs: opts.backoffMaxMs },
-    listen: [{ sql: ctx.sql, channel: 'dispatch_events' }],
+    // An insert anywhere: its rows are young, so look after the grace (the fast path of the replica
+    // that wrote them has sent and marked most by then); a (re)LISTEN still pokes at once.
+    listen: [{ sql: ctx.sql, channel: 'dispatch_events', onNotify: () => armGrace() }],
     signals: { emitter: ctx.signals, on: { 'events-written': true } },
     onError: (err) => {
       log.warn({ err: (err as Error).message }, 'relay batch failed; will retry');

@@ -81,7 +81,8 @@ export class Assigner {
       // and, concurrently on another connection, the unmatched bookkeeping of the page's other
       // tasks (disjoint rows: the two transactions never touch the same task).
       t0 = performance.now();
-      const unmatchedP = markUnmatched(sql, unmatched, writeNow);
+      const unmatchedSink = committedEvents();
+      const unmatchedP = markUnmatched(sql, unmatched, writeNow, unmatchedSink);
       unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       const sink = committedEvents();
       const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent }, sink);
@@ -112,6 +113,7 @@ export class Assigner {
       for (const row of await unmatchedP) {
         result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
       }
+      this.deps.signals.emit('events-committed', unmatchedSink);
       ph.unmatched += since(t0);
       // Read on only while someone can still take work.
       busy = !agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
@@ -180,8 +182,10 @@ export class Assigner {
     this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
     const now2 = this.deps.clock.now();
     const { unmatched: changed } = this.decide(page, plan(page), now2);
-    for (const row of await markUnmatched(this.deps.sql, changed, now2)) {
+    const sink = committedEvents();
+    for (const row of await markUnmatched(this.deps.sql, changed, now2, sink)) {
       result.unmatched.push({ taskId: row.id, reason: row.unmatched_reason ?? '' });
     }
+    this.deps.signals.emit('events-committed', sink);
   }
 }

@@ -107,13 +107,15 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
  * scheduler read it (so the event, built from that row, is exact), and rows another transaction
  * holds are skipped, never waited for (they are marked on a later tick). Returns the rows that changed.
  */
-export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date): Promise<TaskRow[]> {
+export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sink?: CommittedEvents): Promise<TaskRow[]> {
   if (items.length === 0) return [];
   const cols = eventColumns(
     items.flatMap((it) => it.events),
     now,
   );
-  const changed = await sql<{ id: string }[]>`
+  // With a sink: the task's events still unpublished before this statement (as in assignBatch).
+  const before = sink ? sql`, (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p where p.task_id = upd.id) as before` : sql``;
+  const changed = await sql<{ id: string; before?: string[] }[]>`
     with d as (
       select * from unnest(${sql.array(items.map((i) => i.next.id))}::uuid[], ${sql.array(items.map((i) => i.next.unmatched_reason ?? ''))}::text[],
         ${sql.array(items.map((i) => i.version))}::text[]) as d(id, reason, version)
@@ -130,8 +132,12 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date): Pr
       select e.* from (${eventRowsFragment(sql, cols, now)}) e(id, task_id, type, envelope, created_at)
       where e.task_id in (select id from upd)
     )
-    select id from upd`;
+    select id ${before} from upd`;
   const ids = new Set(changed.map((r) => r.id));
+  if (sink) {
+    collectEvents(sink, cols, ids);
+    for (const r of changed) sink.before.push(...(r.before ?? []));
+  }
   return items.filter((it) => ids.has(it.next.id)).map((it) => it.next);
 }
 

@@ -11,14 +11,13 @@ export interface OutboxRow {
   task_id: string;
   type: string;
   kind: 'task' | 'run' | 'dlq';
-  /** The envelope as JSON text, published as is (no parse and re-serialise per event). */
-  envelope: string;
 }
 
 /**
- * Run `fn` with the oldest unpublished rows (seq order) inside a transaction holding the relay
- * lock, so batches from several replicas never interleave: a task's events leave in seq order.
- * Returns undefined when another replica holds the lock (it is relaying right now).
+ * Run `fn` with the oldest unpublished rows (seq order; the queue's refs, not their envelopes)
+ * inside a transaction holding the relay lock, so batches from several replicas never interleave:
+ * a task's events leave in seq order. Returns undefined when another replica holds the lock (it is
+ * relaying right now).
  */
 export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, rows: OutboxRow[]) => Promise<T>): Promise<T | undefined> {
   return sql.begin(async (tx) => {
@@ -29,7 +28,7 @@ export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, r
     const [[lock], rows] = await Promise.all([
       tx<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`,
       tx<OutboxRow[]>`
-        select e.seq, e.id, e.task_id, e.type, e.kind, dispatch_task_envelope(e)::text as envelope
+        select e.seq, e.id, e.task_id, e.type, e.kind
         from task_events_unpublished q join task_events e on e.seq = q.seq
         where exists (select 1 from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()
                       and classid = 0 and objid = ${RELAY_LOCK} and objsubid = 1 and granted)
@@ -38,6 +37,14 @@ export async function withOutboxBatch<T>(sql: Sql, limit: number, fn: (tx: Tx, r
     if (!lock?.ok) return undefined;
     return fn(tx, rows);
   }) as Promise<T | undefined>;
+}
+
+/** The envelopes (as JSON text, published as is) of the rows the relay is about to publish. */
+export async function envelopesOf(db: Db, seqs: number[]): Promise<Map<number, string>> {
+  if (seqs.length === 0) return new Map();
+  const rows = await db<{ seq: number; envelope: string }[]>`
+    select e.seq, dispatch_task_envelope(e)::text as envelope from task_events e where e.seq = any(${db.array(seqs)}::bigint[])`;
+  return new Map(rows.map((r) => [Number(r.seq), r.envelope]));
 }
 
 /** Mark events published: out of the to-publish queue (migrations/0016). */
