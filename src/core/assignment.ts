@@ -30,6 +30,8 @@ export interface PlanSnapshot {
   availabilityKnown: boolean;
   /** Logical now (ms), used as the agent's last assignment time for later tie-breaks. */
   now: number;
+  /** assignment.track_record_weight (§16.4); undefined = 0. */
+  recordWeight?: number;
 }
 
 export const UNMATCHED_REASONS = [
@@ -74,7 +76,7 @@ export function planAssignments(snap: PlanSnapshot): Decision[] {
     const reasons = new Set<IneligibleReason>();
     let best: { agent: AgentView; score: number; wake: boolean; avoided: boolean } | undefined;
     for (const agent of agents) {
-      const s = scoreCandidate(task, agent, { maxConcurrent: snap.maxConcurrent, ...(ownedBy ? { ownedBy } : {}) });
+      const s = scoreCandidate(task, agent, { maxConcurrent: snap.maxConcurrent, ...(ownedBy ? { ownedBy } : {}), recordWeight: snap.recordWeight });
       if (!s.eligible) {
         reasons.add(s.reason);
         continue;

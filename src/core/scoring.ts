@@ -1,6 +1,6 @@
 // Scoring one agent for one task (docs/scheduler.md "Scoring"). Pure: no I/O, no clock, no randomness.
 //
-//   score = capability_match × availability_multiplier × priority_weight
+//   score = capability_match × availability_multiplier × priority_weight × record_factor
 //
 // An agent that cannot take the task is not an exception: scoreCandidate returns
 // {eligible:false, reason} and planning turns the reasons of all agents into one unmatched reason.
@@ -17,6 +17,8 @@ export interface AgentView {
   drained: boolean;
   /** When the agent was last given a task (ms since epoch), null if never: idle longest wins ties. */
   lastAssignedAt: number | null;
+  /** Success rate over the agent's track record (§16.4), 0..1; undefined/null = no record = 1.0. */
+  successRate?: number | null;
 }
 
 /** What scoring needs of a task. */
@@ -30,12 +32,15 @@ export interface ScoringPolicy {
   maxConcurrent: number;
   /** The owner's agents when the owner filter applies to this task; undefined = no filter. */
   ownedBy?: ReadonlySet<string>;
+  /** assignment.track_record_weight, 0..1 (undefined = 0: the record does not count). */
+  recordWeight?: number;
 }
 
 /** Why an agent is not a candidate, most fundamental first (planning reports the best one). */
 export type IneligibleReason = 'missing_capability' | 'not_owned' | 'drained' | 'unavailable' | 'at_limit';
 
-export type Score = { eligible: true; score: number; availability: number; wake: boolean } | { eligible: false; reason: IneligibleReason };
+export type Score =
+  { eligible: true; score: number; availability: number; wake: boolean; recordFactor: number } | { eligible: false; reason: IneligibleReason };
 
 export const AVAILABILITY = {
   /** ready with no active task */
@@ -48,6 +53,17 @@ export const AVAILABILITY = {
 
 export function priorityWeight(priority: number): number {
   return 1 + 0.05 * priority;
+}
+
+/**
+ * The track-record factor (§16.4): (1 − w) + w × success_rate, an agent with no record counting
+ * as 1.0 — so w = 0 changes nothing and w = 1 scales the score by the success rate itself.
+ */
+export function recordFactor(successRate: number | null | undefined, weight: number | undefined): number {
+  const w = weight ?? 0;
+  if (w <= 0) return 1;
+  const rate = successRate ?? 1;
+  return 1 - w + w * rate;
 }
 
 function holdsAll(agent: AgentView, tags: readonly string[]): boolean {
@@ -81,7 +97,8 @@ export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: Scorin
   if (agent.active >= policy.maxConcurrent) return { eligible: false, reason: 'at_limit' };
   const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
   if (multiplier === 0) return { eligible: false, reason: 'unavailable' };
-  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority), availability: multiplier, wake };
+  const factor = recordFactor(agent.successRate, policy.recordWeight);
+  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority) * factor, availability: multiplier, wake, recordFactor: factor };
 }
 
 /**
