@@ -49,7 +49,7 @@ create table agent_outcomes (
 -- statements lock summary rows in the same order: no lock cycles).
 create function dispatch_record_outcomes() returns trigger language plpgsql as $$
 declare
-  n integer := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
+  n integer;
   r record;
   s bigint;
 begin
@@ -65,6 +65,9 @@ begin
     where o.agent is not null
     order by o.agent, o.seq
   loop
+    if n is null then
+      n := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
+    end if;
     insert into agent_records as a (agent, seq, completed, failed, timed_out, completed_ms)
     values (r.agent, 1, (r.outcome = 'completed')::int, (r.outcome = 'failed')::int, (r.outcome = 'timed_out')::int,
             case when r.outcome = 'completed' then r.duration_ms else 0 end)
