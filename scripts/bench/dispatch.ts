@@ -30,6 +30,8 @@ import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
 import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
+import { duePending } from '../../src/store/assignments.js';
+import { fairBand } from '../../src/store/fairness.js';
 import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
@@ -77,6 +79,8 @@ export interface ScaleResult {
   /** The fairness scale step: the mode and how many requesters the backlog came from. */
   fairness?: 'fifo' | 'requester';
   requesters?: number;
+  /** The fairness scale step: mean ms of the mode's first-page read, timed from the bench on the seeded backlog (20 reads). */
+  readMs?: number;
   agents: number;
   tick: HistogramDelta;
   rssMb: number;
@@ -320,6 +324,7 @@ async function scaleRun(
     // A backlog that grew through the API has planner statistics (autovacuum analyzes as it grows);
     // one bulk-loaded a second ago has none, and the planner would take 100k rows for a tiny table.
     await sql`analyze tasks`;
+    const readMs = fair ? await timeFirstPage(sql, fair.fairness) : undefined;
     await sql.end();
     const d = await startDispatch({
       databaseUrl: env.url,
@@ -339,7 +344,7 @@ async function scaleRun(
       const usage = sampler.stop();
       return {
         pending,
-        ...(fair ? { fairness: fair.fairness, requesters: fair.requesters } : {}),
+        ...(fair ? { fairness: fair.fairness, requesters: fair.requesters, readMs } : {}),
         agents: o.scaleAgents,
         tick: histogramDelta(m0, m1, TICK),
         rssMb: memoryKb(d.pid).rss / 1024,
@@ -352,6 +357,16 @@ async function scaleRun(
   } finally {
     await env.stop();
   }
+}
+
+/** Mean ms of 20 first-page reads (batch_size 200) in one fairness mode: the statement each tick starts with. */
+async function timeFirstPage(sql: ReturnType<typeof connect>, fairness: 'fifo' | 'requester'): Promise<number> {
+  const now = new Date();
+  const read = () => (fairness === 'requester' ? fairBand(sql, now, 200, undefined) : duePending(sql, now, 200));
+  await read(); // warm: plan cache, buffers
+  const t0 = performance.now();
+  for (let i = 0; i < 20; i++) await read();
+  return (performance.now() - t0) / 20;
 }
 
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
@@ -504,12 +519,25 @@ export function dispatchTable(r: DispatchResults): string {
 
 function fairnessTable(rows: ScaleResult[]): string {
   return markdownTable(
-    ['fairness', 'pending', 'requesters', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'peak RSS MB', 'CPU %'],
+    [
+      'fairness',
+      'pending',
+      'requesters',
+      'agents (all busy)',
+      'first-page read ms',
+      'ticks',
+      'tick mean ms',
+      'tick p50 ≤ ms',
+      'tick p99 ≤ ms',
+      'peak RSS MB',
+      'CPU %',
+    ],
     rows.map((s) => [
       s.fairness ?? 'fifo',
       s.pending,
       s.requesters ?? 1,
       s.agents,
+      s.readMs === undefined ? '' : fmt(s.readMs),
       s.tick.count,
       fmt(s.tick.meanMs),
       fmt(s.tick.p50Ms),
