@@ -499,7 +499,7 @@ export function dispatchTable(r: DispatchResults): string {
     ],
     rows,
   );
-  if (!r.scale.length) return r.fairness?.length ? `${main}\n\n${fairnessTable(r.fairness)}` : main;
+  if (!r.scale.length) return main;
   const scale = markdownTable(
     ['pending', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'RSS MB', 'peak RSS MB', 'CPU %'],
     r.scale.map((s) => [
@@ -514,7 +514,7 @@ export function dispatchTable(r: DispatchResults): string {
       fmt(s.cpuPct, 0),
     ]),
   );
-  return r.fairness?.length ? `${main}\n\n${scale}\n\n${fairnessTable(r.fairness)}` : `${main}\n\n${scale}`;
+  return `${main}\n\n${scale}`;
 }
 
 function fairnessTable(rows: ScaleResult[]): string {
@@ -551,7 +551,8 @@ function fairnessTable(rows: ScaleResult[]): string {
 /** The tables of the runs that happened (the workflow scenario's after the others). */
 export function dispatchTables(r: DispatchResults): string {
   const parts: string[] = [];
-  if (r.rates.length || r.burnDown || r.scale.length || r.fairness?.length) parts.push(dispatchTable(r));
+  if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
+  if (r.fairness?.length) parts.push(fairnessTable(r.fairness));
   if (r.workflow) parts.push(workflowTable(r.workflow));
   if (r.schedule) parts.push(scheduleTable(r.schedule));
   return parts.join('\n\n');

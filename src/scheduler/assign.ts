@@ -158,7 +158,10 @@ export class Assigner {
       // Fair share: the requesters just served go to the back of their band's turn order.
       if (served.length) {
         t0 = performance.now();
-        await this.fair.served(servedOrder(served));
+        // A hint about order, never a guard: a failed stamp costs one out-of-turn assignment, not the tick.
+        await this.fair
+          .served(servedOrder(served))
+          .catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'stamping requester turns failed'));
         ph.write += since(t0);
       }
       if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) directory.capabilitiesMayBeStale();
