@@ -88,6 +88,14 @@ describe('fairness: requester', () => {
     }
     expect(order).toEqual([...high, low.id]);
   });
+
+  it('a due task below many bands of not-yet-due tasks is still found in one tick', async () => {
+    const later = new Date(now.getTime() + 3_600_000);
+    for (let p = 10; p >= 2; p--) await insertTask(t.sql, { requester: `r${p}`, scope: 'research', priority: p, not_before: later });
+    const due = await insertTask(t.sql, { requester: 'dave', scope: 'research', priority: 1 });
+    advance(10);
+    expect((await s.runOnce()).assigned.map((a) => a.taskId)).toEqual([due.id]);
+  });
 });
 
 describe('fairness: requester, tasks nobody can take at the head', () => {

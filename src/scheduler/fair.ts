@@ -8,7 +8,12 @@ import type { PendingRef } from '../store/assignments.js';
 import type { Sql } from '../store/db.js';
 import { fairBand, recordTurns, type BandFrom, type KeysetPos } from '../store/fairness.js';
 
-/** Band reads one page may make before it is returned short (a page fills from several bands, or from one band read again when its requesters had few tasks each). */
+/**
+ * Band reads that found tasks one page may make before it is returned short (a page fills from
+ * several bands, or from one band read again when its requesters had few tasks each). A read that
+ * finds no due task moves to a lower band and is not counted: priorities are 0..10, so a page never
+ * comes back empty while a due task waits in any band.
+ */
 export const MAX_READS_PER_PAGE = 8;
 
 export type FairPos = { priority: number; after: Map<string, KeysetPos> } | { below: number };
@@ -76,13 +81,14 @@ export class FairReader {
   private async read(now: Date): Promise<PendingRef[]> {
     const limit = this.limit();
     const out: PendingRef[] = [];
-    for (let bands = 0; bands < MAX_READS_PER_PAGE && out.length < limit && !this.atEnd; bands++) {
+    for (let reads = 0; reads < MAX_READS_PER_PAGE && out.length < limit && !this.atEnd;) {
       const from: BandFrom = this.pos;
       const b = await fairBand(this.sql, now, limit - out.length, from);
       if (b.priority === null) {
         this.atEnd = true;
         break;
       }
+      if (b.tasks.length > 0) reads++;
       for (const [r, n] of b.turns) this.turns.set(r, n);
       const ordered = fairOrder(b.tasks, this.turns);
       const taken = ordered.slice(0, limit - out.length);
