@@ -127,6 +127,26 @@ const schema = {
       format: positiveInt('neighbour_wait_ms'),
       default: 300,
     },
+    fairness: {
+      doc: 'fifo: priority, then age; requester: within a priority, free slots go round-robin across requesters',
+      format: ['fifo', 'requester'],
+      default: 'fifo',
+      env: 'DISPATCH_FAIRNESS',
+    },
+    track_record_size: {
+      doc: "Finished attempts an agent's track record covers (its last N)",
+      format: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000) throw new Error('track_record_size must be an integer 1..10000');
+      },
+      default: 100,
+    },
+    track_record_weight: {
+      doc: 'w in score × ((1 − w) + w × success_rate); 0 = the track record does not affect assignment',
+      format: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error('track_record_weight must be a number 0..1');
+      },
+      default: 0,
+    },
   },
   auth: {
     mode: {
@@ -247,6 +267,9 @@ interface SchemaType {
     batch_size: number;
     neighbour_timeout_ms: number;
     neighbour_wait_ms: number;
+    fairness: 'fifo' | 'requester';
+    track_record_size: number;
+    track_record_weight: number;
   };
   auth: { mode: 'header' | 'token' };
   retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number };

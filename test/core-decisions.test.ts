@@ -251,7 +251,7 @@ describe('decideFail', () => {
     expect(random).toHaveBeenCalledTimes(1);
     expect(c.retried).toBe(true);
     expect(eventsOf(c)).toEqual([
-      ['failed', { will_retry: true }],
+      ['failed', { will_retry: true, agent: 'scout' }],
       ['retry', { retry_count: 2, max_retries: 3, reason: 'failed' }],
     ]);
     expect(c.guard).toEqual({ statuses: ['running'], assignee: 'scout' });
@@ -288,7 +288,7 @@ describe('decideFail', () => {
       updated_at: NOW,
     });
     expect(c.retried).toBe(false);
-    expect(eventsOf(c)).toEqual([['failed', { will_retry: false }]]);
+    expect(eventsOf(c)).toEqual([['failed', { will_retry: false, agent: 'scout' }]]);
     expect(c.guard).toEqual({ statuses: [before.status], assignee: 'scout' });
     if (!retryable) expect(random).not.toHaveBeenCalled();
   });

@@ -33,7 +33,7 @@ describe('scoreCandidate', () => {
       expect(s.eligible).toBe(false);
       if (!s.eligible) expect(s.reason).toBe(active >= MAX ? 'at_limit' : 'unavailable');
     } else {
-      expect(s).toEqual({ eligible: true, score: multiplier, availability: multiplier, wake });
+      expect(s).toEqual({ eligible: true, score: multiplier, availability: multiplier, wake, recordFactor: 1 });
     }
   });
 

@@ -5,6 +5,7 @@ import { startApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { activeByAgent, eventTypes, schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
 import type { EventEnvelope } from '../src/store/events.js';
+import { EMPTY_RECORD } from '../src/core/record.js';
 
 async function eventsOf(sql: import('../src/store/db.js').Sql, taskId: string, type?: string): Promise<EventEnvelope[]> {
   const rows = await sql<
@@ -111,8 +112,8 @@ describe('assignment engine', () => {
     const list = await t.call('GET', '/api/v1/agents', { admin: true });
     expect(list.status).toBe(200);
     expect(list.body.agents).toEqual([
-      { id: 'a', name: 'a', capabilities: ['ops'], state: 'ready', active_tasks: 0, max_concurrent: 10, drained: true },
-      { id: 'b', name: 'b', capabilities: ['ops'], state: 'ready', active_tasks: 5, max_concurrent: 10, drained: false },
+      { id: 'a', name: 'a', capabilities: ['ops'], state: 'ready', active_tasks: 0, max_concurrent: 10, drained: true, record: EMPTY_RECORD },
+      { id: 'b', name: 'b', capabilities: ['ops'], state: 'ready', active_tasks: 5, max_concurrent: 10, drained: false, record: EMPTY_RECORD },
     ]);
     const [row] = await t.sql<{ drained: boolean }[]>`select drained from agents where id = 'a'`;
     expect(row!.drained).toBe(true);

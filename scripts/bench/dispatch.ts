@@ -6,9 +6,12 @@
 //     tick duration (/metrics), CPU and peak RSS of the Dispatch process, commits per task
 //   - burn-down of N pre-inserted pending tasks: full lifecycles per second
 //   - scale: tick time and RSS with 1k/10k/100k pending and 500 agents that are all busy
+//   - fairness scale (--fairness-scale 100000): the same tick with the backlog from
+//     --fairness-requesters 100 requesters, `assignment.fairness: requester` against `fifo`
 //   npx tsx scripts/bench/dispatch.ts [--rates 50,200,1000] [--window-s 10] [--agents 50]
 //       [--max-concurrent 3] [--burndown 20000] [--burndown-max-s 60] [--scale 1000,10000,100000]
 //       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
+//       [--fairness-scale 100000] [--fairness-requesters 100]
 //       [--workflow-rate 20] [--workflow-s 30] [--workflow-plain-s 10] [--workflow-only] [--skip-workflow] [--help]
 //       [--retention-tasks N] [--retention-window-s 20] [--retention-max-s 900] [--retention-only]
 //   - workflow (scripts/bench/workflow.ts): diamond runs a → {b, c} → d open loop, run created → d
@@ -31,6 +34,8 @@ import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
 import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
+import { duePending } from '../../src/store/assignments.js';
+import { fairBand } from '../../src/store/fairness.js';
 import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
@@ -81,6 +86,11 @@ export interface DispatchBurnDown {
 
 export interface ScaleResult {
   pending: number;
+  /** The fairness scale step: the mode and how many requesters the backlog came from. */
+  fairness?: 'fifo' | 'requester';
+  requesters?: number;
+  /** The fairness scale step: mean ms of the mode's first-page read, timed from the bench on the seeded backlog (20 reads). */
+  readMs?: number;
   agents: number;
   tick: HistogramDelta;
   rssMb: number;
@@ -92,6 +102,8 @@ export interface DispatchResults {
   rates: DispatchRateResult[];
   burnDown?: DispatchBurnDown;
   scale: ScaleResult[];
+  /** The fairness scale step (--fairness-scale): fifo and requester at each backlog. */
+  fairness?: ScaleResult[];
   /** The workflow scenario (Dispatch only: no peer has workflows). */
   workflow?: WorkflowResult;
   /** The schedule scenario (scripts/bench/schedule.ts). */
@@ -112,6 +124,9 @@ export interface DispatchBenchOptions {
   scale: number[];
   scaleAgents: number;
   scaleWindowMs: number;
+  /** Backlogs of the fairness scale step (empty: skip) and the requesters they come from. */
+  fairnessScale: number[];
+  fairnessRequesters: number;
   tickMs: number;
   /** How workers learn of assignments: NATS events (default) or polling the API. */
   notify: 'nats' | 'poll';
@@ -325,18 +340,31 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
   }
 }
 
-async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: number): Promise<ScaleResult> {
+async function scaleRun(
+  pg: BenchPostgres,
+  o: DispatchBenchOptions,
+  pending: number,
+  fair?: { fairness: 'fifo' | 'requester'; requesters: number },
+): Promise<ScaleResult> {
   const env = await freshEnv(pg);
   try {
     const sql = connect(env.url, { max: 2 });
     // Every agent at its limit, so the backlog stays pending and every tick has to look at it.
     await insertBusy(sql, o.scaleAgents, o.maxConcurrent);
-    await insertPending(sql, pending);
+    await insertPending(sql, pending, 0, 'bench', fair?.requesters ?? 0);
     // A backlog that grew through the API has planner statistics (autovacuum analyzes as it grows);
     // one bulk-loaded a second ago has none, and the planner would take 100k rows for a tiny table.
     await sql`analyze tasks`;
+    const readMs = fair ? await timeFirstPage(sql, fair.fairness) : undefined;
     await sql.end();
-    const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.scaleAgents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
+    const d = await startDispatch({
+      databaseUrl: env.url,
+      natsUrl: env.nats.url,
+      agents: o.scaleAgents,
+      maxConcurrent: o.maxConcurrent,
+      tickMs: o.tickMs,
+      ...(fair ? { extra: { assignment: { fairness: fair.fairness } } } : {}),
+    });
     try {
       const sampler = new ProcSampler(d.pid);
       sampler.start();
@@ -347,6 +375,7 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
       const usage = sampler.stop();
       return {
         pending,
+        ...(fair ? { fairness: fair.fairness, requesters: fair.requesters, readMs } : {}),
         agents: o.scaleAgents,
         tick: histogramDelta(m0, m1, TICK),
         rssMb: memoryKb(d.pid).rss / 1024,
@@ -359,6 +388,16 @@ async function scaleRun(pg: BenchPostgres, o: DispatchBenchOptions, pending: num
   } finally {
     await env.stop();
   }
+}
+
+/** Mean ms of 20 first-page reads (batch_size 200) in one fairness mode: the statement each tick starts with. */
+async function timeFirstPage(sql: ReturnType<typeof connect>, fairness: 'fifo' | 'requester'): Promise<number> {
+  const now = new Date();
+  const read = () => (fairness === 'requester' ? fairBand(sql, now, 200, undefined) : duePending(sql, now, 200));
+  await read(); // warm: plan cache, buffers
+  const t0 = performance.now();
+  for (let i = 0; i < 20; i++) await read();
+  return (performance.now() - t0) / 20;
 }
 
 export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchResults> {
@@ -392,6 +431,13 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
   for (const pending of o.scale) {
     log(`[dispatch] scale: ${pending} pending, ${o.scaleAgents} busy agents, ${o.scaleWindowMs / 1000} s`);
     out.scale.push(await scaleRun(pg, o, pending));
+  }
+  for (const pending of o.fairnessScale) {
+    out.fairness ??= [];
+    for (const fairness of ['fifo', 'requester'] as const) {
+      log(`[dispatch] fairness scale: ${pending} pending from ${o.fairnessRequesters} requesters, fairness ${fairness}, ${o.scaleAgents} busy agents`);
+      out.fairness.push(await scaleRun(pg, o, pending, { fairness, requesters: o.fairnessRequesters }));
+    }
   }
   if (o.workflowRate > 0 && o.workflowWindowMs > 0) out.workflow = await runWorkflow(pg, o);
   if (o.schedules > 0) out.schedule = await runScheduleBench(pg, { schedules: o.schedules, windowMs: o.scheduleWindowMs, ...(o.log ? { log: o.log } : {}) });
@@ -435,6 +481,8 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     scale: args.get('scale') === '0' ? [] : numList(args.get('scale'), [1000, 10_000, 100_000]),
     scaleAgents: num(args.get('scale-agents'), 500),
     scaleWindowMs: num(args.get('scale-window-s'), 10) * 1000,
+    fairnessScale: args.has('fairness-scale') ? numList(args.get('fairness-scale'), [100_000]) : [],
+    fairnessRequesters: num(args.get('fairness-requesters'), 100),
     tickMs: num(args.get('tick-ms'), 1000),
     notify: args.get('notify') === 'poll' ? 'poll' : 'nats',
     workflowRate: args.has('skip-workflow') ? 0 : num(args.get('workflow-rate'), 20),
@@ -460,6 +508,7 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --burndown 20000         burn-down tasks (0: skip)              --burndown-max-s 60
   --scale 1000,10000,100000  pending backlogs (0: skip)           --scale-agents 500 --scale-window-s 10
   --tick-ms 1000           scheduler tick                         --notify nats|poll
+  --fairness-scale 100000  backlogs of the fairness step (fifo vs requester; default: skip)  --fairness-requesters 100
   --workflow-rate 20       diamond runs/s (workflow scenario)     --workflow-s 30    its window
   --workflow-plain-s 10    plain-task comparison window (0: skip) --skip-workflow    no workflow scenario
   --workflow-only          only the workflow scenario (~1.5 min)  --json FILE        raw results
@@ -535,10 +584,42 @@ export function dispatchTable(r: DispatchResults): string {
   return `${main}${bytes}\n\n${scale}`;
 }
 
+function fairnessTable(rows: ScaleResult[]): string {
+  return markdownTable(
+    [
+      'fairness',
+      'pending',
+      'requesters',
+      'agents (all busy)',
+      'first-page read ms',
+      'ticks',
+      'tick mean ms',
+      'tick p50 ≤ ms',
+      'tick p99 ≤ ms',
+      'peak RSS MB',
+      'CPU %',
+    ],
+    rows.map((s) => [
+      s.fairness ?? 'fifo',
+      s.pending,
+      s.requesters ?? 1,
+      s.agents,
+      s.readMs === undefined ? '' : fmt(s.readMs),
+      s.tick.count,
+      fmt(s.tick.meanMs),
+      fmt(s.tick.p50Ms),
+      fmt(s.tick.p99Ms),
+      fmt(s.peakRssMb, 0),
+      fmt(s.cpuPct, 0),
+    ]),
+  );
+}
+
 /** The tables of the runs that happened (the workflow scenario's after the others). */
 export function dispatchTables(r: DispatchResults): string {
   const parts: string[] = [];
   if (r.rates.length || r.burnDown || r.scale.length) parts.push(dispatchTable(r));
+  if (r.fairness?.length) parts.push(fairnessTable(r.fairness));
   if (r.workflow) parts.push(workflowTable(r.workflow));
   if (r.schedule) parts.push(scheduleTable(r.schedule));
   if (r.retention) parts.push(retentionTable(r.retention));

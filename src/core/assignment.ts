@@ -30,6 +30,8 @@ export interface PlanSnapshot {
   availabilityKnown: boolean;
   /** Logical now (ms), used as the agent's last assignment time for later tie-breaks. */
   now: number;
+  /** assignment.track_record_weight (§16.4); undefined = 0. */
+  recordWeight?: number;
 }
 
 export const UNMATCHED_REASONS = [
@@ -69,6 +71,8 @@ export interface Candidate {
   /** Every reason it cannot take the task (empty when eligible), plus `avoided_after_wake_timeout` for the avoided agent. */
   reasons: AgentReason[];
   avoided: boolean;
+  /** The track-record factor in the score (§16.4; 1 when it does not weigh in or the agent is not eligible). */
+  recordFactor: number;
 }
 
 /** The code explain shows for the agent a task's last attempt lapsed on: eligible, chosen only if nobody else can. */
@@ -99,7 +103,12 @@ export function evaluateTask(task: PlanTask, agents: readonly AgentView[], snap:
     if (owned) ownedBy = owned;
     else ownershipUnknown = true;
   }
-  const policy = { maxConcurrent: snap.maxConcurrent, ...(ownedBy ? { ownedBy } : {}), ...(ownershipUnknown ? { ownershipUnknown } : {}) };
+  const policy = {
+    maxConcurrent: snap.maxConcurrent,
+    ...(ownedBy ? { ownedBy } : {}),
+    ...(ownershipUnknown ? { ownershipUnknown } : {}),
+    ...(snap.recordWeight !== undefined ? { recordWeight: snap.recordWeight } : {}),
+  };
   const categories = new Set<IneligibleReason>();
   const candidates: Candidate[] = [];
   let best: Candidate | undefined;
@@ -110,10 +119,28 @@ export function evaluateTask(task: PlanTask, agents: readonly AgentView[], snap:
     if (!s.eligible) {
       categories.add(s.reason);
       const availability = availabilityOf(agent, snap.maxConcurrent);
-      candidates.push({ agent, eligible: false, score: 0, availability: 0, wake: availability.wake, reasons: [...s.reasons, ...extra], avoided });
+      candidates.push({
+        agent,
+        eligible: false,
+        score: 0,
+        availability: 0,
+        wake: availability.wake,
+        reasons: [...s.reasons, ...extra],
+        avoided,
+        recordFactor: 1,
+      });
       continue;
     }
-    const c: Candidate = { agent, eligible: true, score: s.score, availability: s.availability, wake: s.wake, reasons: extra, avoided };
+    const c: Candidate = {
+      agent,
+      eligible: true,
+      score: s.score,
+      availability: s.availability,
+      wake: s.wake,
+      reasons: extra,
+      avoided,
+      recordFactor: s.recordFactor,
+    };
     candidates.push(c);
     if (!best || rankCandidates(c, best) < 0) best = c;
   }

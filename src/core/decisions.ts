@@ -192,7 +192,7 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
         row,
         next,
         [
-          ['failed', { will_retry: true }],
+          ['failed', { will_retry: true, agent }],
           ['retry', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'failed' }],
         ],
         guard,
@@ -201,7 +201,7 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
     };
   }
   const next: TaskRow = { ...row, ...ended('failed', now), error: report.error };
-  return { ...change(row, next, [['failed', { will_retry: false }]], guard), retried: false };
+  return { ...change(row, next, [['failed', { will_retry: false, agent }]], guard), retried: false };
 }
 
 export interface ProgressReport {

@@ -1,6 +1,6 @@
 // Scoring one agent for one task (docs/scheduler.md "Scoring"). Pure: no I/O, no clock, no randomness.
 //
-//   score = capability_match × availability_multiplier × priority_weight
+//   score = capability_match × availability_multiplier × priority_weight × record_factor
 //
 // An agent that cannot take the task is not an exception: agentReasons lists every reason it
 // cannot (the stable codes GET /explain shows), scoreCandidate is derived from it ({eligible:false,
@@ -19,6 +19,8 @@ export interface AgentView {
   drained: boolean;
   /** When the agent was last given a task (ms since epoch), null if never: idle longest wins ties. */
   lastAssignedAt: number | null;
+  /** Success rate over the agent's track record (§16.4), 0..1; undefined/null = no record = 1.0. */
+  successRate?: number | null;
 }
 
 /** What scoring needs of a task. */
@@ -34,13 +36,16 @@ export interface ScoringPolicy {
   ownedBy?: ReadonlySet<string>;
   /** The owner filter applies but the owner's agents are unknown (Alexandria down, nothing cached). */
   ownershipUnknown?: boolean;
+  /** assignment.track_record_weight, 0..1 (undefined = 0: the record does not count). */
+  recordWeight?: number;
 }
 
 /** Why an agent is not a candidate, most fundamental first (planning reports the best one). */
 export type IneligibleReason = 'missing_capability' | 'not_owned' | 'drained' | 'unavailable' | 'at_limit';
 
 export type Score =
-  { eligible: true; score: number; availability: number; wake: boolean } | { eligible: false; reason: IneligibleReason; reasons: readonly AgentReason[] };
+  | { eligible: true; score: number; availability: number; wake: boolean; recordFactor: number }
+  | { eligible: false; reason: IneligibleReason; reasons: readonly AgentReason[] };
 
 /**
  * Every reason an agent cannot take a task, stable codes (§16.2), most fundamental first:
@@ -72,6 +77,17 @@ export const AVAILABILITY = {
 
 export function priorityWeight(priority: number): number {
   return 1 + 0.05 * priority;
+}
+
+/**
+ * The track-record factor (§16.4): (1 − w) + w × success_rate, an agent with no record counting
+ * as 1.0 — so w = 0 changes nothing and w = 1 scales the score by the success rate itself.
+ */
+export function recordFactor(successRate: number | null | undefined, weight: number | undefined): number {
+  const w = weight ?? 0;
+  if (w <= 0) return 1;
+  const rate = successRate ?? 1;
+  return 1 - w + w * rate;
 }
 
 function missingTags(agent: AgentView, tags: readonly string[]): string[] {
@@ -113,7 +129,8 @@ export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: Scorin
   const reasons = agentReasons(task, agent, policy);
   if (reasons.length > 0) return { eligible: false, reason: categoryOf(reasons[0]!), reasons };
   const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
-  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority), availability: multiplier, wake };
+  const factor = recordFactor(agent.successRate, policy.recordWeight);
+  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority) * factor, availability: multiplier, wake, recordFactor: factor };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Component, DispatchContext } from '../context.js';
 import type { NatsLink } from '../events/nats.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
 import { activeCounts } from '../store/agents.js';
+import { agentRecords } from '../store/fairness.js';
 import { countUnpublished } from '../store/outbox.js';
 import { foldStatDeltas, readQueueStats, tableSizes } from '../store/stats.js';
 
@@ -40,11 +41,12 @@ export function createGaugeRefresher(ctx: DispatchContext, nats: NatsLink, opts:
 
   async function load(): Promise<void> {
     const now = ctx.clock.now();
-    const [stats, unpublished, active, sizes] = await Promise.all([
+    const [stats, unpublished, active, sizes, records] = await Promise.all([
       readQueueStats(ctx.sql, now),
       countUnpublished(ctx.sql),
       activeCounts(ctx.sql),
       tableSizes(ctx.sql),
+      agentRecords(ctx.sql),
     ]);
     for (const [table, bytes] of sizes) m.tableBytes.set({ table }, bytes);
     for (const s of ['waiting', 'pending', 'assigned', 'running'] as const) m.queueDepth.set({ status: s }, stats.counts[s]);
@@ -55,6 +57,9 @@ export function createGaugeRefresher(ctx: DispatchContext, nats: NatsLink, opts:
     m.agentActiveTasks.reset();
     for (const a of ctx.agents.cachedAgents()) m.agentActiveTasks.set({ agent: a.id }, active.get(a.id) ?? 0);
     for (const [agent, n] of active) m.agentActiveTasks.set({ agent }, n);
+    // One series per agent with a track record (one primary-key row each; no record, no series).
+    m.agentSuccessRatio.reset();
+    for (const [agent, r] of records) if (r.success_rate !== null) m.agentSuccessRatio.set({ agent }, r.success_rate);
     const state = nats.state();
     m.natsConnected.set(state === 'ok' ? 1 : state === 'down' ? 0 : -1);
     last = performance.now();

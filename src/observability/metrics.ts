@@ -51,6 +51,12 @@ export function createMetrics() {
       labelNames: ['agent'] as const,
       registers: r,
     }),
+    agentSuccessRatio: new Gauge({
+      name: 'dispatch_agent_success_ratio',
+      help: "Completed share of an agent's last assignment.track_record_size finished attempts (agents with a record)",
+      labelNames: ['agent'] as const,
+      registers: r,
+    }),
     retries: new Counter({ name: 'dispatch_retries_total', help: 'Retries spent, by reason', labelNames: ['reason'] as const, registers: r }),
     upstreamRequests: new Counter({
       name: 'dispatch_upstream_requests_total',

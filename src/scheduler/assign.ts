@@ -16,6 +16,9 @@ import { unversioned } from '../store/tasks.js';
 import { committedEvents } from '../store/events.js';
 import { since, type TickResult } from './tick.js';
 import { agentViews, planPolicy, planTask } from './views.js';
+import { FairReader } from './fair.js';
+import { servedOrder } from '../core/fairness.js';
+import { agentRecords, setTrackRecordSize } from '../store/fairness.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
@@ -38,7 +41,14 @@ export class Assigner {
   /** Where the next unmatched-marking page starts while every agent is busy (see markBeyond()). */
   private markAfter: BatchCursor | undefined;
 
-  constructor(private readonly deps: AssignerDeps) {}
+  /** Whether the database was told assignment.track_record_size (first tick; again after a failure). */
+  private recordSizeSet = false;
+  /** The pages of `assignment.fairness: requester` (§16.3). */
+  private readonly fair: FairReader;
+
+  constructor(private readonly deps: AssignerDeps) {
+    this.fair = new FairReader(deps.sql, () => deps.config.assignment.batch_size);
+  }
 
   /**
    * Assign what can be assigned now. Returns the backlog flag: whether due tasks were left
@@ -48,11 +58,22 @@ export class Assigner {
     const { clock, metrics, config, sql, directory } = this.deps;
     const a = config.assignment;
     const now = clock.now();
+    if (!this.recordSizeSet) {
+      // The track-record trigger (migrations/0015) reads the window from the database.
+      await setTrackRecordSize(sql, a.track_record_size);
+      this.recordSizeSet = true;
+    }
     if (!directory.hasAgentSource) return false;
     const ph = result.phases;
     let t0 = performance.now();
     // Two independent reads, concurrently (each on its own pooled connection).
-    const [{ counts, rows: agentRows }, firstPage] = await Promise.all([agentRowsAndCounts(sql), duePending(sql, now, a.batch_size)]);
+    const fair = a.fairness === 'requester';
+    const weighted = a.track_record_weight > 0;
+    const [{ counts, rows: agentRows }, firstPage, records] = await Promise.all([
+      agentRowsAndCounts(sql),
+      fair ? this.fair.first(now) : duePending(sql, now, a.batch_size),
+      weighted ? agentRecords(sql) : undefined,
+    ]);
 
     let page = firstPage;
     ph.read += since(t0);
@@ -66,7 +87,7 @@ export class Assigner {
     t0 = performance.now();
     const dir = await directory.snapshot(owners);
     ph.snapshot += since(t0);
-    const agents: AgentView[] = agentViews(dir, agentRows, counts);
+    const agents: AgentView[] = agentViews(dir, agentRows, counts, records);
     const plan = (tasks: PendingRef[]) => planAssignments({ tasks: tasks.map(planTask), agents, ...planPolicy(config, dir), now: now.getTime() });
     let busy = false;
 
@@ -90,6 +111,8 @@ export class Assigner {
       ph.write += since(t0);
       const views = new Map(agents.map((v) => [v.id, v]));
       const woke = new Map(decisions.flatMap((d) => (d.kind === 'assign' ? [[d.taskId, d.wake] as const] : [])));
+      const requesterOf = fair ? new Map(page.map((t) => [t.id, t.requester])) : undefined;
+      const served: string[] = [];
       for (const r of outcomes) {
         const view = views.get(r.agent)!;
         if (!r.ok) {
@@ -107,6 +130,16 @@ export class Assigner {
         }
         recordTransition(metrics, r.row);
         result.assigned.push({ taskId: r.taskId, agent: r.agent, woke: wake });
+        if (requesterOf) served.push(requesterOf.get(r.taskId)!);
+      }
+      // Fair share: the requesters just served go to the back of their band's turn order.
+      if (served.length) {
+        t0 = performance.now();
+        // A hint about order, never a guard: a failed stamp costs one out-of-turn assignment, not the tick.
+        await this.fair
+          .served(servedOrder(served))
+          .catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'stamping requester turns failed'));
+        ph.write += since(t0);
       }
       if (decisions.some((d) => d.kind === 'unmatched' && d.reason === 'no_capable_agent')) directory.capabilitiesMayBeStale();
       t0 = performance.now();
@@ -118,6 +151,20 @@ export class Assigner {
       // Read on only while someone can still take work.
       busy = !agents.some((v) => !v.drained && availabilityOf(v, a.max_concurrent_per_agent).multiplier > 0);
       if (busy) break;
+      if (fair) {
+        if (this.fair.atEnd) {
+          this.fair.forgetPosition();
+          break;
+        }
+        if (p + 1 >= MAX_PAGES_PER_TICK) {
+          this.fair.keepPosition();
+          break;
+        }
+        t0 = performance.now();
+        page = await this.fair.next(now, p === 0);
+        ph.read += since(t0);
+        continue;
+      }
       if (page.length < a.batch_size) {
         this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
         break;
@@ -135,13 +182,15 @@ export class Assigner {
       ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
-    if (busy && page.length >= a.batch_size) {
+    if (busy && (fair ? !this.fair.atEnd : page.length >= a.batch_size)) {
       t0 = performance.now();
       await this.markBeyond(page[page.length - 1]!, now, plan, result);
       ph.unmatched += since(t0);
     }
     // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
-    const backlog = result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
+    const backlog = fair
+      ? result.assigned.length < result.considered || !this.fair.atEnd
+      : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.deps.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
@@ -176,8 +225,9 @@ export class Assigner {
    */
   private async markBeyond(last: PendingRef, now: Date, plan: (tasks: PendingRef[]) => ReturnType<typeof planAssignments>, result: TickResult): Promise<void> {
     const size = this.deps.config.assignment.batch_size;
-    let cursor = cursorOf(last);
-    if (this.markAfter && isAfter(this.markAfter, cursor)) cursor = this.markAfter;
+    // Fair pages are not a position in fifo order: marking walks the queue from the top instead.
+    let cursor: BatchCursor | undefined = this.deps.config.assignment.fairness === 'requester' ? undefined : cursorOf(last);
+    if (this.markAfter && (!cursor || isAfter(this.markAfter, cursor))) cursor = this.markAfter;
     const page = await duePending(this.deps.sql, now, size, cursor);
     this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
     const now2 = this.deps.clock.now();

@@ -1,6 +1,6 @@
 // What planning decides from, built in ONE place for the scheduler (assign.ts) and GET /explain
 // (services/explain.ts): the agents as AgentViews (directory snapshot + drain flags, last
-// assignment and active counts from the database), the per-tick policy inputs, and a task as
+// assignment, active counts and — when it weighs in — the track record from the database), the per-tick policy inputs, and a task as
 // planning sees it. So explain evaluates a task exactly as the next tick would.
 import type { Config } from '../config.js';
 import type { DirectorySnapshot } from '../agents/directory.js';
@@ -10,7 +10,12 @@ import type { TaskRow } from '../core/task.js';
 import type { AgentRow } from '../store/agents.js';
 
 /** Every agent the directory knows, with its drain flag, last assignment and active count. */
-export function agentViews(dir: DirectorySnapshot, agentRows: readonly AgentRow[], counts: ReadonlyMap<string, number>): AgentView[] {
+export function agentViews(
+  dir: DirectorySnapshot,
+  agentRows: readonly AgentRow[],
+  counts: ReadonlyMap<string, number>,
+  records?: ReadonlyMap<string, { success_rate: number | null }>,
+): AgentView[] {
   const rows = new Map(agentRows.map((r) => [r.id, r]));
   return dir.agents.map((d) => ({
     id: d.id,
@@ -19,6 +24,7 @@ export function agentViews(dir: DirectorySnapshot, agentRows: readonly AgentRow[
     active: counts.get(d.id) ?? 0,
     drained: rows.get(d.id)?.drained ?? false,
     lastAssignedAt: rows.get(d.id)?.last_assigned_at?.getTime() ?? null,
+    ...(records ? { successRate: records.get(d.id)?.success_rate ?? null } : {}),
   }));
 }
 
@@ -30,6 +36,7 @@ export function planPolicy(config: Config, dir: DirectorySnapshot): Omit<PlanSna
     ownership: dir.ownership,
     capabilitiesKnown: dir.capabilitiesKnown,
     availabilityKnown: dir.availabilityKnown,
+    recordWeight: config.assignment.track_record_weight,
   };
 }
 

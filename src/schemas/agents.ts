@@ -12,6 +12,23 @@ export const AgentSchema = Type.Object(
     active_tasks: Type.Integer({ minimum: 0, description: 'Assigned + running tasks' }),
     max_concurrent: Type.Integer({ minimum: 1 }),
     drained: Type.Boolean(),
+    record: Type.Object(
+      {
+        completed: Type.Integer({ minimum: 0 }),
+        failed: Type.Integer({ minimum: 0, description: 'Failed attempts (retried or final)' }),
+        timed_out: Type.Integer({ minimum: 0, description: 'Attempts that timed out (retried or final)' }),
+        success_rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+          description: 'completed / finished attempts in the window; null with none (scored as 1.0)',
+        }),
+        avg_duration_ms: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+          description: 'Mean assignment-to-completion time of the completed attempts',
+        }),
+      },
+      {
+        additionalProperties: false,
+        description: "The agent's last assignment.track_record_size finished attempts (wake timeouts and agent-lost re-queues not counted)",
+      },
+    ),
   },
   { additionalProperties: false },
 );

@@ -298,6 +298,9 @@ export const ExplanationSchema = Type.Object(
           availability: Type.String({ description: 'The agent state: ready, sleeping, starting, degraded, …' }),
           active_tasks: Type.Integer({ minimum: 0 }),
           max_concurrent: Type.Integer({ minimum: 1 }),
+          record_factor: Type.Number({
+            description: 'The track-record factor in the score: (1 − w) + w × success_rate, w = assignment.track_record_weight (1 when 0)',
+          }),
           reasons: Type.Array(Type.String(), {
             description:
               'Stable codes: missing_capability:<tag>, not_owner, ownership_unavailable, drained, at_limit, unavailable:<state>, avoided_after_wake_timeout (eligible, chosen only if nobody else can)',

@@ -8,6 +8,8 @@ import { activeCounts, listAgentRows, setDrained } from '../store/agents.js';
 import { lockAgentTasks } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
+import { agentRecords } from '../store/fairness.js';
+import { EMPTY_RECORD, type AgentRecord } from '../core/record.js';
 
 export interface AgentSummary {
   id: string;
@@ -18,6 +20,8 @@ export interface AgentSummary {
   active_tasks: number;
   max_concurrent: number;
   drained: boolean;
+  /** Its last assignment.track_record_size finished attempts (§16.4). */
+  record: AgentRecord;
 }
 
 /**
@@ -25,7 +29,7 @@ export interface AgentSummary {
  * a neighbour), plus agents known only to the database (drained, or holding tasks) as "unknown".
  */
 export async function listAgents(ctx: Pick<ServiceContext, 'sql' | 'config' | 'agents'>): Promise<AgentSummary[]> {
-  const [counts, rows] = await Promise.all([activeCounts(ctx.sql), listAgentRows(ctx.sql)]);
+  const [counts, rows, records] = await Promise.all([activeCounts(ctx.sql), listAgentRows(ctx.sql), agentRecords(ctx.sql)]);
   const max = ctx.config.assignment.max_concurrent_per_agent;
   const drained = new Map(rows.map((r) => [r.id, r.drained]));
   const known = ctx.agents.cachedAgents();
@@ -43,6 +47,7 @@ export async function listAgents(ctx: Pick<ServiceContext, 'sql' | 'config' | 'a
     active_tasks: counts.get(a.id) ?? 0,
     max_concurrent: max,
     drained: drained.get(a.id) ?? false,
+    record: records.get(a.id) ?? EMPTY_RECORD,
   }));
 }
 

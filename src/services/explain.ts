@@ -6,6 +6,7 @@ import type { ServiceContext } from '../context.js';
 import { evaluateTask, rankCandidates, round } from '../core/assignment.js';
 import { NotFoundError } from '../errors.js';
 import { agentViews, planPolicy, planTask } from '../scheduler/views.js';
+import { agentRecords } from '../store/fairness.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { getTaskRow } from '../store/tasks.js';
 import type { TaskStatus } from '../core/task.js';
@@ -17,6 +18,8 @@ export interface ExplainCandidate {
   /** The agent's state (ready, sleeping, starting, degraded, …). */
   availability: string;
   active_tasks: number;
+  /** (1 − w) + w × success_rate with assignment.track_record_weight w; 1 when w is 0. */
+  record_factor: number;
   max_concurrent: number;
   reasons: string[];
 }
@@ -36,8 +39,13 @@ export async function explainTask(ctx: ServiceContext, id: string): Promise<Expl
   if (!row) throw new NotFoundError('task');
   const now = ctx.clock.now();
   const owners = ctx.config.assignment.owner_filter_enabled && row.owner !== null ? [row.owner] : [];
-  const [{ rows, counts }, dir] = await Promise.all([agentRowsAndCounts(ctx.sql), ctx.agents.snapshot(owners)]);
-  const agents = agentViews(dir, rows, counts);
+  const weighted = ctx.config.assignment.track_record_weight > 0;
+  const [{ rows, counts }, dir, records] = await Promise.all([
+    agentRowsAndCounts(ctx.sql),
+    ctx.agents.snapshot(owners),
+    weighted ? agentRecords(ctx.sql) : undefined,
+  ]);
+  const agents = agentViews(dir, rows, counts, records);
   const policy = planPolicy(ctx.config, dir);
   const { candidates, decision } = evaluateTask(planTask(row), agents, policy);
   const taskLevel =
@@ -55,6 +63,7 @@ export async function explainTask(ctx: ServiceContext, id: string): Promise<Expl
       active_tasks: c.agent.active,
       max_concurrent: policy.maxConcurrent,
       reasons: c.reasons,
+      record_factor: round(c.recordFactor),
     })),
     decision: taskLevel
       ? { agent: null, reason: taskLevel }

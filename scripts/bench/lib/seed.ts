@@ -2,8 +2,11 @@
 // generate_series (no events: they stand for a backlog that already exists).
 import type { Sql } from '../../../src/store/db.js';
 
-/** `n` pending tasks needing the tag `bench`, numbered from `from` in context.bench_i. */
-export async function insertPending(sql: Sql, n: number, from = 0, tag = 'bench'): Promise<void> {
+/**
+ * `n` pending tasks needing the tag `bench`, numbered from `from` in context.bench_i; with
+ * `requesters` > 0 they come from requesters bench-r0 … bench-r(requesters-1) in turn (the fair-share scale step).
+ */
+export async function insertPending(sql: Sql, n: number, from = 0, tag = 'bench', requesters = 0): Promise<void> {
   const now = new Date();
   const CHUNK = 20_000;
   for (let k = 0; k < n; k += CHUNK) {
@@ -12,7 +15,7 @@ export async function insertPending(sql: Sql, n: number, from = 0, tag = 'bench'
     await sql`
       insert into tasks (id, title, requester, capabilities, required_tags, priority, status, context,
                          timeout_ms, max_retries, queued_at, created_at, updated_at)
-      select gen_random_uuid(), 'bench ' || g, 'bench-seed', array[${tag}::text], array[${tag}::text], 5, 'pending',
+      select gen_random_uuid(), 'bench ' || g, case when ${requesters}::int > 0 then 'bench-r' || (g % greatest(${requesters}::int, 1)) else 'bench-seed' end, array[${tag}::text], array[${tag}::text], 5, 'pending',
              jsonb_build_object('bench_i', g), 300000, 3, ${now}, ${now}::timestamptz + g * interval '1 microsecond', ${now}
       from generate_series(${lo}::int, ${hi}::int) g`;
   }

@@ -1,0 +1,113 @@
+// SQL of fair share between requesters (§16.3) and of the agents' track record (§16.4); see
+// docs/fairness.md and migrations/0015.
+import type { Db, Sql } from './db.js';
+import type { PendingRef } from './assignments.js';
+import { toRecord, type AgentRecord } from '../core/record.js';
+
+/** The most requesters of one priority band a fair read walks (the bound on the loose index scan). */
+export const MAX_FAIR_REQUESTERS = 1000;
+
+/** Where one requester's reading stopped in a band. */
+export interface KeysetPos {
+  created_at: Date;
+  id: string;
+}
+
+/** Which band a fair read covers and, per requester, where to continue in it. */
+export type BandFrom = { priority: number; after: ReadonlyMap<string, KeysetPos> } | { below: number } | undefined;
+
+export interface FairBand {
+  /** The band read (null: no pending task at or below the band asked for). */
+  priority: number | null;
+  /** Due tasks of the band, each requester's oldest first after its position, at most `k` each. */
+  tasks: PendingRef[];
+  /** Tasks read per requester: a requester that gave k may have more in the band. */
+  k: number;
+  /** requester → its turn (requester_turns.served), for the requesters read. */
+  turns: Map<string, number>;
+}
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * One priority band's candidates for a fair page, bounded whatever the queue's size: the band is
+ * the top pending priority (or the one asked for, or the highest below `below`: one entry of the
+ * pending index); its distinct requesters come from a loose index scan (one probe of
+ * tasks_pending_requester_idx per requester, at most MAX_FAIR_REQUESTERS); and for each, at most
+ * k = ceil(limit / requesters) of its oldest due tasks after its position (an index range each).
+ * So the read touches O(requesters + limit) index entries, and every task it returns is a prefix
+ * of its requester's queue: ordered by core/fairness.ts fairOrder, the rows are an exact prefix of
+ * the band's fair order.
+ */
+export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom): Promise<FairBand> {
+  const bandQuery =
+    from === undefined
+      ? db`select priority from tasks where status = 'pending' order by priority desc limit 1`
+      : 'below' in from
+        ? db`select priority from tasks where status = 'pending' and priority < ${from.below} order by priority desc limit 1`
+        : db`select ${from.priority}::int as priority`;
+  const after = from && 'after' in from ? [...from.after.entries()] : [];
+  const rows = await db<(PendingRef & { fair_band: number; fair_k: number; fair_turn: string | null })[]>`
+    with recursive band as (${bandQuery}),
+    reqs(requester) as (
+      (select t.requester from tasks t where t.status = 'pending' and t.priority = (select priority from band) order by t.requester limit 1)
+      union all
+      select (select t.requester from tasks t
+              where t.status = 'pending' and t.priority = (select priority from band) and t.requester > reqs.requester
+              order by t.requester limit 1)
+      from reqs where reqs.requester is not null
+    ), rq as (
+      select r.requester, coalesce(c.created_at, '-infinity'::timestamptz) as c_at, coalesce(c.id, ${ZERO_UUID}::uuid) as c_id
+      from (select requester from reqs where requester is not null limit ${MAX_FAIR_REQUESTERS}) r
+      left join unnest(${db.array(after.map(([r]) => r))}::text[], ${db.array(after.map(([, p]) => p.created_at.toISOString()))}::timestamptz[],
+                       ${db.array(after.map(([, p]) => p.id))}::uuid[]) as c(requester, created_at, id) on c.requester = r.requester
+    ), k as (
+      select greatest(1, ceil(${limit}::numeric / greatest(1, (select count(*) from rq))))::int as k
+    )
+    select x.*, (select priority from band) as fair_band, (select k from k) as fair_k, rt.served::text as fair_turn
+    from rq
+    cross join lateral (
+      select t.*, t.xmin::text as version from tasks t
+      where t.status = 'pending' and t.priority = (select priority from band) and t.requester = rq.requester
+        and (t.created_at, t.id) > (rq.c_at, rq.c_id)
+        and (t.not_before is null or t.not_before <= ${now})
+      order by t.created_at, t.id
+      limit (select k from k)
+    ) x
+    left join requester_turns rt on rt.requester = rq.requester`;
+  if (rows.length === 0) {
+    const [b] = await db<{ priority: number | null }[]>`${bandQuery}`;
+    return { priority: b?.priority ?? null, tasks: [], k: 1, turns: new Map() };
+  }
+  const turns = new Map<string, number>();
+  const tasks = rows.map(({ fair_band: _b, fair_k: _k, fair_turn, ...t }) => {
+    if (fair_turn !== null) turns.set(t.requester, Number(fair_turn));
+    return t as PendingRef;
+  });
+  return { priority: rows[0]!.fair_band, tasks, k: rows[0]!.fair_k, turns };
+}
+
+/** Stamp the requesters' turns, in the order given (the last one is the most recently served). */
+export async function recordTurns(db: Db, requesters: readonly string[]): Promise<Map<string, number>> {
+  if (requesters.length === 0) return new Map();
+  const rows = await db<{ requester: string; served: string }[]>`
+    insert into requester_turns (requester, served)
+    select u.r, nextval('requester_turn_seq') from unnest(${db.array([...requesters])}::text[]) with ordinality as u(r, ord) order by u.ord
+    on conflict (requester) do update set served = excluded.served
+    returning requester, served::text as served`;
+  return new Map(rows.map((r) => [r.requester, Number(r.served)]));
+}
+
+/** Tell the database the track-record window (the trigger of migrations/0015 reads it). */
+export async function setTrackRecordSize(db: Db, n: number): Promise<void> {
+  await db`
+    insert into dispatch_settings (name, value) values ('track_record_size', ${n})
+    on conflict (name) do update set value = excluded.value where dispatch_settings.value <> excluded.value`;
+}
+
+/** agent → its track record (one row per agent that ever finished an attempt). */
+export async function agentRecords(db: Db): Promise<Map<string, AgentRecord>> {
+  const rows = await db<{ agent: string; completed: number; failed: number; timed_out: number; completed_ms: number }[]>`
+    select agent, completed, failed, timed_out, completed_ms from agent_records`;
+  return new Map(rows.map((r) => [r.agent, toRecord(r)]));
+}
