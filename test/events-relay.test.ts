@@ -245,6 +245,7 @@ describe('event relay end to end over HTTP', () => {
       },
     });
     await waitFor('nats connected', async () => (await health(t.opsUrl)).checks.nats === 'ok');
+    await waitFor('fast path ready', () => relayOf(t).fast.ready);
     const sub = await collect(natsUrl, 'swarm.task.>');
     try {
       const created = await t.call('POST', '/api/v1/tasks', { agent: 'requester-e2e', body: { title: 'end to end', scope: 'e2e' } });
@@ -286,7 +287,9 @@ describe('event relay end to end over HTTP', () => {
       expect(await countUnpublished(t.sql)).toBe(2);
       const done = await t.call('POST', `/api/v1/tasks/${row.id}/complete`, { agent: 'agent-1', body: { result: { ok: 1 } } });
       expect(done.status).toBe(200);
-      // Declined (its predecessors are not this replica's): nothing went out, the relay sends all three in order.
+      // Its predecessors are not this replica's and stay unpublished: after a short wait the fast
+      // path leaves it to the relay; nothing went out; the relay sends all three in order.
+      await waitFor('declined', () => relayOf(t).fast.stats.declined === 1);
       expect(relayOf(t).fast.stats).toMatchObject({ offered: 1, declined: 1, published: 0 });
       expect(await countUnpublished(t.sql)).toBe(3);
       relayOf(t).loop.start();
@@ -311,6 +314,7 @@ describe('event relay end to end over HTTP', () => {
       await using a = await startApp({ db, config });
       await using b = await startApp({ db, config });
       await waitFor('both connected', async () => (await health(a.opsUrl)).checks.nats === 'ok' && (await health(b.opsUrl)).checks.nats === 'ok');
+      await waitFor('both fast paths ready', () => relayOf(a).fast.ready && relayOf(b).fast.ready);
       const sub = await collect(natsUrl, 'swarm.task.>');
       try {
         const ids = await Promise.all(

@@ -69,6 +69,7 @@ describe('explain', () => {
       active_tasks: 0,
       max_concurrent: MAX,
       reasons: [],
+      record_factor: 1,
     });
     const byAgent = Object.fromEntries(r.body.candidates.map((c: { agent: string; reasons: string[] }) => [c.agent, c.reasons]));
     expect(byAgent).toEqual({ a3: [], a1: ['drained'], a2: ['unavailable:degraded'], a0: ['missing_capability:y'], a4: ['missing_capability:y'] });

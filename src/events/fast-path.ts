@@ -7,11 +7,12 @@
 // stream's duplicate window drops a second copy of what both sent).
 //
 // Order per task: the write statement reports the task's earlier events that were still unmarked
-// (CommittedEvents.before). An offer is taken only if every one of them is this replica's own
-// publish in flight or acknowledged (not yet marked); its events then chain behind them: each
-// event of a task is sent only after the previous one was acknowledged, and a failure fails the
-// rest of the chain (the relay sends them, in order). Otherwise the offer is declined and the relay
-// woken. The relay skips rows that are in flight here and stops a task's chain at them, so it
+// (CommittedEvents.before). Those that are this replica's own publishes (in flight or acknowledged,
+// not yet marked) are waited for in memory: each event of a task is sent only after the previous
+// one was acknowledged, and a failure fails the rest of the chain (the relay sends them, in
+// order). Those that are not (another replica's, or written off the fast path) are waited for by
+// reading the queue a few times over ~200 ms; if they are still there, the task's events are left
+// to the relay. The relay skips rows that are in flight here and stops a task's chain at them, so it
 // never sends a later event of a task ahead of an earlier one sent here; and it leaves a row it
 // sees for the first time alone for a short grace (unless it was declined here), so a row read
 // between its commit and its offer is not sent twice.
@@ -20,7 +21,7 @@
 // last one started.
 import type { Logger } from 'pino';
 import type { Sql } from '../store/db.js';
-import { markPublishedIds } from '../store/outbox.js';
+import { markPublishedIds, stillUnpublished } from '../store/outbox.js';
 import type { CommittedEvents } from '../store/events.js';
 import { subjectOf } from '../store/events.js';
 import type { AckPublisher } from './publisher.js';
@@ -28,6 +29,8 @@ import { waitAtMost, STOP_WAIT_MS } from '../loop.js';
 
 /** Above this many unmarked publishes (NATS or the database slow), offers are declined: the relay catches up. */
 export const MAX_IN_FLIGHT = 10_000;
+/** The waits (ms) for another replica's earlier events of a task to be marked, before leaving the task to the relay. */
+const FOREIGN_WAIT_MS = [2, 5, 10, 25, 50, 100];
 /** Delay before a failed mark is tried again. */
 const MARK_RETRY_MS = 200;
 
@@ -60,6 +63,11 @@ export class FastPath {
 
   constructor(private readonly deps: FastPathDeps) {}
 
+  /** Whether offers can be published now (the relay has a publisher on a checked stream). */
+  get ready(): boolean {
+    return !this.stopped && this.deps.publisher() !== undefined;
+  }
+
   /** Whether the relay should leave this row alone (published or being published here). */
   holds(eventId: string): boolean {
     return this.inflight.has(eventId);
@@ -69,14 +77,29 @@ export class FastPath {
     if (c.rows.length === 0) return;
     this.stats.offered += c.rows.length;
     const pub = this.stopped ? undefined : this.deps.publisher();
-    if (!pub || this.inflight.size >= MAX_IN_FLIGHT || c.before.some((id) => !this.inflight.has(id))) {
-      this.stats.declined += c.rows.length;
-      this.deps.declined(c.rows.map((r) => r.id));
+    if (!pub || this.inflight.size >= MAX_IN_FLIGHT) {
+      this.decline(c.rows.map((r) => r.id));
       return;
+    }
+    // Per task: the earlier unpublished events that are not this replica's (another replica's
+    // fast path is most likely sending them right now): wait until they are marked.
+    const gates = new Map<string, Promise<boolean>>();
+    const closed = new Set<string>();
+    for (const [taskId, ids] of c.before) {
+      const foreign = ids.filter((id) => !this.inflight.has(id));
+      if (foreign.length === 0) continue;
+      gates.set(
+        taskId,
+        this.published(taskId, foreign).then((ok) => {
+          if (!ok) closed.add(taskId);
+          return ok;
+        }),
+      );
     }
     for (const r of c.rows) {
       this.inflight.set(r.id, 'sending');
-      const prev = this.tails.get(r.taskId);
+      const prev = this.tails.get(r.taskId) ?? gates.get(r.taskId);
+      gates.delete(r.taskId);
       const send = () =>
         pub.publish(subjectOf('task', r.taskId, r.type), r.json, r.id).then(
           () => true,
@@ -89,7 +112,9 @@ export class FastPath {
           this.toMark.push({ id: r.id, taskId: r.taskId });
           this.flush();
         } else {
-          this.stats.failed++;
+          // Left to the relay: the wait for another replica's events ran out, or a publish failed.
+          if (closed.has(r.taskId)) this.stats.declined++;
+          else this.stats.failed++;
           this.inflight.delete(r.id);
           this.deps.declined([r.id]);
         }
@@ -98,6 +123,28 @@ export class FastPath {
       });
       this.tails.set(r.taskId, p);
     }
+  }
+
+  private decline(ids: string[]): void {
+    this.stats.declined += ids.length;
+    this.deps.declined(ids);
+  }
+
+  /**
+   * Whether another replica's events (of one task) got published within a short wait: a few cheap
+   * reads of the to-publish queue, then false — the task's events go to the relay instead.
+   */
+  private async published(taskId: string, ids: string[]): Promise<boolean> {
+    for (const ms of FOREIGN_WAIT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, ms).unref());
+      if (this.stopped) return false;
+      try {
+        if ((await stillUnpublished(this.deps.sql, [taskId], ids)).size === 0) return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
   }
 
   /** Mark what was acknowledged; one statement at a time, the next one takes all that arrived meanwhile. */

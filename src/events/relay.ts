@@ -76,7 +76,7 @@ const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
   backoffMinMs: 200,
   backoffMaxMs: 5000,
   publishTimeoutMs: 5000,
-  fastGraceMs: 100,
+  fastGraceMs: 1000,
   retentionEveryMs: 60_000,
   retentionBatch: 1000,
 };

@@ -4,7 +4,7 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
 import type { VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
@@ -90,7 +90,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   if (sink) {
     const ok = new Set(res.filter((r) => r.outcome === 'ok').map((r) => r.task_id));
     collectEvents(sink, cols, ok);
-    for (const r of res) sink.before.push(...(r.before ?? []));
+    for (const r of res) addBefore(sink, r.task_id, r.before);
   }
   return res.map((r, i) => {
     const it = unique[i]!;
@@ -136,7 +136,7 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sin
   const ids = new Set(changed.map((r) => r.id));
   if (sink) {
     collectEvents(sink, cols, ids);
-    for (const r of changed) sink.before.push(...(r.before ?? []));
+    for (const r of changed) addBefore(sink, r.id, r.before);
   }
   return items.filter((it) => ids.has(it.next.id)).map((it) => it.next);
 }

@@ -158,14 +158,19 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
  * Events a write committed, for the relay's fast path (events/fast-path.ts): the writer hands them
  * over after its commit, so the envelopes go out without the relay reading them back. `before`:
  * ids of earlier events of the same tasks that were still unpublished when the write ran (the
- * fast path publishes only when it holds all of them itself, so a task's events stay in order).
+ * fast path publishes a task's events only after all of them are published, so they stay in order), by task.
  */
 export interface CommittedEvents {
   rows: { id: string; taskId: string; type: string; json: string }[];
-  before: string[];
+  before: Map<string, string[]>;
 }
 
-export const committedEvents = (): CommittedEvents => ({ rows: [], before: [] });
+export const committedEvents = (): CommittedEvents => ({ rows: [], before: new Map() });
+
+/** Record a task's earlier unpublished events (as the write statement returned them). */
+export function addBefore(sink: CommittedEvents, taskId: string, ids: readonly string[] | null | undefined): void {
+  if (ids && ids.length > 0) sink.before.set(taskId, [...(sink.before.get(taskId) ?? []), ...ids]);
+}
 
 /** Add the events in `cols` (those of tasks in `written`, or all) to a sink. */
 export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnType<typeof eventColumns>, written?: ReadonlySet<string>): void {

@@ -80,3 +80,11 @@ export async function markPublishedIds(db: Db, events: { id: string; taskId: str
     delete from task_events_unpublished
     where task_id = any(${db.array(events.map((e) => e.taskId))}::uuid[]) and id = any(${db.array(events.map((e) => e.id))}::uuid[])`;
 }
+
+/** Which of these events are still waiting to be published (the fast path waiting on another replica's). */
+export async function stillUnpublished(db: Db, taskIds: string[], ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db<{ id: string }[]>`
+    select id from task_events_unpublished where task_id = any(${db.array(taskIds)}::uuid[]) and id = any(${db.array(ids)}::uuid[])`;
+  return new Set(rows.map((r) => r.id));
+}

@@ -3,7 +3,7 @@
 import type { Change } from '../core/decisions.js';
 import type { EventDraft, TaskRow, TaskStatus } from '../core/task.js';
 import type { Db, Tx } from './db.js';
-import { collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
 
 export type { TaskRow } from '../core/task.js';
 
@@ -162,7 +162,7 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
   const ids = new Set(written.map((r) => r.id));
   if (sink && ids.size > 0) {
     collectEvents(sink, cols);
-    sink.before.push(...(written[0]!.before ?? []));
+    addBefore(sink, written[0]!.id, written[0]!.before);
   }
   return ids;
 }
