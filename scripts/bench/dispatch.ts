@@ -84,6 +84,20 @@ export interface DispatchBurnDown {
   liveBytes?: StorageBytes;
 }
 
+/** The closed loop (--closed N): N HTTP creators, each posting its next task when the last is answered. */
+export interface DispatchClosedLoop {
+  creators: number;
+  seconds: number;
+  created: number;
+  /** Lifecycles completed inside the window, per second. */
+  lifecyclesPerS: number;
+  createP50: number;
+  createP99: number;
+  cpuPct: number;
+  peakRssMb: number;
+  commitsPerTask: number;
+}
+
 export interface ScaleResult {
   pending: number;
   /** The fairness scale step: the mode and how many requesters the backlog came from. */
@@ -101,6 +115,7 @@ export interface ScaleResult {
 export interface DispatchResults {
   rates: DispatchRateResult[];
   burnDown?: DispatchBurnDown;
+  closed?: DispatchClosedLoop;
   scale: ScaleResult[];
   /** The fairness scale step (--fairness-scale): fifo and requester at each backlog. */
   fairness?: ScaleResult[];
@@ -121,6 +136,9 @@ export interface DispatchBenchOptions {
   maxConcurrent: number;
   burnDown: number;
   burnDownMaxMs: number;
+  /** Closed-loop creators (0: skip) and its window. */
+  closed: number;
+  closedWindowMs: number;
   scale: number[];
   scaleAgents: number;
   scaleWindowMs: number;
@@ -340,6 +358,62 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
   }
 }
 
+async function closedRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<DispatchClosedLoop> {
+  const env = await freshEnv(pg);
+  try {
+    const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
+    const workers = await startWorkers({ mode: o.notify, natsUrl: env.nats.url, apiUrl: d.apiUrl, onAssigned: () => {} });
+    const http = new Pool(d.apiUrl, { connections: o.closed, pipelining: 1 });
+    const createMs = new LatencyRecorder();
+    await sleep(1000);
+    const c0 = await xactCommits(pg.adminUrl, DB);
+    const sampler = new ProcSampler(d.pid);
+    sampler.start();
+    const done0 = workers.completed;
+    const t0 = performance.now();
+    const tEnd = t0 + o.closedWindowMs;
+    let created = 0;
+    await Promise.all(
+      Array.from({ length: o.closed }, async (_, c) => {
+        while (performance.now() < tEnd) {
+          const s0 = performance.now();
+          const res = await http.request({
+            method: 'POST',
+            path: '/api/v1/tasks',
+            headers: { 'x-agent-id': `bench-creator-${c}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ title: `closed ${c}`, capabilities: ['bench'], context: { bench_i: -1 } }),
+          });
+          await res.body.dump();
+          if (res.statusCode !== 201) throw new Error(`create → ${res.statusCode}`);
+          createMs.add(performance.now() - s0);
+          created++;
+        }
+      }),
+    );
+    const t1 = performance.now();
+    const doneInWindow = workers.completed - done0;
+    const usage = sampler.stop();
+    await waitFor(() => workers.completed - done0 >= created, 30_000, 50);
+    await http.close();
+    await workers.close();
+    const c1 = await stopAndCount(pg, d);
+    const q = createMs.summary();
+    return {
+      creators: o.closed,
+      seconds: (t1 - t0) / 1000,
+      created,
+      lifecyclesPerS: doneInWindow / ((t1 - t0) / 1000),
+      createP50: q.p50,
+      createP99: q.p99,
+      cpuPct: usage.cpuPct,
+      peakRssMb: usage.peakRssMb,
+      commitsPerTask: (c1 - c0) / Math.max(1, workers.completed - done0),
+    };
+  } finally {
+    await env.stop();
+  }
+}
+
 async function scaleRun(
   pg: BenchPostgres,
   o: DispatchBenchOptions,
@@ -428,6 +502,10 @@ export async function runDispatchBench(pg: BenchPostgres, o: DispatchBenchOption
     log(`[dispatch] burn-down of ${o.burnDown} tasks (at most ${o.burnDownMaxMs / 1000} s)`);
     out.burnDown = await burnDownRun(pg, o);
   }
+  if (o.closed > 0) {
+    log(`[dispatch] closed loop: ${o.closed} HTTP creators for ${o.closedWindowMs / 1000} s`);
+    out.closed = await closedRun(pg, o);
+  }
   for (const pending of o.scale) {
     log(`[dispatch] scale: ${pending} pending, ${o.scaleAgents} busy agents, ${o.scaleWindowMs / 1000} s`);
     out.scale.push(await scaleRun(pg, o, pending));
@@ -477,6 +555,8 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     agents: num(args.get('agents'), 50),
     maxConcurrent: num(args.get('max-concurrent'), 3),
     burnDown: num(args.get('burndown'), 20_000),
+    closed: num(args.get('closed'), 64),
+    closedWindowMs: num(args.get('closed-s'), 10) * 1000,
     burnDownMaxMs: num(args.get('burndown-max-s'), 60) * 1000,
     scale: args.get('scale') === '0' ? [] : numList(args.get('scale'), [1000, 10_000, 100_000]),
     scaleAgents: num(args.get('scale-agents'), 500),
@@ -506,6 +586,7 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --rates 50,200,1000      open-loop task rates (tasks/s)        --window-s 10      window per rate
   --agents 50              roster agents                          --max-concurrent 3 per agent
   --burndown 20000         burn-down tasks (0: skip)              --burndown-max-s 60
+  --closed 64              closed-loop HTTP creators (0: skip)    --closed-s 10      its window
   --scale 1000,10000,100000  pending backlogs (0: skip)           --scale-agents 500 --scale-window-s 10
   --tick-ms 1000           scheduler tick                         --notify nats|poll
   --fairness-scale 100000  backlogs of the fairness step (fifo vs requester; default: skip)  --fairness-requesters 100
@@ -550,6 +631,19 @@ export function dispatchTable(r: DispatchResults): string {
       fmt(b.cpuPct, 0),
       fmt(b.peakRssMb, 0),
       fmt(b.commitsPerTask, 2),
+    ]);
+  const cl = r.closed;
+  if (cl)
+    rows.push([
+      `closed loop ${cl.creators} creators`,
+      `${cl.created} created`,
+      `create answered ${fmt(cl.createP50)} / ${fmt(cl.createP99)}`,
+      '',
+      fmt(cl.lifecyclesPerS),
+      '',
+      fmt(cl.cpuPct, 0),
+      fmt(cl.peakRssMb, 0),
+      fmt(cl.commitsPerTask, 2),
     ]);
   const main = markdownTable(
     [
