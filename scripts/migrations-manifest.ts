@@ -1,18 +1,18 @@
-// `npm run migrations:manifest`: add each new migration's checksum to migrations/checksums.txt.
-// The manifest freezes the migrations that have landed: this script only ever appends. It never
-// rewrites an entry, and refuses (exit 1) when a listed migration changed or is gone, because
-// databases that applied the old text would refuse to start (see migrate() in src/store/db.ts).
-// test/migrations.test.ts fails on any mismatch and on any migration without an entry.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// `npm run migrations:manifest`: record each new migration's checksum.
+// The manifest freezes the migrations that have landed: migrations/checksums.txt (the first seven,
+// frozen itself) plus one file per later migration, migrations/checksums/<migration>.sha256. This
+// script only ever adds a file — like a migration, an entry is never edited once it lands — and
+// refuses (exit 1) when a listed migration changed or is gone, because databases that applied the
+// old text would refuse to start (see migrate() in src/store/db.ts). test/migrations.test.ts fails
+// on any mismatch and on any migration without an entry.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MIGRATIONS_DIR, readMigrations, type Migration } from '../src/store/db.js';
 
 export const MANIFEST_FILE = 'checksums.txt';
-const HEADER = [
-  '# Checksums of the migrations that have landed: sha256 of the file text, line endings normalised.',
-  '# Append-only. New migrations: npm run migrations:manifest. Never edit a landed migration: add one.',
-];
+/** One `<migration>.sha256` file per migration after the first seven. */
+export const MANIFEST_DIR = 'checksums';
 
 export interface ManifestEntry {
   name: string;
@@ -28,7 +28,7 @@ export function parseManifest(text: string): ManifestEntry[] {
     .map((l) => {
       const [name, checksum, ...rest] = l.split(/\s+/);
       if (!name || !checksum || rest.length > 0 || !/^[0-9a-f]{64}$/.test(checksum)) {
-        throw new Error(`${MANIFEST_FILE}: malformed line "${l}" (want "<file> <sha256>")`);
+        throw new Error(`migration manifest: malformed line "${l}" (want "<file> <sha256>")`);
       }
       return { name, checksum };
     });
@@ -44,7 +44,17 @@ export interface ManifestCheck {
 
 export function checkManifest(dir = MIGRATIONS_DIR): ManifestCheck {
   const file = path.join(dir, MANIFEST_FILE);
-  const entries = existsSync(file) ? parseManifest(readFileSync(file, 'utf8')) : [];
+  const sub = path.join(dir, MANIFEST_DIR);
+  const texts = [
+    ...(existsSync(file) ? [readFileSync(file, 'utf8')] : []),
+    ...(existsSync(sub)
+      ? readdirSync(sub)
+          .filter((f) => f.endsWith('.sha256'))
+          .sort()
+          .map((f) => readFileSync(path.join(sub, f), 'utf8'))
+      : []),
+  ];
+  const entries = texts.flatMap(parseManifest);
   const migrations = readMigrations(dir);
   const byName = new Map(migrations.map((m) => [m.name, m]));
   const problems: string[] = [];
@@ -67,14 +77,14 @@ function main(): void {
     process.exit(1);
   }
   if (check.unlisted.length === 0) {
-    console.log(`migrations-manifest: ${MANIFEST_FILE} lists all ${check.entries.length} migrations`);
+    console.log(`migrations-manifest: the manifest lists all ${check.entries.length} migrations`);
     return;
   }
-  const lines = [...check.entries, ...check.unlisted.map((m) => ({ name: m.name, checksum: m.checksum }))]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((e) => `${e.name} ${e.checksum}`);
-  writeFileSync(path.join(MIGRATIONS_DIR, MANIFEST_FILE), [...HEADER, ...lines, ''].join('\n'));
-  for (const m of check.unlisted) console.log(`migrations-manifest: added ${m.name} ${m.checksum}`);
+  mkdirSync(path.join(MIGRATIONS_DIR, MANIFEST_DIR), { recursive: true });
+  for (const m of check.unlisted) {
+    writeFileSync(path.join(MIGRATIONS_DIR, MANIFEST_DIR, `${m.name}.sha256`), `${m.name} ${m.checksum}\n`);
+    console.log(`migrations-manifest: added ${MANIFEST_DIR}/${m.name}.sha256 ${m.checksum}`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -39,7 +39,7 @@ export interface Migration {
 /**
  * The checksum that freezes a migration: sha256 (hex) of its text with CRLF/CR turned into LF, so
  * a checkout with `core.autocrlf` does not count as an edit. Shared by migrate(), the committed
- * manifest (migrations/checksums.txt) and its script, which must all agree byte for byte.
+ * manifest (migrations/checksums.txt and migrations/checksums/*.sha256) and its script, which must all agree byte for byte.
  */
 export function migrationChecksum(text: string): string {
   return createHash('sha256').update(text.replace(/\r\n?/g, '\n'), 'utf8').digest('hex');
