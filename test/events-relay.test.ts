@@ -271,6 +271,22 @@ describe('event relay end to end over HTTP', () => {
     }
   });
 
+  it('creates in a transaction (an Idempotency-Key, depends_on) and a report that settles a dependent go on the fast path too', async () => {
+    const natsUrl = inject('natsUrl');
+    await using t = await startApp({ config: { hermes: { url: natsUrl }, agents: [] } });
+    await waitFor('fast path ready', () => relayOf(t).fast.ready);
+    const keyed = await t.call('POST', '/api/v1/tasks', { agent: 'req', headers: { 'idempotency-key': 'k-1' }, body: { title: 'keyed' } });
+    expect(keyed.status).toBe(201);
+    const child = await t.call('POST', '/api/v1/tasks', { agent: 'req', body: { title: 'child', depends_on: [keyed.body.id] } });
+    expect(child.status).toBe(201);
+    await waitFor('both published', () => relayOf(t).fast.stats.published === 2);
+    // The parent's completion (a transaction that releases the child): its own event on the fast path.
+    await t.sql`update tasks set status = 'running', assignee = 'w', attempt = 1, assigned_at = now() where id = ${keyed.body.id}`;
+    expect((await t.call('POST', `/api/v1/tasks/${keyed.body.id}/complete`, { agent: 'w', body: {} })).status).toBe(200);
+    await waitFor('completion published', () => relayOf(t).fast.stats.published === 3);
+    expect(relayOf(t).fast.stats).toMatchObject({ offered: 3, declined: 0, failed: 0 });
+  });
+
   it('a report whose task has an unpublished event written elsewhere is left to the relay, and the order holds', async () => {
     const natsUrl = inject('natsUrl');
     await using t = await startApp({ config: { hermes: { url: natsUrl } } });

@@ -51,8 +51,8 @@ export interface FastPathStats {
 }
 
 export class FastPath {
-  /** Event id → its state, from offer until marked ('sending' | 'acked'). */
-  private readonly inflight = new Map<string, 'sending' | 'acked'>();
+  /** Events this replica is sending or has sent, from offer until marked. */
+  private readonly inflight = new Set<string>();
   /** Task id → the last publish of its chain (true when acknowledged). */
   private readonly tails = new Map<string, Promise<boolean>>();
   private toMark: { id: string; taskId: string }[] = [];
@@ -97,7 +97,7 @@ export class FastPath {
       );
     }
     for (const r of c.rows) {
-      this.inflight.set(r.id, 'sending');
+      this.inflight.add(r.id);
       const prev = this.tails.get(r.taskId) ?? gates.get(r.taskId);
       gates.delete(r.taskId);
       const send = () =>
@@ -108,7 +108,6 @@ export class FastPath {
       const p = (prev ? prev.then((ok) => (ok ? send() : false)) : send()).then((ok) => {
         if (ok) {
           this.stats.published++;
-          this.inflight.set(r.id, 'acked');
           this.toMark.push({ id: r.id, taskId: r.taskId });
           this.flush();
         } else {

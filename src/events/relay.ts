@@ -12,9 +12,10 @@
 // their committed events to this replica's FastPath, which publishes them at once and marks them;
 // the relay skips rows it holds (and a task's later rows behind them) and publishes the rest.
 //
-// Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica), the local
-// 'events-written' signal, every NATS (re)connect, and a slow safety poll. NATS down: rows stay,
-// retries back off, nothing crashes.
+// Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica: it arms the
+// fast path's grace rather than running at once), what the fast path left here, the end of a
+// grace, the local 'events-written' signal, every NATS (re)connect, and a slow safety poll.
+// NATS down: rows stay, retries back off, nothing crashes.
 import type { Component, DispatchContext } from '../context.js';
 import { deletePublishedBefore, envelopesOf, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
 import type { Sql, Tx } from '../store/db.js';

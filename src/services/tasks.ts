@@ -169,11 +169,11 @@ export async function createTask(
       );
     }
     const { row, events } = decided(deps);
-    const stored = await insertTaskRow(tx, row, events, now);
+    const stored = await insertTaskRow(tx, row, events, now, sink);
     await insertEdges(tx, [stored]);
     return stored;
   };
-  const inTx = async (tx: Tx) => {
+  const inTx = async (tx: Tx, sink?: CommittedEvents) => {
     if (idempotencyKey !== undefined) {
       const bodyHash = createHash('sha256').update(canonical(body)).digest('hex');
       const claim = await claimKey(
@@ -196,15 +196,18 @@ export async function createTask(
     if (body.parent_id && !(await taskExists(tx, body.parent_id))) {
       throw new ValidationError('parent_id does not name an existing task', [{ field: 'parent_id', message: 'does not name an existing task' }]);
     }
-    return { row: await insert(tx), created: true };
+    return { row: await insert(tx, sink), created: true };
   };
   // Inside the caller's transaction (a schedule's firing): the caller counts and signals after its commit.
   if (within) return { task: rowToTask((await inTx(within.tx)).row), created: true };
-  // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction;
-  // its events go out on the relay's fast path once it committed.
+  // The common create (no key, no parent, no dependencies) is one atomic statement, no transaction.
+  // Either way its events go out on the relay's fast path once it committed (a new task: no
+  // earlier events to wait for).
   const sink = committedEvents();
   const out =
-    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0 ? { row: await insert(ctx.sql, sink), created: true } : await ctx.sql.begin(inTx);
+    idempotencyKey === undefined && !body.parent_id && dependsOn.length === 0
+      ? { row: await insert(ctx.sql, sink), created: true }
+      : await ctx.sql.begin((tx) => inTx(tx, sink));
   ctx.signals.emit('events-committed', sink);
   if (out.created) {
     ctx.metrics.tasksCreated.inc();
@@ -315,15 +318,19 @@ interface Written {
  * lost their optimistic rounds.
  */
 async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
-  return inTransaction(ctx.sql, async (tx: Tx) => {
+  const { written, sink } = await inTransaction(ctx.sql, async (tx: Tx) => {
+    // A fresh sink per attempt: inTransaction retries a deadlocked transaction.
+    const sink = committedEvents();
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
     const c = decide(row);
-    const written = await applyChanges(tx, [c], c.next.updated_at);
-    if (!written.has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
+    if (!(await applyChanges(tx, [c], c.next.updated_at, sink)).has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
     const settled = await settle(tx, [c], c.next.updated_at);
-    return { change: c, others: settled.changes };
+    return { written: { change: c, others: settled.changes }, sink };
   });
+  // The task's own events on the fast path; what settling wrote for others goes through the relay.
+  ctx.signals.emit('events-committed', sink);
+  return written;
 }
 
 /** Optimistic rounds before a report falls back to the row lock (each lost round means another write won). */
@@ -353,10 +360,14 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
       continue;
     }
     const done = await inTransaction(ctx.sql, async (tx: Tx) => {
-      if (!(await applyChanges(tx, [write], c.next.updated_at)).has(id)) return undefined;
-      return { change: c, others: (await settle(tx, [c], c.next.updated_at)).changes };
+      const sink = committedEvents();
+      if (!(await applyChanges(tx, [write], c.next.updated_at, sink)).has(id)) return undefined;
+      return { written: { change: c, others: (await settle(tx, [c], c.next.updated_at)).changes }, sink };
     });
-    if (done) return done;
+    if (done) {
+      ctx.signals.emit('events-committed', done.sink);
+      return done.written;
+    }
   }
   return writeLocked(ctx, id, decide);
 }

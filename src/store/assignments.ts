@@ -4,7 +4,7 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { addBefore, collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
 import type { VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
@@ -71,12 +71,10 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   );
   const next = unique.map((it) => it.next);
   // With a sink: each assigned task's events still unpublished before this statement (read in
-  // the statement's snapshot, so not the `assigned` events the function inserts; excluded by id
-  // anyway). Exact: the function only writes a row still at the version the scheduler read.
-  const before = sink
-    ? sql`, case when d.outcome = 'ok' then (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p
-           where p.task_id = d.task_id and p.id <> all(${sql.array(cols.ids)}::uuid[])) end as before`
-    : sql``;
+  // the statement's snapshot, so not the `assigned` events the function inserts — the e2e relay
+  // test would see its own event as a foreign predecessor otherwise). Exact: the function only
+  // writes a row still at the version the scheduler read.
+  const before = sink ? sql`, case when d.outcome = 'ok' then ${unpublishedOf(sql, sql`d.task_id`)} end as before` : sql``;
   const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; before?: string[] | null }[]>`
     select d.task_id, d.outcome ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
@@ -114,7 +112,7 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sin
     now,
   );
   // With a sink: the task's events still unpublished before this statement (as in assignBatch).
-  const before = sink ? sql`, (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p where p.task_id = upd.id) as before` : sql``;
+  const before = sink ? sql`, ${unpublishedOf(sql, sql`upd.id`)} as before` : sql``;
   const changed = await sql<{ id: string; before?: string[] }[]>`
     with d as (
       select * from unnest(${sql.array(items.map((i) => i.next.id))}::uuid[], ${sql.array(items.map((i) => i.next.unmatched_reason ?? ''))}::text[],

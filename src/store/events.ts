@@ -167,6 +167,15 @@ export interface CommittedEvents {
 
 export const committedEvents = (): CommittedEvents => ({ rows: [], before: new Map() });
 
+/**
+ * A select-list fragment: the ids of the events of the task `taskId` (a column of the statement)
+ * still waiting to be published — read in the statement's snapshot, so not the events the same
+ * statement inserts. What a write returns as its sink's `before`.
+ */
+export function unpublishedOf(db: Db, taskId: ReturnType<Db>) {
+  return db`(select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p where p.task_id = ${taskId})`;
+}
+
 /** Record a task's earlier unpublished events (as the write statement returned them). */
 export function addBefore(sink: CommittedEvents, taskId: string, ids: readonly string[] | null | undefined): void {
   if (ids && ids.length > 0) sink.before.set(taskId, [...(sink.before.get(taskId) ?? []), ...ids]);

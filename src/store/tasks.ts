@@ -3,7 +3,7 @@
 import type { Change } from '../core/decisions.js';
 import type { EventDraft, TaskRow, TaskStatus } from '../core/task.js';
 import type { Db, Tx } from './db.js';
-import { addBefore, collectEvents, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
 
 export type { TaskRow } from '../core/task.js';
 
@@ -147,7 +147,7 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
   const byAssignee = w.guard.assignee !== undefined ? db`and assignee = ${w.guard.assignee}` : db``;
   // With a sink: also the task's events still unpublished before this statement (its own
   // inserts are not visible to the subquery: one snapshot for the whole statement).
-  const before = sink ? db`, (select coalesce(array_agg(p.id::text), '{}') from task_events_unpublished p where p.task_id = upd.id) as before` : db``;
+  const before = sink ? db`, ${unpublishedOf(db, db`upd.id`)} as before` : db``;
   const written = await db<{ id: string; before?: string[] }[]>`
     with upd as (
       update tasks set ${db(values as never, keys as never)}
