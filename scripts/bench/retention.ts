@@ -21,6 +21,7 @@ import { sleep, waitFor } from './lib/child.js';
 import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
+import { printStatements, resetStatements } from './lib/pg-stats.js';
 import type { BenchPostgres } from './lib/postgres.js';
 import { scrape } from './lib/prom.js';
 import { formatBytes, lifecycleBytes, type StorageBytes } from './lib/storage.js';
@@ -288,12 +289,15 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
 
     log(`[retention] baseline: ${rate} tasks/s for ${o.windowMs / 1000} s, no purge`);
     d = await proc({ finished_task_ms: 0 });
+    await resetStatements(url);
     const baseRun = await runLoad(d, nats.url, rate, o.windowMs);
     const baseline = figures(baseRun);
+    await printStatements(url, DB, baseRun.completed, log, 'time');
     await d.stop();
 
     log(`[retention] purge of ${o.tasks} finished tasks under ${rate} tasks/s (at most ${o.maxPurgeMs / 1000} s)`);
     d = await proc({ finished_task_ms: 30 * DAY, sweep_interval_ms: 1000 });
+    await resetStatements(url);
     let purgeStart = 0;
     let purgeEnd = 0;
     let lastZero = wallMs();
@@ -332,6 +336,7 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
       eventsPerS: deleted.events / seconds,
     };
     log(`[retention] purge: ${purge.tasks} tasks, ${purge.events} events in ${fmt(seconds)} s${purge.done ? '' : ' (not finished)'}`);
+    await printStatements(url, DB, purgeRun.completed, log, 'time');
     await d.stop();
 
     // 3. Batched deletes against dropping a partition.

@@ -29,17 +29,20 @@ export async function resetStatements(url: string): Promise<void> {
   }
 }
 
-/** The statements of `db` by calls since the reset, with calls per task (no-op unless STATEMENTS). */
-export async function printStatements(url: string, db: string, tasks: number, log: (m: string) => void): Promise<void> {
+/**
+ * The statements of `db` since the reset, top 30 by calls (or by total time), with calls per task
+ * (no-op unless STATEMENTS).
+ */
+export async function printStatements(url: string, db: string, tasks: number, log: (m: string) => void, by: 'calls' | 'time' = 'calls'): Promise<void> {
   if (!STATEMENTS) return;
   const a = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const rows = await a<{ calls: string; ms: number; query: string }[]>`
       select s.calls::text, s.total_exec_time as ms, regexp_replace(s.query, '\\s+', ' ', 'g') as query
       from pg_stat_statements s join pg_database d on d.oid = s.dbid
-      where d.datname = ${db} order by s.calls desc limit 30`;
+      where d.datname = ${db} order by ${by === 'time' ? a`s.total_exec_time` : a`s.calls`} desc limit 30`;
     const total = rows.reduce((n, r) => n + Number(r.calls), 0);
-    log(`  statements: ${(total / Math.max(1, tasks)).toFixed(2)} per task (top 30 by calls)`);
+    log(`  statements: ${(total / Math.max(1, tasks)).toFixed(2)} per task (top 30 by ${by})`);
     for (const r of rows)
       log(`  ${(Number(r.calls) / Math.max(1, tasks)).toFixed(2).padStart(6)}/task ${r.ms.toFixed(0).padStart(6)} ms  ${r.query.slice(0, 160)}`);
   } finally {
