@@ -94,6 +94,32 @@ describe('retention', () => {
     expect(metric).toContain('kind="tasks"');
   });
 
+  it('keeps a parent task while a child of it is left, and never fails on one (parent_id is a foreign key)', async () => {
+    const old = new Date(now.getTime() - 3 * HOUR);
+    const older = new Date(now.getTime() - 4 * HOUR);
+    const recent = new Date(now.getTime() - HOUR / 2);
+    // A parent whose child is still running, one whose child finished too recently, and one
+    // whose child is as old as it: only the last pair goes.
+    const withLive = await finished('completed', older);
+    const liveChild = (await insertTask(t.sql, { status: 'running', parent_id: withLive })).id;
+    const withYoung = await finished('completed', older);
+    const youngChild = await finished('completed', recent, { parent_id: withYoung });
+    const withOld = await finished('completed', older);
+    const oldChild = await finished('completed', old, { parent_id: withOld });
+
+    const retention = createRetention(
+      { ...t.dispatch.context, config: loadConfig({ file: null, env: {}, overrides: { retention: { finished_task_ms: HOUR } } }) },
+      { batch: 2 },
+    );
+    // The child first; its parent on the next pass (the pass ends on a short batch).
+    expect((await retention.runOnce()).tasks).toBe(1);
+    expect(await exists(oldChild)).toBe(false);
+    expect(await exists(withOld)).toBe(true);
+    expect((await retention.runOnce()).tasks).toBe(1);
+    for (const id of [withOld, oldChild]) expect(await exists(id), id).toBe(false);
+    for (const id of [withLive, liveChild, withYoung, youngChild]) expect(await exists(id), id).toBe(true);
+  });
+
   it('keeps the newest schedule_runs_kept history rows per schedule', async () => {
     const sched = randomUUID();
     for (let i = 0; i < 7; i++) {

@@ -15,7 +15,8 @@ export interface PurgedTasks {
  * Delete at most `limit` finished tasks whose completed_at is before `cutoff` (oldest first, through
  * tasks_finished_idx), with their events, callback deliveries, idempotency keys and dependency
  * edges — in one statement. Never: a task that is not terminal, one whose workflow run is still
- * running, one a live task depends on, one with an unpublished event or a delivery still pending.
+ * running, one a live task depends on, a parent of a task that is left, one with an unpublished
+ * event or a delivery still pending.
  */
 export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): Promise<PurgedTasks> {
   const [r] = await db<PurgedTasks[]>`
@@ -28,6 +29,9 @@ export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): P
         and not exists (
           select 1 from task_deps d join tasks l on l.id = d.task_id
           where d.depends_on_id = t.id and l.status not in ('completed','failed','timed_out','cancelled'))
+        -- A parent stays while a child of it is left (tasks.parent_id is a foreign key: deleting
+        -- it first would fail the whole statement, every pass); it goes once its children have.
+        and not exists (select 1 from tasks c where c.parent_id = t.id)
         and not exists (select 1 from task_events_unpublished e where e.task_id = t.id)
         and not exists (select 1 from deliveries v where v.task_id = t.id and v.status = 'pending')
       order by t.completed_at

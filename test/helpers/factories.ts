@@ -27,6 +27,7 @@ export interface TaskOverrides {
   created_at?: Date;
   assigned_at?: Date | null;
   context?: Record<string, unknown>;
+  parent_id?: string | null;
 }
 
 export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskRow> {
@@ -56,6 +57,7 @@ export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskR
     created_at: now,
     updated_at: now,
     assigned_at: o.assigned_at ?? (active ? now : null),
+    parent_id: o.parent_id ?? null,
   };
   return sql.begin(async (tx) => {
     const [inserted] = await tx<TaskRow[]>`insert into tasks ${tx(row as never)} returning *`;
