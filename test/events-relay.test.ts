@@ -1,5 +1,6 @@
 // The outbox relay against a real nats-server: per-task order with the contract envelope, NATS
 // killed and restarted mid-run, two replicas on one database, retention, and no-NATS mode.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import { startApp } from './helpers/app.js';
@@ -205,21 +206,43 @@ describe('event relay', () => {
     }
   });
 
-  it('deletes published events past retention in small batches and keeps the rest', async () => {
+  it('deletes published events of live tasks past retention and keeps the rest (a finished task keeps its events)', async () => {
     await using t = await startApp({ config: { hermes: { url: '', event_retention_hours: 1 } } });
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    const backdate = async (id: string) => {
+      await t.sql`update tasks set created_at = ${twoHoursAgo} where id = ${id}`;
+      await t.sql`update task_events set created_at = ${twoHoursAgo} where task_id = ${id}`;
+    };
     const old = await insertTask(t.sql);
+    await backdate(old.id);
     const fresh = await insertTask(t.sql);
-    await t.sql`update task_events set created_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${old.id}`;
     const unpublished = await insertTask(t.sql);
     // Old but never published: kept.
-    await t.sql`update task_events set created_at = ${new Date(Date.now() - 2 * 3600_000)} where task_id = ${unpublished.id}`;
+    await backdate(unpublished.id);
+    // Old and published, but its task is finished: its events go with the task (the purge), not here.
+    const finished = await insertTask(t.sql);
+    await backdate(finished.id);
+    await t.sql`update tasks set status = 'completed', completed_at = now() where id = ${finished.id}`;
+    // Run events: a live run's old ones go, a finished run's stay (they go with the run).
+    const runOf = async (status: string) => {
+      const id = randomUUID();
+      await t.sql`
+        insert into workflow_runs (id, workflow_key, version, requester, status, steps, created_at, updated_at, completed_at)
+        values (${id}, 'wf', 1, 'requester-1', ${status}, '{}'::jsonb, ${twoHoursAgo}, ${twoHoursAgo}, ${status === 'running' ? null : twoHoursAgo})`;
+      await t.sql`
+        insert into task_events (id, task_id, type, envelope, created_at, kind)
+        values (${randomUUID()}, ${id}, 'run.created', '{}'::jsonb, ${twoHoursAgo}, 'run')`;
+      return id;
+    };
+    await runOf('running');
+    const doneRun = await runOf('completed');
     await relayOf(t).loop.stop();
     await t.sql`delete from task_events_unpublished where task_id <> ${unpublished.id}`;
     await t.sql`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from task_events where task_id = ${unpublished.id} on conflict do nothing`;
     // The relay's own pass may get there first; either way exactly the old published row goes.
     await relayOf(t).cleanup();
     const left = await t.sql<{ task_id: string }[]>`select task_id from task_events order by seq`;
-    expect(left.map((r) => r.task_id)).toEqual([fresh.id, unpublished.id]);
+    expect(left.map((r) => r.task_id)).toEqual([fresh.id, unpublished.id, finished.id, doneRun]);
   });
 
   it('without hermes.url records events only: health says disabled and nothing counts as unpublished', async () => {

@@ -54,16 +54,28 @@ export async function markPublished(db: Db, seqs: number[]): Promise<void> {
 }
 
 /**
- * Delete published events created before `cutoff`, at most `batch` rows (found through the BRIN
- * index on created_at, in physical order: no sort of every old row per batch). Returns how many
- * were deleted; callers loop in small batches so no statement holds many locks or a long transaction.
+ * Delete published events of *live* tasks and runs created before `cutoff`, at most `batch` rows
+ * (CONTRACT §15 `retention.event_ms`). A finished task's events go with the task (the purge,
+ * store/retention.ts), so this never touches them: it starts from the live tasks (the partial
+ * status indexes, one arm each) and live runs, not from the old events, which a 30-day
+ * `finished_task_ms` makes mostly finished tasks'. Rows another transaction holds are skipped
+ * (the purge, a writer). Returns how many were deleted; callers loop in small batches so no
+ * statement holds many locks or a long transaction.
  */
 export async function deletePublishedBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
   const res = await db`
     delete from task_events where seq in (
       select e.seq from task_events e
-      where e.created_at < ${cutoff} and not exists (select 1 from task_events_unpublished q where q.seq = e.seq)
-      limit ${batch})`;
+      where e.seq in (
+          select e2.seq from tasks t join task_events e2 on e2.task_id = t.id
+          where (t.status = 'pending' or t.status = 'waiting' or t.status in ('assigned','running'))
+            and t.created_at < ${cutoff} and e2.created_at < ${cutoff}
+          union all
+          select e2.seq from workflow_runs r join task_events e2 on e2.task_id = r.id and e2.kind = 'run'
+          where r.status = 'running' and r.created_at < ${cutoff} and e2.created_at < ${cutoff})
+        and not exists (select 1 from task_events_unpublished q where q.seq = e.seq)
+      limit ${batch}
+      for update of e skip locked)`;
   return res.count;
 }
 
