@@ -171,6 +171,13 @@ const schema = {
     },
     schedule_runs_kept: { doc: 'Per schedule, the newest history rows kept', format: positiveInt('retention.schedule_runs_kept'), default: 1000 },
     sweep_interval_ms: { doc: 'How often the purge runs (in batches)', format: positiveInt('retention.sweep_interval_ms'), default: 60_000 },
+    busy_fraction: {
+      doc: 'Share of its time the purge may keep one database connection busy while a backlog lasts (0 < x ≤ 1; between slices of work it rests)',
+      format: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1) throw new Error('retention.busy_fraction must be a number in (0, 1]');
+      },
+      default: 0.25,
+    },
   },
   workflows: {
     dir: {
@@ -272,7 +279,7 @@ interface SchemaType {
     track_record_weight: number;
   };
   auth: { mode: 'header' | 'token' };
-  retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number };
+  retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number; busy_fraction: number };
   workflows: { dir: string };
   schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number };
   webhooks: { secret: string; max_attempts: number; allowed_hosts: string[] };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { loadConfig } from '../src/config.js';
-import { createRetention } from '../src/services/retention.js';
+import { createRetention, restMs } from '../src/services/retention.js';
 
 let t: TestApp;
 const now = new Date('2032-01-01T00:00:00.000Z');
@@ -118,6 +118,37 @@ describe('retention', () => {
     expect((await retention.runOnce()).tasks).toBe(1);
     for (const id of [withOld, oldChild]) expect(await exists(id), id).toBe(false);
     for (const id of [withLive, liveChild, withYoung, youngChild]) expect(await exists(id), id).toBe(true);
+  });
+
+  it('works a backlog in slices: a slice ends after its budget with more left, the next goes on', async () => {
+    const old = new Date(now.getTime() - 5 * HOUR);
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await finished('completed', new Date(old.getTime() + i)));
+    const retention = createRetention(
+      { ...t.dispatch.context, config: loadConfig({ file: null, env: {}, overrides: { retention: { finished_task_ms: HOUR } } }) },
+      { batch: 2 },
+    );
+    // A zero budget: one full batch, then the slice ends and says more is left.
+    const first = await retention.runSlice(0);
+    expect(first).toMatchObject({ tasks: 2, more: true });
+    expect(first.busyMs).toBeGreaterThan(0);
+    expect(await exists(ids[0]!)).toBe(false);
+    expect(await exists(ids[2]!)).toBe(true);
+    const second = await retention.runSlice(0);
+    expect(second).toMatchObject({ tasks: 2, more: true });
+    // The last one comes back in a short batch: the slice goes on to the other kinds and ends with nothing left.
+    expect(await retention.runSlice(0)).toMatchObject({ tasks: 1, more: false });
+    for (const id of ids) expect(await exists(id), id).toBe(false);
+  });
+
+  it('rests so that the purge keeps a connection busy only busy_fraction of the time', () => {
+    expect(restMs(100, 0.25)).toBe(300);
+    expect(restMs(100, 0.5)).toBe(100);
+    expect(restMs(100, 1)).toBe(0);
+    expect(loadConfig({ file: null, env: {} }).retention.busy_fraction).toBe(0.25);
+    for (const bad of [0, -0.1, 1.5, 'half']) {
+      expect(() => loadConfig({ file: null, env: {}, overrides: { retention: { busy_fraction: bad } } }), String(bad)).toThrow(/busy_fraction/);
+    }
   });
 
   it('keeps the newest schedule_runs_kept history rows per schedule', async () => {

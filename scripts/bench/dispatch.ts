@@ -13,7 +13,7 @@
 //       [--scale-agents 500] [--scale-window-s 10] [--tick-ms 1000] [--notify nats|poll] [--json out.json]
 //       [--fairness-scale 100000] [--fairness-requesters 100]
 //       [--workflow-rate 20] [--workflow-s 30] [--workflow-plain-s 10] [--workflow-only] [--skip-workflow] [--help]
-//       [--retention-tasks N] [--retention-window-s 20] [--retention-max-s 900] [--retention-only]
+//       [--retention-tasks N] [--retention-window-s 20] [--retention-max-s 1800] [--retention-busy F] [--retention-only]
 //   - workflow (scripts/bench/workflow.ts): diamond runs a → {b, c} → d open loop, run created → d
 //     assigned, per-release latency, the statements of a completion with dependents
 //     (DISPATCH_BENCH_STATEMENTS=1) against a plain one. `--workflow-only` runs just that (~1.5 min).
@@ -162,6 +162,8 @@ export interface DispatchBenchOptions {
   retentionTasks: number;
   retentionWindowMs: number;
   retentionMaxMs: number;
+  /** retention.busy_fraction of the purging Dispatch (its default when absent). */
+  retentionBusy?: number;
   retentionOnly: boolean;
   /** Heartbeat scenario: running tasks beating every second (0: skip, the default), its window; `heartbeatOnly` runs just that. */
   heartbeatTasks: number;
@@ -529,6 +531,7 @@ function runRetention(pg: BenchPostgres, o: DispatchBenchOptions): Promise<Reten
     tasks: o.retentionTasks,
     windowMs: o.retentionWindowMs,
     maxPurgeMs: o.retentionMaxMs,
+    ...(o.retentionBusy !== undefined ? { busyFraction: o.retentionBusy } : {}),
     agents: o.agents,
     maxConcurrent: o.maxConcurrent,
     tickMs: o.tickMs,
@@ -574,7 +577,8 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
     scheduleOnly: args.has('schedule-only'),
     retentionTasks: num(args.get('retention-tasks'), 0),
     retentionWindowMs: num(args.get('retention-window-s'), 20) * 1000,
-    retentionMaxMs: num(args.get('retention-max-s'), 900) * 1000,
+    retentionMaxMs: num(args.get('retention-max-s'), 1800) * 1000,
+    ...(args.get('retention-busy') ? { retentionBusy: Number(args.get('retention-busy')) } : {}),
     retentionOnly: args.has('retention-only'),
     heartbeatTasks: num(args.get('heartbeat-tasks'), args.has('heartbeat-only') ? 1000 : 0),
     heartbeatWindowMs: num(args.get('heartbeat-s'), 20) * 1000,
@@ -596,7 +600,8 @@ export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's
   --schedules 1000         schedules every second (schedule scenario, 0 or --skip-schedule: skip)
   --schedule-s 30          its window                             --schedule-only    only that (~1 min)
   --retention-tasks N      retention scenario: N finished tasks seeded, purged under the 200/s open loop (0: skip)
-  --retention-window-s 20  its windows (bytes, baseline)          --retention-max-s 900 purge cap
+  --retention-window-s 20  its windows (bytes, baseline)          --retention-max-s 1800 purge cap
+  --retention-busy F       the purge's retention.busy_fraction (default: Dispatch's, 0.25)
   --retention-only         only that (with --retention-tasks)
   --heartbeat-tasks 1000   running tasks beating every second (heartbeat scenario; default 0: skip)
   --heartbeat-s 20         its windows (idle, then beating)       --heartbeat-only   only that (~1.5 min)

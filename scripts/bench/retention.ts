@@ -35,6 +35,8 @@ export interface RetentionBenchOptions {
   tasks: number;
   windowMs: number;
   maxPurgeMs: number;
+  /** retention.busy_fraction of the purging Dispatch (Dispatch's default when absent). */
+  busyFraction?: number;
   agents: number;
   maxConcurrent: number;
   tickMs: number;
@@ -68,7 +70,7 @@ export interface RetentionBenchResult {
   seededBytes: StorageBytes;
   baseline: LoadFigures;
   during: LoadFigures;
-  purge: { tasks: number; events: number; seconds: number; done: boolean; tasksPerS: number; eventsPerS: number };
+  purge: { tasks: number; events: number; seconds: number; done: boolean; tasksPerS: number; eventsPerS: number; busyFraction: number };
   partition: { events: number; batch: number; batchedDelete: WalCost; vacuum: WalCost; dropPartition: WalCost };
 }
 
@@ -301,7 +303,7 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     await d.stop();
 
     log(`[retention] purge of ${o.tasks} finished tasks under ${rate} tasks/s (at most ${o.maxPurgeMs / 1000} s)`);
-    d = await proc({ finished_task_ms: 30 * DAY, sweep_interval_ms: 1000 });
+    d = await proc({ finished_task_ms: 30 * DAY, sweep_interval_ms: 1000, ...(o.busyFraction !== undefined ? { busy_fraction: o.busyFraction } : {}) });
     await resetStatements(url);
     let purgeStart = 0;
     let purgeEnd = 0;
@@ -339,6 +341,7 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
       done: purgeEnd > 0,
       tasksPerS: deleted.tasks / seconds,
       eventsPerS: deleted.events / seconds,
+      busyFraction: o.busyFraction ?? 0.25,
     };
     log(`[retention] purge: ${purge.tasks} tasks, ${purge.events} events in ${fmt(seconds)} s${purge.done ? '' : ' (not finished)'}`);
     await printStatements(url, DB, purgeRun.completed, log, 'time');
@@ -385,7 +388,7 @@ export function retentionTable(r: RetentionBenchResult): string {
   return [
     `Bytes per lifecycle (${r.bytes.lifecycles} lifecycles at ${r.rate}/s: created, assigned, completed): ${formatBytes(r.bytes)}; ${formatBytes(r.liveBytes)}`,
     `Seeded ${r.seeded} finished tasks (${r.eventsPerTask} events each) in ${fmt(r.seedS)} s: ${formatBytes(r.seededBytes)}`,
-    `Purge: ${r.purge.tasks} tasks + ${r.purge.events} events in ${fmt(r.purge.seconds)} s${r.purge.done ? '' : ' (NOT finished: capped)'} = ` +
+    `Purge (retention.busy_fraction ${r.purge.busyFraction}): ${r.purge.tasks} tasks + ${r.purge.events} events in ${fmt(r.purge.seconds)} s${r.purge.done ? '' : ' (NOT finished: capped)'} = ` +
       `${fmt(r.purge.tasksPerS, 0)} tasks/s, ${fmt(r.purge.eventsPerS, 0)} events/s`,
     '',
     load,
