@@ -23,13 +23,14 @@ import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop } from './lib/open-loop.js';
 import { printStatements, resetStatements } from './lib/pg-stats.js';
 import type { BenchPostgres } from './lib/postgres.js';
-import { scrape } from './lib/prom.js';
+import { histogramDelta, scrape, type HistogramDelta, type Scrape } from './lib/prom.js';
 import { formatBytes, lifecycleBytes, type StorageBytes } from './lib/storage.js';
 import { fmt, markdownTable } from './lib/table.js';
 import { startWorkers } from './lib/workers.js';
 
 const DB = 'bench_retention';
 const DAY = 86_400_000;
+const TICK = 'dispatch_tick_duration_seconds';
 
 export interface RetentionBenchOptions {
   tasks: number;
@@ -51,6 +52,8 @@ export interface LoadFigures {
   censored: number;
   createHttp: LatencySummary;
   toAssigned: LatencySummary;
+  /** Scheduler passes in the window (dispatch_tick_duration_seconds; quantiles are bucket bounds). */
+  tick?: HistogramDelta;
   errors: string[];
 }
 
@@ -297,8 +300,9 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     log(`[retention] baseline: ${rate} tasks/s for ${o.windowMs / 1000} s, no purge`);
     d = await proc({ finished_task_ms: 0 });
     await resetStatements(url);
+    const b0 = await scrape(`${d.opsUrl}/metrics`);
     const baseRun = await runLoad(d, nats.url, rate, o.windowMs);
-    const baseline = figures(baseRun);
+    const baseline = { ...figures(baseRun), tick: histogramDelta(b0, await scrape(`${d.opsUrl}/metrics`), TICK) };
     await printStatements(url, DB, baseRun.completed, log, 'time');
     await d.stop();
 
@@ -309,6 +313,9 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     let purgeEnd = 0;
     let lastZero = wallMs();
     let deleted = { tasks: 0, events: 0 };
+    let atStart: Scrape | undefined;
+    let atEnd: Scrape | undefined;
+    let lastZeroScrape: Scrape | undefined;
     let monitoring = true;
     const opsUrl = d.opsUrl;
     const monitor = (async () => {
@@ -320,9 +327,17 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
             tasks: m.get('dispatch_retention_deleted_total{kind="tasks"}') ?? 0,
             events: m.get('dispatch_retention_deleted_total{kind="events"}') ?? 0,
           };
-          if (deleted.tasks === 0) lastZero = now;
-          else if (!purgeStart) purgeStart = lastZero;
-          if (deleted.tasks >= o.tasks && !purgeEnd) purgeEnd = now;
+          if (deleted.tasks === 0) {
+            lastZero = now;
+            lastZeroScrape = m;
+          } else if (!purgeStart) {
+            purgeStart = lastZero;
+            atStart = lastZeroScrape;
+          }
+          if (deleted.tasks >= o.tasks && !purgeEnd) {
+            purgeEnd = now;
+            atEnd = m;
+          }
         }
         await sleep(250);
       }
@@ -332,7 +347,8 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     monitoring = false;
     await monitor;
     const end = purgeEnd || wallMs();
-    const during = figures(purgeRun, purgeStart || t0, end);
+    atEnd ??= await scrape(`${opsUrl}/metrics`);
+    const during = { ...figures(purgeRun, purgeStart || t0, end), ...(atStart ? { tick: histogramDelta(atStart, atEnd, TICK) } : {}) };
     const seconds = (end - (purgeStart || t0)) / 1000;
     const purge = {
       tasks: deleted.tasks,
@@ -366,11 +382,12 @@ export function retentionTable(r: RetentionBenchResult): string {
       f.sent,
       `${fmt(f.createHttp.p50)} / ${fmt(f.createHttp.p99)}`,
       `${lb}${fmt(f.toAssigned.p50)} / ${lb}${fmt(f.toAssigned.p99)} / ${lb}${fmt(f.toAssigned.max)}`,
+      f.tick ? `${f.tick.count}: ${fmt(f.tick.meanMs)} / ≤ ${fmt(f.tick.p99Ms)}` : '–',
       f.errors.join('; ') || '–',
     ];
   };
   const load = markdownTable(
-    ['open loop ' + r.rate + '/s', 'tasks sent', 'create HTTP p50/p99 ms', 'create→assigned p50/p99/max ms', 'errors'],
+    ['open loop ' + r.rate + '/s', 'tasks sent', 'create HTTP p50/p99 ms', 'create→assigned p50/p99/max ms', 'ticks: mean / p99 ms', 'errors'],
     [
       [`${r.seeded} finished tasks in the table, no purge`, ...lat(r.baseline)],
       [`while the purge of those ${r.seeded} runs`, ...lat(r.during)],
