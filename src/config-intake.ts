@@ -7,6 +7,7 @@ import { AGENT_ID_RULE, isAgentId, isObject } from './core/ids.js';
 import { HOOK_SOURCE_PATTERN, HOOK_SOURCE_RULE, mapPlaceholders } from './core/hooks.js';
 import { WORKFLOW_KEY_SOURCE } from './core/workflow.js';
 import { CreateTaskBody } from './schemas/task.js';
+import { templateProblems, type TaskTemplate } from './services/new-task.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -45,7 +46,7 @@ const checkCreateBody = ajv.compile(CreateTaskBody);
  * not a string or a priority of "high" stop the start; what a payload fills in is checked per
  * delivery.
  */
-export function intakeProblems(intake: unknown): string[] {
+export function intakeProblems(intake: unknown, defaultTimeoutMs: number): string[] {
   if (!isObject(intake)) return []; // convict's format check already named it
   const problems: string[] = [];
   for (const [name, source] of Object.entries(intake)) {
@@ -75,13 +76,13 @@ export function intakeProblems(intake: unknown): string[] {
     const hasTask = source.task !== undefined;
     const hasWorkflow = source.workflow !== undefined;
     if (hasTask === hasWorkflow) problems.push(`${where} needs exactly one of task or workflow`);
-    if (hasTask) problems.push(...taskTemplateProblems(`${where}.task`, source.task));
+    if (hasTask) problems.push(...taskTemplateProblems(`${where}.task`, source.task, defaultTimeoutMs));
     if (hasWorkflow) problems.push(...workflowProblems(`${where}.workflow`, source.workflow));
   }
   return problems;
 }
 
-function taskTemplateProblems(where: string, task: unknown): string[] {
+function taskTemplateProblems(where: string, task: unknown, defaultTimeoutMs: number): string[] {
   if (!isObject(task)) return [`${where} must be a mapping (a task create body)`];
   const problems = TASK_FIELDS_REFUSED.filter((k) => k in task).map((k) => `${where}.${k} is not accepted on a hook task`);
   const probe = mapPlaceholders(task, () => 'x');
@@ -96,6 +97,9 @@ function taskTemplateProblems(where: string, task: unknown): string[] {
         `${where}${field ? `.${field}` : ''} ${params.additionalProperty ? 'is not a task field' : params.missingProperty ? 'is required' : (e.message ?? 'is invalid')}`,
       );
     }
+  } else {
+    // Numbers are never placeholders (the probe above would have refused them): cross-checked now.
+    for (const p of templateProblems(probe as TaskTemplate, defaultTimeoutMs, '')) problems.push(`${where}.${p.field} ${p.message}`);
   }
   return problems;
 }

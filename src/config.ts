@@ -339,7 +339,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   } catch (err) {
     problems.push(...(err as Error).message.split('\n').filter((l) => l.trim() !== ''));
   }
-  problems.push(...intakeProblems(cfg.get('intake') as unknown));
+  problems.push(...intakeProblems(cfg.get('intake') as unknown, cfg.get('assignment.default_timeout_ms') as number));
   if (problems.length) throw new ConfigError(problems);
   const props = cfg.getProperties() as Config;
   props.agents = normaliseRoster(props.agents);

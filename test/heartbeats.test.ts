@@ -209,3 +209,46 @@ describe('coalescing', () => {
     expect((await row(id)).heartbeat_deadline_at?.getTime()).toBe(now.getTime() + 5000);
   });
 });
+
+describe('templates', () => {
+  it("a workflow step's and a schedule's task carry heartbeat_timeout_ms; one that could never create a task is refused when defined", async () => {
+    const put = await t.call('PUT', '/api/v1/workflows/beating', {
+      agent: 'req',
+      body: { steps: [{ id: 'a', task: { title: 'a', timeout_ms: 60_000, heartbeat_timeout_ms: 5000 } }] },
+    });
+    expect(put.status).toBe(201);
+    const run = await t.call('POST', '/api/v1/workflows/beating/runs', { agent: 'req', body: {} });
+    expect(run.status).toBe(201);
+    const [step] = await t.sql<{ heartbeat_timeout_ms: number | null }[]>`select heartbeat_timeout_ms from tasks where id = ${run.body.steps[0].task_id}`;
+    expect(step!.heartbeat_timeout_ms).toBe(5000);
+
+    const sched = await t.call('POST', '/api/v1/schedules', {
+      agent: 'req',
+      body: { name: 'beating', cron: '0 7 * * *', task: { title: 's', timeout_ms: 60_000, heartbeat_timeout_ms: 2000 } },
+    });
+    expect(sched.status).toBe(201);
+    const fired = await t.call('POST', `/api/v1/schedules/${sched.body.id}/trigger`, { agent: 'req' });
+    expect(fired.status).toBe(201);
+    expect(fired.body).toMatchObject({ schedule_id: sched.body.id, heartbeat_timeout_ms: 2000 });
+
+    // Longer than the template's timeout, or than the default timeout when it sets none: 400, nothing stored.
+    const badStep = await t.call('PUT', '/api/v1/workflows/never', {
+      agent: 'req',
+      body: { steps: [{ id: 'a', task: { title: 'a', timeout_ms: 5000, heartbeat_timeout_ms: 6000 } }] },
+    });
+    expect(badStep.status).toBe(400);
+    expect(badStep.body.details).toEqual([expect.objectContaining({ field: 'steps.0.task.heartbeat_timeout_ms' })]);
+    expect((await t.call('GET', '/api/v1/workflows/never', { agent: 'req' })).status).toBe(404);
+    const badSchedule = await t.call('POST', '/api/v1/schedules', {
+      agent: 'req',
+      body: { name: 'never', cron: '0 7 * * *', task: { title: 's', heartbeat_timeout_ms: t.config.assignment.default_timeout_ms + 1 } },
+    });
+    expect(badSchedule.status).toBe(400);
+    expect(badSchedule.body.details).toEqual([expect.objectContaining({ field: 'task.heartbeat_timeout_ms' })]);
+    const fix = await t.call('PATCH', `/api/v1/schedules/${sched.body.id}`, {
+      agent: 'req',
+      body: { task: { title: 's', timeout_ms: 1500, heartbeat_timeout_ms: 2000 } },
+    });
+    expect(fix.status).toBe(400);
+  });
+});

@@ -39,6 +39,11 @@ const INTAKE = {
     workflow: { key: 'ci_review', context: { branch: '{{branch}}' } },
   },
   plain: { secret: PLAIN_SECRET, signature_header: 'X-Signature', task: { title: '{{title}}' } },
+  beating: {
+    secret: PLAIN_SECRET,
+    signature_header: 'X-Signature',
+    task: { title: '{{title}}', timeout_ms: 60_000, heartbeat_timeout_ms: 5000, max_retries: 1 },
+  },
 };
 
 const sign = (secret: string, body: string | Buffer) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -252,6 +257,15 @@ describe('other refusals and the ignored', () => {
   });
 });
 
+describe('the template', () => {
+  it('carries every Task field of a create body, heartbeat_timeout_ms included', async () => {
+    const raw = JSON.stringify({ title: 'beat' });
+    const res = await hook({ source: 'beating', body: raw, headers: { 'x-signature': sign(PLAIN_SECRET, raw) } });
+    expect(res.status).toBe(201);
+    expect(res.body.task).toMatchObject({ title: 'beat', timeout_ms: 60_000, heartbeat_timeout_ms: 5000, max_retries: 1 });
+  });
+});
+
 describe('replays of a delivery id', () => {
   it('sequential: 201, then 200 with the first task; one task, one delivery row', async () => {
     const raw = JSON.stringify(pushPayload('replayed'));
@@ -372,6 +386,7 @@ describe('intake configuration', () => {
       noheader: { secret: 'top-secret-value', task: { title: 't' } },
       events: { ...base, events: ['push'], task: { title: 't' } },
       badkey: { ...base, workflow: { key: 'Not A Key', extra: 1 } },
+      longbeat: { ...base, task: { title: 't', timeout_ms: 5000, heartbeat_timeout_ms: 6000 } },
       notamap: 'x',
     });
     const text = problems.join('\n');
@@ -390,6 +405,7 @@ describe('intake configuration', () => {
       /intake\.events\.events needs event_header/,
       /intake\.badkey\.workflow has unknown key\(s\) extra/,
       /intake\.badkey\.workflow\.key must be a workflow key/,
+      /intake\.longbeat\.task\.heartbeat_timeout_ms must be 1000\.\.timeout_ms \(5000\) inclusive/,
       /intake\.notamap must be a mapping/,
     ]) {
       expect(text).toMatch(expected);

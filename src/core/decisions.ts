@@ -77,6 +77,12 @@ export type NewTask = Pick<
 /** The smallest heartbeat_timeout_ms (§16.1); the largest is the task's timeout_ms. */
 export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
 
+/** What is wrong with a heartbeat timeout for a task of this timeout_ms (null: nothing). */
+export function heartbeatProblem(hb: number | null | undefined, timeoutMs: number): { field: string; message: string } | null {
+  if (hb === null || hb === undefined || (hb >= HEARTBEAT_TIMEOUT_MIN_MS && hb <= timeoutMs)) return null;
+  return { field: 'heartbeat_timeout_ms', message: `must be ${HEARTBEAT_TIMEOUT_MIN_MS}..timeout_ms (${timeoutMs}) inclusive` };
+}
+
 /**
  * A new task: pending, or — with dependencies (`deps` holds each one's state, read under its row
  * lock) — waiting until they all complete, pending at once with context.upstream when they
@@ -84,11 +90,8 @@ export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
  */
 export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string, DependencyState> = new Map()): { row: TaskRow; events: Change['events'] } {
   const hb = task.heartbeat_timeout_ms ?? null;
-  if (hb !== null && (hb < HEARTBEAT_TIMEOUT_MIN_MS || hb > task.timeout_ms)) {
-    throw new ValidationError(`heartbeat_timeout_ms must be between ${HEARTBEAT_TIMEOUT_MIN_MS} and timeout_ms (${task.timeout_ms})`, [
-      { field: 'heartbeat_timeout_ms', message: `must be ${HEARTBEAT_TIMEOUT_MIN_MS}..timeout_ms (${task.timeout_ms}) inclusive` },
-    ]);
-  }
+  const problem = heartbeatProblem(hb, task.timeout_ms);
+  if (problem) throw new ValidationError(`heartbeat_timeout_ms must be between ${HEARTBEAT_TIMEOUT_MIN_MS} and timeout_ms (${task.timeout_ms})`, [problem]);
   const row: TaskRow = {
     ...task,
     start_by: task.start_by ?? null,

@@ -8,9 +8,10 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServiceContext } from '../context.js';
 import type { IntakeSource } from '../config.js';
 import { decideCreate } from '../core/decisions.js';
+import { templateFields } from './new-task.js';
 import { acceptsEvent, DELIVERY_ID_MAX, fillTemplate, signatureBytes } from '../core/hooks.js';
 import { isObject } from '../core/ids.js';
-import { requiredTags, rowToTask, type Task, type TaskRow } from '../core/task.js';
+import { rowToTask, type Task, type TaskRow } from '../core/task.js';
 import type { Run } from '../core/workflow.js';
 import { DispatchError, NotFoundError, ValidationError } from '../errors.js';
 import { findBodyProblem } from '../http/body-guard.js';
@@ -178,20 +179,10 @@ async function replayed(ctx: ServiceContext, taskId: string | null, runId: strin
 
 /** The new task of a validated body, as createTask builds it (a hook task has no parent and no dependencies: config-intake.ts). */
 function newTask(ctx: Pick<ServiceContext, 'config'>, id: string, requester: string, body: CreateTaskBody) {
-  const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
   return {
     id,
-    title: body.title,
-    description: body.description ?? null,
     requester,
-    owner: body.owner ?? null,
-    scope: body.scope ?? null,
-    capabilities,
-    required_tags: requiredTags(body.scope, capabilities),
-    priority: body.priority ?? 5,
-    context: body.context ?? {},
-    timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-    max_retries: body.max_retries ?? 3,
+    ...templateFields(body, ctx.config.assignment.default_timeout_ms),
     parent_id: null,
     not_before: body.not_before ? new Date(body.not_before) : null,
     depends_on: [],

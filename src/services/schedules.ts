@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
 import { decideCreate, type NewTask } from '../core/decisions.js';
-import { isTerminal, requiredTags, type EventDraft, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
+import { templateFields, templateProblems } from './new-task.js';
+import { isTerminal, type EventDraft, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { insertTaskRows } from '../store/tasks.js';
 import type { Run } from '../core/workflow.js';
 import { DispatchError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
@@ -99,13 +100,13 @@ const timetableOf = (r: Pick<ScheduleRow, 'cron' | 'calendar' | 'timezone' | 'st
 type Draft = Omit<ScheduleRow, 'id' | 'requester' | 'next_run_at' | 'last_run_at' | 'last_task_id' | 'last_run_id' | 'created_at' | 'updated_at'>;
 
 /** Every problem of a schedule as it would be stored (400 with details; nothing stored). */
-async function check(db: Db, d: Draft): Promise<void> {
+async function check(db: Db, d: Draft, defaultTimeoutMs: number): Promise<void> {
   const problems: Problem[] = checkTimetable(d);
   if ((d.task === null) === (d.workflow === null))
     problems.push({ field: d.task ? 'workflow' : 'task', message: 'exactly one of task and workflow is required' });
   if (d.task) {
     try {
-      parseCreateTaskBody(d.task);
+      problems.push(...templateProblems(parseCreateTaskBody(d.task), defaultTimeoutMs, 'task.'));
     } catch (err) {
       const details =
         err instanceof DispatchError && Array.isArray(err.details) ? (err.details as Problem[]) : [{ field: 'body', message: (err as Error).message }];
@@ -124,7 +125,7 @@ async function check(db: Db, d: Draft): Promise<void> {
 const exists = (name: string) => new DispatchError('schedule_exists', 409, `you already have a schedule named "${name}"`, { name });
 const date = (s: string | null | undefined) => (s ? new Date(s) : null);
 
-export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock'>, requester: string, body: CreateScheduleBody): Promise<Schedule> {
+export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>, requester: string, body: CreateScheduleBody): Promise<Schedule> {
   const now = ctx.clock.now();
   const draft: Draft = {
     name: body.name,
@@ -140,7 +141,7 @@ export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock'>,
     start_within_ms: body.start_within_ms ?? null,
     paused: body.paused ?? false,
   };
-  await check(ctx.sql, draft);
+  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms);
   const row: ScheduleRow = {
     ...draft,
     id: randomUUID(),
@@ -191,7 +192,12 @@ const TIMETABLE_FIELDS = ['cron', 'calendar', 'timezone', 'start_at', 'end_at'] 
  * workflow (and the reverse). A changed timetable, or a resume, recomputes next_run_at from now
  * (occurrences while paused are not caught up); other changes keep it.
  */
-export async function patchSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock'>, actor: Actor, id: string, body: PatchScheduleBody): Promise<Schedule> {
+export async function patchSchedule(
+  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>,
+  actor: Actor,
+  id: string,
+  body: PatchScheduleBody,
+): Promise<Schedule> {
   const now = ctx.clock.now();
   const out = await inTransaction(ctx.sql, async (tx) => {
     const row = await lockSchedule(tx, id);
@@ -211,7 +217,7 @@ export async function patchSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock'>, 
       start_within_ms: body.start_within_ms !== undefined ? body.start_within_ms : row.start_within_ms,
       paused: body.paused ?? row.paused,
     };
-    await check(tx, d);
+    await check(tx, d, ctx.config.assignment.default_timeout_ms);
     const retime = TIMETABLE_FIELDS.some((f) => body[f] !== undefined) || (row.paused && !d.paused);
     const fields: Partial<ScheduleRow> = { ...d, updated_at: now, ...(retime ? { next_run_at: nextOccurrence(timetableOf(d), now.getTime()) } : {}) };
     const updated = await updateSchedule(tx, id, fields);
@@ -269,20 +275,10 @@ type FireCtx = Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'metrics' | 'si
  */
 function templateTask(ctx: Pick<ServiceContext, 'config'>, s: ScheduleRow, occurrence: Date): NewTask {
   const body = s.task as CreateTaskBody;
-  const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
   return {
     id: randomUUID(),
-    title: body.title,
-    description: body.description ?? null,
     requester: s.requester,
-    owner: body.owner ?? null,
-    scope: body.scope ?? null,
-    capabilities,
-    required_tags: requiredTags(body.scope, capabilities),
-    priority: body.priority ?? 5,
-    context: body.context ?? {},
-    timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-    max_retries: body.max_retries ?? 3,
+    ...templateFields(body, ctx.config.assignment.default_timeout_ms),
     parent_id: null,
     not_before: null,
     depends_on: [],

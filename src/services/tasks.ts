@@ -12,8 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ServiceContext } from '../context.js';
+import { templateFields } from './new-task.js';
 import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change, type NewTask } from '../core/decisions.js';
-import { ACTIVE_STATUSES, TASK_STATUSES, requiredTags, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
+import { ACTIVE_STATUSES, TASK_STATUSES, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import {
   CreateTaskBody,
@@ -124,24 +125,13 @@ export async function createTask(
   const callback = await checkCallback(ctx, body);
   const now = ctx.clock.now();
   const id = randomUUID();
-  const capabilities = [...new Set((body.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
   const dependsOn = body.depends_on ?? [];
   const decided = (deps?: Map<string, DependencyState>) =>
     decideCreate(
       {
         id,
-        title: body.title,
-        description: body.description ?? null,
         requester,
-        owner: body.owner ?? null,
-        scope: body.scope ?? null,
-        capabilities,
-        required_tags: requiredTags(body.scope, capabilities),
-        priority: body.priority ?? 5,
-        context: body.context ?? {},
-        timeout_ms: body.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-        max_retries: body.max_retries ?? 3,
-        heartbeat_timeout_ms: body.heartbeat_timeout_ms ?? null,
+        ...templateFields(body, ctx.config.assignment.default_timeout_ms),
         parent_id: body.parent_id ?? null,
         not_before: body.not_before ? new Date(body.not_before) : null,
         depends_on: dependsOn,

@@ -8,9 +8,10 @@ import { Ajv } from 'ajv';
 import * as yaml from 'js-yaml';
 import type { ServiceContext } from '../context.js';
 import { decideCreate, decidePatch, type NewTask } from '../core/decisions.js';
+import { templateFields, templateProblems } from './new-task.js';
 import type { DependencyState } from '../core/dependencies.js';
 import { canonical, isObject } from '../core/ids.js';
-import { requiredTags, type Change, type TaskRow } from '../core/task.js';
+import { type Change, type TaskRow } from '../core/task.js';
 import { checkDefinition, runToApi, RUN_STATUSES, WORKFLOW_KEY_SOURCE, type Run, type RunRow, type RunStatus, type StepDefinition } from '../core/workflow.js';
 import { DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
 import { recordTransition } from '../observability/metrics.js';
@@ -64,7 +65,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * first: 400 validation_failed for unknown or duplicate ids, 400 workflow_cycle naming the cycle.
  */
 export async function putWorkflowDefinition(
-  ctx: Pick<ServiceContext, 'sql' | 'clock'>,
+  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>,
   author: string,
   key: string,
   body: WorkflowBody,
@@ -78,10 +79,14 @@ export async function putWorkflowDefinition(
     ...(s.depends_on?.length ? { depends_on: s.depends_on } : {}),
   }));
   const check = checkDefinition({ key, steps });
-  if (!check.ok && check.kind === 'invalid') {
-    throw new ValidationError(`workflow is invalid: ${check.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, check.problems);
+  const problems = [
+    ...(!check.ok && check.kind === 'invalid' ? check.problems : []),
+    ...body.steps.flatMap((s, i) => templateProblems(s.task, ctx.config.assignment.default_timeout_ms, `steps.${i}.task.`)),
+  ];
+  if (problems.length) {
+    throw new ValidationError(`workflow is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
   }
-  if (!check.ok) {
+  if (!check.ok && check.kind === 'cycle') {
     throw new DispatchError('workflow_cycle', 400, `workflow has a cycle: ${check.cycle.join(' → ')}`, { cycle: check.cycle });
   }
   const description = body.description ?? null;
@@ -129,20 +134,11 @@ export function planRun(
   const events: Change['events'] = [];
   for (const s of wf.steps) {
     const t = s.task as WorkflowBody['steps'][number]['task'];
-    const capabilities = [...new Set((t.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean))];
     const task: NewTask = {
       id: taskIds.get(s.id)!,
-      title: t.title,
-      description: t.description ?? null,
       requester,
-      owner: t.owner ?? null,
-      scope: t.scope ?? null,
-      capabilities,
-      required_tags: requiredTags(t.scope, capabilities),
-      priority: t.priority ?? 5,
+      ...templateFields(t, ctx.config.assignment.default_timeout_ms),
       context: { ...(t.context ?? {}), ...runContext },
-      timeout_ms: t.timeout_ms ?? ctx.config.assignment.default_timeout_ms,
-      max_retries: t.max_retries ?? 3,
       parent_id: null,
       not_before: null,
       depends_on: (s.depends_on ?? []).map((d) => taskIds.get(d)!),
@@ -295,7 +291,7 @@ export async function cancelRun(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'met
  * name) as `author`, so a team keeps its workflows in git. Any file that does not parse or
  * validate stops the start with every problem listed.
  */
-export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>, dir: string): Promise<number> {
+export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger' | 'config'>, dir: string): Promise<number> {
   const problems: string[] = [];
   let stored = 0;
   const files = readdirSync(dir)
