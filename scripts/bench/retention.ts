@@ -31,6 +31,8 @@ import { startWorkers } from './lib/workers.js';
 const DB = 'bench_retention';
 const DAY = 86_400_000;
 const TICK = 'dispatch_tick_duration_seconds';
+/** Not counted at the start of a window: a fresh Dispatch warming up. */
+const WARMUP_MS = 10_000;
 
 export interface RetentionBenchOptions {
   tasks: number;
@@ -77,20 +79,20 @@ export interface RetentionBenchResult {
   partition: { events: number; batch: number; batchedDelete: WalCost; vacuum: WalCost; dropPartition: WalCost };
 }
 
-interface Sample {
+export interface Sample {
   sentAt: number;
   createMs?: number;
   assignedAt?: number;
 }
 
-interface LoadRun {
+export interface LoadRun {
   samples: Sample[];
   completed: number;
   errors: string[];
 }
 
 /** The open loop of scripts/bench/dispatch.ts (lib/open-loop.ts), with workers on NATS completing each task. */
-async function runLoad(d: DispatchProc, natsUrl: string, rate: number, maxMs: number, until?: () => boolean): Promise<LoadRun> {
+export async function runLoad(d: DispatchProc, natsUrl: string, rate: number, maxMs: number, until?: () => boolean): Promise<LoadRun> {
   const samples: Sample[] = [];
   const workers = await startWorkers({
     natsUrl,
@@ -132,7 +134,7 @@ async function runLoad(d: DispatchProc, natsUrl: string, rate: number, maxMs: nu
 }
 
 /** Latency of the tasks sent within [from, to] (wall ms). */
-function figures(run: LoadRun, from = -Infinity, to = Infinity): LoadFigures {
+export function figures(run: LoadRun, from = -Infinity, to = Infinity): LoadFigures {
   const createHttp = new LatencyRecorder();
   const toAssigned = new LatencyRecorder();
   const cut = wallMs();
@@ -297,17 +299,27 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     const seededBytes = await lifecycleBytes(sql, o.tasks + first.completed);
     log(`[retention] seeded in ${fmt(seedS)} s; ${formatBytes(seededBytes)}`);
 
-    log(`[retention] baseline: ${rate} tasks/s for ${o.windowMs / 1000} s, no purge`);
+    log(`[retention] baseline: ${rate} tasks/s for ${(WARMUP_MS + o.windowMs) / 1000} s (the first ${WARMUP_MS / 1000} s not counted), no purge`);
     d = await proc({ finished_task_ms: 0 });
     await resetStatements(url);
-    const b0 = await scrape(`${d.opsUrl}/metrics`);
-    const baseRun = await runLoad(d, nats.url, rate, o.windowMs);
-    const baseline = { ...figures(baseRun), tick: histogramDelta(b0, await scrape(`${d.opsUrl}/metrics`), TICK) };
+    // A fresh Dispatch is slow for its first seconds (V8 warming up: create→assigned p50 ~200-500 ms
+    // in the first 5 s, on an empty table too); the window starts after that.
+    let b0: Scrape | undefined;
+    const warm = setTimeout(() => void scrape(`${d.opsUrl}/metrics`).then((m) => (b0 = m)), WARMUP_MS + 500);
+    const baseRun = await runLoad(d, nats.url, rate, WARMUP_MS + o.windowMs);
+    clearTimeout(warm);
+    const baseStart = (baseRun.samples.find(Boolean)?.sentAt ?? 0) + WARMUP_MS;
+    const baseline = { ...figures(baseRun, baseStart), ...(b0 ? { tick: histogramDelta(b0, await scrape(`${d.opsUrl}/metrics`), TICK) } : {}) };
     await printStatements(url, DB, baseRun.completed, log, 'time');
     await d.stop();
 
     log(`[retention] purge of ${o.tasks} finished tasks under ${rate} tasks/s (at most ${o.maxPurgeMs / 1000} s)`);
-    d = await proc({ finished_task_ms: 30 * DAY, sweep_interval_ms: 1000, ...(o.busyFraction !== undefined ? { busy_fraction: o.busyFraction } : {}) });
+    // The first sweep one interval after start: after the warm-up, so the window is the purge's.
+    d = await proc({
+      finished_task_ms: 30 * DAY,
+      sweep_interval_ms: WARMUP_MS,
+      ...(o.busyFraction !== undefined ? { busy_fraction: o.busyFraction } : {}),
+    });
     await resetStatements(url);
     let purgeStart = 0;
     let purgeEnd = 0;
@@ -360,6 +372,14 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
       busyFraction: o.busyFraction ?? 0.25,
     };
     log(`[retention] purge: ${purge.tasks} tasks, ${purge.events} events in ${fmt(seconds)} s${purge.done ? '' : ' (not finished)'}`);
+    // Where in the purge the slow tasks were: each minute's figures.
+    for (let from = purgeStart || t0; from < end; from += 60_000) {
+      const m = figures(purgeRun, from, Math.min(end, from + 60_000));
+      log(
+        `  minute ${Math.round((from - (purgeStart || t0)) / 60_000)}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
+          `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms`,
+      );
+    }
     await printStatements(url, DB, purgeRun.completed, log, 'time');
     await d.stop();
 
