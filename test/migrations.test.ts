@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TASK_STATUSES } from '../src/core/task.js';
-import { connect, migrate, MigrationChecksumError, migrationChecksum, MIGRATIONS_DIR, readMigrations } from '../src/store/db.js';
+import { connect, migrate, MigrationChecksumError, migrationChecksum, MigrationOrderError, MIGRATIONS_DIR, readMigrations } from '../src/store/db.js';
 import { checkManifest, MANIFEST_FILE } from '../scripts/migrations-manifest.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
@@ -103,6 +103,28 @@ describe('migrations are frozen once they land', () => {
     expect(err.message).toContain('migrations are frozen once they land: restore the file and add a new migration');
     expect(await tableExists(db, 'later_one')).toBe(false);
     expect(await recorded(db)).toEqual(fileChecksums());
+  });
+
+  it('a migration numbered below an applied one is refused, naming both, and nothing is applied', async () => {
+    const db = await database();
+    const dir = migrationsCopy();
+    const latest = readMigrations(dir).at(-1)!;
+    // 0002 and 0003 were never used: a late branch's file there comes before everything applied.
+    writeFileSync(path.join(dir, '0002_late_branch.sql'), 'create table late_one (id int);\n');
+    writeFileSync(path.join(dir, '9999_later.sql'), 'create table later_one (id int);\n');
+    const err = await migrate(db.sql, undefined, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MigrationOrderError);
+    expect((err as MigrationOrderError).pending).toEqual(['0002_late_branch.sql']);
+    expect((err as Error).message).toContain(`renumber it after ${latest.name}`);
+    expect(await tableExists(db, 'late_one')).toBe(false);
+    expect(await tableExists(db, 'later_one')).toBe(false);
+    // Renumbered after the latest, it applies.
+    unlinkSync(path.join(dir, '0002_late_branch.sql'));
+    writeFileSync(path.join(dir, '9998_late_branch.sql'), 'create table late_one (id int);\n');
+    expect(await migrate(db.sql, undefined, dir)).toEqual(['9998_late_branch.sql', '9999_later.sql']);
   });
 
   it('a tampered recorded checksum stops migrate() and applies nothing, not even the backfill', async () => {

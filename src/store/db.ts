@@ -97,6 +97,25 @@ export class MigrationChecksumError extends Error {
 }
 
 /**
+ * A migration not yet applied is numbered below one that is (two branches took numbers in
+ * parallel, or a file was renumbered): applying it now would run it against a schema it was not
+ * written after, and a replica that applied the set in order would have another history. Refused;
+ * it needs a number after the latest applied.
+ */
+export class MigrationOrderError extends Error {
+  constructor(
+    readonly pending: string[],
+    readonly latest: string,
+  ) {
+    super(
+      `migrations not applied yet are numbered below ${latest}, which is:\n  - ${pending.join('\n  - ')}\n` +
+        `a new migration must come after every applied one: renumber it after ${latest}`,
+    );
+    this.name = 'MigrationOrderError';
+  }
+}
+
+/**
  * Apply pending migrations in one transaction under an advisory lock, so replicas starting
  * together apply each exactly once. Returns the names applied by this call.
  *
@@ -132,6 +151,9 @@ export async function migrate(sql: Sql, log?: Logger, dir = MIGRATIONS_DIR): Pro
     }
     if (problems.length > 0) throw new MigrationChecksumError(problems);
     const done = new Set(rows.map((r) => r.version));
+    const latest = rows.at(-1);
+    const early = latest ? migrations.filter((m) => !done.has(m.version) && m.version < latest.version) : [];
+    if (early.length > 0) throw new MigrationOrderError(early.map((m) => m.name), latest!.name);
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
