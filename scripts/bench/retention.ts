@@ -330,11 +330,21 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     let lastZeroScrape: Scrape | undefined;
     let monitoring = true;
     const opsUrl = d.opsUrl;
+    // What the replica looked like every scrape: the outbox backlog, the pending depth, the ticks.
+    const timeline: { at: number; unpublished: number; pending: number; active: number; ticks: number; tickS: number }[] = [];
     const monitor = (async () => {
       while (monitoring) {
         const m = await scrape(`${opsUrl}/metrics`).catch(() => undefined);
         const now = wallMs();
         if (m) {
+          timeline.push({
+            at: now,
+            unpublished: m.get('dispatch_events_unpublished') ?? NaN,
+            pending: m.get('dispatch_queue_depth{status="pending"}') ?? NaN,
+            active: (m.get('dispatch_queue_depth{status="assigned"}') ?? 0) + (m.get('dispatch_queue_depth{status="running"}') ?? 0),
+            ticks: m.get(`${TICK}_count`) ?? 0,
+            tickS: m.get(`${TICK}_sum`) ?? 0,
+          });
           deleted = {
             tasks: m.get('dispatch_retention_deleted_total{kind="tasks"}') ?? 0,
             events: m.get('dispatch_retention_deleted_total{kind="events"}') ?? 0,
@@ -374,10 +384,16 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     log(`[retention] purge: ${purge.tasks} tasks, ${purge.events} events in ${fmt(seconds)} s${purge.done ? '' : ' (not finished)'}`);
     // Where in the purge the slow tasks were: each minute's figures.
     for (let from = purgeStart || t0; from < end; from += 60_000) {
-      const m = figures(purgeRun, from, Math.min(end, from + 60_000));
+      const to = Math.min(end, from + 60_000);
+      const m = figures(purgeRun, from, to);
+      const tl = timeline.filter((x) => x.at >= from && x.at < to);
+      const max = (k: 'unpublished' | 'pending' | 'active') => Math.max(...tl.map((x) => x[k]));
+      const ticks = tl.length > 1 ? tl.at(-1)!.ticks - tl[0]!.ticks : NaN;
+      const tickMs = tl.length > 1 ? (1000 * (tl.at(-1)!.tickS - tl[0]!.tickS)) / ticks : NaN;
       log(
         `  minute ${Math.round((from - (purgeStart || t0)) / 60_000)}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
-          `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms`,
+          `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms; ` +
+          `max unpublished ${max('unpublished')}, pending ${max('pending')}, active ${max('active')}; ${ticks} ticks, mean ${fmt(tickMs)} ms`,
       );
     }
     await printStatements(url, DB, purgeRun.completed, log, 'time');
