@@ -153,7 +153,11 @@ export async function migrate(sql: Sql, log?: Logger, dir = MIGRATIONS_DIR): Pro
     const done = new Set(rows.map((r) => r.version));
     const latest = rows.at(-1);
     const early = latest ? migrations.filter((m) => !done.has(m.version) && m.version < latest.version) : [];
-    if (early.length > 0) throw new MigrationOrderError(early.map((m) => m.name), latest!.name);
+    if (early.length > 0)
+      throw new MigrationOrderError(
+        early.map((m) => m.name),
+        latest!.name,
+      );
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
