@@ -1,5 +1,5 @@
 // `npm run migrations:manifest`: record each new migration's checksum.
-// The manifest freezes the migrations that have landed: migrations/checksums.txt (the first seven,
+// The manifest freezes the migrations that have landed: migrations/checksums.txt (0001–0017,
 // frozen itself) plus one file per later migration, migrations/checksums/<migration>.sha256. This
 // script only ever adds a file — like a migration, an entry is never edited once it lands — and
 // refuses (exit 1) when a listed migration changed or is gone, because databases that applied the
@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { MIGRATIONS_DIR, readMigrations, type Migration } from '../src/store/db.js';
 
 export const MANIFEST_FILE = 'checksums.txt';
-/** One `<migration>.sha256` file per migration after the first seven. */
+/** One `<migration>.sha256` file per migration after those in checksums.txt. */
 export const MANIFEST_DIR = 'checksums';
 
 export interface ManifestEntry {
