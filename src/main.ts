@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig, redactedConfig, type Config } from './config.js';
 import { createDispatch } from './app.js';
 import { createLogger } from './observability/logger.js';
-import { connect, migrate, MigrationChecksumError, MigrationOrderError } from './store/db.js';
+import { connect, migrate, MigrationError } from './store/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -66,17 +66,11 @@ async function main(): Promise<void> {
     app = await createDispatch({ config, sql, backgroundSql, logger: log });
     await app.start();
   } catch (err) {
-    if (err instanceof MigrationChecksumError) {
+    if (err instanceof MigrationError) {
       // An operator's problem, not a bug: say what to do, without a stack, and exit 2 like a
       // ConfigError (after stopping embedded Postgres and the pools).
       process.stderr.write(`dispatch: ${err.message}\n`);
-      log.fatal({ migrations: err.problems }, 'applied migrations do not match migrations/');
-      await shutdown('startup-failure', 2);
-      return;
-    }
-    if (err instanceof MigrationOrderError) {
-      process.stderr.write(`dispatch: ${err.message}\n`);
-      log.fatal({ pending: err.pending, latest: err.latest }, 'migrations out of order');
+      log.fatal(err.details, err.message.split('\n')[0]!);
       await shutdown('startup-failure', 2);
       return;
     }

@@ -80,7 +80,19 @@ export interface MigrationProblem {
  * The database has applied migrations that no longer match migrations/: starting would run code
  * against a schema it was not written for, so migrate() refuses and applies nothing.
  */
-export class MigrationChecksumError extends Error {
+/**
+ * migrate() refused: an operator's problem, not a bug — the message says what to do, `details`
+ * is what to log. The start prints it without a stack and exits 2, like a ConfigError.
+ */
+export abstract class MigrationError extends Error {
+  abstract readonly details: Record<string, unknown>;
+}
+
+export class MigrationChecksumError extends MigrationError {
+  get details() {
+    return { migrations: this.problems };
+  }
+
   constructor(readonly problems: MigrationProblem[]) {
     const lines = problems.map((p) => {
       const applied = `${p.name}: applied with sha256 ${p.recorded ?? '(not recorded)'}`;
@@ -102,7 +114,11 @@ export class MigrationChecksumError extends Error {
  * written after, and a replica that applied the set in order would have another history. Refused;
  * it needs a number after the latest applied.
  */
-export class MigrationOrderError extends Error {
+export class MigrationOrderError extends MigrationError {
+  get details() {
+    return { pending: this.pending, latest: this.latest };
+  }
+
   constructor(
     readonly pending: string[],
     readonly latest: string,
