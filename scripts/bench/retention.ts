@@ -153,6 +153,64 @@ export function figures(run: LoadRun, from = -Infinity, to = Infinity): LoadFigu
   return { sent, completed: run.completed, censored, createHttp: createHttp.summary(), toAssigned: toAssigned.summary(), errors: run.errors };
 }
 
+/** What a replica looked like at one scrape: the outbox backlog, the live depths, the ticks so far. */
+export interface ReplicaSample {
+  at: number;
+  unpublished: number;
+  pending: number;
+  active: number;
+  ticks: number;
+  tickS: number;
+}
+
+/** Scrape `opsUrl`/metrics every 250 ms into a timeline (and hand each scrape to `onScrape`) until stop(). */
+export function watchReplica(opsUrl: string, onScrape?: (m: Scrape, now: number) => void): { timeline: ReplicaSample[]; stop(): Promise<void> } {
+  const timeline: ReplicaSample[] = [];
+  let on = true;
+  const done = (async () => {
+    while (on) {
+      const m = await scrape(`${opsUrl}/metrics`).catch(() => undefined);
+      const now = wallMs();
+      if (m) {
+        timeline.push({
+          at: now,
+          unpublished: m.get('dispatch_events_unpublished') ?? NaN,
+          pending: m.get('dispatch_queue_depth{status="pending"}') ?? NaN,
+          active: (m.get('dispatch_queue_depth{status="assigned"}') ?? 0) + (m.get('dispatch_queue_depth{status="running"}') ?? 0),
+          ticks: m.get(`${TICK}_count`) ?? 0,
+          tickS: m.get(`${TICK}_sum`) ?? 0,
+        });
+        onScrape?.(m, now);
+      }
+      await sleep(250);
+    }
+  })();
+  return {
+    timeline,
+    stop: async () => {
+      on = false;
+      await done;
+    },
+  };
+}
+
+/** Each minute of [from, end): the open loop's latencies and the replica's backlog, depths and ticks. */
+export function logMinutes(run: LoadRun, timeline: ReplicaSample[], from: number, end: number, log: (m: string) => void): void {
+  for (let at = from; at < end; at += 60_000) {
+    const to = Math.min(end, at + 60_000);
+    const m = figures(run, at, to);
+    const tl = timeline.filter((x) => x.at >= at && x.at < to);
+    const max = (k: 'unpublished' | 'pending' | 'active') => Math.max(...tl.map((x) => x[k]));
+    const ticks = tl.length > 1 ? tl.at(-1)!.ticks - tl[0]!.ticks : NaN;
+    const tickMs = tl.length > 1 ? (1000 * (tl.at(-1)!.tickS - tl[0]!.tickS)) / ticks : NaN;
+    log(
+      `  minute ${Math.round((at - from) / 60_000)}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
+        `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms; ` +
+        `max unpublished ${max('unpublished')}, pending ${max('pending')}, active ${max('active')}; ${ticks} ticks, mean ${fmt(tickMs)} ms`,
+    );
+  }
+}
+
 /**
  * `n` finished tasks, each a copy of the lifecycle of task `template` (its row and its events,
  * published), completed `ageMs` ago — with generate_series, in chunks, tasks and events in one
@@ -328,46 +386,27 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     let atStart: Scrape | undefined;
     let atEnd: Scrape | undefined;
     let lastZeroScrape: Scrape | undefined;
-    let monitoring = true;
     const opsUrl = d.opsUrl;
-    // What the replica looked like every scrape: the outbox backlog, the pending depth, the ticks.
-    const timeline: { at: number; unpublished: number; pending: number; active: number; ticks: number; tickS: number }[] = [];
-    const monitor = (async () => {
-      while (monitoring) {
-        const m = await scrape(`${opsUrl}/metrics`).catch(() => undefined);
-        const now = wallMs();
-        if (m) {
-          timeline.push({
-            at: now,
-            unpublished: m.get('dispatch_events_unpublished') ?? NaN,
-            pending: m.get('dispatch_queue_depth{status="pending"}') ?? NaN,
-            active: (m.get('dispatch_queue_depth{status="assigned"}') ?? 0) + (m.get('dispatch_queue_depth{status="running"}') ?? 0),
-            ticks: m.get(`${TICK}_count`) ?? 0,
-            tickS: m.get(`${TICK}_sum`) ?? 0,
-          });
-          deleted = {
-            tasks: m.get('dispatch_retention_deleted_total{kind="tasks"}') ?? 0,
-            events: m.get('dispatch_retention_deleted_total{kind="events"}') ?? 0,
-          };
-          if (deleted.tasks === 0) {
-            lastZero = now;
-            lastZeroScrape = m;
-          } else if (!purgeStart) {
-            purgeStart = lastZero;
-            atStart = lastZeroScrape;
-          }
-          if (deleted.tasks >= o.tasks && !purgeEnd) {
-            purgeEnd = now;
-            atEnd = m;
-          }
-        }
-        await sleep(250);
+    const watch = watchReplica(opsUrl, (m, now) => {
+      deleted = {
+        tasks: m.get('dispatch_retention_deleted_total{kind="tasks"}') ?? 0,
+        events: m.get('dispatch_retention_deleted_total{kind="events"}') ?? 0,
+      };
+      if (deleted.tasks === 0) {
+        lastZero = now;
+        lastZeroScrape = m;
+      } else if (!purgeStart) {
+        purgeStart = lastZero;
+        atStart = lastZeroScrape;
       }
-    })();
+      if (deleted.tasks >= o.tasks && !purgeEnd) {
+        purgeEnd = now;
+        atEnd = m;
+      }
+    });
     const t0 = wallMs();
     const purgeRun = await runLoad(d, nats.url, rate, o.maxPurgeMs, () => purgeEnd > 0 || wallMs() - t0 > o.maxPurgeMs);
-    monitoring = false;
-    await monitor;
+    await watch.stop();
     const end = purgeEnd || wallMs();
     atEnd ??= await scrape(`${opsUrl}/metrics`);
     const during = { ...figures(purgeRun, purgeStart || t0, end), ...(atStart ? { tick: histogramDelta(atStart, atEnd, TICK) } : {}) };
@@ -383,19 +422,7 @@ export async function runRetentionBench(pg: BenchPostgres, o: RetentionBenchOpti
     };
     log(`[retention] purge: ${purge.tasks} tasks, ${purge.events} events in ${fmt(seconds)} s${purge.done ? '' : ' (not finished)'}`);
     // Where in the purge the slow tasks were: each minute's figures.
-    for (let from = purgeStart || t0; from < end; from += 60_000) {
-      const to = Math.min(end, from + 60_000);
-      const m = figures(purgeRun, from, to);
-      const tl = timeline.filter((x) => x.at >= from && x.at < to);
-      const max = (k: 'unpublished' | 'pending' | 'active') => Math.max(...tl.map((x) => x[k]));
-      const ticks = tl.length > 1 ? tl.at(-1)!.ticks - tl[0]!.ticks : NaN;
-      const tickMs = tl.length > 1 ? (1000 * (tl.at(-1)!.tickS - tl[0]!.tickS)) / ticks : NaN;
-      log(
-        `  minute ${Math.round((from - (purgeStart || t0)) / 60_000)}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
-          `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms; ` +
-          `max unpublished ${max('unpublished')}, pending ${max('pending')}, active ${max('active')}; ${ticks} ticks, mean ${fmt(tickMs)} ms`,
-      );
-    }
+    logMinutes(purgeRun, watch.timeline, purgeStart || t0, end, log);
     await printStatements(url, DB, purgeRun.completed, log, 'time');
     await d.stop();
 
