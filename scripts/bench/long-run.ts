@@ -3,7 +3,7 @@
 // figures (latencies, outbox backlog, depths, ticks) as the purge window logs them. Run something
 // else on the box meanwhile (the docs' control ran `npx tsc --noEmit && npx eslint src test scripts`
 // 2.5 minutes in) to see what the machine alone does to the assignment path.
-//   npx tsx scripts/bench/long-run.ts [--minutes 6] [--rate 200]
+//   npx tsx scripts/bench/long-run.ts [--minutes 6] [--rate 200] [--step-s 60]   (--step-s 5: a fresh Dispatch's warm-up)
 import { connect, migrate } from '../../src/store/db.js';
 import { startNatsServer } from '../../test/helpers/nats-server.js';
 import { parseArgs } from './lib/args.js';
@@ -14,6 +14,7 @@ import { logMinutes, runLoad, watchReplica } from './retention.js';
 const args = parseArgs();
 const minutes = Number(args.get('minutes') ?? 6);
 const rate = Number(args.get('rate') ?? 200);
+const stepMs = Number(args.get('step-s') ?? 60) * 1000;
 const log = (m: string) => console.log(m);
 
 const pg = await startBenchPostgres();
@@ -37,7 +38,7 @@ try {
     const run = await runLoad(d, nats.url, rate, minutes * 60_000);
     await watch.stop();
     const from = run.samples.find(Boolean)?.sentAt ?? 0;
-    logMinutes(run, watch.timeline, from, from + minutes * 60_000, log);
+    logMinutes(run, watch.timeline, from, from + minutes * 60_000, log, stepMs);
   } finally {
     await d.stop();
   }

@@ -194,17 +194,17 @@ export function watchReplica(opsUrl: string, onScrape?: (m: Scrape, now: number)
   };
 }
 
-/** Each minute of [from, end): the open loop's latencies and the replica's backlog, depths and ticks. */
-export function logMinutes(run: LoadRun, timeline: ReplicaSample[], from: number, end: number, log: (m: string) => void): void {
-  for (let at = from; at < end; at += 60_000) {
-    const to = Math.min(end, at + 60_000);
+/** Each minute (or `stepMs`) of [from, end): the open loop's latencies and the replica's backlog, depths and ticks. */
+export function logMinutes(run: LoadRun, timeline: ReplicaSample[], from: number, end: number, log: (m: string) => void, stepMs = 60_000): void {
+  for (let at = from; at < end; at += stepMs) {
+    const to = Math.min(end, at + stepMs);
     const m = figures(run, at, to);
     const tl = timeline.filter((x) => x.at >= at && x.at < to);
     const max = (k: 'unpublished' | 'pending' | 'active') => Math.max(...tl.map((x) => x[k]));
     const ticks = tl.length > 1 ? tl.at(-1)!.ticks - tl[0]!.ticks : NaN;
     const tickMs = tl.length > 1 ? (1000 * (tl.at(-1)!.tickS - tl[0]!.tickS)) / ticks : NaN;
     log(
-      `  minute ${Math.round((at - from) / 60_000)}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
+      `  ${stepMs === 60_000 ? `minute ${Math.round((at - from) / 60_000)}` : `${Math.round((at - from) / 1000)} s`}: ${m.sent} sent, create p99 ${fmt(m.createHttp.p99)} ms, ` +
         `create→assigned p50 ${fmt(m.toAssigned.p50)} / p99 ${fmt(m.toAssigned.p99)} / max ${fmt(m.toAssigned.max)} ms; ` +
         `max unpublished ${max('unpublished')}, pending ${max('pending')}, active ${max('active')}; ${ticks} ticks, mean ${fmt(tickMs)} ms`,
     );
