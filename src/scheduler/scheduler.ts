@@ -44,6 +44,7 @@ export class Scheduler implements Component {
   /** Kept while the loop is stopped too: a state change must reach the directory either way. */
   private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
     this.directory.applyState(agent, state);
+    this.ctx.slots.stateChanged(agent, state);
     this.poke();
   };
 
