@@ -82,14 +82,25 @@ describe('sync match at create (§17)', () => {
   });
 
   it('an older task the agent could take goes first: the create waits pending behind it', async () => {
-    await using t = await quietApp(3);
+    await using t = await quietApp(1);
     await schedulerOf(t).stopLoop();
     const older = await insertTask(t.sql, { capabilities: ['x'], created_at: new Date(Date.now() - 60_000) });
     const res = await create(t);
     expect(res.body.status).toBe('pending');
-    // The tick then assigns both, the older one first.
+    // The tick gives the agent's one slot to the older task.
     const tick = await schedulerOf(t).runOnce();
-    expect(tick.assigned.map((x) => x.taskId)).toEqual([older.id, res.body.id]);
+    expect(tick.assigned.map((x) => x.taskId)).toEqual([older.id]);
+  });
+
+  it('an older task the agent could take does not hold a new one back while the agent has a slot left for each', async () => {
+    await using t = await quietApp(3);
+    await schedulerOf(t).stopLoop();
+    const older = await insertTask(t.sql, { capabilities: ['x'], created_at: new Date(Date.now() - 60_000) });
+    expect((await create(t)).body.status).toBe('assigned'); // 0 active + 1 older < 3
+    expect((await create(t)).body.status).toBe('assigned'); // 1 active + 1 older < 3
+    expect((await create(t)).body.status).toBe('pending'); // 2 active + 1 older: the last slot is the older one's
+    const tick = await schedulerOf(t).runOnce();
+    expect(tick.assigned.map((x) => x.taskId)).toEqual([older.id]);
   });
 
   it('an older task no agent can take does not hold a new one back', async () => {

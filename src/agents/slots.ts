@@ -9,6 +9,12 @@ import type { AgentView } from '../core/scoring.js';
 export class AgentSlots {
   private views = new Map<string, AgentView>();
   private refreshedAt = -Infinity;
+  /**
+   * A create was refused because older tasks wait for the agents (the database said so): until the
+   * next tick, creates go straight to pending behind them. Not taken from the tick's own view of
+   * the queue, which counts tasks no agent can take (those never hold a create back).
+   */
+  private backlog = false;
 
   /** @param maxAgeMs views older than this (no tick since) are not used: the create goes to pending. */
   constructor(private readonly maxAgeMs: number) {}
@@ -17,12 +23,18 @@ export class AgentSlots {
   refresh(views: readonly AgentView[], nowMs: number): void {
     this.views = new Map(views.map((v) => [v.id, { ...v }]));
     this.refreshedAt = nowMs;
+    this.backlog = false;
   }
 
-  /** The agents as last known, or undefined when no tick refreshed them lately. */
+  /** The agents as last known, or undefined when no tick refreshed them lately or tasks wait in the queue (the scheduler's, in its order). */
   current(nowMs: number): AgentView[] | undefined {
-    if (nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
+    if (this.backlog || nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
     return [...this.views.values()];
+  }
+
+  /** A create was refused because older tasks wait: none tries again until the next tick. */
+  queued(): void {
+    this.backlog = true;
   }
 
   /** A sync match gave `agent` a task. */
@@ -34,7 +46,7 @@ export class AgentSlots {
     if (woke) v.state = 'starting'; // woken once; later tasks ride on the same wake
   }
 
-  /** The database refused a sync match for `agent` (at its limit, drained, or older work waits): no more until the next tick. */
+  /** The database refused a sync match for `agent` (at its limit, or drained): none for it until the next tick. */
   refused(agent: string): void {
     this.views.delete(agent);
   }

@@ -194,12 +194,12 @@ export class Assigner {
       await this.markBeyond(page[page.length - 1]!, now, plan, result);
       ph.unmatched += since(t0);
     }
+    // The views as they stand after this tick's assignments: what creates sync-match against until the next tick.
+    this.deps.slots.refresh(agents, now.getTime());
     // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
     const backlog = fair
       ? result.assigned.length < result.considered || !this.fair.atEnd
       : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
-    // The views as they stand after this tick's assignments: what creates sync-match against until the next tick.
-    this.deps.slots.refresh(agents, now.getTime());
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.deps.log.debug({ assigned: result.assigned.length }, 'tasks assigned');

@@ -164,14 +164,15 @@ export async function createTask(
       // A plain create outside a transaction may be taken by a free agent at once (§17).
       const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
       if (!match) return insertTaskRow(db, row, events, now, sink);
-      const stored = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
+      const { row: stored, outcome } = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
       const agent = match.assigned.row.assignee!;
-      if (stored.status === 'assigned') {
+      if (outcome === 'assigned') {
         ctx.versions.put(stored, stored.version);
         ctx.slots.taken(agent, now.getTime(), match.assigned.row.assigned_woke === true);
         if (match.assigned.row.assigned_woke) ctx.agents.wake(agent);
         recordTransition(ctx.metrics, stored);
-      } else ctx.slots.refused(agent);
+      } else if (outcome === 'at_limit' || outcome === 'drained') ctx.slots.refused(agent);
+      else ctx.slots.queued();
       return unversioned(stored);
     }
     const tx = db as Tx;

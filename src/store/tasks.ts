@@ -75,21 +75,27 @@ export const SYNC_MATCH_HEAD = 32;
  * Insert a new task already assigned when its agent still has a free slot and nothing older waits
  * for it, else as pending — ONE round trip and one commit either way (dispatch_create_matched,
  * migrations/0018, which only guards: the agent row locked, drain and active count re-checked,
- * the head of the queue looked at). Returns the row as stored, with its version.
+ * the head of the queue looked at). Returns the row as stored, with its version, and the outcome:
+ * `assigned`, or why the task went pending instead.
  */
-export async function insertTaskMatched(db: Db, m: MatchedCreate, now: Date, sink?: CommittedEvents): Promise<VersionedRow> {
+export async function insertTaskMatched(
+  db: Db,
+  m: MatchedCreate,
+  now: Date,
+  sink?: CommittedEvents,
+): Promise<{ row: VersionedRow; outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog' }> {
   const cols = eventColumns([...m.pending.events, ...m.assigned.events], now);
-  const [r] = await db<{ status: 'assigned' | 'pending'; version: string }[]>`
+  const [r] = await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
     select * from dispatch_create_matched(
       ${db.json(m.assigned.row as never)}::jsonb, ${db.json(m.pending.row as never)}::jsonb,
       ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.stored)}::text[], ${m.pending.events.length}::int,
       ${db.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
-  const assigned = r?.status === 'assigned';
+  const assigned = r!.outcome === 'assigned';
   if (sink) {
     const n = assigned ? cols.ids.length : m.pending.events.length;
     for (let i = 0; i < n; i++) sink.rows.push({ id: cols.ids[i]!, taskId: cols.taskIds[i]!, type: cols.types[i]!, json: cols.json[i]! });
   }
-  return { ...(assigned ? m.assigned.row : m.pending.row), version: r!.version };
+  return { row: { ...(assigned ? m.assigned.row : m.pending.row), version: r!.version }, outcome: r!.outcome };
 }
 
 export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date, sink?: CommittedEvents): Promise<TaskRow> {
