@@ -15,6 +15,7 @@ import { Signals } from './signals.js';
 import { buildAgentDirectory } from './agents/index.js';
 import { AgentSlots } from './agents/slots.js';
 import { RowVersions } from './store/versions.js';
+import { ReportWrites } from './services/group-commit.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Component, DispatchContext } from './context.js';
 
@@ -81,6 +82,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     // Views older than two safety-net ticks are not trusted for a sync match (every tick refreshes them).
     slots: new AgentSlots(2 * deps.config.assignment.tick_interval_ms),
     versions: new RowVersions(),
+    reports: new ReportWrites(deps.sql),
     tokens: undefined as unknown as TokenAuthenticator,
     delivery,
     heartbeats: undefined as unknown as ReturnType<typeof createHeartbeats>,

@@ -400,7 +400,7 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
     const write = { ...c, version: read.version };
     if (!needsSettling(c)) {
       const sink = committedEvents();
-      const version = await applyWrite(ctx.sql, write, c.next.updated_at, sink);
+      const version = await ctx.reports.write(write, sink);
       if (version !== undefined) {
         ctx.versions.put(c.next, version);
         ctx.signals.emit('events-committed', sink);

@@ -168,6 +168,61 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
   return new Set(written.map((r) => r.id));
 }
 
+/**
+ * Optimistic writes of distinct tasks that arrived together (worker reports while the previous
+ * statement was in flight: services/group-commit.ts) in ONE statement and one commit: each row is
+ * compare-and-set on its own guard and version exactly as applyWrite does it, the events of the
+ * rows written are inserted with their own timestamps, and each write's sink gets its events and
+ * its task's earlier unpublished ones. Answers, per write, the row's new version, or undefined
+ * where its compare-and-set lost (the caller decides again on a fresh read).
+ */
+export async function applyWrites(db: Db, writes: readonly Write[], sinks: readonly CommittedEvents[]): Promise<(string | undefined)[]> {
+  const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
+  if (new Set(writes.map((w) => w.next.id)).size !== writes.length) throw new Error('applyWrites: one write per task');
+  const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
+  const perWrite = writes.map((w) => eventColumns(w.events, w.next.updated_at));
+  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perWrite.flatMap((c) => c[k]);
+  const createdAt = writes.flatMap((w, i) => perWrite[i]!.ids.map(() => w.next.updated_at.toISOString()));
+  const set = keys.length
+    ? comma(
+        db,
+        keys.map((k) => db`${db(k)} = r.${db(k)}`),
+      )
+    : db`id = t.id`;
+  const written = await db<{ id: string; version: string; before: string[] }[]>`
+    with r as (
+      select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
+    ), g as (
+      select * from unnest(
+        ${db.array(writes.map((w) => w.next.id))}::uuid[], ${db.array(writes.map((w) => w.version ?? null) as string[])}::text[],
+        ${db.array(writes.map((w) => w.guard.statuses.join(',')))}::text[], ${db.array(writes.map((w) => w.guard.assignee ?? null) as string[])}::text[]
+      ) as g(id, version, statuses, assignee)
+    ), upd as (
+      update tasks t set ${set}
+      from r join g on g.id = r.id
+      where t.id = r.id
+        and t.status = any(string_to_array(g.statuses, ','))
+        and (g.version is null or t.xmin = g.version::xid)
+        and (g.assignee is null or t.assignee = g.assignee)
+      returning t.id, t.xmin::text as version
+    ), ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
+      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
+        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      where e.task_id in (select id from upd)
+    )
+    select upd.id, upd.version, ${unpublishedOf(db, db`upd.id`)} as before from upd`;
+  const byId = new Map(written.map((r) => [r.id, r]));
+  return writes.map((w, i) => {
+    const r = byId.get(w.next.id);
+    if (!r) return undefined;
+    collectEvents(sinks[i], perWrite[i]!);
+    addBefore(sinks[i]!, r.id, r.before);
+    return r.version;
+  });
+}
+
 const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result']);
 
 /**
