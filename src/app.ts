@@ -15,7 +15,7 @@ import { Signals } from './signals.js';
 import { buildAgentDirectory } from './agents/index.js';
 import { AgentSlots } from './agents/slots.js';
 import { RowVersions } from './store/versions.js';
-import { ReportWrites } from './services/group-commit.js';
+import { CreateWrites, ReportWrites } from './services/group-commit.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Component, DispatchContext } from './context.js';
 
@@ -83,6 +83,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     slots: new AgentSlots(2 * deps.config.assignment.tick_interval_ms),
     versions: new RowVersions(),
     reports: new ReportWrites(deps.sql),
+    creates: new CreateWrites(deps.sql),
     tokens: undefined as unknown as TokenAuthenticator,
     delivery,
     heartbeats: undefined as unknown as ReturnType<typeof createHeartbeats>,

@@ -11,7 +11,7 @@ import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
 import type { Sql } from './store/db.js';
 import type { RowVersions } from './store/versions.js';
-import type { ReportWrites } from './services/group-commit.js';
+import type { CreateWrites, ReportWrites } from './services/group-commit.js';
 import type { TokenAuthenticator } from './services/tokens.js';
 import type { Heartbeats } from './services/heartbeats.js';
 
@@ -42,6 +42,8 @@ export interface DispatchContext {
   versions: RowVersions;
   /** Worker reports' compare-and-sets, grouped while one is in flight (group commit). */
   reports: ReportWrites;
+  /** Plain creates' inserts, grouped while one is in flight (group commit). */
+  creates: CreateWrites;
   /** Agent tokens: who a bearer token is (auth.mode=token), dropped from cache on revoke. */
   tokens: TokenAuthenticator;
   /** Held long-polls and awaits, and the SSE streams of this replica (docs/delivery.md). */
@@ -53,5 +55,5 @@ export interface DispatchContext {
 /** What the use cases in services/ need: the request-path pool and the shared services. */
 export type ServiceContext = Pick<
   DispatchContext,
-  'config' | 'sql' | 'logger' | 'clock' | 'random' | 'metrics' | 'signals' | 'agents' | 'slots' | 'versions' | 'reports'
+  'config' | 'sql' | 'logger' | 'clock' | 'random' | 'metrics' | 'signals' | 'agents' | 'slots' | 'versions' | 'reports' | 'creates'
 >;

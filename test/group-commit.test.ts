@@ -2,8 +2,9 @@
 // in flight; the writes that arrive meanwhile share the next statement, each with its own guard,
 // version and events, and a lost compare-and-set is answered for that write alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideComplete, decideProgress } from '../src/core/decisions.js';
-import { ReportWrites } from '../src/services/group-commit.js';
+import { randomUUID } from 'node:crypto';
+import { decideComplete, decideCreate, decideProgress } from '../src/core/decisions.js';
+import { CreateWrites, ReportWrites } from '../src/services/group-commit.js';
 import { committedEvents, type CommittedEvents } from '../src/store/events.js';
 import { getVersionedTaskRow, unversioned, type Write } from '../src/store/tasks.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -81,5 +82,46 @@ describe('report writes, grouped while one is in flight', () => {
     expect(p2).toBeUndefined(); // decided on the row before the progress: its version is gone
     expect(w.stats).toEqual({ statements: 3, writes: 3 });
     expect(await types(t.id)).toEqual(['created', 'progress']);
+  });
+});
+
+describe('creates, grouped while one is in flight', () => {
+  it('the first insert goes alone; the ones that arrive meanwhile share ONE statement, rows and events as decided, each in its own sink', async () => {
+    const w = new CreateWrites(db.sql);
+    const base = Date.now();
+    const decided = Array.from({ length: 8 }, (_, i) =>
+      decideCreate(
+        {
+          id: randomUUID(),
+          requester: 'r',
+          title: `t${i}`,
+          description: null,
+          owner: null,
+          scope: 'x',
+          capabilities: [],
+          required_tags: ['x'],
+          priority: i,
+          context: { i },
+          timeout_ms: 60_000,
+          max_retries: 1,
+          parent_id: null,
+          not_before: null,
+          depends_on: [],
+          workflow_run_id: null,
+          step_id: null,
+        },
+        new Date(base + i),
+      ),
+    );
+    const sinks = decided.map(() => committedEvents());
+    const rows = await Promise.all(decided.map((d, i) => w.insert(d.row, d.events, new Date(base + i), sinks[i]!)));
+    expect(w.stats).toEqual({ statements: 2, writes: 8 });
+    for (const [i, d] of decided.entries()) {
+      expect(rows[i]).toMatchObject({ id: d.row.id, title: `t${i}`, status: 'pending', priority: i, context: { i } });
+      const [ev] = await db.sql<{ type: string; created_at: Date }[]>`select type, created_at from task_events where task_id = ${d.row.id}`;
+      expect(ev).toMatchObject({ type: 'created' });
+      expect(ev!.created_at.getTime()).toBe(base + i);
+      expect(sinks[i]!.rows.map((r) => r.taskId)).toEqual([d.row.id]);
+    }
   });
 });

@@ -163,7 +163,7 @@ export async function createTask(
       const { row, events } = decided();
       // A plain create outside a transaction may be taken by a free agent at once (§17).
       const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
-      if (!match) return insertTaskRow(db, row, events, now, sink);
+      if (!match) return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
       const { row: stored, outcome } = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
       const agent = match.assigned.row.assignee!;
       if (outcome === 'assigned') {

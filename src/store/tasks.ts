@@ -59,6 +59,32 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
   return inserted;
 }
 
+/**
+ * Creates that arrived together (services/group-commit.ts), each decided with its own clock reading
+ * and handed its own sink: ONE statement and one commit for all, the rows and events exactly as
+ * decided (events with their own timestamps). Returns the rows as stored, in order.
+ */
+export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; events: EventDraft[]; now: Date; sink: CommittedEvents }[]): Promise<TaskRow[]> {
+  const perItem = items.map((i) => eventColumns(i.events, i.now));
+  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perItem.flatMap((c) => c[k]);
+  const createdAt = items.flatMap((it, i) => perItem[i]!.ids.map(() => it.now.toISOString()));
+  const inserted = await db<TaskRow[]>`
+    with t as (
+      insert into tasks select * from jsonb_populate_recordset(null::tasks, ${db.json(items.map((i) => i.row) as never)}::jsonb) returning *
+    ), e as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
+      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
+        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      where exists (select 1 from t)
+    )
+    select * from t`;
+  // New tasks: no earlier events to wait for.
+  items.forEach((it, i) => collectEvents(it.sink, perItem[i]!));
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  return items.map((it) => byId.get(it.row.id)!);
+}
+
 /** A create with a sync match (CONTRACT §17): the task as pending and as assigned, each with its events, both decided in core/. */
 export interface MatchedCreate {
   pending: { row: TaskRow; events: EventDraft[] };
