@@ -9,6 +9,9 @@
 --     this priority or higher whose tags the agent holds still has a free slot of the agent
 --     left for it after this one (so the next tick can give it to the agent), and fewer than
 --     p_head are waiting at all (a backlog is the scheduler's to work through, in its order).
+-- Its events are queued for publishing in the same statements (no trigger: migration 0022).
+-- The inserted row counts once in the stats counters under its decided status (no trigger on
+-- tasks writes them since migration 0021).
 -- Otherwise the pending row goes in with its first p_pending_events events (`created`): the
 -- create behaves exactly as before the sync match existed. Returns the outcome ('assigned', else
 -- why not: drained, at_limit, older_waiting, backlog) and the row's version (xmin), so the
@@ -48,17 +51,25 @@ begin
 
   if v_outcome = 'assigned' then
     insert into tasks select * from jsonb_populate_record(null::tasks, p_assigned) returning xmin::text into v_version;
-    insert into task_events (id, task_id, type, envelope, created_at)
-    select e.id, v_task, e.type, e.envelope::jsonb, p_now
-    from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord) order by e.ord;
+    with ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, v_task, e.type, e.envelope::jsonb, p_now
+      from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord) order by e.ord
+      returning seq, id, task_id)
+    insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;
     update agents set last_assigned_at = p_now where id = v_agent;
+    insert into task_stat_deltas (status, n) values (p_assigned ->> 'status', 1);
     return query select v_outcome, v_version;
     return;
   end if;
   insert into tasks select * from jsonb_populate_record(null::tasks, p_pending) returning xmin::text into v_version;
-  insert into task_events (id, task_id, type, envelope, created_at)
-  select e.id, v_task, e.type, e.envelope::jsonb, p_now
-  from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord)
-  where e.ord <= p_pending_events order by e.ord;
+  with ev as (
+    insert into task_events (id, task_id, type, envelope, created_at)
+    select e.id, v_task, e.type, e.envelope::jsonb, p_now
+    from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord)
+    where e.ord <= p_pending_events order by e.ord
+    returning seq, id, task_id)
+  insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;
+  insert into task_stat_deltas (status, n) values (p_pending ->> 'status', 1);
   return query select v_outcome, v_version;
 end $$;

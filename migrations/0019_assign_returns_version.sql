@@ -1,5 +1,6 @@
 -- dispatch_assign as in 0014, returning each assigned row's version (xmin) too, so the
--- assignee's first report compare-and-sets without reading the row first (store/versions.ts).
+-- assignee's first report compare-and-sets without reading the row first (store/versions.ts),
+-- and writing the stats counters' change itself (the triggers on tasks go in 0021).
 drop function dispatch_assign(uuid[], text[], text[], text[], integer[], timestamptz[], timestamptz[], timestamptz[], double precision[], boolean[], timestamptz, integer);
 
 create function dispatch_assign(
@@ -47,8 +48,17 @@ begin
     insert into task_events (id, task_id, type, envelope, created_at)
     select (upd.envelope::jsonb ->> 'id')::uuid, upd.id, 'assigned', upd.envelope::jsonb, p_now
     from upd order by upd.ord
+    returning seq, id, task_id
+  ), q as (
+    -- Queued for publishing here (no trigger: migration 0022).
+    insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev
   ), touched as (
     update agents g set last_assigned_at = p_now where g.id in (select agent from upd)
+  ), st as (
+    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0021).
+    insert into task_stat_deltas (status, n)
+    select s.status, s.n from (select 'pending' as status, -count(*) as n from upd union all select 'assigned', count(*) from upd) s
+    where s.n <> 0
   )
   select r.id,
          case when r.drained then 'drained'

@@ -219,20 +219,12 @@ export function logMinutes(run: LoadRun, timeline: ReplicaSample[], from: number
 export async function seedFinished(sql: Sql, n: number, template: string, ageMs: number): Promise<void> {
   const base = new Date(Date.now() - ageMs);
   const CHUNK = 20_000;
-  // The track-record trigger (migration 0015) takes every `completed` of a statement for its agent
-  // one by one: 20,000 for one agent in one statement is quadratic in the row's versions. Seeded
-  // history is not a record anyway. The to-publish queue's trigger (0016) is off too: seeded
-  // events are long published, and queueing then deleting 3 rows per task would leave the small
-  // queue table with millions of dead rows, which a system that published them over a month
-  // never has (the first run of this bench measured that bloat, not the purge).
-  await sql`alter table task_events disable trigger task_events_track_record`;
-  await sql`alter table task_events disable trigger task_events_queue`;
-  try {
-    await seedChunks(sql, n, template, base, CHUNK);
-  } finally {
-    await sql`alter table task_events enable trigger task_events_queue`;
-    await sql`alter table task_events enable trigger task_events_track_record`;
-  }
+  // Seeded history is not a track record (no trigger records it since migration 0023), and its
+  // events are not queued for publishing (long published; no trigger queues them since 0022):
+  // queueing then deleting 3 rows per task would leave the small queue table with millions of dead
+  // rows, which a system that published them over a month never has (the first run of this bench
+  // measured that bloat).
+  await seedChunks(sql, n, template, base, CHUNK);
 }
 
 async function seedChunks(sql: Sql, n: number, template: string, base: Date, CHUNK: number): Promise<void> {

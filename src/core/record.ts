@@ -24,3 +24,37 @@ export function toRecord(r: { completed: number; failed: number; timed_out: numb
     avg_duration_ms: r.completed > 0 ? Math.round(r.completed_ms / r.completed) : null,
   };
 }
+
+/** One finished attempt as the track record counts it. */
+export interface Outcome {
+  taskId: string;
+  agent: string;
+  outcome: 'completed' | 'failed' | 'timed_out';
+  durationMs: number;
+}
+
+/**
+ * The finished attempt an event records, if any (§16.4): `completed`; `failed` (retried or
+ * final); `timeout` of an attempt. Not counted: `reassigned` (wake timeout, agent lost: the agent
+ * did not fail the work), cancellations, and a start-deadline timeout (no agent). The agent is the
+ * event's `agent`, else the task's assignee; the duration runs from the task's assigned_at (as the
+ * event shows it) to the event. Written by the statement that writes the event (no trigger since
+ * migration 0023).
+ */
+export function outcomeOf(
+  draft: { type: string; task: { id: string; assignee: string | null; assigned_at: string | null }; extra?: Record<string, unknown> },
+  now: Date,
+): Outcome | null {
+  if (draft.type !== 'completed' && draft.type !== 'failed' && draft.type !== 'timeout') return null;
+  // A requester who never answered is not the agent's failure (§21.1's input timeout).
+  if (draft.type === 'timeout' && draft.extra?.reason === 'input') return null;
+  const agent = typeof draft.extra?.agent === 'string' ? draft.extra.agent : draft.task.assignee;
+  if (!agent) return null;
+  const assignedAt = draft.task.assigned_at ? Date.parse(draft.task.assigned_at) : null;
+  return {
+    taskId: draft.task.id,
+    agent,
+    outcome: draft.type === 'completed' ? 'completed' : draft.type === 'failed' ? 'failed' : 'timed_out',
+    durationMs: assignedAt === null ? 0 : Math.max(0, now.getTime() - assignedAt),
+  };
+}

@@ -4,7 +4,7 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
 import type { VersionedRow } from './tasks.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
@@ -132,7 +132,8 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sin
       insert into task_events (id, task_id, type, envelope, created_at)
       select e.* from (${eventRowsFragment(sql, cols, now)}) e(id, task_id, type, envelope, created_at)
       where e.task_id in (select id from upd)
-    )
+      returning seq, id, task_id
+    ), q as (${queueEvents(sql, sql`ev`)})
     select id ${before} from upd`;
   const ids = new Set(changed.map((r) => r.id));
   if (sink) {

@@ -81,8 +81,12 @@ export function subjectOf(kind: 'task' | 'run' | 'dlq', id: string, type: string
 export async function insertRunEvent(db: Db, type: RunEventType, run: Run, now: Date): Promise<RunEnvelope> {
   const env = buildRunEnvelope(type, run, now);
   await db`
-    insert into task_events (id, task_id, type, envelope, created_at, kind)
-    values (${env.id}, ${run.id}, ${type}, ${db.json(env as never)}, ${now}, 'run')`;
+    with ev as (
+      insert into task_events (id, task_id, type, envelope, created_at, kind)
+      values (${env.id}, ${run.id}, ${type}, ${db.json(env as never)}, ${now}, 'run')
+      returning seq, id, task_id
+    )
+    ${queueEvents(db, db`ev`)}`;
   return env;
 }
 
@@ -191,6 +195,15 @@ export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnTyp
   }
 }
 
+/**
+ * Queue the events a statement just inserted for publishing (the outbox's to-publish queue,
+ * migration 0016): `from` names the statement's event-insert CTE, which returns seq, id and task_id.
+ * Every statement that inserts events does this itself (no trigger since migration 0022).
+ */
+export function queueEvents(db: Db, from: ReturnType<Db>) {
+  return db`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from ${from}`;
+}
+
 /** `select … from unnest(…)` rows for `insert into task_events (id, task_id, type, envelope, created_at)`. */
 export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>, now: Date) {
   return db`
@@ -202,7 +215,12 @@ export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>,
 export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Promise<EventEnvelope[]> {
   if (drafts.length === 0) return [];
   const cols = eventColumns(drafts, now);
-  await tx`insert into task_events (id, task_id, type, envelope, created_at) ${eventRowsFragment(tx, cols, now)}`;
+  await tx`
+    with ev as (
+      insert into task_events (id, task_id, type, envelope, created_at) ${eventRowsFragment(tx, cols, now)}
+      returning seq, id, task_id
+    )
+    ${queueEvents(tx, tx`ev`)}`;
   return cols.envelopes;
 }
 

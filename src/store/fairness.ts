@@ -2,7 +2,7 @@
 // docs/fairness.md and migrations/0015.
 import type { Db, Sql } from './db.js';
 import type { PendingRef } from './assignments.js';
-import { toRecord, type AgentRecord } from '../core/record.js';
+import { toRecord, type AgentRecord, type Outcome } from '../core/record.js';
 
 /** The most requesters of one priority band a fair read walks (the bound on the loose index scan). */
 export const MAX_FAIR_REQUESTERS = 1000;
@@ -110,4 +110,24 @@ export async function agentRecords(db: Db): Promise<Map<string, AgentRecord>> {
   const rows = await db<{ agent: string; completed: number; failed: number; timed_out: number; completed_ms: number }[]>`
     select agent, completed, failed, timed_out, completed_ms from agent_records`;
   return new Map(rows.map((r) => [r.agent, toRecord(r)]));
+}
+
+/**
+ * The track record's part of a statement that writes outcome events (core/record.ts outcomeOf):
+ * `cte` records each outcome of a task the statement wrote (`written`: a subquery of its ids),
+ * agents in id order; `ref` must be selected by the statement (a CTE that is only a query runs
+ * only when read). Empty fragments when there is nothing to record.
+ */
+export function recordOutcomes(db: Db, outcomes: readonly Outcome[], written: ReturnType<Db>): { cte: ReturnType<Db>; ref: ReturnType<Db> } {
+  if (outcomes.length === 0) return { cte: db``, ref: db`` };
+  return {
+    cte: db`, rec as (
+      select dispatch_record_outcome(o.agent, o.outcome, o.ms) as n
+      from (select * from unnest(${db.array(outcomes.map((o) => o.taskId))}::uuid[], ${db.array(outcomes.map((o) => o.agent))}::text[],
+              ${db.array(outcomes.map((o) => o.outcome))}::text[], ${db.array(outcomes.map((o) => o.durationMs))}::float8[])
+              with ordinality as u(task_id, agent, outcome, ms, ord)
+            where u.task_id in (${written}) order by u.agent, u.ord) o
+    )`,
+    ref: db`, (select count(*) from rec) as recorded`,
+  };
 }

@@ -46,7 +46,14 @@ export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): P
     ), ed as (
       delete from task_deps d using doomed where d.task_id = doomed.id or d.depends_on_id = doomed.id returning 1
     ), tk as (
-      delete from tasks t using doomed where t.id = doomed.id returning 1
+      delete from tasks t using doomed where t.id = doomed.id returning t.status, t.completed_at, t.created_at
+    ), st as (
+      -- The stats counters lose what was deleted (no trigger on tasks: migrations/0021).
+      insert into task_stat_deltas (status, n, completion_ms)
+      select tk.status, -count(*),
+             -coalesce(sum(case when tk.status = 'completed' and tk.completed_at is not null
+                                then extract(epoch from tk.completed_at - tk.created_at) * 1000 end), 0)
+      from tk group by tk.status
     )
     select (select count(*) from tk)::int as tasks, (select count(*) from ev)::int as events,
            (select count(*) from dl)::int as deliveries, (select count(*) from ik)::int as idempotency_keys,

@@ -2,6 +2,7 @@
 // so GET /api/v1/stats and the queue-depth gauges never count the tasks table: with a million
 // finished tasks they read a handful of rows and one index entry (figures in docs/events.md).
 import { TASK_STATUSES, type TaskStatus } from '../core/task.js';
+import type { StatDelta } from '../core/stats.js';
 import type { Db, Sql } from './db.js';
 
 export interface QueueStats {
@@ -92,4 +93,19 @@ export async function tableSizes(db: Db): Promise<Map<string, number>> {
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = current_schema() and c.relkind = 'r' and c.relname = any(${db.array([...SIZED_TABLES] as string[])}::text[])`;
   return new Map(rows.map((r) => [r.name, Number(r.bytes)]));
+}
+
+/**
+ * A data-modifying CTE body that adds the decided counter changes (core/stats.ts) of the tasks a
+ * statement wrote: `written` is a subquery of the ids the statement actually wrote (a lost
+ * compare-and-set adds nothing). One row per status, as the old triggers wrote them.
+ */
+export function statDeltasInsert(db: Db, deltas: readonly StatDelta[], written: ReturnType<Db>) {
+  return db`
+    insert into task_stat_deltas (status, n, completion_ms)
+    select d.status, sum(d.n), sum(d.ms)
+    from unnest(${db.array(deltas.map((d) => d.taskId))}::uuid[], ${db.array(deltas.map((d) => d.status))}::text[],
+      ${db.array(deltas.map((d) => d.n))}::int[], ${db.array(deltas.map((d) => d.completionMs))}::float8[]) as d(task_id, status, n, ms)
+    where d.task_id in (${written})
+    group by d.status`;
 }

@@ -3,7 +3,11 @@
 import type { Change } from '../core/decisions.js';
 import type { EventDraft, TaskRow, TaskStatus } from '../core/task.js';
 import type { Db, Tx } from './db.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, type CommittedEvents } from './events.js';
+import { statDeltas } from '../core/stats.js';
+import { statDeltasInsert } from './stats.js';
+import { recordOutcomes } from './fairness.js';
+import { outcomeOf } from '../core/record.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
 
 export type { TaskRow } from '../core/task.js';
 
@@ -52,7 +56,12 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
       insert into task_events (id, task_id, type, envelope, created_at)
       select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
       where exists (select 1 from t)
-    )
+      returning seq, id, task_id
+    ), q as (${queueEvents(db, db`e`)}), st as (${statDeltasInsert(
+      db,
+      rows.flatMap((r) => statDeltas(null, r)),
+      db`select id from t`,
+    )})
     select * from t`;
   // New tasks: no earlier events to wait for.
   if (inserted.length > 0) collectEvents(sink, cols);
@@ -77,7 +86,12 @@ export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; eve
       from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
         ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
       where exists (select 1 from t)
-    )
+      returning seq, id, task_id
+    ), q as (${queueEvents(db, db`e`)}), st as (${statDeltasInsert(
+      db,
+      items.flatMap((i) => statDeltas(null, i.row)),
+      db`select id from t`,
+    )})
     select * from t`;
   // New tasks: no earlier events to wait for.
   items.forEach((it, i) => collectEvents(it.sink, perItem[i]!));
@@ -143,6 +157,9 @@ function changedColumns(before: TaskRow, next: TaskRow): (keyof TaskRow)[] {
   });
 }
 
+/** The finished attempts a set of writes' events record (core/record.ts), each event at its own clock reading. */
+const outcomesOf = (writes: readonly Write[], nowOf: (w: Write) => Date) => writes.flatMap((w) => w.events.flatMap((e) => outcomeOf(e, nowOf(w)) ?? []));
+
 const comma = (db: Db, parts: ReturnType<Db>[]) => parts.reduce((acc, p, i) => (i === 0 ? p : db`${acc}, ${p}`));
 
 /**
@@ -169,6 +186,11 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
     db,
     keys.map((k) => db`${db(k)} = r.${db(k)}`),
   );
+  const rec = recordOutcomes(
+    db,
+    outcomesOf(writes, () => now),
+    db`select id from upd`,
+  );
   const written = await db<{ id: string }[]>`
     with r as (
       select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
@@ -189,8 +211,13 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
       insert into task_events (id, task_id, type, envelope, created_at)
       select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
       where e.task_id in (select id from upd)
-    )
-    select id from upd`;
+      returning seq, id, task_id
+    ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(
+      db,
+      writes.flatMap((w) => statDeltas(w.before, w.next)),
+      db`select id from upd`,
+    )}) ${rec.cte}
+    select id ${rec.ref} from upd`;
   return new Set(written.map((r) => r.id));
 }
 
@@ -215,6 +242,11 @@ export async function applyWrites(db: Db, writes: readonly Write[], sinks: reado
         keys.map((k) => db`${db(k)} = r.${db(k)}`),
       )
     : db`id = t.id`;
+  const rec = recordOutcomes(
+    db,
+    outcomesOf(writes, (w) => w.next.updated_at),
+    db`select id from upd`,
+  );
   const written = await db<{ id: string; version: string; before: string[] }[]>`
     with r as (
       select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
@@ -237,8 +269,14 @@ export async function applyWrites(db: Db, writes: readonly Write[], sinks: reado
       from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
         ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
       where e.task_id in (select id from upd)
-    )
-    select upd.id, upd.version, ${unpublishedOf(db, db`upd.id`)} as before from upd`;
+      returning seq, id, task_id
+    ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(
+      db,
+      writes.flatMap((w) => statDeltas(w.before, w.next)),
+      db`select id from upd`,
+    )})
+    ${rec.cte}
+    select upd.id, upd.version, ${unpublishedOf(db, db`upd.id`)} as before ${rec.ref} from upd`;
   const byId = new Map(written.map((r) => [r.id, r]));
   return writes.map((w, i) => {
     const r = byId.get(w.next.id);
@@ -275,6 +313,11 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
   const cols = eventColumns(w.events, now);
   const byVersion = w.version !== undefined ? db`and xmin = ${w.version}::xid` : db``;
   const byAssignee = w.guard.assignee !== undefined ? db`and assignee = ${w.guard.assignee}` : db``;
+  const rec = recordOutcomes(
+    db,
+    outcomesOf([w], () => now),
+    db`select id from upd`,
+  );
   // With a sink: also the task's events still unpublished before this statement (its own
   // inserts are not visible to the subquery: one snapshot for the whole statement).
   const before = sink ? db`, ${unpublishedOf(db, db`upd.id`)} as before` : db``;
@@ -287,8 +330,10 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
       insert into task_events (id, task_id, type, envelope, created_at)
       select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
       where exists (select 1 from upd)
-    )
-    select id, version ${before} from upd`;
+      returning seq, id, task_id
+    ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(db, statDeltas(w.before, w.next), db`select id from upd`)})
+    ${rec.cte}
+    select id, version ${before} ${rec.ref} from upd`;
   const ids = new Map(written.map((r) => [r.id, r.version]));
   if (sink && ids.size > 0) {
     collectEvents(sink, cols);

@@ -19,6 +19,8 @@ export async function insertPending(sql: Sql, n: number, from = 0, tag = 'bench'
              jsonb_build_object('bench_i', g), 300000, 3, ${now}, ${now}::timestamptz + g * interval '1 microsecond', ${now}
       from generate_series(${lo}::int, ${hi}::int) g`;
   }
+  // The stats counters, as the store's own inserts write them (no trigger on tasks since migration 0021).
+  await sql`insert into task_stat_deltas (status, n) values ('pending', ${n})`;
 }
 
 /** Fill every agent `agent-0 … agent-(agents-1)` up to `perAgent` running tasks. */
@@ -31,4 +33,5 @@ export async function insertBusy(sql: Sql, agents: number, perAgent: number, tag
     select gen_random_uuid(), 'busy ' || g, 'bench-seed', array[${tag}::text], array[${tag}::text], 5, 'running',
            'agent-' || (g % ${agents}::int), '{}'::jsonb, 86400000, 3, 1, ${now}, ${now}, ${now}, ${now}, ${now}, ${deadline}
     from generate_series(0, ${agents * perAgent - 1}::int) g`;
+  await sql`insert into task_stat_deltas (status, n) values ('running', ${agents * perAgent})`;
 }
