@@ -12,6 +12,7 @@ import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
 import { scheduleRoutes } from './schedules.js';
+import { mcpRoutes } from './mcp.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
@@ -28,6 +29,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
+    mcpRoutes(ctx),
     consoleRoutes(),
   ];
 }
