@@ -13,6 +13,7 @@ import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
 import { scheduleRoutes } from './schedules.js';
 import { mcpRoutes } from './mcp.js';
+import { a2aRoutes } from './a2a.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
@@ -30,6 +31,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
     mcpRoutes(ctx),
+    a2aRoutes(ctx),
     consoleRoutes(),
   ];
 }
