@@ -115,3 +115,54 @@ begin
   end if;
   return null;
 end $$;
+
+-- The track record (0015) as before, except that a task whose requester never answered (timeout,
+-- reason input) does not count against its agent: the agent was waiting, not failing.
+create or replace function dispatch_record_outcomes() returns trigger language plpgsql as $$
+declare
+  n integer;
+  r record;
+  s bigint;
+begin
+  for r in
+    select o.agent, o.outcome, o.duration_ms from (
+      select coalesce(e.envelope -> 'data' ->> 'agent', e.envelope -> 'data' -> 'task' ->> 'assignee') as agent,
+             case e.type when 'completed' then 'completed' when 'failed' then 'failed' else 'timed_out' end as outcome,
+             greatest(0, coalesce(extract(epoch from e.created_at - (e.envelope -> 'data' -> 'task' ->> 'assigned_at')::timestamptz) * 1000, 0)) as duration_ms,
+             e.seq
+      from new_rows e
+      where e.kind = 'task' and e.type in ('completed','failed','timeout')
+        and not (e.type = 'timeout' and e.envelope -> 'data' ->> 'reason' = 'input')
+    ) o
+    where o.agent is not null
+    order by o.agent, o.seq
+  loop
+    if n is null then
+      n := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
+    end if;
+    insert into agent_records as a (agent, seq, completed, failed, timed_out, completed_ms)
+    values (r.agent, 1, (r.outcome = 'completed')::int, (r.outcome = 'failed')::int, (r.outcome = 'timed_out')::int,
+            case when r.outcome = 'completed' then r.duration_ms else 0 end)
+    on conflict (agent) do update set
+      seq = a.seq + 1,
+      completed = a.completed + excluded.completed,
+      failed = a.failed + excluded.failed,
+      timed_out = a.timed_out + excluded.timed_out,
+      completed_ms = a.completed_ms + excluded.completed_ms
+    returning a.seq into s;
+    insert into agent_outcomes (agent, seq, outcome, duration_ms) values (r.agent, s, r.outcome, r.duration_ms);
+    -- Evict what fell out of the window (one row normally; more once after N was lowered).
+    with gone as (
+      delete from agent_outcomes where agent = r.agent and seq <= s - n returning outcome, duration_ms
+    ), g as (
+      select count(*) filter (where outcome = 'completed') as c, count(*) filter (where outcome = 'failed') as f,
+             count(*) filter (where outcome = 'timed_out') as t,
+             coalesce(sum(duration_ms) filter (where outcome = 'completed'), 0) as ms
+      from gone
+    )
+    update agent_records a set completed = a.completed - g.c, failed = a.failed - g.f, timed_out = a.timed_out - g.t,
+                               completed_ms = greatest(0, a.completed_ms - g.ms)
+    from g where a.agent = r.agent and g.c + g.f + g.t > 0;
+  end loop;
+  return null;
+end $$;

@@ -10,7 +10,7 @@ import { Client, ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } 
 import { LegacyJsonRpcTransport } from '@a2a-js/sdk/compat/v0_3/client';
 import { startApp, type TestApp } from './helpers/app.js';
 import { counts } from './helpers/tasks-api.js';
-import { quiesce } from './helpers/wait.js';
+import { quiesce, waitFor } from './helpers/wait.js';
 
 let t: TestApp;
 
@@ -209,8 +209,28 @@ describe('A2A', () => {
     expect(frames.some((f) => f.kind === 'artifact-update')).toBe(true);
   });
 
+  it('a streaming client that goes away stops following its task (the feed subscription is released)', async () => {
+    const client = await defaultClient('frank');
+    const sent = (await client.sendMessage(send(message([text('Nobody does this')], { skill: 'juggling' }), true))) as any;
+    const held = t.dispatch.context.delivery.streams.size;
+    const abort = new AbortController();
+    const res = await fetch(`${t.apiUrl}/a2a`, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-agent-id': 'frank' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tasks/resubscribe', params: { id: sent.id } }),
+    });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(sent.id);
+    await waitFor(() => t.dispatch.context.delivery.streams.size === held + 1, 'the stream is held');
+    abort.abort();
+    await waitFor(() => t.dispatch.context.delivery.streams.size === held, 'the stream is released');
+    expect((await client.cancelTask({ tenant: '', id: sent.id, metadata: undefined })).status!.state).toBe(TaskState.TASK_STATE_CANCELED);
+  });
+
   it('refusals: a message with no skill, an answer to a task not waiting, an unknown task, no identity — clear errors, nothing stored', async () => {
     const client = await defaultClient('erin');
+    await quiesce(t); // the earlier tests' tasks have had their last scheduler event
     const before = await counts(t.sql);
     await expect(client.sendMessage(send(message([text('no skill')]), true))).rejects.toThrow(/skill/);
     expect(await counts(t.sql)).toEqual(before);

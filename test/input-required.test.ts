@@ -172,6 +172,9 @@ describe('input required', () => {
     expect(task.body).toMatchObject({ status: 'timed_out', assignee: 'w1', error: 'no input within 5000 ms' });
     const events = await t.call('GET', `/api/v1/tasks/${id}/events`);
     expect(events.body.events.at(-1)).toMatchObject({ type: 'task.timeout', data: { reason: 'input', will_retry: false } });
+    // Not the agent's failure: its track record does not count it.
+    const [record] = await t.sql`select timed_out from agent_records where agent = 'w1'`;
+    expect(record?.timed_out ?? 0).toBe(0);
   });
 
   it('input_timeout_ms out of range is refused at create', async () => {

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { counts } from './helpers/tasks-api.js';
+import { quiesce } from './helpers/wait.js';
 
 let t: TestApp;
 const clients: Client[] = [];
@@ -134,6 +135,7 @@ describe('MCP server', () => {
   it('refusals are tool results with isError and the contract code, nothing stored', async () => {
     const alice = await mcpClient(t.apiUrl, { 'X-Agent-ID': 'alice' });
     const bob = await mcpClient(t.apiUrl, { 'X-Agent-ID': 'bob' });
+    await quiesce(t); // the earlier tests' tasks have had their last scheduler event
     await refused(alice, 'delete_everything', {}, 'not_found');
     const bad = await refused(alice, 'create_task', { title: 5 }, 'validation_failed');
     expect(bad.details).toEqual([{ field: 'title', message: 'must be string' }]);
@@ -145,6 +147,7 @@ describe('MCP server', () => {
     await refused(alice, 'get_task', { id: '00000000-0000-4000-8000-000000000000' }, 'not_found');
 
     const task = await ok(alice, 'create_task', { title: 'not for bob', scope: 'nobody-has-this' });
+    await quiesce(t); // the scheduler has announced it unmatched: no event of its own comes later
     await refused(alice, 'answer_task', { id: task.id, answer: 'x' }, 'invalid_transition');
     await refused(bob, 'cancel_task', { id: task.id }, 'forbidden');
     await refused(bob, 'complete_task', { id: task.id }, 'invalid_transition');

@@ -41,6 +41,10 @@ export class AgentUser implements User {
   }
 }
 
+/** Where the route keeps the signal that the client went away (a stream then stops following). */
+export const ABORT_KEY = 'dispatch.abort';
+const abortOf = (context: ServerCallContext): AbortSignal | undefined => context.state.get(ABORT_KEY) as AbortSignal | undefined;
+
 const actorOf = (context: ServerCallContext): Actor => {
   const user = context.user;
   if (!(user instanceof AgentUser)) throw new UnsupportedOperationError('no agent identity');
@@ -222,7 +226,7 @@ const malformed = (message: string, field: string) => new RequestMalformedError(
  * (after the start) waits for input. Reads the event history once for its last event (the
  * snapshot, so nothing is missed or repeated), then the live stream after it (services/delivery.ts).
  */
-async function* followTask(ctx: DispatchContext, id: string): AsyncGenerator<Task> {
+async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSignal): AsyncGenerator<Task> {
   const history = await taskEvents(ctx, id);
   const last = history.at(-1);
   const first = last ? (last.data.task as Task) : await getTask(ctx, id);
@@ -236,6 +240,8 @@ async function* followTask(ctx: DispatchContext, id: string): AsyncGenerator<Tas
     wake = undefined;
   };
   const stream = await openEventStream(ctx, ctx.delivery, { taskId: id, ...(last ? { lastEventId: last.id } : {}) });
+  const stop = () => stream.close();
+  signal?.addEventListener('abort', stop, { once: true });
   const running = stream.run({
     send: (row) => {
       queue.push(row);
@@ -262,16 +268,17 @@ async function* followTask(ctx: DispatchContext, id: string): AsyncGenerator<Tas
       if (isTerminal(task.status) || task.status === 'input_required') return;
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     stream.close();
     await running;
   }
 }
 
 /** Task snapshots as A2A stream responses: the task first, then a status update per state change (the result artifact before completed). */
-async function* streamOf(ctx: DispatchContext, id: string): AsyncGenerator<StreamResponse> {
+async function* streamOf(ctx: DispatchContext, id: string, signal?: AbortSignal): AsyncGenerator<StreamResponse> {
   let first = true;
   let last: string | undefined;
-  for await (const t of followTask(ctx, id)) {
+  for await (const t of followTask(ctx, id, signal)) {
     const state = `${a2aState(t.status)}:${t.input?.asked_at ?? ''}`;
     if (first) {
       first = false;
@@ -345,7 +352,7 @@ export class DispatchA2AHandler implements A2ARequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     const id = await this.accept(params, context);
-    yield* streamOf(this.ctx, id);
+    yield* streamOf(this.ctx, id, abortOf(context));
   }
 
   async getTask(params: Parameters<A2ARequestHandler['getTask']>[0]): Promise<A2ATask> {
@@ -357,9 +364,9 @@ export class DispatchA2AHandler implements A2ARequestHandler {
     return toA2ATask(await mapped(() => patchTask(this.ctx, actor, params.id, { status: 'cancelled' }), 'cancel'));
   }
 
-  async *resubscribe(params: Parameters<A2ARequestHandler['resubscribe']>[0]): AsyncGenerator<StreamResponse, void, undefined> {
+  async *resubscribe(params: Parameters<A2ARequestHandler['resubscribe']>[0], context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
     await mapped(() => getTask(this.ctx, params.id));
-    yield* streamOf(this.ctx, params.id);
+    yield* streamOf(this.ctx, params.id, abortOf(context));
   }
 
   async listTasks(): Promise<never> {

@@ -9,7 +9,7 @@ import { JsonRpcTransportHandler, defaultServerCallContextBuilder, validateVersi
 import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server';
 import { A2A_LEGACY_PROTOCOL_VERSION } from '@a2a-js/sdk/compat/v0_3';
 import type { DispatchContext } from '../../context.js';
-import { AgentUser, DispatchA2AHandler, agentCardJson } from '../../doors/a2a.js';
+import { ABORT_KEY, AgentUser, DispatchA2AHandler, agentCardJson } from '../../doors/a2a.js';
 import { SERVICE_VERSION } from '../api-server.js';
 
 type JsonRpcOut = { jsonrpc: string; id: string | number | null; result?: unknown; error?: { code: number } };
@@ -46,6 +46,10 @@ export function a2aRoutes(ctx: DispatchContext): FastifyPluginAsync {
         headers: req.headers,
         ...(requested ? { requestedVersion: requested } : {}),
       });
+      // A stream stops following its task as soon as the client goes away.
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      context.state.set(ABORT_KEY, gone.signal);
       let out: JsonRpcOut | AsyncGenerator<JsonRpcOut, void, undefined>;
       try {
         validateVersion(context.requestedVersion, await handler.getAgentCard(), 'JSONRPC');

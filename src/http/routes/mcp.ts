@@ -37,8 +37,14 @@ export function mcpRoutes(ctx: DispatchContext): FastifyPluginAsync {
         void transport.close();
         void server.close();
       });
-      await server.connect(transport);
-      await transport.handleRequest(req.raw, reply.raw, req.body);
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(req.raw, reply.raw, req.body);
+      } catch (err) {
+        req.log.error({ err }, 'MCP request failed');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        if (!reply.raw.writableEnded) reply.raw.end(JSON.stringify({ error: 'internal error', code: 'internal' }));
+      }
     });
     for (const method of ['GET', 'DELETE'] as const) {
       app.route({
