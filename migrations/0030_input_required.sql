@@ -28,13 +28,15 @@ create index tasks_input_deadline_idx on tasks (input_deadline_at) where status 
 -- The stats fold only adds deltas to statuses it has a row for.
 insert into task_stats (status, n, completion_ms) values ('input_required', 0, 0) on conflict (status) do nothing;
 
--- dispatch_assign as in 0014; only the recount of an agent's active tasks changes (input_required counts).
+-- dispatch_assign as in 0019 and dispatch_create_matched as in 0018; only their recount of an
+-- agent's active tasks changes (input_required holds a slot). (0020 dropped dispatch_notify_assign:
+-- slots freed by this replica's services are in-process signals, as for every other status.)
 create or replace function dispatch_assign(
   p_ids uuid[], p_agents text[], p_versions text[], p_envelopes text[],
   p_attempts integer[], p_deadlines timestamptz[], p_wake_deadlines timestamptz[],
   p_heartbeat_deadlines timestamptz[], p_scores double precision[], p_woke boolean[],
   p_now timestamptz, p_max integer
-) returns table (task_id uuid, outcome text)
+) returns table (task_id uuid, outcome text, version text)
 language plpgsql volatile as $$
 #variable_conflict use_column
 begin
@@ -69,7 +71,7 @@ begin
       avoid_agent = null, unmatched_reason = null
     from acc
     where t.id = acc.id and t.id in (select id from mine)
-    returning t.id, acc.agent, acc.envelope, acc.ord
+    returning t.id, acc.agent, acc.envelope, acc.ord, t.xmin::text as version
   ), ev as (
     insert into task_events (id, task_id, type, envelope, created_at)
     select (upd.envelope::jsonb ->> 'id')::uuid, upd.id, 'assigned', upd.envelope::jsonb, p_now
@@ -81,20 +83,59 @@ begin
          case when r.drained then 'drained'
               when r.active + r.k > p_max then 'at_limit'
               when exists (select 1 from upd where upd.id = r.id) then 'ok'
-              else 'lost' end
+              else 'lost' end,
+         (select upd.version from upd where upd.id = r.id)
   from ranked r order by r.ord;
 end $$;
 
--- A slot is freed when a task leaves the active statuses (running -> input_required frees none).
-create or replace function dispatch_notify_assign() returns trigger language plpgsql as $$
+create or replace function dispatch_create_matched(
+  p_assigned jsonb, p_pending jsonb,
+  p_event_ids uuid[], p_event_types text[], p_envelopes text[], p_pending_events integer,
+  p_caps text[], p_max integer, p_head integer, p_now timestamptz
+) returns table (outcome text, version text)
+language plpgsql volatile as $$
+#variable_conflict use_column
+declare
+  v_agent text := p_assigned ->> 'assignee';
+  v_priority integer := (p_assigned ->> 'priority')::integer;
+  v_drained boolean;
+  v_active integer;
+  v_older integer;
+  v_waiting integer;
+  v_outcome text;
+  v_task uuid := (p_assigned ->> 'id')::uuid;
+  v_version text;
 begin
-  if new.status = 'pending' then
-    perform pg_notify('dispatch_assign', 'pending');
-  elsif tg_op = 'UPDATE' and old.status in ('assigned','running','input_required')
-        and new.status not in ('assigned','running','input_required') then
-    perform pg_notify('dispatch_assign', 'freed');
+  insert into agents as g (id) values (v_agent)
+  on conflict (id) do update set id = excluded.id
+  returning g.drained into v_drained;
+
+  select count(*) into v_active from tasks t where t.assignee = v_agent and t.status in ('assigned','running','input_required');
+  select count(*) filter (where h.required_tags <@ p_caps), count(*) into v_older, v_waiting
+  from (select t.required_tags from tasks t
+        where t.status = 'pending' and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority
+        order by t.priority desc, t.created_at, t.id limit p_head) h;
+  v_outcome := case when v_drained then 'drained'
+                    when v_active >= p_max then 'at_limit'
+                    when v_active + v_older >= p_max then 'older_waiting'
+                    when v_waiting >= p_head then 'backlog'
+                    else 'assigned' end;
+
+  if v_outcome = 'assigned' then
+    insert into tasks select * from jsonb_populate_record(null::tasks, p_assigned) returning xmin::text into v_version;
+    insert into task_events (id, task_id, type, envelope, created_at)
+    select e.id, v_task, e.type, e.envelope::jsonb, p_now
+    from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord) order by e.ord;
+    update agents set last_assigned_at = p_now where id = v_agent;
+    return query select v_outcome, v_version;
+    return;
   end if;
-  return null;
+  insert into tasks select * from jsonb_populate_record(null::tasks, p_pending) returning xmin::text into v_version;
+  insert into task_events (id, task_id, type, envelope, created_at)
+  select e.id, v_task, e.type, e.envelope::jsonb, p_now
+  from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord)
+  where e.ord <= p_pending_events order by e.ord;
+  return query select v_outcome, v_version;
 end $$;
 
 -- Delivery without NATS (0010), plus: an answered task (input_required -> running) wakes its

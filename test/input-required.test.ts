@@ -160,8 +160,9 @@ describe('input required', () => {
     const created = await t.call('POST', '/api/v1/tasks', { agent: 'boss', body: { title: 'ask me', capabilities: ['ask'], input_timeout_ms: 5000 } });
     expect(created.body.input_timeout_ms).toBe(5000);
     const s = schedulerOf(t);
-    expect((await s.runOnce()).assigned.map((a) => a.taskId)).toEqual([created.body.id]);
     const id = created.body.id as string;
+    await s.runOnce(); // assigns it, unless the create's sync match already did (§17)
+    expect((await t.call('GET', `/api/v1/tasks/${id}`)).body).toMatchObject({ status: 'assigned', assignee: 'w1' });
     await t.call('POST', `/api/v1/tasks/${id}/progress`, { agent: 'w1', body: {} });
     await t.call('POST', `/api/v1/tasks/${id}/input-required`, { agent: 'w1', body: { question: 'still there?' } });
     now += 4999;
