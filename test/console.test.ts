@@ -70,7 +70,7 @@ async function rowIds(page: Page): Promise<string[]> {
   return page.getByTestId('task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id') ?? ''));
 }
 
-const COUNTED = ['waiting', 'pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'];
+const COUNTED = ['waiting', 'pending', 'assigned', 'running', 'input_required', 'completed', 'failed', 'timed_out', 'cancelled'];
 
 describe('operator console (auth.mode=header)', () => {
   let t: TestApp;
@@ -303,6 +303,32 @@ describe('operator console (auth.mode=header)', () => {
     await row.getByTestId('retry-button').click();
     await expect.poll(() => statusOf(t, task.id), WAIT).not.toBe('failed');
     await expect.poll(() => row.count(), WAIT).toBe(0);
+    expect(c.errors).toEqual([]);
+    await c.close();
+  });
+
+  it('shows the question of a task waiting for input, and answers it from the answer box', async () => {
+    const task = await createTask(t, 'alice', { title: 'needs a decision', scope: 'research' });
+    await expect.poll(() => statusOf(t, task.id), WAIT).toBe('assigned');
+    expect((await t.call('POST', `/api/v1/tasks/${task.id}/progress`, { agent: 'scout', body: {} })).status).toBe(200);
+    const asked = await t.call('POST', `/api/v1/tasks/${task.id}/input-required`, { agent: 'scout', body: { question: 'Which region first?' } });
+    expect(asked.body.status).toBe('input_required');
+
+    const c = await openConsole(t);
+    await signIn(c);
+    await c.page.getByTestId('stat-input_required').waitFor();
+    await c.page.goto(`${t.apiUrl}/console/#/tasks/${task.id}`);
+    await expect.poll(() => c.page.getByTestId('input-question').textContent(), WAIT).toBe('Which region first?');
+    await shot(c.page, 'input-required');
+    await c.page.getByTestId('input-answer').fill('{"region": "EMEA"}');
+    await c.page.getByTestId('answer-button').click();
+    await expect.poll(() => statusOf(t, task.id), WAIT).toBe('running');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.input.answer).toEqual({ region: 'EMEA' });
+    await expect
+      .poll(() => c.page.getByTestId('timeline-event').evaluateAll((els) => els.map((e) => e.getAttribute('data-type'))), WAIT)
+      .toContain('task.input_received');
+    await expect.poll(() => c.page.getByTestId('answer-button').count(), WAIT).toBe(0);
+    expect((await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'scout', body: {} })).status).toBe(200);
     expect(c.errors).toEqual([]);
     await c.close();
   });

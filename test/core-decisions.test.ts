@@ -11,6 +11,9 @@ import {
   decideRequeue,
   decideUnmatched,
   decideHeartbeat,
+  decideInput,
+  decideInputRequired,
+  decideInputTimeout,
   expiryOf,
   type Change,
   type NewTask,
@@ -66,6 +69,9 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   heartbeat_timeout_ms: null,
   heartbeat_deadline_at: null,
   assigned_score: null,
+  input_timeout_ms: 86_400_000,
+  input: null,
+  input_deadline_at: null,
   assigned_woke: null,
   avoid_agent: null,
   unmatched_reason: null,
@@ -139,7 +145,7 @@ function refusal(fn: () => unknown): DispatchError {
 
 /** The database's check (migration 0007): assignee set while assigned/running, none while pending or waiting. */
 const assigneeCheck = (r: TaskRow) =>
-  (!['assigned', 'running'].includes(r.status) || r.assignee !== null) && (!['pending', 'waiting'].includes(r.status) || r.assignee === null);
+  (!['assigned', 'running', 'input_required'].includes(r.status) || r.assignee !== null) && (!['pending', 'waiting'].includes(r.status) || r.assignee === null);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -183,6 +189,9 @@ describe('decideCreate', () => {
       wake_deadline_at: null,
       heartbeat_timeout_ms: null,
       heartbeat_deadline_at: null,
+      input_timeout_ms: 86_400_000,
+      input: null,
+      input_deadline_at: null,
       assigned_score: null,
       assigned_woke: null,
       avoid_agent: null,
@@ -641,7 +650,9 @@ type Op =
   | { kind: 'cancel' | 'priority' | 'context' }
   | { kind: 'assign'; agent: string }
   | { kind: 'requeue'; reason: string }
-  | { kind: 'timeout'; r: number };
+  | { kind: 'timeout'; r: number }
+  | { kind: 'ask'; agent: string }
+  | { kind: 'answer' | 'input_timeout' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom('complete' as const, 'progress' as const), agent: agentArb }),
@@ -650,6 +661,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('assign' as const), agent: agentArb }),
   fc.record({ kind: fc.constant('requeue' as const), reason: fc.constantFrom('wake_timeout', 'agent_stopped', 'agent_degraded') }),
   fc.record({ kind: fc.constant('timeout' as const), r: unit }),
+  fc.record({ kind: fc.constant('ask' as const), agent: agentArb }),
+  fc.record({ kind: fc.constantFrom('answer' as const, 'input_timeout' as const) }),
 );
 
 function decideOp(row: TaskRow, op: Op, now: Date): Change {
@@ -672,6 +685,15 @@ function decideOp(row: TaskRow, op: Op, now: Date): Change {
       return decideRequeue(row, op.reason, now);
     case 'timeout':
       return decideAttemptTimeout(row, POLICY, () => op.r, now);
+    case 'ask':
+      return decideInputRequired(row, op.agent, { question: 'which one?' }, now);
+    case 'answer':
+      return decideInput(row, { pick: 1 }, now);
+    case 'input_timeout': {
+      const c = decideInputTimeout(row, at(now, row.input_timeout_ms));
+      if (!c) throw new InvalidTransitionError(row.id, row.status, 'timed_out');
+      return c;
+    }
   }
 }
 
@@ -706,6 +728,11 @@ describe('properties', () => {
           if (next.status === 'pending') expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
           if (['assigned', 'running'].includes(next.status)) expect(next.deadline_at).not.toBeNull();
           if (next.status === 'running') expect(next.wake_deadline_at).toBeNull();
+          if (next.status === 'input_required') {
+            expect([next.deadline_at, next.heartbeat_deadline_at]).toEqual([null, null]);
+            expect(next.input_deadline_at).not.toBeNull();
+            expect(next.assignee).toBe(row.assignee);
+          } else expect(next.input_deadline_at).toBeNull();
           if (isTerminal(next.status)) {
             expect([next.deadline_at, next.wake_deadline_at]).toEqual([null, null]);
             expect(next.completed_at).not.toBeNull();
@@ -797,5 +824,70 @@ describe('heartbeats (§16.1)', () => {
     expect(decideCreate({ ...base, heartbeat_timeout_ms: 1000 }, NOW).row.heartbeat_timeout_ms).toBe(1000);
     expect(decideCreate(base, NOW).row.heartbeat_timeout_ms).toBeNull();
     for (const bad of [999, 5001]) expect(() => decideCreate({ ...base, heartbeat_timeout_ms: bad }, NOW)).toThrow(ValidationError);
+  });
+});
+
+describe('input required (§21.1)', () => {
+  const asked = () =>
+    decideInputRequired(runningRow({ heartbeat_timeout_ms: 5000, heartbeat_deadline_at: at(T2, 5000) }), 'scout', { question: 'Which year?' }, NOW);
+
+  it('a running task asks: input_required, same assignee, no attempt or heartbeat deadline, the input deadline instead', () => {
+    const c = asked();
+    expect(c.next).toMatchObject({
+      status: 'input_required',
+      assignee: 'scout',
+      deadline_at: null,
+      heartbeat_deadline_at: null,
+      input_deadline_at: at(NOW, 86_400_000),
+      input: { question: 'Which year?', schema: null, asked_at: NOW.toISOString(), answer: null, answered_at: null },
+    });
+    expect(c.events.map((e) => [e.type, e.extra])).toEqual([['input_required', { question: 'Which year?', schema: null, agent: 'scout' }]]);
+    expect(c.guard).toEqual({ statuses: ['running'], assignee: 'scout' });
+  });
+
+  it('only the assignee of a running task may ask: 409 on another status, then 403 for another agent', () => {
+    expect(() => decideInputRequired(assignedRow(), 'scout', { question: 'q' }, NOW)).toThrow(InvalidTransitionError);
+    expect(() => decideInputRequired(runningRow(), 'other', { question: 'q' }, NOW)).toThrow(NotAssigneeError);
+  });
+
+  it('the answer sends it back to running for the same assignee, with fresh deadlines and event input_received', () => {
+    const later = at(NOW, 60_000);
+    const c = decideInput(asked().next, { year: 2024 }, later);
+    expect(c.next).toMatchObject({
+      status: 'running',
+      assignee: 'scout',
+      input_deadline_at: null,
+      deadline_at: at(later, 60_000),
+      heartbeat_deadline_at: at(later, 5000),
+      input: { question: 'Which year?', answer: { year: 2024 }, answered_at: later.toISOString() },
+    });
+    expect(c.events.map((e) => [e.type, e.extra])).toEqual([['input_received', { answer: { year: 2024 }, agent: 'scout' }]]);
+    expect(c.guard).toEqual({ statuses: ['input_required'] });
+  });
+
+  it('an answer to a task that is not waiting for input is 409 invalid_transition', () => {
+    for (const row of [runningRow(), assignedRow(), pendingRow(), endedRow('completed')]) {
+      expect(() => decideInput(row, 'x', NOW)).toThrow(InvalidTransitionError);
+    }
+  });
+
+  it('no answer by the input deadline: timed_out with reason input, no retry; nothing before the deadline', () => {
+    const waiting = asked().next;
+    expect(decideInputTimeout(waiting, at(NOW, 1000))).toBeUndefined();
+    const c = decideInputTimeout(waiting, at(NOW, 86_400_000))!;
+    expect(c.next).toMatchObject({ status: 'timed_out', assignee: 'scout', input_deadline_at: null, retry_count: 0 });
+    expect(c.events[0]).toMatchObject({ type: 'timeout', extra: { reason: 'input', will_retry: false } });
+  });
+
+  it('cancel works as for running; reports other than the answer are refused while it waits', () => {
+    const waiting = asked().next;
+    expect(decidePatch(waiting, { status: 'cancelled' }, NOW, MAX_CONTEXT).next).toMatchObject({
+      status: 'cancelled',
+      assignee: 'scout',
+      input_deadline_at: null,
+    });
+    expect(() => decideProgress(waiting, 'scout', {}, NOW)).toThrow(InvalidTransitionError);
+    expect(() => decideComplete(waiting, 'scout', 1, NOW)).toThrow(InvalidTransitionError);
+    expect(() => decideHeartbeat(waiting, 'scout', NOW)).toThrow(InvalidTransitionError);
   });
 });

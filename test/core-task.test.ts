@@ -63,6 +63,10 @@ describe('TRANSITIONS', () => {
       'cancelled -> waiting by dependency',
       'pending -> timed_out by scheduler',
       'waiting -> timed_out by scheduler',
+      'input_required -> cancelled by requester_or_admin',
+      'running -> input_required by assignee',
+      'input_required -> running by requester_or_admin',
+      'input_required -> timed_out by scheduler',
     ];
     expect(TRANSITIONS.map(edge).sort()).toEqual([...expected].sort());
   });
@@ -145,9 +149,9 @@ describe('sourcesOf', () => {
     ['pending', 'scheduler', ['assigned', 'running']],
     ['pending', 'requester_or_admin', ['failed', 'timed_out', 'cancelled']],
     ['pending', 'dependency', ['waiting']],
-    ['timed_out', 'scheduler', ['assigned', 'running', 'pending', 'waiting']],
+    ['timed_out', 'scheduler', ['assigned', 'running', 'pending', 'waiting', 'input_required']],
     ['timed_out', 'assignee', []],
-    ['cancelled', 'requester_or_admin', ['waiting', 'pending', 'assigned', 'running']],
+    ['cancelled', 'requester_or_admin', ['waiting', 'pending', 'assigned', 'running', 'input_required']],
     ['cancelled', 'assignee', []],
   ] as const)('sourcesOf(%s, %s) = %j', (to, by, want) => {
     expect([...sourcesOf(to, by)].sort()).toEqual([...want].sort());
@@ -243,6 +247,9 @@ describe('rowToTask', () => {
     wake_deadline_at: T1,
     heartbeat_timeout_ms: 5000,
     heartbeat_deadline_at: T2,
+    input_timeout_ms: 86_400_000,
+    input: null,
+    input_deadline_at: null,
     assigned_score: 1.35,
     assigned_woke: false,
     avoid_agent: 'other',
@@ -285,6 +292,8 @@ describe('rowToTask', () => {
       callback_url: null,
       callback_events: null,
       heartbeat_timeout_ms: 5000,
+      input_timeout_ms: 86_400_000,
+      input: null,
       created_at: '2025-03-01T10:00:00.000Z',
       updated_at: '2025-03-01T10:01:00.000Z',
       assigned_at: '2025-03-01T10:00:05.250Z',

@@ -1,6 +1,6 @@
 // Small formatting helpers shared by the views.
 
-export const STATUSES = ['waiting', 'pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'];
+export const STATUSES = ['waiting', 'pending', 'assigned', 'running', 'input_required', 'completed', 'failed', 'timed_out', 'cancelled'];
 export const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 export const RETRYABLE = new Set(['failed', 'timed_out', 'cancelled']);
 
@@ -26,3 +26,12 @@ export function when(iso) {
 
 export const label = (key) => key.replace(/_/g, ' ');
 export const json = (v) => JSON.stringify(v, null, 2);
+
+/** A typed answer: JSON when it parses as JSON, else the text itself. */
+export function parseAnswer(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from './api.js';
 import { layoutRun } from './graph.js';
-import { duration, json, label, RETRYABLE, STATUSES, TERMINAL, when } from './format.js';
+import { duration, json, label, parseAnswer, RETRYABLE, STATUSES, TERMINAL, when } from './format.js';
 import { ActionButton, html, Problem, Status, useData } from './ui.js';
 
 const NOT_COUNTS = new Set(['avg_completion_ms', 'oldest_pending_ms']);
@@ -245,6 +245,7 @@ export function TaskDetail({ id }) {
           ${field('Created', when(t.created_at))} ${field('Assigned', when(t.assigned_at))} ${field('Started', when(t.started_at))}
           ${field('Finished', when(t.completed_at))} ${t.not_before && field('Not before', when(t.not_before))}
         </dl>
+        ${t.input && html`<${InputBox} task=${t} onDone=${refresh} />`}
         ${
           t.description &&
           html`<h2>Description</h2>
@@ -267,6 +268,41 @@ export function TaskDetail({ id }) {
     <h2>Timeline</h2>
     <${Problem} error=${events.error} />
     ${events.data && html`<${Timeline} events=${events.data.events} />`}
+  </section>`;
+}
+
+/** The assignee's question (input_required) with an answer box; once answered, the question and its answer. */
+function InputBox({ task, onDone }) {
+  const [answer, setAnswer] = useState('');
+  const waiting = task.status === 'input_required';
+  return html`<section class="input-box" aria-labelledby="h-input">
+    <h2 id="h-input">${waiting ? 'Input required' : 'Question'}</h2>
+    <p class="wrap" data-testid="input-question">${task.input.question}</p>
+    ${
+      task.input.schema &&
+      html`<details>
+        <summary>Answer schema</summary>
+        <pre tabindex="0">${json(task.input.schema)}</pre>
+      </details>`
+    }
+    ${
+      waiting
+        ? html`<label for="input-answer">Answer (JSON, or plain text)</label>
+            <textarea id="input-answer" data-testid="input-answer" value=${answer} onInput=${(e) => setAnswer(e.currentTarget.value)}></textarea>
+            <div class="actions">
+              <${ActionButton}
+                data-testid="answer-button"
+                disabled=${answer.trim() === ''}
+                action=${() => api(`/tasks/${task.id}/input`, { method: 'POST', body: { answer: parseAnswer(answer) } })}
+                onDone=${() => {
+                  setAnswer('');
+                  onDone();
+                }}
+                >Send answer<//
+              >
+            </div>`
+        : task.input.answered_at && html`<pre tabindex="0" data-testid="input-given">${json(task.input.answer)}</pre>`
+    }
   </section>`;
 }
 

@@ -176,6 +176,6 @@ async function streamIds(natsUrl: string): Promise<Map<string, number>> {
 export async function sampleBreaches(sql: Sql, limit: number): Promise<number> {
   const rows = await sql<{ n: number }[]>`
     select count(*)::int as n from (
-      select assignee from tasks where status in ('assigned', 'running') group by assignee having count(*) > ${limit}) x`;
+      select assignee from tasks where status in ('assigned', 'running', 'input_required') group by assignee having count(*) > ${limit}) x`;
   return rows[0]?.n ?? 0;
 }

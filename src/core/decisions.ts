@@ -9,7 +9,18 @@
 // query; the assignee is cleared only on the way back to pending (retry, wake timeout, agent lost).
 import { InvalidTransitionError, NotAssigneeError, ValidationError } from '../errors.js';
 import { decideRetry, type BackoffPolicy } from './retry.js';
-import { isTerminal, rowToTask, sourcesOf, type Change, type EventType, type Guard, type Progress, type TaskRow, type TaskStatus } from './task.js';
+import {
+  DEFAULT_INPUT_TIMEOUT_MS,
+  isTerminal,
+  rowToTask,
+  sourcesOf,
+  type Change,
+  type EventType,
+  type Guard,
+  type Progress,
+  type TaskRow,
+  type TaskStatus,
+} from './task.js';
 import { readiness, type DependencyState } from './dependencies.js';
 import type { Random } from '../ports.js';
 
@@ -33,6 +44,9 @@ function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
     deadline_at: null,
     wake_deadline_at: null,
     heartbeat_deadline_at: null,
+    input_deadline_at: null,
+    // A question belongs to its attempt: the next one starts without.
+    input: null,
     unmatched_reason: null,
     queued_at: now,
     updated_at: now,
@@ -41,7 +55,7 @@ function requeued(row: TaskRow, now: Date): Partial<TaskRow> {
 
 /** The fields a row takes when it ends (the assignee of its last attempt is kept). */
 function ended(status: TaskStatus, now: Date): Partial<TaskRow> {
-  return { status, deadline_at: null, wake_deadline_at: null, heartbeat_deadline_at: null, completed_at: now, updated_at: now };
+  return { status, deadline_at: null, wake_deadline_at: null, heartbeat_deadline_at: null, input_deadline_at: null, completed_at: now, updated_at: now };
 }
 
 const encoder = new TextEncoder();
@@ -72,7 +86,7 @@ export type NewTask = Pick<
   | 'step_id'
 > &
   Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
-  Partial<Pick<TaskRow, 'heartbeat_timeout_ms'>>;
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms'>>;
 
 /** The smallest heartbeat_timeout_ms (§16.1); the largest is the task's timeout_ms. */
 export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
@@ -101,6 +115,9 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     callback_events: task.callback_events ?? null,
     heartbeat_timeout_ms: hb,
     heartbeat_deadline_at: null,
+    input_timeout_ms: task.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
+    input: null,
+    input_deadline_at: null,
     assigned_score: null,
     assigned_woke: null,
     status: 'pending',
@@ -256,6 +273,73 @@ export function decideHeartbeat(row: TaskRow, agent: string, now: Date): Heartbe
   }
   if (row.assignee !== agent) throw new NotAssigneeError(row.id);
   return { taskId: row.id, agent, deadline: heartbeatDeadline(row, now) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input required (§21.1): the assignee asks, the requester (or an admin) answers.
+
+export interface InputRequest {
+  question: string;
+  schema?: Record<string, unknown> | null;
+}
+
+/**
+ * The assignee of a running task asks its requester a question: input_required, still its task
+ * (the slot stays taken), no attempt or heartbeat deadline while it waits, the input deadline
+ * (input_timeout_ms) instead. 409 unless running, then 403 unless `agent` holds it.
+ */
+export function decideInputRequired(row: TaskRow, agent: string, req: InputRequest, now: Date): Change {
+  if (row.status !== 'running') throw new InvalidTransitionError(row.id, row.status, 'input_required');
+  if (row.assignee !== agent) throw new NotAssigneeError(row.id);
+  const schema = req.schema ?? null;
+  const next: TaskRow = {
+    ...row,
+    status: 'input_required',
+    input: { question: req.question, schema, asked_at: now.toISOString(), answer: null, answered_at: null },
+    input_deadline_at: new Date(now.getTime() + row.input_timeout_ms),
+    deadline_at: null,
+    heartbeat_deadline_at: null,
+    updated_at: now,
+  };
+  return change(row, next, [['input_required', { question: req.question, schema, agent }]], { statuses: ['running'], assignee: agent });
+}
+
+/**
+ * The answer (the caller checked that the requester or an admin gives it): back to running for
+ * the same assignee, with a fresh attempt deadline (timeout_ms from the answer) and heartbeat
+ * deadline; 409 unless the task is waiting for input.
+ */
+export function decideInput(row: TaskRow, answer: unknown, now: Date): Change {
+  if (row.status !== 'input_required' || row.input === null)
+    throw new InvalidTransitionError(
+      row.id,
+      row.status,
+      'running',
+      `task ${row.id} is ${row.status}: only a task waiting for input (input_required) takes an answer`,
+    );
+  const value = answer === undefined ? null : answer;
+  const next: TaskRow = {
+    ...row,
+    status: 'running',
+    input: { ...row.input, answer: value, answered_at: now.toISOString() },
+    input_deadline_at: null,
+    deadline_at: new Date(now.getTime() + row.timeout_ms),
+    heartbeat_deadline_at: heartbeatDeadline(row, now),
+    updated_at: now,
+  };
+  return change(row, next, [['input_received', { answer: value, agent: row.assignee }]], { statuses: ['input_required'] });
+}
+
+/** No answer by the input deadline: timed_out (reason input), no retry — the question is unanswered. */
+export function decideInputTimeout(row: TaskRow, now: Date): Change | undefined {
+  if (row.status !== 'input_required' || row.input_deadline_at === null || row.input_deadline_at > now) return undefined;
+  const next: TaskRow = { ...row, ...ended('timed_out', now), error: `no input within ${row.input_timeout_ms} ms` };
+  return change(
+    row,
+    next,
+    [['timeout', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'input', agent: row.assignee, will_retry: false }]],
+    { statuses: ['input_required'], ...(row.assignee !== null ? { assignee: row.assignee } : {}) },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

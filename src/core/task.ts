@@ -7,20 +7,30 @@
 //   tick       one pass of the scheduler: sweep deadlines, then assign a bounded batch.
 //   decision   what planning decides for one task: assign (maybe with wake) or unmatched.
 //   drain      an admin's flag on an agent: no new assignments, running work continues.
+//   active     holds one of its agent's slots (counted in the per-agent limit): assigned,
+//              running, input_required (ACTIVE_STATUSES; the SQL twin is migrations/0030).
+//   input      a question the assignee of a running task asks its requester (input_required)
+//              and the answer that sends it back to running (§21.1).
 //   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
 //   run        one execution of a workflow definition: a task per step, edges from depends_on.
 //   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout),
 //              `heartbeat_deadline_at` (heartbeat timeout) and
-//              `start_by` (start deadline, until the first assignment);
+//              `start_by` (start deadline, until the first assignment),
+//              `input_deadline_at` (input timeout, while input_required);
 //              timers are columns, swept every tick, never in-process setTimeouts.
 //
 // This module is pure: no I/O, no clock, no randomness.
 
-export const TASK_STATUSES = ['waiting', 'pending', 'assigned', 'running', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
+export const TASK_STATUSES = ['waiting', 'pending', 'assigned', 'running', 'input_required', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'timed_out', 'cancelled'];
-export const ACTIVE_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
+/** Statuses that hold one of the assignee's slots (counted in the per-agent limit). */
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['assigned', 'running', 'input_required'];
+/** Statuses with a running attempt: reports apply, attempt and heartbeat deadlines run. */
+export const WORKING_STATUSES: readonly TaskStatus[] = ['assigned', 'running'];
+/** input_timeout_ms when the create gives none (24 h). */
+export const DEFAULT_INPUT_TIMEOUT_MS = 86_400_000;
 
 export const EVENT_TYPES = [
   'created',
@@ -36,10 +46,22 @@ export const EVENT_TYPES = [
   'reassigned',
   'unblocked',
   'requeued',
+  'input_required',
+  'input_received',
 ] as const;
 /** Statuses a manual retry (redrive) starts from. */
 export const REDRIVABLE_STATUSES: readonly TaskStatus[] = ['failed', 'timed_out', 'cancelled'];
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The question of an input_required task and, once given, its answer (§21.1). */
+export interface TaskInput {
+  question: string;
+  /** A JSON Schema the answer should follow (advisory, not enforced); null when none. */
+  schema: Record<string, unknown> | null;
+  asked_at: string;
+  answer: unknown;
+  answered_at: string | null;
+}
 
 export interface Progress {
   message?: string;
@@ -84,6 +106,10 @@ export interface Task {
   callback_events: string[] | null;
   /** No heartbeat (progress or POST heartbeat) for this long while assigned/running → timeout, reason heartbeat (§16.1); null: none. */
   heartbeat_timeout_ms: number | null;
+  /** How long an input_required task waits for its answer before it ends timed_out (reason input). */
+  input_timeout_ms: number;
+  /** The last question asked (input_required) and its answer; null when none was asked. */
+  input: TaskInput | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -139,6 +165,10 @@ export interface TaskRow {
   heartbeat_timeout_ms: number | null;
   /** Heartbeat deadline, while assigned or running with a heartbeat_timeout_ms: the last beat (or the assignment) + heartbeat_timeout_ms. */
   heartbeat_deadline_at: Date | null;
+  input_timeout_ms: number;
+  input: TaskInput | null;
+  /** Input deadline, while input_required: asked_at + input_timeout_ms. */
+  input_deadline_at: Date | null;
   /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
   assigned_score: number | null;
   assigned_woke: boolean | null;
@@ -187,6 +217,8 @@ export function rowToTask(r: TaskRow): Task {
     callback_url: r.callback_url ?? null,
     callback_events: r.callback_events ?? null,
     heartbeat_timeout_ms: r.heartbeat_timeout_ms ?? null,
+    input_timeout_ms: r.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
+    input: r.input ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),
@@ -247,6 +279,10 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: 'assigned', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'running', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
   { from: 'waiting', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'input_required', to: 'cancelled', by: 'requester_or_admin', why: 'cancel' },
+  { from: 'running', to: 'input_required', by: 'assignee', why: 'asks its requester a question (input-required)' },
+  { from: 'input_required', to: 'running', by: 'requester_or_admin', why: 'answers the question (input)' },
+  { from: 'input_required', to: 'timed_out', by: 'scheduler', why: 'no answer within input_timeout_ms (reason input)' },
   { from: 'waiting', to: 'pending', by: 'dependency', why: 'the last dependency completed (unblocked)' },
   { from: 'waiting', to: 'cancelled', by: 'dependency', why: 'a dependency failed, timed out or was cancelled' },
   { from: 'failed', to: 'pending', by: 'requester_or_admin', why: 'manual retry (requeued)' },

@@ -26,6 +26,8 @@ declare module 'fastify' {
     public?: boolean;
     /** A request with no body at all is validated as `{}` (a bare complete, heartbeat, trigger…). */
     emptyBody?: boolean;
+    /** A route outside /api/v1 that takes the same identity (the agent doors /mcp and /a2a). */
+    identity?: boolean;
   }
 }
 
@@ -112,7 +114,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   };
 
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (!req.url.startsWith('/api/v1/') && req.url !== '/api/v1') return;
+    if (!req.url.startsWith('/api/v1/') && req.url !== '/api/v1' && !req.routeOptions.config?.identity) return;
     if (req.routeOptions.config?.public) return;
     // Signed webhooks (routes/hooks.ts) carry a per-source signature instead of X-Agent-ID or a token.
     if (req.url.startsWith('/api/v1/hooks/')) return;

@@ -49,7 +49,7 @@ export function createGaugeRefresher(ctx: DispatchContext, nats: NatsLink, opts:
       agentRecords(ctx.sql),
     ]);
     for (const [table, bytes] of sizes) m.tableBytes.set({ table }, bytes);
-    for (const s of ['waiting', 'pending', 'assigned', 'running'] as const) m.queueDepth.set({ status: s }, stats.counts[s]);
+    for (const s of ['waiting', 'pending', 'assigned', 'running', 'input_required'] as const) m.queueDepth.set({ status: s }, stats.counts[s]);
     m.oldestPending.set(stats.oldest_pending_ms / 1000);
     m.eventsUnpublished.set(unpublished);
     // A series for every agent the directory knows (0 while idle), plus any agent holding tasks,

@@ -6,9 +6,9 @@
 import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { Sql } from '../store/db.js';
-import { decideAttemptTimeout, decideRequeue, expiryOf, decideStartDeadline, type Change } from '../core/decisions.js';
+import { decideAttemptTimeout, decideInputTimeout, decideRequeue, expiryOf, decideStartDeadline, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
-import { deadlinesDue, lockExpiredAttempts, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
+import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
 import { settle } from '../services/dependencies.js';
@@ -70,4 +70,19 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   for (const c of [...unstarted.ended, ...unstarted.others]) recordTransition(metrics, c.next);
   result.notStarted = unstarted.ended.length;
   if (unstarted.ended.length) log.info({ tasks: unstarted.ended.length }, 'tasks not started by their start_by timed out');
+  // Input deadlines (§21.1): no answer in time ends the task; its slot frees, dependents settle.
+  const asked = clock.now();
+  const unanswered = !due.input
+    ? { ended: [] as Change[], others: [] as Change[] }
+    : await inTransaction(sql, async (tx) => {
+        const changes = (await lockInputExpired(tx, asked, SWEEP_LIMIT))
+          .map((row) => decideInputTimeout(row, asked))
+          .filter((c): c is Change => c !== undefined);
+        const written = await applyChanges(tx, changes, asked);
+        const done = changes.filter((c) => written.has(c.next.id));
+        return { ended: done, others: (await settle(tx, done, asked)).changes };
+      });
+  for (const c of [...unanswered.ended, ...unanswered.others]) recordTransition(metrics, c.next);
+  result.inputTimedOut = unanswered.ended.length;
+  if (unanswered.ended.length) log.info({ tasks: unanswered.ended.length }, 'tasks waiting for input timed out');
 }

@@ -13,6 +13,8 @@ export interface TickResult {
   timedOut: number;
   /** Tasks never assigned by their start_by, ended timed_out. */
   notStarted: number;
+  /** Tasks that waited for input past their input deadline, ended timed_out (reason input). */
+  inputTimedOut: number;
   /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
   phases: TickPhases;
 }
@@ -40,6 +42,7 @@ export function emptyTick(): TickResult {
     retriedAfterTimeout: 0,
     timedOut: 0,
     notStarted: 0,
+    inputTimedOut: 0,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

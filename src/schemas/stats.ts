@@ -9,6 +9,7 @@ export const StatsSchema = Type.Object(
     pending: Count('Tasks waiting for an agent'),
     assigned: Count('Tasks assigned, not yet started'),
     running: Count('Tasks reporting progress'),
+    input_required: Count("Tasks waiting for their requester's answer (still holding their agent's slot)"),
     completed: Count('Tasks completed'),
     failed: Count('Tasks failed for good'),
     timed_out: Count('Tasks whose last attempt timed out with no retries left'),

@@ -22,6 +22,9 @@ export const LIMITS = {
   idempotencyKeyMax: 255,
   dependsOnMax: 100,
   callbackUrlMax: 2048,
+  questionMax: 4096,
+  inputSchemaBytes: 64 * 1024,
+  answerBytes: 256 * 1024,
 } as const;
 
 /** What `callback_events` may name: an event type without `task.`, or '*' for all. */
@@ -50,6 +53,17 @@ export const ProgressSchema = Type.Object(
     at: Timestamp,
   },
   { additionalProperties: false, description: 'The last progress report' },
+);
+
+export const TaskInputSchema = Type.Object(
+  {
+    question: Type.String({ description: 'What the assignee asked its requester' }),
+    schema: Type.Union([JsonObject('A JSON Schema the answer should follow (advisory)'), Type.Null()]),
+    asked_at: Timestamp,
+    answer: Type.Unknown({ description: 'The answer (any JSON), null until given' }),
+    answered_at: NullableTimestamp,
+  },
+  { additionalProperties: false, description: 'The last question of the attempt (input_required) and its answer' },
 );
 
 export const TaskSchema = Type.Object(
@@ -86,6 +100,8 @@ export const TaskSchema = Type.Object(
     heartbeat_timeout_ms: Type.Union([Type.Integer({ minimum: 1000 }), Type.Null()], {
       description: 'No heartbeat (progress or POST /heartbeat) for this long while assigned or running → timeout, reason heartbeat; null: none',
     }),
+    input_timeout_ms: Type.Integer({ minimum: 1, description: 'How long an input_required task waits for its answer before it ends timed_out (reason input)' }),
+    input: Type.Union([TaskInputSchema, Type.Null()], { description: 'The question asked in this attempt (input_required) and its answer; null when none' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     assigned_at: NullableTimestamp,
@@ -121,6 +137,14 @@ export const CreateTaskBody = Type.Object(
         ],
         { description: 'Default null: no heartbeat timeout' },
       ),
+    ),
+    input_timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: LIMITS.timeoutMsMax,
+        description:
+          "How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h)",
+      }),
     ),
     parent_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Must name an existing task' })),
     not_before: Type.Optional(NullableTimestamp),
@@ -203,6 +227,21 @@ export const ProgressBody = Type.Object(
   { additionalProperties: false, description: 'The first report moves assigned → running; an empty body is a heartbeat' },
 );
 export type ProgressBody = Static<typeof ProgressBody>;
+
+export const InputRequiredBody = Type.Object(
+  {
+    question: Type.String({ minLength: 1, maxLength: LIMITS.questionMax, pattern: '\\S', description: 'What the requester should answer' }),
+    schema: Type.Optional(JsonObject('A JSON Schema the answer should follow (advisory, shown to the requester)')),
+  },
+  { additionalProperties: false, description: 'The assignee of a running task asks its requester' },
+);
+export type InputRequiredBody = Static<typeof InputRequiredBody>;
+
+export const InputBody = Type.Object(
+  { answer: Type.Unknown({ description: 'Any JSON (at most 256 KiB serialized)' }) },
+  { additionalProperties: false, description: 'The answer to the question of an input_required task' },
+);
+export type InputBody = Static<typeof InputBody>;
 
 const STATUS_LIST = `^(${TASK_STATUSES.join('|')})(,(${TASK_STATUSES.join('|')}))*$`;
 

@@ -38,13 +38,18 @@ export async function pollAssignments(ctx: Ctx, delivery: Delivery, caller: stri
   }
 }
 
-/** GET /tasks/:id?wait=S: the task, once it is terminal or after S seconds. */
-export async function awaitTask(ctx: Ctx, delivery: Delivery, id: string, waitS: number): Promise<Task> {
+/** When an await answers: the task is terminal (GET /tasks/:id?wait=S). */
+export const untilTerminal = (s: TaskStatus): boolean => isTerminal(s);
+/** …or waits for its requester's answer (the MCP wait_for_task, A2A blocking sends). */
+export const untilSettled = (s: TaskStatus): boolean => isTerminal(s) || s === 'input_required';
+
+/** GET /tasks/:id?wait=S: the task, once it is terminal (or `done` says so) or after S seconds. */
+export async function awaitTask(ctx: Ctx, delivery: Delivery, id: string, waitS: number, done: (s: TaskStatus) => boolean = untilTerminal): Promise<Task> {
   const waiter = delivery.tasks.register(id);
   try {
     const first = await getTaskRow(ctx.sql, id);
     if (!first) throw new NotFoundError('task');
-    if (waitS === 0 || isTerminal(first.status) || delivery.tasks.closed) return rowToTask(first);
+    if (waitS === 0 || done(first.status) || delivery.tasks.closed) return rowToTask(first);
     const until = performance.now() + waitS * 1000;
     let row = first;
     for (;;) {
@@ -59,7 +64,7 @@ export async function awaitTask(ctx: Ctx, delivery: Delivery, id: string, waitS:
       }
       // Woken (it ended, or the LISTEN connection came back) or timed out: the task as it is then.
       row = (await getTaskRow(ctx.sql, id)) ?? row;
-      if (why === 'timeout' || isTerminal(row.status) || performance.now() >= until) return rowToTask(row);
+      if (why === 'timeout' || done(row.status) || performance.now() >= until) return rowToTask(row);
     }
   } finally {
     waiter.release();

@@ -13,7 +13,18 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ServiceContext } from '../context.js';
 import { templateFields } from './new-task.js';
-import { decideAssignment, decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change, type NewTask } from '../core/decisions.js';
+import {
+  decideAssignment,
+  decideComplete,
+  decideCreate,
+  decideFail,
+  decideInput,
+  decideInputRequired,
+  decidePatch,
+  decideProgress,
+  type Change,
+  type NewTask,
+} from '../core/decisions.js';
 import { ACTIVE_STATUSES, TASK_STATUSES, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -21,6 +32,8 @@ import {
   LIMITS,
   type CompleteTaskBody,
   type FailTaskBody,
+  type InputBody,
+  type InputRequiredBody,
   type ListTasksQuery,
   type PatchTaskBody,
   type ProgressBody,
@@ -152,6 +165,7 @@ export async function createTask(
         workflow_run_id: null,
         step_id: null,
         start_by: body.start_by ? new Date(body.start_by) : null,
+        ...(body.input_timeout_ms !== undefined ? { input_timeout_ms: body.input_timeout_ms } : {}),
         ...within?.fields,
         ...callback,
       },
@@ -528,5 +542,41 @@ export async function retryTask(ctx: ServiceContext, actor: Actor, id: string): 
   recordTransition(ctx.metrics, next);
   if (next.status === 'pending') ctx.signals.emit('assign-needed');
   afterSettled(ctx, others);
+  return rowToTask(next);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input required (§21.1, docs/agent-doors.md)
+
+function checkJsonBytes(field: string, value: unknown, max: number): void {
+  if (value !== undefined && bytes(JSON.stringify(value) ?? 'null') > max) {
+    throw new ValidationError(`${field} must be at most ${max / 1024} KiB serialized`, [{ field, message: `must be at most ${max} bytes serialized` }]);
+  }
+}
+
+/** The assignee of a running task asks its requester: input_required (the slot stays taken). */
+export async function requestInput(ctx: ServiceContext, agent: string, id: string, body: InputRequiredBody): Promise<Task> {
+  checkJsonBytes('schema', body.schema, LIMITS.inputSchemaBytes);
+  const now = ctx.clock.now();
+  const {
+    change: { next },
+  } = await writeReport(ctx, id, (row) => decideInputRequired(row, agent, { question: body.question, schema: body.schema ?? null }, now));
+  recordTransition(ctx.metrics, next);
+  return rowToTask(next);
+}
+
+/** The requester (or an admin) answers: running again for the same assignee, event input_received. */
+export async function answerTask(ctx: ServiceContext, actor: Actor, id: string, body: InputBody): Promise<Task> {
+  checkJsonBytes('answer', body.answer, LIMITS.answerBytes);
+  const now = ctx.clock.now();
+  const {
+    change: { next },
+  } = await writeLocked(ctx, id, (row) => {
+    if (row.requester !== actor.agentId && !actor.isAdmin) {
+      throw new ForbiddenError(`only the requester of task ${id} or an admin may answer it`);
+    }
+    return decideInput(row, body.answer, now);
+  });
+  recordTransition(ctx.metrics, next);
   return rowToTask(next);
 }

@@ -11,7 +11,7 @@ import { decideCreate, decidePatch, type NewTask } from '../core/decisions.js';
 import { templateFields, templateProblems } from './new-task.js';
 import type { DependencyState } from '../core/dependencies.js';
 import { canonical, isObject } from '../core/ids.js';
-import { type Change, type TaskRow } from '../core/task.js';
+import { ACTIVE_STATUSES, type Change, type TaskRow } from '../core/task.js';
 import { checkDefinition, runToApi, RUN_STATUSES, WORKFLOW_KEY_SOURCE, type Run, type RunRow, type RunStatus, type StepDefinition } from '../core/workflow.js';
 import { DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
 import { recordTransition } from '../observability/metrics.js';
@@ -282,7 +282,7 @@ export async function cancelRun(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'met
     return [...done, ...settled.changes];
   });
   for (const c of written) recordTransition(ctx.metrics, c.next);
-  if (written.some((c) => c.before.status === 'assigned' || c.before.status === 'running')) ctx.signals.emit('assign-needed', 'freed');
+  if (written.some((c) => ACTIVE_STATUSES.includes(c.before.status))) ctx.signals.emit('assign-needed', 'freed');
   return readRun(ctx, id);
 }
 

@@ -26,7 +26,7 @@ export async function setDrained(db: Db, id: string, drained: boolean, now: Date
  * active index). dispatch_assign (migrations/0006) re-counts the same way under the agent's lock.
  */
 const activeCountsQuery = (db: Db) => db`
-  select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
+  select assignee, count(*)::int as n from tasks where status in ('assigned','running','input_required') group by assignee`;
 
 /** agent id → assigned + running tasks. */
 export async function activeCounts(db: Db): Promise<Map<string, number>> {

@@ -147,13 +147,21 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sin
  * Whether either sweep has anything to do: one read-only statement over the two partial deadline
  * indexes (no transaction, no locks), so a tick with nothing expired costs one round trip.
  */
-export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean; start: boolean }> {
-  const [r] = await sql<{ attempt: boolean; wake: boolean; start: boolean }[]>`
+export async function deadlinesDue(sql: Sql, now: Date): Promise<{ attempt: boolean; wake: boolean; start: boolean; input: boolean }> {
+  const [r] = await sql<{ attempt: boolean; wake: boolean; start: boolean; input: boolean }[]>`
     select
       exists (select 1 from tasks where status in ('assigned','running') and least(deadline_at, heartbeat_deadline_at) <= ${now}) as attempt,
       exists (select 1 from tasks where status = 'assigned' and wake_deadline_at <= ${now}) as wake,
-      exists (select 1 from tasks where status in ('pending','waiting') and attempt = 0 and start_by is not null and start_by <= ${now}) as start`;
-  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true, start: r?.start ?? true };
+      exists (select 1 from tasks where status in ('pending','waiting') and attempt = 0 and start_by is not null and start_by <= ${now}) as start,
+      exists (select 1 from tasks where status = 'input_required' and input_deadline_at <= ${now}) as input`;
+  return { attempt: r?.attempt ?? true, wake: r?.wake ?? true, start: r?.start ?? true, input: r?.input ?? true };
+}
+
+/** Lock at most `limit` input_required tasks past their input deadline (index tasks_input_deadline_idx, migrations/0030). */
+export async function lockInputExpired(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
+  return tx<TaskRow[]>`
+    select * from tasks where status = 'input_required' and input_deadline_at <= ${now}
+    order by input_deadline_at limit ${limit} for update skip locked`;
 }
 
 /**

@@ -6,11 +6,19 @@ import type { Db } from './db.js';
 /** Assigned tasks a long-poll answers with at most. */
 export const ASSIGNMENTS_LIMIT = 100;
 
-/** The agent's `assigned` tasks, oldest assignment first (tasks_active_idx). */
+/**
+ * What a worker's long-poll answers with, oldest first (tasks_active_idx): its `assigned` tasks
+ * (until the first progress report acknowledges each), and its tasks whose question was answered
+ * (running again with `input.answer`) until its next progress report acknowledges the answer.
+ */
 export async function assignedTaskRows(db: Db, agent: string, limit = ASSIGNMENTS_LIMIT): Promise<TaskRow[]> {
   return db<TaskRow[]>`
-    select * from tasks where assignee = ${agent} and status = 'assigned'
-    order by assigned_at, id limit ${limit}`;
+    select * from tasks
+    where assignee = ${agent} and status in ('assigned','running')
+      and (status = 'assigned'
+           or (input ->> 'answered_at' is not null
+               and (progress is null or (progress ->> 'at')::timestamptz < (input ->> 'answered_at')::timestamptz)))
+    order by case when status = 'assigned' then assigned_at else (input ->> 'answered_at')::timestamptz end, id limit ${limit}`;
 }
 
 /** One outbox row as the feed hands it to streams. */

@@ -68,7 +68,7 @@ export async function deletePublishedBefore(db: Db, cutoff: Date, batch: number)
       select e.seq from task_events e
       where e.seq in (
           select e2.seq from tasks t join task_events e2 on e2.task_id = t.id
-          where (t.status = 'pending' or t.status = 'waiting' or t.status in ('assigned','running'))
+          where (t.status = 'pending' or t.status = 'waiting' or t.status in ('assigned','running','input_required'))
             and t.created_at < ${cutoff} and e2.created_at < ${cutoff}
           union all
           select e2.seq from workflow_runs r join task_events e2 on e2.task_id = r.id and e2.kind = 'run'

@@ -287,7 +287,7 @@ export async function applyWrites(db: Db, writes: readonly Write[], sinks: reado
   });
 }
 
-const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result']);
+const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result', 'input']);
 
 /**
  * The one-row case of applyChanges (every report, PATCH and retry): the same guard and events,

@@ -89,7 +89,7 @@ export async function updateRunStatus(db: Db, run: RunRow): Promise<void> {
 /** Lock a run's live tasks (not terminal), in id order: what cancelling the run cancels. */
 export async function lockLiveRunTasks(tx: Tx, runId: string): Promise<TaskRow[]> {
   return tx<TaskRow[]>`
-    select * from tasks where workflow_run_id = ${runId} and status in ('waiting','pending','assigned','running')
+    select * from tasks where workflow_run_id = ${runId} and status in ('waiting','pending','assigned','running','input_required')
     order by id for update`;
 }
 

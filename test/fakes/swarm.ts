@@ -22,7 +22,7 @@ export async function statusCounts(sql: Sql): Promise<Record<string, number>> {
 
 export async function activeByAgent(sql: Sql): Promise<Record<string, number>> {
   const rows = await sql<{ assignee: string; n: number }[]>`
-    select assignee, count(*)::int as n from tasks where status in ('assigned','running') group by assignee`;
+    select assignee, count(*)::int as n from tasks where status in ('assigned','running','input_required') group by assignee`;
   return Object.fromEntries(rows.map((r) => [r.assignee, r.n]));
 }
 

@@ -12,6 +12,8 @@ import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
 import { scheduleRoutes } from './schedules.js';
+import { mcpRoutes } from './mcp.js';
+import { a2aRoutes } from './a2a.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
@@ -28,6 +30,8 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
+    mcpRoutes(ctx),
+    a2aRoutes(ctx),
     consoleRoutes(),
   ];
 }

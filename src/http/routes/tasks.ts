@@ -4,7 +4,19 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import { completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, retryTask, taskEvents } from '../../services/tasks.js';
+import {
+  answerTask,
+  completeTask,
+  createTask,
+  failTask,
+  getTask,
+  listTasks,
+  patchTask,
+  reportProgress,
+  requestInput,
+  retryTask,
+  taskEvents,
+} from '../../services/tasks.js';
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import {
   CompleteTaskBody,
@@ -13,6 +25,8 @@ import {
   EventListSchema,
   ExplanationSchema,
   FailTaskBody,
+  InputBody,
+  InputRequiredBody,
   ListTasksQuery,
   PatchTaskBody,
   ProgressBody,
@@ -210,6 +224,58 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
       },
       async (req) => reportProgress(ctx, req.agentId, req.params.id, req.body),
+    );
+
+    app.post(
+      '/api/v1/tasks/:id/input-required',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'requestInput',
+              summary: 'Ask the requester a question (assignee only)',
+              description:
+                "From running: status input_required, still the assignee's (its slot stays taken), no attempt or heartbeat deadline while it waits; after input_timeout_ms without an answer it ends timed_out (event timeout, reason input). Event input_required with data.question. Not running → 409; another agent → 403.",
+            },
+            { 200: taskResponse('The task, waiting for input') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: InputRequiredBody,
+        },
+      },
+      async (req) => requestInput(ctx, req.agentId, req.params.id, req.body),
+    );
+
+    app.post(
+      '/api/v1/tasks/:id/input',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'answerTask',
+              summary: 'Answer the question of a task waiting for input (requester or admin)',
+              description:
+                'From input_required: back to running for the same assignee, with a fresh attempt deadline; event input_received with data.answer. The worker hears it on NATS (swarm.task.<id>.input_received), SSE and its long-poll. Any other status → 409 invalid_transition; anyone else → 403 forbidden.',
+            },
+            { 200: taskResponse('The task, running again') },
+            400,
+            403,
+            404,
+            409,
+            413,
+            415,
+          ),
+          params: IdParams,
+          body: InputBody,
+        },
+      },
+      async (req) => answerTask(ctx, { agentId: req.agentId, isAdmin: req.isAdmin }, req.params.id, req.body),
     );
 
     app.post(

@@ -1,0 +1,59 @@
+// /mcp: the Model Context Protocol door (CONTRACT §21.2, docs/agent-doors.md) over the Streamable
+// HTTP transport, stateless: each POST gets a fresh MCP server and transport (no session), with
+// the identity of /api/v1 (X-Agent-ID, or an agent token in token mode; auth.ts refuses a request
+// without one with 401 before the transport sees it). The tools are src/doors/mcp-tools.ts.
+import type { FastifyPluginAsync } from 'fastify';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { DispatchContext } from '../../context.js';
+import { callTool, toolList, type Caller } from '../../doors/mcp-tools.js';
+import { SERVICE_VERSION } from '../api-server.js';
+
+function mcpServer(ctx: DispatchContext, caller: Caller): Server {
+  const server = new Server(
+    { name: 'dispatch', title: 'Dispatch', version: SERVICE_VERSION },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'Dispatch brokers tasks between agents. As a requester: create_task, then wait_for_task (answer_task when it is input_required). As a worker: next_assignment, report_progress, complete_task or fail_task; request_input to ask the requester.',
+    },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolList() }));
+  server.setRequestHandler(CallToolRequestSchema, async (req) => callTool(ctx, caller, req.params.name, req.params.arguments));
+  return server;
+}
+
+const methodNotAllowed = { jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless, POST only' }, id: null };
+
+export function mcpRoutes(ctx: DispatchContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/mcp', { config: { identity: true }, schema: { hide: true } }, async (req, reply) => {
+      const server = mcpServer(ctx, { agentId: req.agentId, isAdmin: req.isAdmin });
+      // Stateless: no session id; answers as JSON (a held wait_for_task is one response, not a stream).
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      reply.hijack();
+      reply.raw.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      try {
+        await server.connect(transport);
+        await transport.handleRequest(req.raw, reply.raw, req.body);
+      } catch (err) {
+        req.log.error({ err }, 'MCP request failed');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        if (!reply.raw.writableEnded) reply.raw.end(JSON.stringify({ error: 'internal error', code: 'internal' }));
+      }
+    });
+    for (const method of ['GET', 'DELETE'] as const) {
+      app.route({
+        method,
+        url: '/mcp',
+        config: { identity: true },
+        schema: { hide: true },
+        handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send(methodNotAllowed),
+      });
+    }
+  };
+}
