@@ -28,9 +28,9 @@ create index tasks_input_deadline_idx on tasks (input_deadline_at) where status 
 -- The stats fold only adds deltas to statuses it has a row for.
 insert into task_stats (status, n, completion_ms) values ('input_required', 0, 0) on conflict (status) do nothing;
 
--- dispatch_assign as in 0019 and dispatch_create_matched as in 0018; only their recount of an
--- agent's active tasks changes (input_required holds a slot). (0020 dropped dispatch_notify_assign:
--- slots freed by this replica's services are in-process signals, as for every other status.)
+-- dispatch_assign as in 0019 and dispatch_create_matched as in 0018 (with their stats deltas and
+-- queue rows, 0021/0022); only their recount of an agent's active tasks changes (input_required
+-- holds a slot).
 create or replace function dispatch_assign(
   p_ids uuid[], p_agents text[], p_versions text[], p_envelopes text[],
   p_attempts integer[], p_deadlines timestamptz[], p_wake_deadlines timestamptz[],
@@ -76,8 +76,17 @@ begin
     insert into task_events (id, task_id, type, envelope, created_at)
     select (upd.envelope::jsonb ->> 'id')::uuid, upd.id, 'assigned', upd.envelope::jsonb, p_now
     from upd order by upd.ord
+    returning seq, id, task_id
+  ), q as (
+    -- Queued for publishing here (no trigger: migration 0022).
+    insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev
   ), touched as (
     update agents g set last_assigned_at = p_now where g.id in (select agent from upd)
+  ), st as (
+    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0021).
+    insert into task_stat_deltas (status, n)
+    select s.status, s.n from (select 'pending' as status, -count(*) as n from upd union all select 'assigned', count(*) from upd) s
+    where s.n <> 0
   )
   select r.id,
          case when r.drained then 'drained'
@@ -123,18 +132,26 @@ begin
 
   if v_outcome = 'assigned' then
     insert into tasks select * from jsonb_populate_record(null::tasks, p_assigned) returning xmin::text into v_version;
-    insert into task_events (id, task_id, type, envelope, created_at)
-    select e.id, v_task, e.type, e.envelope::jsonb, p_now
-    from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord) order by e.ord;
+    with ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, v_task, e.type, e.envelope::jsonb, p_now
+      from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord) order by e.ord
+      returning seq, id, task_id)
+    insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;
     update agents set last_assigned_at = p_now where id = v_agent;
+    insert into task_stat_deltas (status, n) values (p_assigned ->> 'status', 1);
     return query select v_outcome, v_version;
     return;
   end if;
   insert into tasks select * from jsonb_populate_record(null::tasks, p_pending) returning xmin::text into v_version;
-  insert into task_events (id, task_id, type, envelope, created_at)
-  select e.id, v_task, e.type, e.envelope::jsonb, p_now
-  from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord)
-  where e.ord <= p_pending_events order by e.ord;
+  with ev as (
+    insert into task_events (id, task_id, type, envelope, created_at)
+    select e.id, v_task, e.type, e.envelope::jsonb, p_now
+    from unnest(p_event_ids, p_event_types, p_envelopes) with ordinality as e(id, type, envelope, ord)
+    where e.ord <= p_pending_events order by e.ord
+    returning seq, id, task_id)
+  insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;
+  insert into task_stat_deltas (status, n) values (p_pending ->> 'status', 1);
   return query select v_outcome, v_version;
 end $$;
 
@@ -157,53 +174,5 @@ begin
   return null;
 end $$;
 
--- The track record (0015) as before, except that a task whose requester never answered (timeout,
--- reason input) does not count against its agent: the agent was waiting, not failing.
-create or replace function dispatch_record_outcomes() returns trigger language plpgsql as $$
-declare
-  n integer;
-  r record;
-  s bigint;
-begin
-  for r in
-    select o.agent, o.outcome, o.duration_ms from (
-      select coalesce(e.envelope -> 'data' ->> 'agent', e.envelope -> 'data' -> 'task' ->> 'assignee') as agent,
-             case e.type when 'completed' then 'completed' when 'failed' then 'failed' else 'timed_out' end as outcome,
-             greatest(0, coalesce(extract(epoch from e.created_at - (e.envelope -> 'data' -> 'task' ->> 'assigned_at')::timestamptz) * 1000, 0)) as duration_ms,
-             e.seq
-      from new_rows e
-      where e.kind = 'task' and e.type in ('completed','failed','timeout')
-        and not (e.type = 'timeout' and e.envelope -> 'data' ->> 'reason' = 'input')
-    ) o
-    where o.agent is not null
-    order by o.agent, o.seq
-  loop
-    if n is null then
-      n := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
-    end if;
-    insert into agent_records as a (agent, seq, completed, failed, timed_out, completed_ms)
-    values (r.agent, 1, (r.outcome = 'completed')::int, (r.outcome = 'failed')::int, (r.outcome = 'timed_out')::int,
-            case when r.outcome = 'completed' then r.duration_ms else 0 end)
-    on conflict (agent) do update set
-      seq = a.seq + 1,
-      completed = a.completed + excluded.completed,
-      failed = a.failed + excluded.failed,
-      timed_out = a.timed_out + excluded.timed_out,
-      completed_ms = a.completed_ms + excluded.completed_ms
-    returning a.seq into s;
-    insert into agent_outcomes (agent, seq, outcome, duration_ms) values (r.agent, s, r.outcome, r.duration_ms);
-    -- Evict what fell out of the window (one row normally; more once after N was lowered).
-    with gone as (
-      delete from agent_outcomes where agent = r.agent and seq <= s - n returning outcome, duration_ms
-    ), g as (
-      select count(*) filter (where outcome = 'completed') as c, count(*) filter (where outcome = 'failed') as f,
-             count(*) filter (where outcome = 'timed_out') as t,
-             coalesce(sum(duration_ms) filter (where outcome = 'completed'), 0) as ms
-      from gone
-    )
-    update agent_records a set completed = a.completed - g.c, failed = a.failed - g.f, timed_out = a.timed_out - g.t,
-                               completed_ms = greatest(0, a.completed_ms - g.ms)
-    from g where a.agent = r.agent and g.c + g.f + g.t > 0;
-  end loop;
-  return null;
-end $$;
+-- The track record: a timeout with reason "input" (the requester never answered) does not count
+-- against the agent — decided in src/core/record.ts outcomeOf (no trigger records outcomes since 0023).

@@ -222,13 +222,15 @@ const malformed = (message: string, field: string) => new RequestMalformedError(
 // Following a task's events (message/stream, tasks/resubscribe)
 
 /**
- * The task as of its latest event, then the task after each later event, until it is terminal or
- * (after the start) waits for input. Reads the event history once for its last event (the
- * snapshot, so nothing is missed or repeated), then the live stream after it (services/delivery.ts).
+ * The task as of its latest event (or, `fromStart`, its first: a stream that just created the task
+ * follows it from its creation, however far a fast worker already took it), then the task after
+ * each later event, until it is terminal or (after the start) waits for input. Reads the event
+ * history once for that event (the snapshot, so nothing is missed or repeated), then the live
+ * stream after it (services/delivery.ts).
  */
-async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSignal): AsyncGenerator<Task> {
+async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSignal, fromStart = false): AsyncGenerator<Task> {
   const history = await taskEvents(ctx, id);
-  const last = history.at(-1);
+  const last = fromStart ? history[0] : history.at(-1);
   const first = last ? (last.data.task as Task) : await getTask(ctx, id);
   yield first;
   if (isTerminal(first.status)) return;
@@ -275,10 +277,10 @@ async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSigna
 }
 
 /** Task snapshots as A2A stream responses: the task first, then a status update per state change (the result artifact before completed). */
-async function* streamOf(ctx: DispatchContext, id: string, signal?: AbortSignal): AsyncGenerator<StreamResponse> {
+async function* streamOf(ctx: DispatchContext, id: string, signal?: AbortSignal, fromStart = false): AsyncGenerator<StreamResponse> {
   let first = true;
   let last: string | undefined;
-  for await (const t of followTask(ctx, id, signal)) {
+  for await (const t of followTask(ctx, id, signal, fromStart)) {
     const state = `${a2aState(t.status)}:${t.input?.asked_at ?? ''}`;
     if (first) {
       first = false;
@@ -352,7 +354,8 @@ export class DispatchA2AHandler implements A2ARequestHandler {
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
     const id = await this.accept(params, context);
-    yield* streamOf(this.ctx, id, abortOf(context));
+    // A new task: from its creation (a free agent may have taken it in the create itself, §17).
+    yield* streamOf(this.ctx, id, abortOf(context), !params.message?.taskId);
   }
 
   async getTask(params: Parameters<A2ARequestHandler['getTask']>[0]): Promise<A2ATask> {
