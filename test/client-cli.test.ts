@@ -79,6 +79,9 @@ describe('dispatch tasks', () => {
     expect((await json(['tasks', 'explain', id!])).task_id).toBe(id);
 
     expect((await json(['tasks', 'cancel', id!])).status).toBe('cancelled');
+    const once = await json(['tasks', 'create', 'only once', '--scope', 'nothing', '--idempotency-key', 'cli-42']);
+    expect((await json(['tasks', 'create', 'only once', '--scope', 'nothing', '--idempotency-key', 'cli-42'])).id).toBe(once.id);
+
     const retried = await cli(['tasks', 'retry', id!]);
     expect(retried.code, retried.stderr).toBe(0);
     expect(retried.stdout.trim()).toMatch(new RegExp(`^${id} (pending|assigned)$`));
