@@ -163,7 +163,9 @@ export function createWorker(opts: WorkerOptions): Worker {
     complete: (id: string, result: unknown) =>
       withRetries(() => unwrap(client.POST('/api/v1/tasks/{id}/complete', { params: { path: { id } }, body: result === undefined ? {} : { result } }))),
     fail: (id: string, error: string, retryable: boolean) =>
-      withRetries(() => unwrap(client.POST('/api/v1/tasks/{id}/fail', { params: { path: { id } }, body: { error: error.slice(0, 4096), retryable } }))),
+      withRetries(() =>
+        unwrap(client.POST('/api/v1/tasks/{id}/fail', { params: { path: { id } }, body: { error: error.slice(0, 4096) || 'the handler failed', retryable } })),
+      ),
   };
 
   async function requestInput(task: Task, signal: AbortSignal, question: string, schema?: Record<string, unknown>): Promise<unknown> {
