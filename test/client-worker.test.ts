@@ -2,6 +2,7 @@
 // throw (failed, retried), NonRetryableError (failed for good), progress, heartbeats keeping a long
 // task alive past its heartbeat timeout. The SIGTERM drain is in client-worker-drain.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from 'undici';
 import { createWorker, NonRetryableError, type Worker, type WorkerEvent, type WorkerOptions } from '../packages/client/src/index.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { waitFor } from './helpers/wait.js';
@@ -11,14 +12,14 @@ beforeAll(async () => {
   t = await startApp({
     config: {
       assignment: { max_concurrent_per_agent: 10, tick_interval_ms: 100, retry_backoff_base_ms: 10, retry_backoff_max_ms: 50 },
-      agents: ['w-cap', 'w-throw', 'w-final', 'w-progress', 'w-beat'].map((id) => ({ id, name: id, capabilities: [id], state: 'ready' as const })),
+      agents: ['w-cap', 'w-throw', 'w-final', 'w-progress', 'w-beat', 'w-retry'].map((id) => ({ id, name: id, capabilities: [id], state: 'ready' as const })),
     },
   });
 });
 afterAll(async () => t?.stop());
 
 /** A worker plus its events, each awaitable: `await until((e) => e.type === 'completed')`. */
-function startWorker(opts: Omit<WorkerOptions, 'url' | 'onEvent'>) {
+function startWorker(opts: Omit<WorkerOptions, 'url' | 'onEvent' | 'pollWaitS'>) {
   const events: WorkerEvent[] = [];
   const waiters: Array<{ pred: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }> = [];
   const worker: Worker = createWorker({
@@ -178,6 +179,30 @@ describe('createWorker', () => {
       expect(await eventTypes(id)).not.toContain('task.timeout');
     } finally {
       await worker.stop();
+    }
+  });
+
+  it('retries its reports on a network error and on a 5xx', async () => {
+    // A fetch that loses the first complete (the connection drops) and answers the second with 503.
+    const pool = new Agent();
+    let completes = 0;
+    const flaky = (async (input: Request, init?: RequestInit) => {
+      if (input.method === 'POST' && input.url.endsWith('/complete')) {
+        completes++;
+        if (completes === 1) throw new TypeError('fetch failed', { cause: new Error('ECONNRESET') });
+        if (completes === 2) return new Response(JSON.stringify({ error: 'database unavailable', code: 'unavailable' }), { status: 503 });
+      }
+      return fetch(input, { ...init, dispatcher: pool } as RequestInit);
+    }) as typeof fetch;
+    const { worker, until } = startWorker({ agent: 'w-retry', concurrency: 1, fetch: flaky, handler: () => 'delivered at last' });
+    try {
+      const { id } = await createTask({ title: 'flaky network', scope: 'w-retry', max_retries: 0 });
+      await until((e) => e.type === 'completed');
+      expect(completes).toBe(3);
+      expect((await t.call('GET', `/api/v1/tasks/${id}`)).body).toMatchObject({ status: 'completed', result: 'delivered at last' });
+    } finally {
+      await worker.stop();
+      await pool.destroy();
     }
   });
 });

@@ -76,6 +76,8 @@ const DEFAULT_POLL_WAIT_S = 30;
 const REPORT_ATTEMPTS = 10;
 const REPORT_BACKOFF_MS = 250;
 const REPORT_BACKOFF_MAX_MS = 5_000;
+/** Pause between empty polls when pollWaitS is 0 (no long-poll). */
+const IDLE_POLL_MS = 1_000;
 /** After a failed poll (network, 5xx), wait this long (doubling, capped) before the next. */
 const POLL_BACKOFF_MAX_MS = 10_000;
 
@@ -312,6 +314,8 @@ export function createWorker(opts: WorkerOptions): Worker {
         await sleep(backoff, stopping.signal);
         continue;
       }
+      // wait=0 answers at once: without a pause an idle worker would poll in a tight loop.
+      if (tasks.length === 0 && pollWaitS === 0) await sleep(IDLE_POLL_MS, stopping.signal);
       const acks: Promise<unknown>[] = [];
       for (const task of tasks) {
         if (active.size >= opts.concurrency || stopping.signal.aborted) break;
