@@ -12,7 +12,12 @@ beforeAll(async () => {
   t = await startApp({
     config: {
       assignment: { max_concurrent_per_agent: 10, tick_interval_ms: 100, retry_backoff_base_ms: 10, retry_backoff_max_ms: 50 },
-      agents: ['w-cap', 'w-throw', 'w-final', 'w-progress', 'w-beat', 'w-retry'].map((id) => ({ id, name: id, capabilities: [id], state: 'ready' as const })),
+      agents: ['w-cap', 'w-throw', 'w-final', 'w-progress', 'w-beat', 'w-retry', 'w-cancel'].map((id) => ({
+        id,
+        name: id,
+        capabilities: [id],
+        state: 'ready' as const,
+      })),
     },
   });
 });
@@ -203,6 +208,26 @@ describe('createWorker', () => {
     } finally {
       await worker.stop();
       await pool.destroy();
+    }
+  });
+
+  it('aborts the handler when its task is cancelled (the next heartbeat is refused)', async () => {
+    const { worker, until } = startWorker({
+      agent: 'w-cancel',
+      concurrency: 1,
+      heartbeatMs: 100,
+      handler: ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve('too late'), { once: true })),
+    });
+    try {
+      const { id } = await createTask({ title: 'changed my mind', scope: 'w-cancel' });
+      await until((e) => e.type === 'started');
+      expect((await t.call('PATCH', `/api/v1/tasks/${id}`, { agent: 'alice', body: { status: 'cancelled' } })).status).toBe(200);
+      const abandoned = await until((e) => e.type === 'abandoned');
+      expect(abandoned).toMatchObject({ taskId: id });
+      expect(worker.running).toBe(0);
+      expect((await t.call('GET', `/api/v1/tasks/${id}`)).body).toMatchObject({ status: 'cancelled', result: null });
+    } finally {
+      await worker.stop();
     }
   });
 });
