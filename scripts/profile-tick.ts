@@ -46,6 +46,8 @@ interface Run {
   api: Pool;
   ticks: TickResult[];
   completed: number;
+  /** Complete a task as its assignee (the simulated worker). */
+  complete: (taskId: string, agent: string) => void;
   onAssigned: (fn: () => void) => void;
   stop(): Promise<void>;
 }
@@ -59,7 +61,7 @@ async function startRun(url: string): Promise<Run> {
     overrides: {
       server: { port: 0, metrics_port: 0, host: '127.0.0.1', admin_token: 'x', rate_limit_per_second: 1_000_000, rate_limit_burst: 1_000_000 },
       logging: { level: 'silent' },
-      assignment: { tick_interval_ms: TICK_MS, max_concurrent_per_agent: MAX },
+      assignment: { tick_interval_ms: TICK_MS, max_concurrent_per_agent: MAX, sync_match: process.env.DISPATCH_SYNC_MATCH !== 'false' },
       agents: Array.from({ length: AGENTS }, (_, i) => ({ id: `agent-${i}`, name: `agent ${i}`, capabilities: ['bench'], state: 'ready' })),
     } as never,
   });
@@ -75,6 +77,7 @@ async function startRun(url: string): Promise<Run> {
     api: undefined as never,
     ticks,
     completed: 0,
+    complete: () => {},
     onAssigned: (fn) => {
       listener = fn;
     },
@@ -85,25 +88,27 @@ async function startRun(url: string): Promise<Run> {
       await backgroundSql?.end();
     },
   };
-  // Workers: complete every assignment at once as its assignee (full lifecycle over HTTP).
+  // Workers: complete every assignment at once as its assignee (full lifecycle over HTTP), whether
+  // a tick made it or the create itself (sync match: the create answers assigned).
+  const complete = (taskId: string, agent: string) =>
+    void run.api
+      .request({
+        method: 'POST',
+        path: `/api/v1/tasks/${taskId}/complete`,
+        headers: { 'x-agent-id': agent, 'content-type': 'application/json' },
+        body: '{}',
+      })
+      .then(async (res) => {
+        await res.body.text();
+        if (res.statusCode === 200) run.completed++;
+        listener();
+      });
+  run.complete = complete;
   const original = scheduler.runOnce.bind(scheduler);
   scheduler.runOnce = async (opts) => {
     const r = await original(opts);
     ticks.push(r);
-    for (const a of r.assigned) {
-      void run.api
-        .request({
-          method: 'POST',
-          path: `/api/v1/tasks/${a.taskId}/complete`,
-          headers: { 'x-agent-id': a.agent, 'content-type': 'application/json' },
-          body: '{}',
-        })
-        .then(async (res) => {
-          await res.body.text();
-          if (res.statusCode === 200) run.completed++;
-          listener();
-        });
-    }
+    for (const a of r.assigned) complete(a.taskId, a.agent);
     return r;
   };
   const { apiUrl } = await dispatch.start();
@@ -147,8 +152,9 @@ async function openLoop(url: string, rate: number): Promise<void> {
           body: JSON.stringify({ title: `t${i}`, capabilities: ['bench'] }),
         })
         .then(async (res) => {
-          const body = (await res.body.json()) as { id?: string };
+          const body = (await res.body.json()) as { id?: string; status?: string; assignee?: string };
           if (res.statusCode === 201 && body.id) sent.set(body.id, startedAt);
+          if (body.id && body.status === 'assigned') run.complete(body.id, body.assignee!);
         }),
     );
   }

@@ -13,6 +13,9 @@ import { systemClock, type Clock, type Random } from './ports.js';
 import { pingDatabase, type Sql } from './store/db.js';
 import { Signals } from './signals.js';
 import { buildAgentDirectory } from './agents/index.js';
+import { AgentSlots } from './agents/slots.js';
+import { RowVersions } from './store/versions.js';
+import { CreateWrites, ReportWrites } from './services/group-commit.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Component, DispatchContext } from './context.js';
 
@@ -76,6 +79,11 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     signals,
     health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
     agents: neighbours.directory,
+    // Views older than two safety-net ticks are not trusted for a sync match (every tick refreshes them).
+    slots: new AgentSlots(2 * deps.config.assignment.tick_interval_ms),
+    versions: new RowVersions(),
+    reports: new ReportWrites(deps.sql),
+    creates: new CreateWrites(deps.sql),
     tokens: undefined as unknown as TokenAuthenticator,
     delivery,
     heartbeats: undefined as unknown as ReturnType<typeof createHeartbeats>,

@@ -147,6 +147,12 @@ const schema = {
       },
       default: 0,
     },
+    sync_match: {
+      doc: 'A create that an agent with a free slot can take, with nothing older waiting for it, is assigned in its own statement (answers 201 assigned, CONTRACT §17); false: every task waits for a scheduler tick',
+      format: Boolean,
+      default: true,
+      env: 'DISPATCH_SYNC_MATCH',
+    },
   },
   auth: {
     mode: {
@@ -277,6 +283,7 @@ interface SchemaType {
     fairness: 'fifo' | 'requester';
     track_record_size: number;
     track_record_weight: number;
+    sync_match: boolean;
   };
   auth: { mode: 'header' | 'token' };
   retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number; busy_fraction: number };

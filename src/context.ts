@@ -3,12 +3,15 @@
 // without a cycle through app.ts.
 import type { Logger } from 'pino';
 import type { AgentDirectory } from './agents/directory.js';
+import type { AgentSlots } from './agents/slots.js';
 import type { Config } from './config.js';
 import type { Delivery } from './delivery/index.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
 import type { Sql } from './store/db.js';
+import type { RowVersions } from './store/versions.js';
+import type { CreateWrites, ReportWrites } from './services/group-commit.js';
 import type { TokenAuthenticator } from './services/tokens.js';
 import type { Heartbeats } from './services/heartbeats.js';
 
@@ -33,6 +36,14 @@ export interface DispatchContext {
   health: HealthCheck[];
   /** Who the agents are, what they can do, their state and owners (cached neighbours' view). */
   agents: AgentDirectory;
+  /** The agents' load as this replica knows it between ticks: the create's sync match (§17). */
+  slots: AgentSlots;
+  /** Active rows this replica wrote last, with their versions: a report compare-and-sets without a read first. */
+  versions: RowVersions;
+  /** Worker reports' compare-and-sets, grouped while one is in flight (group commit). */
+  reports: ReportWrites;
+  /** Plain creates' inserts, grouped while one is in flight (group commit). */
+  creates: CreateWrites;
   /** Agent tokens: who a bearer token is (auth.mode=token), dropped from cache on revoke. */
   tokens: TokenAuthenticator;
   /** Held long-polls and awaits, and the SSE streams of this replica (docs/delivery.md). */
@@ -42,4 +53,7 @@ export interface DispatchContext {
 }
 
 /** What the use cases in services/ need: the request-path pool and the shared services. */
-export type ServiceContext = Pick<DispatchContext, 'config' | 'sql' | 'logger' | 'clock' | 'random' | 'metrics' | 'signals' | 'agents'>;
+export type ServiceContext = Pick<
+  DispatchContext,
+  'config' | 'sql' | 'logger' | 'clock' | 'random' | 'metrics' | 'signals' | 'agents' | 'slots' | 'versions' | 'reports' | 'creates'
+>;

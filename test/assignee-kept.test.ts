@@ -19,7 +19,8 @@ beforeAll(async () => {
     random: () => 0,
     config: {
       agents: [{ id: 'scout', name: 'Scout', capabilities: ['research'], state: 'ready' }],
-      assignment: { wake_timeout_ms: 10_000, max_concurrent_per_agent: 50, retry_backoff_base_ms: 1, retry_backoff_max_ms: 1 },
+      // Ticks driven by hand: no sync match at create (engine-sync-match.test.ts covers it).
+      assignment: { wake_timeout_ms: 10_000, max_concurrent_per_agent: 50, retry_backoff_base_ms: 1, retry_backoff_max_ms: 1, sync_match: false },
     },
   });
   s = schedulerOf(t);

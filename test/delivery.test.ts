@@ -13,7 +13,8 @@ const config = {
     { id: 'scout', name: 'Scout', capabilities: ['research'], state: 'ready' as const },
     { id: 'scribe', name: 'Scribe', capabilities: ['writing'], state: 'ready' as const },
   ],
-  assignment: { max_concurrent_per_agent: 50 },
+  // Assignments happen only when a test runs a tick: no sync match at create (engine-sync-match.test.ts has its wake-up).
+  assignment: { max_concurrent_per_agent: 50, sync_match: false },
 };
 
 let a: TestApp;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
+import { quiesce } from './helpers/wait.js';
 import { activeByAgent, eventTypes, schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
 import type { EventEnvelope } from '../src/store/events.js';
 import { EMPTY_RECORD } from '../src/core/record.js';
@@ -141,12 +142,12 @@ describe('assignment engine', () => {
     fakes.addAgent('quick', [], 'ready');
     await using t = await startApp({ config: { ...fakes.config, assignment: { tick_interval_ms: 600_000 } } });
     await waitFor(() => t.dispatch.context.agents.cachedAgents().length === 1, 'capabilities loaded');
-    // Through Postgres NOTIFY (the insert's trigger), with no tick due for ten minutes:
-    const task = await insertTask(t.sql, {});
-    await waitFor(async () => (await t.sql`select 1 from tasks where id = ${task.id} and status = 'assigned'`).length === 1, 'assignment via NOTIFY', 10_000);
-    // And through the in-process signal.
-    await schedulerOf(t).stopLoop();
-    await schedulerOf(t).start();
+    await quiesce(t); // the start-up tick: what the create's sync match plans with
+    // By its own create (sync match), with no tick due for ten minutes:
+    const created = await t.call('POST', '/api/v1/tasks', { body: { title: 'now' } });
+    expect(created.body).toMatchObject({ status: 'assigned', assignee: 'quick' });
+    // A task made pending on this replica (here: by hand, then the signal its writer emits) is
+    // assigned by the tick the signal starts. No NOTIFY from the insert any more (migrations/0020).
     const second = await insertTask(t.sql, {});
     t.dispatch.context.signals.emit('assign-needed');
     await waitFor(async () => (await t.sql`select 1 from tasks where id = ${second.id} and status = 'assigned'`).length === 1, 'assignment via signal', 10_000);

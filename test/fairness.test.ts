@@ -175,7 +175,7 @@ describe('track record', () => {
     let t: TestApp;
     let s: Scheduler;
     beforeAll(async () => {
-      t = await startApp({ clock, config: { ...twoAgents, assignment: { track_record_weight: 1 } } });
+      t = await startApp({ clock, config: { ...twoAgents, assignment: { track_record_weight: 1, sync_match: false } } });
       s = schedulerOf(t);
       await s.stopLoop();
     });
@@ -203,7 +203,7 @@ describe('track record', () => {
     let t: TestApp;
     let s: Scheduler;
     beforeAll(async () => {
-      t = await startApp({ clock, config: { ...twoAgents, assignment: { track_record_size: 3 } } });
+      t = await startApp({ clock, config: { ...twoAgents, assignment: { track_record_size: 3, sync_match: false } } });
       s = schedulerOf(t);
       await s.stopLoop();
     });

@@ -26,7 +26,8 @@ beforeAll(async () => {
         { id: 'alpha', name: 'Alpha', capabilities: ['x'], state: 'ready' },
         { id: 'beta', name: 'Beta', capabilities: ['x', 'y'], state: 'ready' },
       ],
-      assignment: { wake_timeout_ms: 600_000, max_concurrent_per_agent: 10 },
+      // Ticks driven by hand: no sync match at create.
+      assignment: { wake_timeout_ms: 600_000, max_concurrent_per_agent: 10, sync_match: false },
     },
   });
   s = schedulerOf(t);

@@ -141,6 +141,20 @@ export class AgentDirectory {
     void this.states.refresh();
   }
 
+  /**
+   * A snapshot from cache only, never waiting for a neighbour (the create's sync match): no
+   * ownership known (a task whose owner filter applies is left to the scheduler).
+   */
+  cachedSnapshot(): DirectorySnapshot {
+    const availabilityKnown = this.states.current !== undefined && this.states.age() <= this.opts.availabilityStaleMs;
+    return {
+      agents: this.merge(this.caps.current, availabilityKnown ? this.states.current : undefined),
+      capabilitiesKnown: this.caps.current !== undefined,
+      availabilityKnown,
+      ownership: new Map(),
+    };
+  }
+
   /** The merged view from cache only (admin listing): never waits for a neighbour. */
   cachedAgents(): DirectoryAgent[] {
     const fresh = this.states.age() <= this.opts.availabilityStaleMs;

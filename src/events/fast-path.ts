@@ -18,7 +18,10 @@
 // between its commit and its offer is not sent twice.
 //
 // Marks are coalesced: one DELETE from the to-publish queue for everything acknowledged since the
-// last one started.
+// last one started, and at most one every MARK_EVERY_MS, so a steady stream of lifecycles pays a
+// mark statement (a commit) per window rather than per acknowledgement. An acknowledged event
+// waiting for its mark stays "in flight" here: the relay leaves it alone, and a later event of its
+// task counts it as this replica's own, never as another replica's to wait for.
 import type { Logger } from 'pino';
 import type { Sql } from '../store/db.js';
 import { markPublishedIds, stillUnpublished } from '../store/outbox.js';
@@ -33,6 +36,11 @@ export const MAX_IN_FLIGHT = 10_000;
 const FOREIGN_WAIT_MS = [2, 5, 10, 25, 50, 100];
 /** Delay before a failed mark is tried again. */
 const MARK_RETRY_MS = 200;
+/**
+ * Marks go out at most this often (ms). Marking is bookkeeping, not latency: the event is already
+ * on NATS, and the relay's grace for a row it sees first is 1 s (relay.ts), far above this.
+ */
+export const MARK_EVERY_MS = 50;
 
 export interface FastPathDeps {
   sql: Sql;
@@ -58,6 +66,8 @@ export class FastPath {
   private toMark: { id: string; taskId: string }[] = [];
   private marking: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** performance.now() when the last mark started. */
+  private lastMarkAt = -Infinity;
   private stopped = false;
   readonly stats: FastPathStats = { offered: 0, declined: 0, published: 0, failed: 0 };
 
@@ -147,8 +157,18 @@ export class FastPath {
   }
 
   /** Mark what was acknowledged; one statement at a time, the next one takes all that arrived meanwhile. */
-  private flush(): void {
+  private flush(now = false): void {
     if (this.marking || this.retry || this.toMark.length === 0) return;
+    const wait = this.lastMarkAt + MARK_EVERY_MS - performance.now();
+    if (wait > 0 && !now && !this.stopped) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.flush();
+      }, wait);
+      this.retry.unref();
+      return;
+    }
+    this.lastMarkAt = performance.now();
     const ids = this.toMark;
     this.toMark = [];
     this.marking = markPublishedIds(this.deps.sql, ids).then(
@@ -175,9 +195,12 @@ export class FastPath {
     this.stopped = true;
     const drain = async () => {
       await Promise.all([...this.tails.values()]);
-      while (this.marking || (this.toMark.length > 0 && !this.retry)) {
-        this.flush();
+      clearTimeout(this.retry);
+      this.retry = undefined;
+      while (this.marking || this.toMark.length > 0) {
+        this.flush(true);
         await this.marking;
+        if (this.retry) break; // the mark failed: the relay publishes (and marks) what is left
       }
     };
     await waitAtMost(drain(), STOP_WAIT_MS);

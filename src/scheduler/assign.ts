@@ -23,7 +23,11 @@ import { agentRecords, setTrackRecordSize } from '../store/fairness.js';
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
 
-export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics' | 'signals'> & { sql: Sql; log: Logger; directory: AgentDirectory };
+export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics' | 'signals' | 'slots' | 'versions'> & {
+  sql: Sql;
+  log: Logger;
+  directory: AgentDirectory;
+};
 
 /** Where a keyset read continues after `t`. */
 const cursorOf = (t: PendingRef): BatchCursor => ({ priority: t.priority, created_at: t.created_at, id: t.id });
@@ -78,8 +82,10 @@ export class Assigner {
     let page = firstPage;
     ph.read += since(t0);
     if (page.length === 0) {
-      // Nothing to plan: keep agent states (admin view, health) current without waiting.
+      // Nothing to plan: keep agent states (admin view, health) current without waiting, and the
+      // creates' sync match current with the counts just read.
       directory.refreshAvailability();
+      this.deps.slots.refresh(agentViews(directory.cachedSnapshot(), agentRows, counts, records), now.getTime());
       return false;
     }
     // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
@@ -122,6 +128,7 @@ export class Assigner {
           continue;
         }
         const wake = woke.get(r.taskId) ?? false;
+        this.deps.versions.put(r.row, r.version);
         view.active++;
         view.lastAssignedAt = r.row.assigned_at?.getTime() ?? now.getTime();
         if (wake) {
@@ -187,6 +194,8 @@ export class Assigner {
       await this.markBeyond(page[page.length - 1]!, now, plan, result);
       ph.unmatched += since(t0);
     }
+    // The views as they stand after this tick's assignments: what creates sync-match against until the next tick.
+    this.deps.slots.refresh(agents, now.getTime());
     // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
     const backlog = fair
       ? result.assigned.length < result.considered || !this.fair.atEnd

@@ -4,8 +4,10 @@
 // compare-and-set in one short transaction, with its events in the same transaction. The
 // per-agent limit is re-checked inside the assignment transaction while the agent's row is
 // locked, so any number of replicas on one database never exceed max_concurrent_per_agent.
-// Replicas wake each other through Postgres NOTIFY `dispatch_assign` (fired by a trigger when a
-// task becomes pending or leaves assigned/running); the tick interval is only a safety net.
+// A replica's scheduler is woken by its own replica's writes (the 'assign-needed' signal the
+// services emit after a task became pending or freed a slot), never by a NOTIFY inside a write
+// (migrations/0020); another replica's work is that replica's to assign, and the tick interval is
+// the safety net (a replica that stopped mid-way, rows written by hand).
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
 import type { AgentDirectory } from '../agents/directory.js';
@@ -28,8 +30,8 @@ export { MAX_PAGES_PER_TICK } from './assign.js';
 export class Scheduler implements Component {
   readonly name = 'scheduler';
   /**
-   * The loop shell around runOnce(): the tick_interval_ms timer (a safety net), LISTEN
-   * dispatch_assign, the 'assign-needed' signal. Tests await its 'run' signals.
+   * The loop shell around runOnce(): the tick_interval_ms timer (a safety net) and the
+   * 'assign-needed' signal. Tests await its 'run' signals.
    */
   readonly loop: Loop<TickResult>;
   private readonly log: Logger;
@@ -44,6 +46,7 @@ export class Scheduler implements Component {
   /** Kept while the loop is stopped too: a state change must reach the directory either way. */
   private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
     this.directory.applyState(agent, state);
+    this.ctx.slots.stateChanged(agent, state);
     this.poke();
   };
 
@@ -67,7 +70,6 @@ export class Scheduler implements Component {
       runOnce: (trigger) => this.runOnce({ sweep: this.sweepDue(trigger) }),
       // A full tick that assigned something may leave more to do: go again at once.
       again: (r) => r.considered >= a.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0,
-      listen: [{ sql: ctx.sql, channel: 'dispatch_assign', onNotify: (payload) => this.poke(payload === 'freed' ? 'freed' : undefined) }],
       signals: { emitter: ctx.signals, on: { 'assign-needed': (reason) => this.poke(reason) } },
       onError: (err) => this.log.error({ err }, 'scheduler tick failed'),
     });

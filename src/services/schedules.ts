@@ -267,7 +267,10 @@ export async function scheduleHistory(ctx: Pick<ServiceContext, 'sql'>, id: stri
   };
 }
 
-type FireCtx = Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'metrics' | 'signals' | 'logger' | 'random' | 'agents'>;
+type FireCtx = Pick<
+  ServiceContext,
+  'sql' | 'clock' | 'config' | 'metrics' | 'signals' | 'logger' | 'random' | 'agents' | 'slots' | 'versions' | 'reports' | 'creates'
+>;
 
 /**
  * The task an occurrence of a template makes (a validated create body without dependencies or

@@ -13,7 +13,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { ServiceContext } from '../context.js';
 import { templateFields } from './new-task.js';
-import { decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change, type NewTask } from '../core/decisions.js';
+import { decideAssignment, decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change, type NewTask } from '../core/decisions.js';
 import { ACTIVE_STATUSES, TASK_STATUSES, rowToTask, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { DispatchError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -28,7 +28,21 @@ import {
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { committedEvents, eventsOfTask, type CommittedEvents, type EventEnvelope } from '../store/events.js';
-import { applyChanges, getTaskRow, getVersionedTaskRow, insertTaskRow, listTaskRows, lockTaskRow, taskExists, unversioned } from '../store/tasks.js';
+import { planAssignments } from '../core/assignment.js';
+import { planPolicy, planTask } from '../scheduler/views.js';
+import {
+  applyChanges,
+  getTaskRow,
+  getVersionedTaskRow,
+  insertTaskMatched,
+  applyWrite,
+  insertTaskRow,
+  listTaskRows,
+  type MatchedCreate,
+  lockTaskRow,
+  taskExists,
+  unversioned,
+} from '../store/tasks.js';
 import { inTransaction, type Db, type Tx } from '../store/db.js';
 import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
 import type { DependencyState } from '../core/dependencies.js';
@@ -147,7 +161,19 @@ export async function createTask(
   const insert = async (db: Db, sink?: CommittedEvents) => {
     if (dependsOn.length === 0) {
       const { row, events } = decided();
-      return insertTaskRow(db, row, events, now, sink);
+      // A plain create outside a transaction may be taken by a free agent at once (§17).
+      const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
+      if (!match) return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
+      const { row: stored, outcome } = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
+      const agent = match.assigned.row.assignee!;
+      if (outcome === 'assigned') {
+        ctx.versions.put(stored, stored.version);
+        ctx.slots.taken(agent, now.getTime(), match.assigned.row.assigned_woke === true);
+        if (match.assigned.row.assigned_woke) ctx.agents.wake(agent);
+        recordTransition(ctx.metrics, stored);
+      } else if (outcome === 'at_limit' || outcome === 'drained') ctx.slots.refused(agent);
+      else ctx.slots.queued();
+      return unversioned(stored);
     }
     const tx = db as Tx;
     const deps = await lockDependencies(tx, dependsOn);
@@ -204,6 +230,23 @@ export async function createTask(
     if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
   }
   return { task: rowToTask(out.row), created: out.created };
+}
+
+/**
+ * The sync match of a new pending task (CONTRACT §17, docs/scheduler.md "Sync match"): planned as
+ * the next tick would plan it, against the agents as this replica last knew them (AgentSlots) and
+ * the directory's cache — no read, no neighbour call. Undefined when no agent can take it now,
+ * the task is not due yet, or nothing is known; the database has the last word either way.
+ */
+function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCreate, 'pending'> | undefined {
+  if (!ctx.config.assignment.sync_match || row.status !== 'pending' || (row.not_before !== null && row.not_before > now)) return undefined;
+  const agents = ctx.slots.current(now.getTime());
+  if (!agents) return undefined;
+  const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.cachedSnapshot()), now: now.getTime() });
+  if (d?.kind !== 'assign') return undefined;
+  const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, ctx.config.assignment.wake_timeout_ms);
+  const tags = agents.find((a) => a.id === d.agent)?.capabilities.map((t) => t.toLowerCase()) ?? [];
+  return { assigned: { row: c.next, events: c.events }, agentTags: tags, maxConcurrent: ctx.config.assignment.max_concurrent_per_agent };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,6 +354,7 @@ async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRo
   const { written, sink } = await inTransaction(ctx.sql, async (tx: Tx) => {
     // A fresh sink per attempt: inTransaction retries a deadlocked transaction.
     const sink = committedEvents();
+    ctx.versions.forget(id);
     const row = await lockTaskRow(tx, id);
     if (!row) throw new NotFoundError('task');
     const c = decide(row);
@@ -329,21 +373,36 @@ const CAS_ROUNDS = 4;
 /**
  * The worker reports' write: read the row with its version (no lock), decide, and apply with one
  * optimistic compare-and-set statement that also inserts the events — two round trips and no
- * held lock, where the locked path needs five. A round lost to a concurrent write reads and
+ * held lock, where the locked path needs five; ONE when this replica wrote the row last (its
+ * assignment, sync match or the previous report: store/versions.ts), since the version it then
+ * got stands in for the read. A decision that refuses on such a remembered row is made again on
+ * a fresh read before the refusal is answered. A round lost to a concurrent write reads and
  * decides again (so a report racing a re-assignment sees the new state and gets its 409/403);
  * after CAS_ROUNDS lost rounds it takes the row lock instead. A report that ends a task with
  * dependents or in a workflow run applies the same compare-and-set inside a transaction that
  * then settles the dependents and the run (services/dependencies.ts).
  */
 async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
+  let remembered = ctx.versions.take(id);
   for (let round = 0; round < CAS_ROUNDS; round++) {
-    const read = await getVersionedTaskRow(ctx.sql, id);
+    const read = remembered ?? (await getVersionedTaskRow(ctx.sql, id));
+    const fresh = remembered === undefined;
+    remembered = undefined;
     if (!read) throw new NotFoundError('task');
-    const c = decide(unversioned(read));
+    let c: Change;
+    try {
+      c = decide(unversioned(read));
+    } catch (err) {
+      if (fresh) throw err;
+      round--; // the remembered row may be out of date: decide again on the row as it is
+      continue;
+    }
     const write = { ...c, version: read.version };
     if (!needsSettling(c)) {
       const sink = committedEvents();
-      if ((await applyChanges(ctx.sql, [write], c.next.updated_at, sink)).has(id)) {
+      const version = await ctx.reports.write(write, sink);
+      if (version !== undefined) {
+        ctx.versions.put(c.next, version);
         ctx.signals.emit('events-committed', sink);
         return { change: c, others: [] };
       }
@@ -351,15 +410,21 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
     }
     const done = await inTransaction(ctx.sql, async (tx: Tx) => {
       const sink = committedEvents();
-      if (!(await applyChanges(tx, [write], c.next.updated_at, sink)).has(id)) return undefined;
+      if ((await applyWrite(tx, write, c.next.updated_at, sink)) === undefined) return undefined;
       return { written: { change: c, others: (await settle(tx, [c], c.next.updated_at)).changes }, sink };
     });
     if (done) {
+      ctx.versions.forget(id);
       ctx.signals.emit('events-committed', done.sink);
       return done.written;
     }
   }
   return writeLocked(ctx, id, decide);
+}
+
+/** A task that left assigned/running through this replica frees its agent's slot for the sync match. */
+function freeSlot(ctx: ServiceContext, before: TaskRow, next: TaskRow): void {
+  if (before.assignee && ACTIVE_STATUSES.includes(before.status) && !ACTIVE_STATUSES.includes(next.status)) ctx.slots.freed(before.assignee);
 }
 
 /** Metrics and wake-ups for what a write set off around it (after the commit). */
@@ -376,9 +441,10 @@ const backoffPolicy = (ctx: ServiceContext) => ({
 export async function completeTask(ctx: ServiceContext, agent: string, id: string, body: CompleteTaskBody): Promise<Task> {
   const now = ctx.clock.now();
   const {
-    change: { next },
+    change: { before, next },
     others,
   } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
+  freeSlot(ctx, before, next);
   recordTransition(ctx.metrics, next);
   ctx.signals.emit('assign-needed', 'freed');
   afterSettled(ctx, others);
@@ -389,13 +455,14 @@ export async function failTask(ctx: ServiceContext, agent: string, id: string, b
   const now = ctx.clock.now();
   let retried = false;
   const {
-    change: { next },
+    change: { before, next },
     others,
   } = await writeReport(ctx, id, (row) => {
     const c = decideFail(row, agent, body, backoffPolicy(ctx), ctx.random, now);
     retried = c.retried;
     return c;
   });
+  freeSlot(ctx, before, next);
   recordTransition(ctx.metrics, next, retried ? 'failed' : undefined);
   afterSettled(ctx, others);
   if (retried) ctx.signals.emit('assign-needed');
@@ -431,6 +498,7 @@ export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, b
   });
   if (before.status !== next.status) {
     recordTransition(ctx.metrics, next);
+    freeSlot(ctx, before, next);
     if (ACTIVE_STATUSES.includes(before.status)) ctx.signals.emit('assign-needed', 'freed');
   }
   afterSettled(ctx, others);

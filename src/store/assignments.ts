@@ -50,11 +50,12 @@ export interface BatchSpec {
 export type BatchItem = Change & { version: string };
 
 export type BatchOutcome =
-  { taskId: string; agent: string; ok: true; row: TaskRow } | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
+  | { taskId: string; agent: string; ok: true; row: TaskRow; version: string }
+  | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
 
 /**
  * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
- * (migrations/0014, as 0006 with the heartbeat deadline and the assignment record) locks the agents' rows in id order, re-checks drain flags and active counts
+ * (migrations/0019: as 0006 with the heartbeat deadline, the assignment record and each row's new version) locks the agents' rows in id order, re-checks drain flags and active counts
  * after the locks, accepts items in plan order under the limit, and compare-and-sets the tasks
  * that are still pending and unchanged since they were read (rows another transaction holds are
  * skipped: "lost") to exactly the decided values, with their `assigned` events, in one
@@ -75,8 +76,8 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   // test would see its own event as a foreign predecessor otherwise). Exact: the function only
   // writes a row still at the version the scheduler read.
   const before = sink ? sql`, case when d.outcome = 'ok' then ${unpublishedOf(sql, sql`d.task_id`)} end as before` : sql``;
-  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; before?: string[] | null }[]>`
-    select d.task_id, d.outcome ${before} from dispatch_assign(
+  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; version: string | null; before?: string[] | null }[]>`
+    select d.task_id, d.outcome, d.version ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
       ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.stored)}::text[],
       ${sql.array(next.map((n) => n.attempt))}::int[],
@@ -94,7 +95,9 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
     const it = unique[i]!;
     const agent = it.next.assignee!;
     if (r.task_id !== it.next.id) throw new Error(`dispatch_assign answered out of order at ${i}`);
-    return r.outcome === 'ok' ? { taskId: it.next.id, agent, ok: true, row: it.next } : { taskId: it.next.id, agent, ok: false, reason: r.outcome };
+    return r.outcome === 'ok'
+      ? { taskId: it.next.id, agent, ok: true, row: it.next, version: r.version! }
+      : { taskId: it.next.id, agent, ok: false, reason: r.outcome };
   });
 }
 

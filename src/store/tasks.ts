@@ -59,6 +59,71 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
   return inserted;
 }
 
+/**
+ * Creates that arrived together (services/group-commit.ts), each decided with its own clock reading
+ * and handed its own sink: ONE statement and one commit for all, the rows and events exactly as
+ * decided (events with their own timestamps). Returns the rows as stored, in order.
+ */
+export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; events: EventDraft[]; now: Date; sink: CommittedEvents }[]): Promise<TaskRow[]> {
+  const perItem = items.map((i) => eventColumns(i.events, i.now));
+  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perItem.flatMap((c) => c[k]);
+  const createdAt = items.flatMap((it, i) => perItem[i]!.ids.map(() => it.now.toISOString()));
+  const inserted = await db<TaskRow[]>`
+    with t as (
+      insert into tasks select * from jsonb_populate_recordset(null::tasks, ${db.json(items.map((i) => i.row) as never)}::jsonb) returning *
+    ), e as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
+      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
+        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      where exists (select 1 from t)
+    )
+    select * from t`;
+  // New tasks: no earlier events to wait for.
+  items.forEach((it, i) => collectEvents(it.sink, perItem[i]!));
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  return items.map((it) => byId.get(it.row.id)!);
+}
+
+/** A create with a sync match (CONTRACT §17): the task as pending and as assigned, each with its events, both decided in core/. */
+export interface MatchedCreate {
+  pending: { row: TaskRow; events: EventDraft[] };
+  assigned: { row: TaskRow; events: EventDraft[] };
+  /** The chosen agent's capability tags, lower-case: which waiting tasks it could take instead. */
+  agentTags: string[];
+  maxConcurrent: number;
+}
+
+/** How many due pending tasks the sync match looks at before leaving a create to the scheduler. */
+export const SYNC_MATCH_HEAD = 32;
+
+/**
+ * Insert a new task already assigned when its agent still has a free slot and nothing older waits
+ * for it, else as pending — ONE round trip and one commit either way (dispatch_create_matched,
+ * migrations/0018, which only guards: the agent row locked, drain and active count re-checked,
+ * the head of the queue looked at). Returns the row as stored, with its version, and the outcome:
+ * `assigned`, or why the task went pending instead.
+ */
+export async function insertTaskMatched(
+  db: Db,
+  m: MatchedCreate,
+  now: Date,
+  sink?: CommittedEvents,
+): Promise<{ row: VersionedRow; outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog' }> {
+  const cols = eventColumns([...m.pending.events, ...m.assigned.events], now);
+  const [r] = await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
+    select * from dispatch_create_matched(
+      ${db.json(m.assigned.row as never)}::jsonb, ${db.json(m.pending.row as never)}::jsonb,
+      ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.stored)}::text[], ${m.pending.events.length}::int,
+      ${db.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
+  const assigned = r!.outcome === 'assigned';
+  if (sink) {
+    const n = assigned ? cols.ids.length : m.pending.events.length;
+    for (let i = 0; i < n; i++) sink.rows.push({ id: cols.ids[i]!, taskId: cols.taskIds[i]!, type: cols.types[i]!, json: cols.json[i]! });
+  }
+  return { row: { ...(assigned ? m.assigned.row : m.pending.row), version: r!.version }, outcome: r!.outcome };
+}
+
 export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date, sink?: CommittedEvents): Promise<TaskRow> {
   const [stored] = await insertTaskRows(db, [row], events, now, sink);
   return stored!;
@@ -93,7 +158,7 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
   if (writes.length === 0) return new Set();
   const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
   if (keys.length === 0) return new Set(writes.map((w) => w.next.id));
-  if (writes.length === 1) return applyOne(db, writes[0]!, keys, now, sink);
+  if (writes.length === 1) return new Set((await applyOne(db, writes[0]!, keys, now, sink)).keys());
   if (sink) throw new Error('applyChanges: a sink takes one write');
   const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
   const cols = eventColumns(
@@ -129,6 +194,61 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
   return new Set(written.map((r) => r.id));
 }
 
+/**
+ * Optimistic writes of distinct tasks that arrived together (worker reports while the previous
+ * statement was in flight: services/group-commit.ts) in ONE statement and one commit: each row is
+ * compare-and-set on its own guard and version exactly as applyWrite does it, the events of the
+ * rows written are inserted with their own timestamps, and each write's sink gets its events and
+ * its task's earlier unpublished ones. Answers, per write, the row's new version, or undefined
+ * where its compare-and-set lost (the caller decides again on a fresh read).
+ */
+export async function applyWrites(db: Db, writes: readonly Write[], sinks: readonly CommittedEvents[]): Promise<(string | undefined)[]> {
+  const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
+  if (new Set(writes.map((w) => w.next.id)).size !== writes.length) throw new Error('applyWrites: one write per task');
+  const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
+  const perWrite = writes.map((w) => eventColumns(w.events, w.next.updated_at));
+  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perWrite.flatMap((c) => c[k]);
+  const createdAt = writes.flatMap((w, i) => perWrite[i]!.ids.map(() => w.next.updated_at.toISOString()));
+  const set = keys.length
+    ? comma(
+        db,
+        keys.map((k) => db`${db(k)} = r.${db(k)}`),
+      )
+    : db`id = t.id`;
+  const written = await db<{ id: string; version: string; before: string[] }[]>`
+    with r as (
+      select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
+    ), g as (
+      select * from unnest(
+        ${db.array(writes.map((w) => w.next.id))}::uuid[], ${db.array(writes.map((w) => w.version ?? null) as string[])}::text[],
+        ${db.array(writes.map((w) => w.guard.statuses.join(',')))}::text[], ${db.array(writes.map((w) => w.guard.assignee ?? null) as string[])}::text[]
+      ) as g(id, version, statuses, assignee)
+    ), upd as (
+      update tasks t set ${set}
+      from r join g on g.id = r.id
+      where t.id = r.id
+        and t.status = any(string_to_array(g.statuses, ','))
+        and (g.version is null or t.xmin = g.version::xid)
+        and (g.assignee is null or t.assignee = g.assignee)
+      returning t.id, t.xmin::text as version
+    ), ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
+      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
+        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      where e.task_id in (select id from upd)
+    )
+    select upd.id, upd.version, ${unpublishedOf(db, db`upd.id`)} as before from upd`;
+  const byId = new Map(written.map((r) => [r.id, r]));
+  return writes.map((w, i) => {
+    const r = byId.get(w.next.id);
+    if (!r) return undefined;
+    collectEvents(sinks[i], perWrite[i]!);
+    addBefore(sinks[i]!, r.id, r.before);
+    return r.version;
+  });
+}
+
 const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result']);
 
 /**
@@ -136,7 +256,17 @@ const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result']);
  * with the decided values bound as plain parameters rather than through jsonb_populate_recordset
  * and the guard arrays — a completion measured 2.8 → 2.5 ms per statement on a loaded 2-core box.
  */
-async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, sink?: CommittedEvents): Promise<Set<string>> {
+/**
+ * applyChanges for one write, answering the row's new version (xmin) when it was written, else
+ * undefined (the compare-and-set lost): what a report remembers for the next one (store/versions.ts).
+ */
+export async function applyWrite(db: Db, w: Write, now: Date, sink?: CommittedEvents): Promise<string | undefined> {
+  const keys = changedColumns(w.before, w.next);
+  if (keys.length === 0) return w.version;
+  return (await applyOne(db, w, keys, now, sink)).get(w.next.id);
+}
+
+async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, sink?: CommittedEvents): Promise<Map<string, string>> {
   const values: Record<string, unknown> = {};
   for (const k of keys) {
     const v = w.next[k];
@@ -148,18 +278,18 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
   // With a sink: also the task's events still unpublished before this statement (its own
   // inserts are not visible to the subquery: one snapshot for the whole statement).
   const before = sink ? db`, ${unpublishedOf(db, db`upd.id`)} as before` : db``;
-  const written = await db<{ id: string; before?: string[] }[]>`
+  const written = await db<{ id: string; version: string; before?: string[] }[]>`
     with upd as (
       update tasks set ${db(values as never, keys as never)}
       where id = ${w.next.id} and status = any(${db.array(w.guard.statuses as string[])}::text[]) ${byAssignee} ${byVersion}
-      returning id
+      returning id, xmin::text as version
     ), ev as (
       insert into task_events (id, task_id, type, envelope, created_at)
       select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
       where exists (select 1 from upd)
     )
-    select id ${before} from upd`;
-  const ids = new Set(written.map((r) => r.id));
+    select id, version ${before} from upd`;
+  const ids = new Map(written.map((r) => [r.id, r.version]));
   if (sink && ids.size > 0) {
     collectEvents(sink, cols);
     addBefore(sink, written[0]!.id, written[0]!.before);

@@ -1,9 +1,9 @@
-// Dispatch as its own process (`node --import tsx src/main.ts`), the way an operator runs it:
+// Dispatch as its own process (`node dist/main.js`, compiled first), the way an operator runs it:
 // config.yaml written to a temp dir (standalone roster of N agents standing in for the
 // neighbours, or the neighbours' URLs, e.g. the fakes of test/fakes), both servers on free
 // loopback ports, the benchmark's Postgres and nats-server. Used by the benchmark and the chaos
 // suite (which kills replicas with SIGKILL and breaks the neighbours).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,16 @@ import { freePort } from '../../../src/store/embedded.js';
 import { sleep } from './child.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+let built = false;
+/** dist/main.js, compiled from the current src/ once per benchmark process (production runs compiled JavaScript, so the bench does too). */
+function compiledMain(): string {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+    built = true;
+  }
+  return path.join(ROOT, 'dist/main.js');
+}
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token';
 
 /** Where the neighbours are (docs/scheduler.md "The agent directory"), e.g. `Fakes.config` from test/fakes/neighbours.ts. */
@@ -102,7 +112,7 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   const logs = o.inheritLogs ?? process.env.DISPATCH_BENCH_LOG === '1';
   // DISPATCH_BENCH_NODE_ARGS: extra node flags for the Dispatch process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...nodeArgs, compiledMain()], {
     cwd: ROOT,
     env,
     stdio: ['ignore', logs ? 'inherit' : 'ignore', logs ? 'inherit' : 'ignore'],
