@@ -338,6 +338,11 @@ export function createWorker(opts: WorkerOptions): Worker {
     }
   }
 
+  /**
+   * Running handlers get drainMs; what is still running then is failed retryably. Tasks assigned
+   * to the agent that this worker never started are left alone: the wake timeout returns them to
+   * pending without spending a retry (failing them would spend one on work never begun).
+   */
   async function drain(): Promise<void> {
     const settled = Promise.all([...active.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
@@ -357,22 +362,6 @@ export function createWorker(opts: WorkerOptions): Worker {
           }
         }),
       );
-    }
-    // Tasks assigned to this agent that it never started: hand them back the same way.
-    try {
-      const { tasks } = await unwrap(client.GET('/api/v1/agents/{id}/assignments', { params: { path: { id: opts.agent }, query: { wait: 0 } } }));
-      await Promise.all(
-        tasks
-          .filter((t) => !active.has(t.id))
-          .map((t) =>
-            report.fail(t.id, `worker ${opts.agent} stopped before starting the task`, true).then(
-              (after) => emit({ type: 'failed', task: after, error: 'worker stopped', retryable: true }),
-              (err) => emit({ type: 'error', error: err }),
-            ),
-          ),
-      );
-    } catch (err) {
-      emit({ type: 'error', error: err });
     }
   }
 
