@@ -9,7 +9,7 @@ import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import globals from 'globals';
 
-const TS = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', '*.ts'];
+const TS = ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'packages/*/src/**/*.ts', 'packages/*/scripts/**/*.ts', '*.ts'];
 
 // src/ outside store/: no SQL. Every query in the codebase is a tagged template on a pool or a
 // transaction named sql, tx or db (bare or as a property: deps.sql`…`), or sql.unsafe(text).
@@ -59,7 +59,7 @@ const CORE_NO_TIMER_GLOBALS = ['setTimeout', 'setInterval', 'setImmediate', 'que
 }));
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', '.data-swarm/', 'docs/'] },
+  { ignores: ['node_modules/', '**/dist/', 'coverage/', '.data/', '.data-swarm/', 'docs/', 'packages/*/src/generated/'] },
 
   js.configs.recommended,
   {

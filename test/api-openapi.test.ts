@@ -59,6 +59,22 @@ describe('openapi.yaml', () => {
     expect(create.parameters.map((p: { name: string }) => p.name)).toContain('idempotency-key');
   });
 
+  it('names its shapes once in components.schemas and refers to them (CONTRACT §22), under 300 KB', () => {
+    const text = committed();
+    expect(Buffer.byteLength(text)).toBeLessThan(300 * 1024);
+    const doc = yaml.load(text) as { components: { schemas: Record<string, unknown> }; paths: Record<string, Record<string, any>> };
+    for (const name of ['Task', 'Run', 'Schedule', 'Workflow', 'Error', 'Agent', 'Event', 'Stats', 'CreateTaskRequest']) {
+      expect(doc.components.schemas[name], name).toBeDefined();
+    }
+    const create = doc.paths['/api/v1/tasks']!.post;
+    expect(create.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateTaskRequest' });
+    expect(create.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/Task');
+    expect(create.responses['400'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
+    // Every $ref resolves.
+    for (const [, name] of text.matchAll(/\$ref: '#\/components\/schemas\/([^']+)'/g)) expect(doc.components.schemas[name!], name).toBeDefined();
+    expect(text).not.toContain('x-component');
+  });
+
   it('lints clean with @redocly/cli (no errors)', () => {
     const redocly = fileURLToPath(new URL('../node_modules/.bin/redocly', import.meta.url));
     const run = spawnSync(redocly, ['lint', OPENAPI_FILE, '--format=json'], { encoding: 'utf8', timeout: 120_000 });

@@ -13,6 +13,7 @@ import { installErrorHandling, sendError } from './errors.js';
 import { DispatchError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { HOOK_SIGNATURE_SCHEME } from '../schemas/hook.js';
+import { liftComponents } from '../schemas/components.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -83,6 +84,8 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   });
 
   await app.register(swagger, {
+    // Shared shapes (named() in src/schemas) once in components.schemas, referred to by $ref.
+    transformObject: (doc) => ('openapiObject' in doc ? liftComponents(doc.openapiObject) : doc.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

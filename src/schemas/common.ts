@@ -3,17 +3,21 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { AGENT_ID_SOURCE } from '../core/ids.js';
 import { ERROR_CODES } from '../errors.js';
+import { named } from './components.js';
 
-export const ErrorBody = Type.Object(
-  {
-    error: Type.String({ description: 'Human-readable message' }),
-    code: Type.Union(
-      ERROR_CODES.map((c) => Type.Literal(c)),
-      { description: 'Stable snake_case code' },
-    ),
-    details: Type.Optional(Type.Unknown({ description: 'Extra facts: validation problems, {from,to} of a refused transition, retry_after_s' })),
-  },
-  { additionalProperties: false, description: 'Every error response (openapi.yaml, ErrorBody)' },
+export const ErrorBody = named(
+  'Error',
+  Type.Object(
+    {
+      error: Type.String({ description: 'Human-readable message' }),
+      code: Type.Union(
+        ERROR_CODES.map((c) => Type.Literal(c)),
+        { description: 'Stable snake_case code' },
+      ),
+      details: Type.Optional(Type.Unknown({ description: 'Extra facts: validation problems, {from,to} of a refused transition, retry_after_s' })),
+    },
+    { additionalProperties: false, description: 'Every error response (openapi.yaml, ErrorBody)' },
+  ),
 );
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });

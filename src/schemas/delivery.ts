@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../core/task.js';
 import { TaskSchema } from './task.js';
+import { named } from './components.js';
 
 export const MAX_WAIT_SECONDS = 60;
 export const RUN_EVENT_TYPES = ['created', 'completed', 'failed', 'cancelled'] as const;
@@ -19,9 +20,12 @@ const Wait = Type.Integer({
 export const WaitQuery = Type.Object({ wait: Type.Optional(Wait) }, { additionalProperties: false });
 export type WaitQuery = Static<typeof WaitQuery>;
 
-export const AssignmentListSchema = Type.Object(
-  { tasks: Type.Array(TaskSchema, { maxItems: 100 }) },
-  { additionalProperties: false, description: "The agent's assigned tasks, oldest assignment first, at most 100 (empty when the wait ran out)" },
+export const AssignmentListSchema = named(
+  'AssignmentList',
+  Type.Object(
+    { tasks: Type.Array(TaskSchema, { maxItems: 100 }) },
+    { additionalProperties: false, description: "The agent's assigned tasks, oldest assignment first, at most 100 (empty when the wait ran out)" },
+  ),
 );
 
 export const StreamHeaders = Type.Object({

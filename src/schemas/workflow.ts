@@ -3,74 +3,96 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_STEPS, RUN_STATUSES, STEP_ID_SOURCE, WORKFLOW_KEY_SOURCE } from '../core/workflow.js';
 import { Timestamp, Uuid } from './common.js';
 import { CreateTaskBody, LIMITS, TaskStatusSchema } from './task.js';
+import { named } from './components.js';
 
 export const WorkflowKey = Type.String({ pattern: WORKFLOW_KEY_SOURCE, description: '1..100 chars of a-z 0-9 _ . -' });
 const StepId = Type.String({ pattern: STEP_ID_SOURCE, description: '1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow' });
 
 /** A step's task: a create body without what the run decides (dependencies, parent, start time). */
 const { depends_on: _d, parent_id: _p, not_before: _n, start_by: _s, ...stepTaskFields } = CreateTaskBody.properties;
-export const StepTaskBody = Type.Object(stepTaskFields, {
-  additionalProperties: false,
-  description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before, start_by)',
-});
-
-export const StepSchema = Type.Object(
-  {
-    id: StepId,
-    task: StepTaskBody,
-    depends_on: Type.Optional(Type.Array(StepId, { maxItems: LIMITS.dependsOnMax, description: 'Step ids of this workflow' })),
-  },
-  { additionalProperties: false },
+export const StepTaskBody = named(
+  'StepTask',
+  Type.Object(stepTaskFields, {
+    additionalProperties: false,
+    description: 'The task each run creates for this step (a create body without depends_on, parent_id, not_before, start_by)',
+  }),
 );
 
-export const WorkflowBody = Type.Object(
-  {
-    key: Type.Optional({ ...WorkflowKey, description: 'If given, must equal the key in the path' }),
-    description: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
-    steps: Type.Array(StepSchema, { minItems: 1, maxItems: MAX_STEPS }),
-  },
-  { additionalProperties: false, description: 'A workflow definition, as JSON or YAML (Content-Type: application/yaml)' },
+export const StepSchema = named(
+  'Step',
+  Type.Object(
+    {
+      id: StepId,
+      task: StepTaskBody,
+      depends_on: Type.Optional(Type.Array(StepId, { maxItems: LIMITS.dependsOnMax, description: 'Step ids of this workflow' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const WorkflowBody = named(
+  'WorkflowDefinition',
+  Type.Object(
+    {
+      key: Type.Optional({ ...WorkflowKey, description: 'If given, must equal the key in the path' }),
+      description: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
+      steps: Type.Array(StepSchema, { minItems: 1, maxItems: MAX_STEPS }),
+    },
+    { additionalProperties: false, description: 'A workflow definition, as JSON or YAML (Content-Type: application/yaml)' },
+  ),
 );
 export type WorkflowBody = Static<typeof WorkflowBody>;
 
-export const WorkflowSchema = Type.Object(
-  {
-    key: WorkflowKey,
-    version: Type.Integer({ minimum: 1, description: 'Raised by every changed definition' }),
-    description: Type.Union([Type.String(), Type.Null()]),
-    steps: Type.Array(StepSchema),
-    created_by: Type.String({ description: 'Who stored this version' }),
-    created_at: { ...Timestamp, description: 'When the first version was stored' },
-    updated_at: { ...Timestamp, description: 'When this version was stored' },
-  },
-  { additionalProperties: false, description: 'A workflow definition (its latest version)' },
+export const WorkflowSchema = named(
+  'Workflow',
+  Type.Object(
+    {
+      key: WorkflowKey,
+      version: Type.Integer({ minimum: 1, description: 'Raised by every changed definition' }),
+      description: Type.Union([Type.String(), Type.Null()]),
+      steps: Type.Array(StepSchema),
+      created_by: Type.String({ description: 'Who stored this version' }),
+      created_at: { ...Timestamp, description: 'When the first version was stored' },
+      updated_at: { ...Timestamp, description: 'When this version was stored' },
+    },
+    { additionalProperties: false, description: 'A workflow definition (its latest version)' },
+  ),
 );
-export const WorkflowListSchema = Type.Object({ workflows: Type.Array(WorkflowSchema) }, { additionalProperties: false });
+export const WorkflowListSchema = named('WorkflowList', Type.Object({ workflows: Type.Array(WorkflowSchema) }, { additionalProperties: false }));
 export const WorkflowParams = Type.Object({ key: WorkflowKey }, { additionalProperties: false });
 
-export const StartRunBody = Type.Object(
-  { context: Type.Optional(Type.Object({}, { additionalProperties: true, description: "Merged into every step's task context" })) },
-  { additionalProperties: false },
+export const StartRunBody = named(
+  'StartRunRequest',
+  Type.Object(
+    { context: Type.Optional(Type.Object({}, { additionalProperties: true, description: "Merged into every step's task context" })) },
+    { additionalProperties: false },
+  ),
 );
 export type StartRunBody = Static<typeof StartRunBody>;
 
-export const RunStatusSchema = Type.Union(RUN_STATUSES.map((s) => Type.Literal(s)));
+export const RunStatusSchema = named('RunStatus', Type.Union(RUN_STATUSES.map((s) => Type.Literal(s))));
 
-export const RunSchema = Type.Object(
-  {
-    id: Uuid,
-    workflow_key: WorkflowKey,
-    version: Type.Integer({ minimum: 1 }),
-    requester: Type.String(),
-    status: RunStatusSchema,
-    context: Type.Object({}, { additionalProperties: true }),
-    steps: Type.Array(
-      Type.Object({ step_id: Type.String(), task_id: Uuid, status: TaskStatusSchema, depends_on: Type.Array(Type.String()) }, { additionalProperties: false }),
-    ),
-    created_at: Timestamp,
-    completed_at: Type.Union([Timestamp, Type.Null()]),
-  },
-  { additionalProperties: false, description: 'A workflow run: one task per step; status derived from the tasks' },
+export const RunSchema = named(
+  'Run',
+  Type.Object(
+    {
+      id: Uuid,
+      workflow_key: WorkflowKey,
+      version: Type.Integer({ minimum: 1 }),
+      requester: Type.String(),
+      status: RunStatusSchema,
+      context: Type.Object({}, { additionalProperties: true }),
+      steps: Type.Array(
+        Type.Object(
+          { step_id: Type.String(), task_id: Uuid, status: TaskStatusSchema, depends_on: Type.Array(Type.String()) },
+          { additionalProperties: false },
+        ),
+      ),
+      created_at: Timestamp,
+      completed_at: Type.Union([Timestamp, Type.Null()]),
+    },
+    { additionalProperties: false, description: 'A workflow run: one task per step; status derived from the tasks' },
+  ),
 );
 
 const RUN_STATUS_LIST = `^(${RUN_STATUSES.join('|')})(,(${RUN_STATUSES.join('|')}))*$`;
@@ -85,12 +107,15 @@ export const ListRunsQuery = Type.Object(
   { additionalProperties: false },
 );
 export type ListRunsQuery = Static<typeof ListRunsQuery>;
-export const RunListSchema = Type.Object(
-  { runs: Type.Array(RunSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) },
-  { additionalProperties: false, description: 'Newest first' },
+export const RunListSchema = named(
+  'RunList',
+  Type.Object(
+    { runs: Type.Array(RunSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) },
+    { additionalProperties: false, description: 'Newest first' },
+  ),
 );
 
-export const PatchRunBody = Type.Object(
-  { status: Type.Literal('cancelled', { description: 'Cancel every task of the run that is not finished' }) },
-  { additionalProperties: false },
+export const PatchRunBody = named(
+  'PatchRunRequest',
+  Type.Object({ status: Type.Literal('cancelled', { description: 'Cancel every task of the run that is not finished' }) }, { additionalProperties: false }),
 );

@@ -19,8 +19,21 @@ export interface Operation {
   headers: Array<{ name: string; schema: Schema }>;
 }
 
+/** The node with every `$ref: '#/components/schemas/X'` replaced by X (siblings such as description kept). */
+function deref(node: unknown, schemas: Schema): any {
+  if (Array.isArray(node)) return node.map((v) => deref(v, schemas));
+  if (typeof node !== 'object' || node === null) return node;
+  const { $ref, ...rest } = node as Schema;
+  const out: Schema = {};
+  if (typeof $ref === 'string') Object.assign(out, deref(schemas[$ref.replace('#/components/schemas/', '')], schemas));
+  for (const [k, v] of Object.entries(rest)) out[k] = deref(v, schemas);
+  return out;
+}
+
 export function loadOperations(file: string): Operation[] {
-  const doc = yaml.load(readFileSync(file, 'utf8')) as Schema;
+  const raw = yaml.load(readFileSync(file, 'utf8')) as Schema;
+  // Named shapes are $refs into components.schemas (CONTRACT §22): the arbitraries read them inline.
+  const doc = { ...raw, paths: deref(raw.paths, raw.components?.schemas ?? {}) } as Schema;
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries<Schema>(doc.paths ?? {})) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete']) {

@@ -1,0 +1,5110 @@
+// Generated from openapi.yaml by packages/client/scripts/generate.ts — do not edit; run `npm run client:generate`.
+/* eslint-disable */
+export interface paths {
+  '/api/v1/tasks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List tasks, newest first
+     * @description Keyset pagination: pass next_cursor as cursor; stable while tasks are being created.
+     */
+    get: operations['listTasks'];
+    put?: never;
+    /**
+     * Create a task
+     * @description Any agent; the caller's X-Agent-ID becomes the requester. With Idempotency-Key, a repeat of the same request within 24 h returns the original task with 200.
+     */
+    post: operations['createTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get a task; with wait, await its end
+     * @description With wait=S (0..60): answers at once when the task is terminal, else when it becomes terminal or after S seconds, with the task as it is then. A held request costs no database query while it waits.
+     */
+    get: operations['getTask'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Cancel a task, merge its context, or change its priority
+     * @description Requester or admin only. status "cancelled" from pending, assigned or running; context keys are merged while the task is not terminal; priority only while pending.
+     */
+    patch: operations['patchTask'];
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/complete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report the task done (assignee only)
+     * @description From assigned or running.
+     */
+    post: operations['completeTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/fail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report the attempt failed (assignee only)
+     * @description Retryable with retries left → pending with retry_count+1 and not_before = now + backoff; otherwise failed.
+     */
+    post: operations['failTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/progress': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report progress (assignee only)
+     * @description The first report moves assigned → running and stamps started_at.
+     */
+    post: operations['reportProgress'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/input-required': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ask the requester a question (assignee only)
+     * @description From running: status input_required, still the assignee's (its slot stays taken), no attempt or heartbeat deadline while it waits; after input_timeout_ms without an answer it ends timed_out (event timeout, reason input). Event input_required with data.question. Not running → 409; another agent → 403.
+     */
+    post: operations['requestInput'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/input': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Answer the question of a task waiting for input (requester or admin)
+     * @description From input_required: back to running for the same assignee, with a fresh attempt deadline; event input_received with data.answer. The worker hears it on NATS (swarm.task.<id>.input_received), SSE and its long-poll. Any other status → 409 invalid_transition; anyone else → 403 forbidden.
+     */
+    post: operations['answerTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/heartbeat': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Heartbeat (assignee only): the task is still being worked on
+     * @description No body, 204. Moves the heartbeat deadline (heartbeat_timeout_ms from now) without an event; writes are coalesced for up to 1 s. Does not acknowledge an assignment (the first progress does). Not assigned or running → 409; another agent → 403.
+     */
+    post: operations['heartbeatTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Retry a failed, timed-out or cancelled task (requester or admin)
+     * @description Back to pending (or waiting while its dependencies are not all completed) with retry_count 0; the error stays until the next attempt; event requeued. The tasks cancelled because of it return to waiting and its workflow run to running. Any other status → 409.
+     */
+    post: operations['retryTask'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/explain': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Why this agent, why none (read-only)
+     * @description Every agent the directory knows, scored and with its reasons, best first, and the decision the scheduler would take now, by the same rules; for an assigned, running or finished task also the assignment as recorded.
+     */
+    get: operations['explainTask'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The task's lifecycle events, oldest first (JSON, or SSE with Accept: text/event-stream)
+     * @description With Accept: text/event-stream: every stored event, oldest first, then each new one as it is committed; the stream ends after a terminal event; Last-Event-ID resumes after that event.
+     */
+    get: operations['taskEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/workflows/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a workflow (latest version) */
+    get: operations['getWorkflow'];
+    /**
+     * Store a workflow definition
+     * @description Any agent. JSON, or YAML with Content-Type: application/yaml. A new key → 201 (version 1); a changed definition → 200 with the next version; an identical one → 200, nothing changed. Unknown or duplicate step ids → 400 validation_failed; a cycle → 400 workflow_cycle with details.cycle; at most 200 steps.
+     */
+    put: operations['putWorkflow'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/workflows': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List workflows (latest versions) */
+    get: operations['listWorkflows'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/workflows/{key}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start a run of a workflow
+     * @description Any agent (the run's requester). One task per step, created with the run in one transaction: steps without dependencies pending, the others waiting. `context` is merged into every step's task context. With Idempotency-Key, a repeat within 24 h returns the original run with 200.
+     */
+    post: operations['startRun'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List workflow runs, newest first */
+    get: operations['listRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/runs/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a workflow run */
+    get: operations['getRun'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Cancel a workflow run
+     * @description Requester or admin. Every task of the run that is not finished is cancelled; the run becomes cancelled (or stays failed). A completed or cancelled run → 409.
+     */
+    patch: operations['cancelRun'];
+    trace?: never;
+  };
+  '/api/v1/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List schedules, newest first */
+    get: operations['listSchedules'];
+    put?: never;
+    /**
+     * Create a schedule
+     * @description Any agent (the requester of every task it makes). Exactly one of cron/calendar and of task/workflow. A bad cron, an unknown time zone, a bad calendar time or weekday, end_at before start_at, an invalid task template or an unknown workflow key → 400 validation_failed with details naming the field; a name the requester already uses → 409 schedule_exists.
+     */
+    post: operations['createSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/schedules/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a schedule */
+    get: operations['getSchedule'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a schedule
+     * @description Requester or admin. Waits for a firing in flight; its history goes with it; the tasks and runs it made are untouched.
+     */
+    delete: operations['deleteSchedule'];
+    options?: never;
+    head?: never;
+    /**
+     * Change a schedule (pause, resume, retime, …)
+     * @description Requester or admin. Any writable field. Setting cron clears calendar (and the reverse), setting task clears workflow (and the reverse). A changed timetable or a resume recomputes next_run_at from now; occurrences while paused are not caught up.
+     */
+    patch: operations['patchSchedule'];
+    trace?: never;
+  };
+  '/api/v1/schedules/{id}/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The next occurrences
+     * @description The next count (1..100, default 10) instants from now, UTC, honouring the time zone, DST, start_at and end_at; paused schedules preview too.
+     */
+    get: operations['previewSchedule'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/schedules/{id}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Occurrences fired or skipped, newest first */
+    get: operations['scheduleRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/schedules/{id}/trigger': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Fire one occurrence now, outside the timetable
+     * @description Requester or admin. Creates the schedule's task (or run) now, with scheduled_for = now, whatever overlap says and even while paused; it becomes the previous occurrence for overlap. The timetable is unchanged.
+     */
+    post: operations['triggerSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List agents
+     * @description Admin. The neighbours' merged view (from cache: never waits for a neighbour) with each agent's active tasks, limit and drain flag. Agents known only to Dispatch (drained, or holding tasks) are listed with state "unknown".
+     */
+    get: operations['listAgents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agents/{id}/drain': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Drain an agent
+     * @description Admin. The agent gets no new assignments; its running work continues. Persisted in the database: survives restarts and is shared by replicas. Any valid agent id is accepted (an agent can be drained before it appears).
+     */
+    post: operations['drainAgent'];
+    /**
+     * Lift an agent's drain
+     * @description Admin. The agent may be assigned work again.
+     */
+    delete: operations['undrainAgent'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agents/{id}/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List an agent's tokens
+     * @description Admin. Live tokens, oldest first: metadata only, never the token.
+     */
+    get: operations['listAgentTokens'];
+    put?: never;
+    /**
+     * Issue an agent token
+     * @description Admin. The token (at least 32 random bytes) is in this answer only; Dispatch keeps its SHA-256. In auth.mode=token it is the agent's identity on every /api/v1 request.
+     */
+    post: operations['issueAgentToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agents/{id}/tokens/{token_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an agent token
+     * @description Admin. Refused from the moment this answers on this replica, and on every other within 1 s (NOTIFY, and a 1 s cache bound).
+     */
+    delete: operations['revokeAgentToken'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/stats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Queue statistics
+     * @description Admin only. Task counts by status, mean completion time (created → completed) and the age of the oldest pending task (since created or last re-queued). Read from maintained counters: constant time however many tasks have finished.
+     */
+    get: operations['getStats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/stats/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Tasks created and finished per minute
+     * @description Admin only. The last 60 minutes, oldest first, each with the tasks created and the tasks finished (reached a terminal status) in it; the current minute is last. Two indexed range reads (created_at, completed_at).
+     */
+    get: operations['getStatsTimeline'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/hooks/{source}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Receive a signed webhook
+     * @description For systems that cannot send X-Agent-ID (GitHub, Stripe, a CI). The source is configured under intake: in config.yaml. The signature header (intake.<source>.signature_header) must be sha256=<hex of HMAC-SHA256(secret, raw body)>, else 401 invalid_signature. With intake.<source>.event_header and events, an event not listed → 202 {"ignored": true}. With intake.<source>.delivery_header (then required), a repeated delivery id (kept 7 days) → 200 with the first task/run. Otherwise 201 {"task": Task} (a task source) or {"run": Run} (a workflow source). Nothing is stored on any refusal.
+     */
+    post: operations['receiveHook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/agents/{id}/assignments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Long-poll for the agent's assigned tasks
+     * @description X-Agent-ID must equal :id (else 403 forbidden). Answers at once when the agent has assigned tasks or wait is 0; otherwise held until a task is assigned to the agent (answered within 100 ms of the assignment) or wait seconds pass (then {"tasks":[]}). A held request costs no database query while it waits.
+     */
+    get: operations['pollAssignments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every task and run event, as server-sent events
+     * @description Admin. Send Accept: text/event-stream (anything else → 406 not_acceptable). Events committed from now on, or after Last-Event-ID, in commit-safe outbox order, each once; filters type (comma list), requester, assignee.
+     */
+    get: operations['eventFirehose'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/tasks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The task's callback deliveries, oldest first
+     * @description One per event POSTed (or to be POSTed) to the callback_url: pending (next_attempt_at is when the next attempt is due), delivered (a 2xx answer) or failed (webhooks.max_attempts attempts without one).
+     */
+    get: operations['taskDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+  schemas: {
+    Agent: {
+      /** @description Agent id (PromptForge persona slug = Warren agent name) */
+      id: string;
+      name: string;
+      /** @description Lower-case capability tags */
+      capabilities: string[];
+      /** @description ready | sleeping | starting | degraded | unknown (not known to the availability source) */
+      state: string;
+      /** @description Owners known (from cache) to hold this agent */
+      owner_ids?: string[];
+      /** @description Assigned + running tasks */
+      active_tasks: number;
+      max_concurrent: number;
+      drained: boolean;
+      /** @description The agent's last assignment.track_record_size finished attempts (wake timeouts and agent-lost re-queues not counted) */
+      record: {
+        completed: number;
+        /** @description Failed attempts (retried or final) */
+        failed: number;
+        /** @description Attempts that timed out (retried or final) */
+        timed_out: number;
+        /** @description completed / finished attempts in the window; null with none (scored as 1.0) */
+        success_rate: number | null;
+        /** @description Mean assignment-to-completion time of the completed attempts */
+        avg_duration_ms: number | null;
+      };
+    };
+    AgentList: {
+      agents: components['schemas']['Agent'][];
+    };
+    /** @description The agent's assigned tasks, oldest assignment first, at most 100 (empty when the wait ran out) */
+    AssignmentList: {
+      tasks: components['schemas']['Task'][];
+    };
+    /** @description Fires at each time on the days matching every non-empty list (the Wordware form) */
+    Calendar: {
+      time: string[];
+      /** @description 1 = Monday … 7 = Sunday (ISO 8601) */
+      weekday?: number[];
+      /** @description Day of the month 1..31 */
+      day?: number[];
+      /** @description 1..12 */
+      month?: number[];
+    };
+    /** @description Optional; an empty or missing body completes with result null */
+    CompleteTaskRequest: {
+      /** @description Any JSON */
+      result?: unknown;
+    };
+    /** @description Exactly one of cron/calendar and exactly one of task/workflow */
+    CreateScheduleRequest: {
+      /** @description Unique per requester */
+      name: string;
+      cron?: string | null;
+      calendar?: components['schemas']['Calendar'] | null;
+      /** @description IANA name; cron and calendar are wall-clock times there (default UTC) */
+      timezone?: string;
+      start_at?: string | null;
+      end_at?: string | null;
+      task?: components['schemas']['ScheduleTask'] | null;
+      workflow?: components['schemas']['ScheduleWorkflow'] | null;
+      /** @description skip: an occurrence is skipped while the previous one's task/run is not terminal (default) */
+      overlap?: 'skip' | 'allow';
+      /** @description Occurrences missed while no replica ran: latest (default) fires the most recent once, none drops them, all fires them (at most 100) */
+      catch_up?: 'latest' | 'none' | 'all';
+      /** @description Each created task must be assigned within this of its occurrence, else it ends timed_out */
+      start_within_ms?: number | null;
+      /** @description A paused schedule fires nothing (it still previews) */
+      paused?: boolean;
+    };
+    /** @description Create a task; everything else is set by Dispatch */
+    CreateTaskRequest: {
+      /** @description 1..500 characters, not blank */
+      title: string;
+      description?: string | null;
+      owner?: string | null;
+      scope?: string | null;
+      /** @description Required capability tags (stored lower-case) */
+      capabilities?: string[];
+      /** @description Default 5; higher is more urgent */
+      priority?: number;
+      /** @description Free JSON object, at most 256 KiB serialized */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Per attempt; default assignment.default_timeout_ms */
+      timeout_ms?: number;
+      /** @description Default 3; 0 means never retry */
+      max_retries?: number;
+      /** @description Default null: no heartbeat timeout */
+      heartbeat_timeout_ms?: number | null;
+      /** @description How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h) */
+      input_timeout_ms?: number;
+      /** @description Must name an existing task */
+      parent_id?: string | null;
+      not_before?: string | null;
+      /** @description Start deadline: a task not yet assigned at this instant ends timed_out (event timeout, reason not_started) */
+      start_by?: string | null;
+      /** @description Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled */
+      depends_on?: string[];
+      /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
+      callback_url?: string;
+      /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
+      callback_events?: (
+        | 'created'
+        | 'assigned'
+        | 'started'
+        | 'progress'
+        | 'completed'
+        | 'failed'
+        | 'retry'
+        | 'timeout'
+        | 'cancelled'
+        | 'unmatched'
+        | 'reassigned'
+        | 'unblocked'
+        | 'requeued'
+        | 'input_required'
+        | 'input_received'
+        | '*'
+      )[];
+    };
+    /** @description One event to POST to the callback_url */
+    Delivery: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      event_id: string;
+      /** @description The event's type without 'task.' */
+      type: string;
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      /** @description The endpoint's last HTTP status; null when it did not answer */
+      last_status_code: number | null;
+      last_error: string | null;
+      /** @description When the next attempt is due; null once delivered or failed */
+      next_attempt_at: string | null;
+      delivered_at: string | null;
+    };
+    /** @description Oldest first */
+    DeliveryList: {
+      deliveries: components['schemas']['Delivery'][];
+    };
+    Drain: {
+      id: string;
+      drained: boolean;
+    };
+    /** @description Every error response (openapi.yaml, ErrorBody) */
+    Error: {
+      /** @description Human-readable message */
+      error: string;
+      /** @description Stable snake_case code */
+      code:
+        | 'missing_agent_id'
+        | 'unauthorized'
+        | 'admin_disabled'
+        | 'validation_failed'
+        | 'invalid_id'
+        | 'not_found'
+        | 'not_assignee'
+        | 'forbidden'
+        | 'invalid_transition'
+        | 'idempotency_conflict'
+        | 'payload_too_large'
+        | 'unsupported_media_type'
+        | 'rate_limited'
+        | 'unavailable'
+        | 'internal'
+        | 'workflow_cycle'
+        | 'agent_mismatch'
+        | 'invalid_signature'
+        | 'invalid_payload'
+        | 'schedule_exists'
+        | 'not_acceptable'
+        | 'callbacks_disabled'
+        | 'callback_not_allowed';
+      /** @description Extra facts: validation problems, {from,to} of a refused transition, retry_after_s */
+      details?: unknown;
+    };
+    /** @description Lifecycle event envelope (docs/events.md) */
+    Event: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      id: string;
+      type:
+        | 'task.created'
+        | 'task.assigned'
+        | 'task.started'
+        | 'task.progress'
+        | 'task.completed'
+        | 'task.failed'
+        | 'task.retry'
+        | 'task.timeout'
+        | 'task.cancelled'
+        | 'task.unmatched'
+        | 'task.reassigned'
+        | 'task.unblocked'
+        | 'task.requeued'
+        | 'task.input_required'
+        | 'task.input_received';
+      /** @enum {string} */
+      source: 'dispatch';
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      timestamp: string;
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      correlation_id: string;
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      event_id?: string;
+      /** @description = type (Chronicle's key) */
+      event_type?: string;
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      trace_id?: string;
+      /** @description Chronicle's summary of the task */
+      metadata?: {
+        title: string;
+        owner: string | null;
+        agent: string | null;
+        status: components['schemas']['TaskStatus'];
+        error: string | null;
+      };
+      /** @description The task after the change, plus type-specific fields: assigned → agent, score, woke; failed → will_retry; retry/timeout → retry_count, max_retries, reason; unmatched → reason; reassigned → from_agent, reason */
+      data: {
+        task: components['schemas']['Task'];
+      } & {
+        [key: string]: unknown;
+      };
+    };
+    /** @description Oldest first */
+    EventList: {
+      events: components['schemas']['Event'][];
+    };
+    /** @description Why this agent, why none: computed now from the live directory, read-only */
+    Explanation: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      task_id: string;
+      status: components['schemas']['TaskStatus'];
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      evaluated_at: string;
+      /** @description scope ∪ capabilities, lower-case */
+      required_tags: string[];
+      /** @description Every agent the directory knows, best first (the first eligible one is the decision) */
+      candidates: {
+        agent: string;
+        eligible: boolean;
+        /** @description 0 when not eligible */
+        score: number;
+        /** @description The agent state: ready, sleeping, starting, degraded, … */
+        availability: string;
+        active_tasks: number;
+        max_concurrent: number;
+        /** @description The track-record factor in the score: (1 − w) + w × success_rate, w = assignment.track_record_weight (1 when 0) */
+        record_factor: number;
+        /** @description Stable codes: missing_capability:<tag>, not_owner, ownership_unavailable, drained, at_limit, unavailable:<state>, avoided_after_wake_timeout (eligible, chosen only if nobody else can) */
+        reasons: string[];
+      }[];
+      decision: {
+        agent: string | null;
+        /** @description null when an agent is named; else not_before, waiting_for_dependencies or the unmatched reason (no_capable_agent, …) */
+        reason: string | null;
+      };
+      /** @description The last assignment as recorded (assigned, running and finished tasks) */
+      assigned?: {
+        agent: string;
+        score: number | null;
+        woke: boolean | null;
+        /**
+         * Format: date-time
+         * @description UTC ISO-8601
+         */
+        at: string;
+      };
+    };
+    FailTaskRequest: {
+      /** @description Why the attempt failed */
+      error: string;
+      /**
+       * @description false fails the task without retry
+       * @default true
+       */
+      retryable: boolean;
+    };
+    IssueTokenRequest: {
+      /** @description What the token is for (shown in the list) */
+      label?: string;
+    };
+    IssuedToken: {
+      /** Format: uuid */
+      id: string;
+      agent: string;
+      /** @description The token: shown once, never again (only its SHA-256 is stored) */
+      token: string;
+      /** Format: date-time */
+      created_at: string;
+      label?: string;
+    };
+    PatchRunRequest: {
+      /**
+       * @description Cancel every task of the run that is not finished
+       * @enum {string}
+       */
+      status: 'cancelled';
+    };
+    /** @description Any writable field; a changed timetable (cron, calendar, timezone, start_at, end_at) or a resume recomputes next_run_at from now */
+    PatchScheduleRequest: {
+      /** @description Unique per requester */
+      name?: string;
+      cron?: string | null;
+      calendar?: components['schemas']['Calendar'] | null;
+      /** @description IANA name; cron and calendar are wall-clock times there (default UTC) */
+      timezone?: string;
+      start_at?: string | null;
+      end_at?: string | null;
+      task?: components['schemas']['ScheduleTask'] | null;
+      workflow?: components['schemas']['ScheduleWorkflow'] | null;
+      /** @description skip: an occurrence is skipped while the previous one's task/run is not terminal (default) */
+      overlap?: 'skip' | 'allow';
+      /** @description Occurrences missed while no replica ran: latest (default) fires the most recent once, none drops them, all fires them (at most 100) */
+      catch_up?: 'latest' | 'none' | 'all';
+      /** @description Each created task must be assigned within this of its occurrence, else it ends timed_out */
+      start_within_ms?: number | null;
+      /** @description A paused schedule fires nothing (it still previews) */
+      paused?: boolean;
+    };
+    /** @description At least one of status, context, priority */
+    PatchTaskRequest: {
+      /**
+       * @description Cancel (from waiting, pending, assigned or running)
+       * @enum {string}
+       */
+      status?: 'cancelled';
+      /** @description Keys merged into the task context (shallow); only while not terminal */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Only while pending */
+      priority?: number;
+    };
+    Preview: {
+      /** @description The next instants from now, UTC */
+      occurrences: string[];
+    };
+    /** @description The last progress report */
+    Progress: {
+      message?: string;
+      percent?: number;
+      /** @description Free data of the report */
+      data?: {
+        [key: string]: unknown;
+      };
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      at: string;
+    };
+    /** @description The first report moves assigned → running; an empty body is a heartbeat */
+    ProgressRequest: {
+      message?: string;
+      percent?: number;
+      /** @description Free data */
+      data?: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description A workflow run: one task per step; status derived from the tasks */
+    Run: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      id: string;
+      /** @description 1..100 chars of a-z 0-9 _ . - */
+      workflow_key: string;
+      version: number;
+      requester: string;
+      status: components['schemas']['RunStatus'];
+      context: {
+        [key: string]: unknown;
+      };
+      steps: {
+        step_id: string;
+        /**
+         * Format: uuid
+         * @description UUID
+         */
+        task_id: string;
+        status: components['schemas']['TaskStatus'];
+        depends_on: string[];
+      }[];
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      created_at: string;
+      completed_at: string | null;
+    };
+    /** @description Newest first */
+    RunList: {
+      runs: components['schemas']['Run'][];
+      next_cursor: string | null;
+    };
+    RunStatus: 'running' | 'completed' | 'failed' | 'cancelled';
+    /** @description A schedule */
+    Schedule: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      id: string;
+      name: string;
+      requester: string;
+      cron: string | null;
+      calendar: components['schemas']['Calendar'] | null;
+      timezone: string;
+      start_at: string | null;
+      end_at: string | null;
+      task: components['schemas']['ScheduleTask'] | null;
+      workflow: components['schemas']['ScheduleWorkflow'] | null;
+      /** @description skip: an occurrence is skipped while the previous one's task/run is not terminal (default) */
+      overlap: 'skip' | 'allow';
+      /** @description Occurrences missed while no replica ran: latest (default) fires the most recent once, none drops them, all fires them (at most 100) */
+      catch_up: 'latest' | 'none' | 'all';
+      start_within_ms: number | null;
+      paused: boolean;
+      next_run_at: string | null;
+      last_run_at: string | null;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      updated_at: string;
+    };
+    /** @description Newest first */
+    ScheduleList: {
+      schedules: components['schemas']['Schedule'][];
+      next_cursor: string | null;
+    };
+    ScheduleRun: {
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      occurrence: string;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      fired_at: string;
+      outcome: 'fired' | 'skipped';
+      reason?: string;
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      task_id?: string;
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      run_id?: string;
+      /** @description true: POST trigger, outside the timetable */
+      manual: boolean;
+    };
+    ScheduleRunList: {
+      /** @description Newest first */
+      runs: components['schemas']['ScheduleRun'][];
+    };
+    /** @description A create body (without depends_on, parent_id, not_before, start_by: see start_within_ms), validated at create time */
+    ScheduleTask: {
+      /** @description 1..500 characters, not blank */
+      title: string;
+      description?: string | null;
+      owner?: string | null;
+      scope?: string | null;
+      /** @description Required capability tags (stored lower-case) */
+      capabilities?: string[];
+      /** @description Default 5; higher is more urgent */
+      priority?: number;
+      /** @description Free JSON object, at most 256 KiB serialized */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Per attempt; default assignment.default_timeout_ms */
+      timeout_ms?: number;
+      /** @description Default 3; 0 means never retry */
+      max_retries?: number;
+      /** @description Default null: no heartbeat timeout */
+      heartbeat_timeout_ms?: number | null;
+      /** @description How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h) */
+      input_timeout_ms?: number;
+      /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
+      callback_url?: string;
+      /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
+      callback_events?: (
+        | 'created'
+        | 'assigned'
+        | 'started'
+        | 'progress'
+        | 'completed'
+        | 'failed'
+        | 'retry'
+        | 'timeout'
+        | 'cancelled'
+        | 'unmatched'
+        | 'reassigned'
+        | 'unblocked'
+        | 'requeued'
+        | 'input_required'
+        | 'input_received'
+        | '*'
+      )[];
+    };
+    /** @description Each occurrence starts a run of this workflow */
+    ScheduleWorkflow: {
+      /** @description 1..100 chars of a-z 0-9 _ . - */
+      key: string;
+      /** @description Merged into every step's task context */
+      context?: {
+        [key: string]: unknown;
+      };
+    };
+    StartRunRequest: {
+      /** @description Merged into every step's task context */
+      context?: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description Queue statistics */
+    Stats: {
+      /** @description Tasks waiting for their dependencies */
+      waiting: number;
+      /** @description Tasks waiting for an agent */
+      pending: number;
+      /** @description Tasks assigned, not yet started */
+      assigned: number;
+      /** @description Tasks reporting progress */
+      running: number;
+      /** @description Tasks waiting for their requester's answer (still holding their agent's slot) */
+      input_required: number;
+      /** @description Tasks completed */
+      completed: number;
+      /** @description Tasks failed for good */
+      failed: number;
+      /** @description Tasks whose last attempt timed out with no retries left */
+      timed_out: number;
+      /** @description Tasks cancelled */
+      cancelled: number;
+      /** @description assigned + running (MissionControl) */
+      in_progress: number;
+      /** @description Tasks of every status */
+      total: number;
+      /** @description Mean time from creation to completion over completed tasks (0 when none) */
+      avg_completion_ms: number;
+      /** @description How long the longest-waiting pending task has waited since it was created or last re-queued (0 when none) */
+      oldest_pending_ms: number;
+    };
+    /** @description Tasks created and finished per minute over the last hour */
+    StatsTimeline: {
+      /** @description The last 60 minutes, oldest first; the last one is the current, partial minute */
+      minutes: {
+        /**
+         * Format: date-time
+         * @description Start of the minute, UTC
+         */
+        at: string;
+        /** @description Tasks created in that minute */
+        created: number;
+        /** @description Tasks that reached a terminal status (completed, failed, timed_out, cancelled) in that minute */
+        finished: number;
+      }[];
+    };
+    Step: {
+      /** @description 1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow */
+      id: string;
+      task: components['schemas']['StepTask'];
+      /** @description Step ids of this workflow */
+      depends_on?: string[];
+    };
+    /** @description The task each run creates for this step (a create body without depends_on, parent_id, not_before, start_by) */
+    StepTask: {
+      /** @description 1..500 characters, not blank */
+      title: string;
+      description?: string | null;
+      owner?: string | null;
+      scope?: string | null;
+      /** @description Required capability tags (stored lower-case) */
+      capabilities?: string[];
+      /** @description Default 5; higher is more urgent */
+      priority?: number;
+      /** @description Free JSON object, at most 256 KiB serialized */
+      context?: {
+        [key: string]: unknown;
+      };
+      /** @description Per attempt; default assignment.default_timeout_ms */
+      timeout_ms?: number;
+      /** @description Default 3; 0 means never retry */
+      max_retries?: number;
+      /** @description Default null: no heartbeat timeout */
+      heartbeat_timeout_ms?: number | null;
+      /** @description How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h) */
+      input_timeout_ms?: number;
+      /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
+      callback_url?: string;
+      /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
+      callback_events?: (
+        | 'created'
+        | 'assigned'
+        | 'started'
+        | 'progress'
+        | 'completed'
+        | 'failed'
+        | 'retry'
+        | 'timeout'
+        | 'cancelled'
+        | 'unmatched'
+        | 'reassigned'
+        | 'unblocked'
+        | 'requeued'
+        | 'input_required'
+        | 'input_received'
+        | '*'
+      )[];
+    };
+    /** @description A task */
+    Task: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      id: string;
+      title: string;
+      description: string | null;
+      /** @description The creator's X-Agent-ID */
+      requester: string;
+      owner: string | null;
+      scope: string | null;
+      /** @description Further required capability tags, lower-case */
+      capabilities: string[];
+      priority: number;
+      status: components['schemas']['TaskStatus'];
+      assignee: string | null;
+      /** @description Free JSON from the requester; PATCH merges keys */
+      context: {
+        [key: string]: unknown;
+      };
+      progress: components['schemas']['Progress'] | null;
+      /** @description What complete reported (any JSON), null until then */
+      result: unknown;
+      error: string | null;
+      /** @description Per attempt, from assignment */
+      timeout_ms: number;
+      max_retries: number;
+      retry_count: number;
+      parent_id: string | null;
+      not_before: string | null;
+      /** @description Tasks this one waits for: waiting until every one completed */
+      depends_on: string[];
+      /** @description The workflow run this task is a step of */
+      workflow_run_id: string | null;
+      step_id: string | null;
+      /** @description Start deadline: not assigned by then → timed_out ("not started by …") */
+      start_by: string | null;
+      /** @description The schedule whose occurrence created this task */
+      schedule_id: string | null;
+      /** @description That occurrence */
+      scheduled_for: string | null;
+      callback_url: string | null;
+      /** @description Event types POSTed to callback_url ('*': all); null: only the event that ends the task */
+      callback_events: string[] | null;
+      /** @description No heartbeat (progress or POST /heartbeat) for this long while assigned or running → timeout, reason heartbeat; null: none */
+      heartbeat_timeout_ms: number | null;
+      /** @description How long an input_required task waits for its answer before it ends timed_out (reason input) */
+      input_timeout_ms: number;
+      /** @description The question asked in this attempt (input_required) and its answer; null when none */
+      input: components['schemas']['TaskInput'] | null;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      updated_at: string;
+      assigned_at: string | null;
+      started_at: string | null;
+      completed_at: string | null;
+    };
+    /** @description The last question of the attempt (input_required) and its answer */
+    TaskInput: {
+      /** @description What the assignee asked its requester */
+      question: string;
+      schema: {
+        [key: string]: unknown;
+      } | null;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      asked_at: string;
+      /** @description The answer (any JSON), null until given */
+      answer: unknown;
+      answered_at: string | null;
+    };
+    /** @description Newest first */
+    TaskList: {
+      tasks: components['schemas']['Task'][];
+      /** @description Pass as cursor for the next page; null at the end */
+      next_cursor: string | null;
+    };
+    /** @description Lifecycle status */
+    TaskStatus: 'waiting' | 'pending' | 'assigned' | 'running' | 'input_required' | 'completed' | 'failed' | 'timed_out' | 'cancelled';
+    Token: {
+      /** Format: uuid */
+      id: string;
+      agent: string;
+      label: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** @description Recorded at most once a minute */
+      last_used_at: string | null;
+    };
+    TokenList: {
+      tokens: components['schemas']['Token'][];
+    };
+    /** @description A workflow definition (its latest version) */
+    Workflow: {
+      /** @description 1..100 chars of a-z 0-9 _ . - */
+      key: string;
+      /** @description Raised by every changed definition */
+      version: number;
+      description: string | null;
+      steps: components['schemas']['Step'][];
+      /** @description Who stored this version */
+      created_by: string;
+      /**
+       * Format: date-time
+       * @description When the first version was stored
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description When this version was stored
+       */
+      updated_at: string;
+    };
+    /** @description A workflow definition, as JSON or YAML (Content-Type: application/yaml) */
+    WorkflowDefinition: {
+      /** @description If given, must equal the key in the path */
+      key?: string;
+      description?: string | null;
+      steps: components['schemas']['Step'][];
+    };
+    WorkflowList: {
+      workflows: components['schemas']['Workflow'][];
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+  listTasks: {
+    parameters: {
+      query?: {
+        /** @description Comma list of waiting, pending, assigned, running, input_required, completed, failed, timed_out, cancelled */
+        status?: string;
+        requester?: string;
+        assignee?: string;
+        scope?: string;
+        owner?: string;
+        /** @description UUID */
+        workflow_run_id?: string;
+        /** @description UUID */
+        schedule_id?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page (opaque) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of tasks */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TaskList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createTask: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Create a task; everything else is set by Dispatch */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateTaskRequest'];
+      };
+    };
+    responses: {
+      /** @description Idempotent replay: the task created by the first request with this key */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description Path of the new task */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getTask: {
+    parameters: {
+      query?: {
+        /** @description Seconds to hold the request (0..60, default 0 = answer at once) */
+        wait?: number;
+      };
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  patchTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description At least one of status, context, priority */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PatchTaskRequest'];
+      };
+    };
+    responses: {
+      /** @description The task after the change */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  completeTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description Optional; an empty or missing body completes with result null */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CompleteTaskRequest'];
+      };
+    };
+    responses: {
+      /** @description The completed task */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  failTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FailTaskRequest'];
+      };
+    };
+    responses: {
+      /** @description The task after the retry decision */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  reportProgress: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The first report moves assigned → running; an empty body is a heartbeat */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ProgressRequest'];
+      };
+    };
+    responses: {
+      /** @description The task with its progress */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  requestInput: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The assignee of a running task asks its requester */
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description What the requester should answer */
+          question: string;
+          /** @description A JSON Schema the answer should follow (advisory, shown to the requester) */
+          schema?: {
+            [key: string]: unknown;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description The task, waiting for input */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  answerTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The answer to the question of an input_required task */
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Any JSON (at most 256 KiB serialized) */
+          answer: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description The task, running again */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  heartbeatTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Heartbeat recorded */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  retryTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task after the retry */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  explainTask: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The explanation */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Explanation'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  taskEvents: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description text/event-stream for the SSE stream */
+        accept?: string;
+        /** @description Resume after this event id (SSE) */
+        'last-event-id'?: string;
+      };
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Events in the envelope of docs/events.md */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EventList'];
+          'text/event-stream': string;
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getWorkflow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description 1..100 chars of a-z 0-9 _ . - */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The workflow */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Workflow'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putWorkflow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description 1..100 chars of a-z 0-9 _ . - */
+        key: string;
+      };
+      cookie?: never;
+    };
+    /** @description A workflow definition, as JSON or YAML (Content-Type: application/yaml) */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['WorkflowDefinition'];
+      };
+    };
+    responses: {
+      /** @description Stored as a new version, or unchanged */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Workflow'];
+        };
+      };
+      /** @description Created (version 1) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Workflow'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listWorkflows: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description By key */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WorkflowList'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  startRun: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict */
+        'idempotency-key'?: string;
+      };
+      path: {
+        /** @description 1..100 chars of a-z 0-9 _ . - */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StartRunRequest'];
+      };
+    };
+    responses: {
+      /** @description Idempotent replay: the run created by the first request with this key */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description Path of the new run */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listRuns: {
+    parameters: {
+      query?: {
+        /** @description 1..100 chars of a-z 0-9 _ . - */
+        workflow_key?: string;
+        /** @description Comma list of running, completed, failed, cancelled */
+        status?: string;
+        requester?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page (opaque) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of runs */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The run */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  cancelRun: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PatchRunRequest'];
+      };
+    };
+    responses: {
+      /** @description The run after the change */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listSchedules: {
+    parameters: {
+      query?: {
+        requester?: string;
+        paused?: 'true' | 'false';
+        limit?: number;
+        /** @description next_cursor of the previous page (opaque) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of schedules */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Exactly one of cron/calendar and exactly one of task/workflow */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateScheduleRequest'];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description Path of the new schedule */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  patchSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description Any writable field; a changed timetable (cron, calendar, timezone, start_at, end_at) or a resume recomputes next_run_at from now */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PatchScheduleRequest'];
+      };
+    };
+    responses: {
+      /** @description The schedule after the change */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  previewSchedule: {
+    parameters: {
+      query?: {
+        count?: number;
+      };
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Occurrences, earliest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Preview'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  scheduleRuns: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The history */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleRunList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  triggerSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description The task (or run) created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Task'] | components['schemas']['Run'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAgents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The agents */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AgentList'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  drainAgent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The drain flag as stored */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Drain'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  undrainAgent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The drain flag as stored */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Drain'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAgentTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Tokens */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  issueAgentToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['IssueTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description Issued */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IssuedToken'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokeAgentToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+        /** @description Token id */
+        token_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getStats: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queue statistics */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Stats'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getStatsTimeline: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Per-minute counts */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StatsTimeline'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  receiveHook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A source configured under intake: (unknown → 404) */
+        source: string;
+      };
+      cookie?: never;
+    };
+    /** @description The payload: a JSON object (any Content-Type), read as raw bytes for the signature check, then parsed. Placeholders {{a.b.0.c}} of the source template are filled from it; the task (or run) gets it whole as context.payload. */
+    requestBody: {
+      content: {
+        'application/json': {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description A repeated delivery id: the task/run the first delivery created, nothing new */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | {
+                task: components['schemas']['Task'];
+              }
+            | {
+                run: components['schemas']['Run'];
+              }
+            | {
+                /**
+                 * @description The first task/run of this delivery id is no longer stored (retention)
+                 * @enum {boolean}
+                 */
+                duplicate: true;
+              };
+        };
+      };
+      /** @description Created: the task of a task source, or the run of a workflow source */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | {
+                task: components['schemas']['Task'];
+              }
+            | {
+                run: components['schemas']['Run'];
+              };
+        };
+      };
+      /** @description The event type (event_header) is not in the source’s events: acknowledged, nothing stored */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @enum {boolean} */
+            ignored: true;
+          };
+        };
+      };
+      /** @description validation_failed: the body is not a JSON object, or the configured delivery header is missing */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_signature: the signature header is missing, malformed or does not match the raw body */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found: no such source (or its workflow is not stored) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_payload: the payload fills the template into a task (or run context) that POST /api/v1/tasks would refuse; details lists the problems */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-client-address token bucket of the hook route is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  pollAssignments: {
+    parameters: {
+      query?: {
+        /** @description Seconds to hold the request (0..60, default 0 = answer at once) */
+        wait?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Agent id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The agent's assigned tasks */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AssignmentList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_assignee (worker reports) or forbidden (cancel/patch by someone else) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  eventFirehose: {
+    parameters: {
+      query?: {
+        /** @description Comma list of envelope types (task.completed, run.failed, …); a bare task type (completed) means task.<type> */
+        type?: string;
+        requester?: string;
+        assignee?: string;
+      };
+      header?: {
+        /** @description text/event-stream for the SSE stream */
+        accept?: string;
+        /** @description Resume after this event id (SSE) */
+        'last-event-id'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The event stream */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_acceptable: this route answers only text/event-stream (send Accept: text/event-stream) */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  taskDeliveries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deliveries, oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeliveryList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+}
