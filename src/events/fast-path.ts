@@ -68,6 +68,13 @@ export class FastPath {
   private retry: NodeJS.Timeout | undefined;
   /** performance.now() when the last mark started. */
   private lastMarkAt = -Infinity;
+  /**
+   * Events marked by the last two marks: a write that ran while their mark was in flight still
+   * lists them as earlier unpublished events of its task, and they are this replica's own,
+   * published ones — not another replica's to wait for (a read of the queue each).
+   */
+  private marked = new Set<string>();
+  private markedBefore = new Set<string>();
   private stopped = false;
   readonly stats: FastPathStats = { offered: 0, declined: 0, published: 0, failed: 0 };
 
@@ -96,7 +103,7 @@ export class FastPath {
     const gates = new Map<string, Promise<boolean>>();
     const closed = new Set<string>();
     for (const [taskId, ids] of c.before) {
-      const foreign = ids.filter((id) => !this.inflight.has(id));
+      const foreign = ids.filter((id) => !this.inflight.has(id) && !this.marked.has(id) && !this.markedBefore.has(id));
       if (foreign.length === 0) continue;
       gates.set(
         taskId,
@@ -173,6 +180,8 @@ export class FastPath {
     this.toMark = [];
     this.marking = markPublishedIds(this.deps.sql, ids).then(
       () => {
+        this.markedBefore = this.marked;
+        this.marked = new Set(ids.map((e) => e.id));
         for (const e of ids) this.inflight.delete(e.id);
         this.marking = undefined;
         this.flush();
