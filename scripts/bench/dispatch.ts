@@ -129,6 +129,14 @@ export interface DispatchResults {
   heartbeat?: HeartbeatResult;
 }
 
+/**
+ * How long a fresh Dispatch settles before a window's commit count starts (DISPATCH_BENCH_SETTLE_MS,
+ * default 1000, as in every run before run 10). Postgres backends report their counters at their
+ * next transaction or after up to 10 s idle, so start-up commits can land in a window that starts
+ * sooner; 11000 keeps them out.
+ */
+const SETTLE_MS = Number(process.env.DISPATCH_BENCH_SETTLE_MS ?? 1000);
+
 export interface DispatchBenchOptions {
   rates: number[];
   windowMs: number;
@@ -233,7 +241,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
       },
     });
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
-    await sleep(1000);
+    await sleep(SETTLE_MS);
     const c0 = await xactCommits(pg.adminUrl, DB);
     await resetStatements(pg.adminUrl);
     const m0 = await scrape(`${d.opsUrl}/metrics`);
@@ -367,7 +375,7 @@ async function closedRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<Di
     const workers = await startWorkers({ mode: o.notify, natsUrl: env.nats.url, apiUrl: d.apiUrl, onAssigned: () => {} });
     const http = new Pool(d.apiUrl, { connections: o.closed, pipelining: 1 });
     const createMs = new LatencyRecorder();
-    await sleep(1000);
+    await sleep(SETTLE_MS);
     const c0 = await xactCommits(pg.adminUrl, DB);
     const sampler = new ProcSampler(d.pid);
     sampler.start();

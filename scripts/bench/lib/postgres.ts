@@ -48,7 +48,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     const isRoot = process.getuid?.() === 0;
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=400'];
     if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-    if (STATEMENTS) flags.push('-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all');
+    if (STATEMENTS)
+      flags.push('-c', 'shared_preload_libraries=pg_stat_statements', '-c', `pg_stat_statements.track=${process.env.DISPATCH_BENCH_STATEMENTS_TRACK ?? 'all'}`);
     const pg = new EmbeddedPostgres({
       databaseDir: path.join(dir, 'data'),
       port,
