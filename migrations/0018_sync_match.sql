@@ -38,7 +38,7 @@ begin
   on conflict (id) do update set id = excluded.id
   returning g.drained into v_drained;
 
-  select count(*) into v_active from tasks t where t.assignee = v_agent and t.status in ('assigned','running');
+  select count(*) into v_active from tasks t where t.assignee = v_agent and t.status in ('assigned','running','input_required');
   select count(*) filter (where h.required_tags <@ p_caps), count(*) into v_older, v_waiting
   from (select t.required_tags from tasks t
         where t.status = 'pending' and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority

@@ -23,7 +23,7 @@ begin
       with ordinality as u(id, agent, version, envelope, attempt, deadline, wake_deadline, heartbeat_deadline, score, woke, ord)
   ), ag as (
     select g.id, g.drained,
-           (select count(*) from tasks t where t.assignee = g.id and t.status in ('assigned','running'))::int as active
+           (select count(*) from tasks t where t.assignee = g.id and t.status in ('assigned','running','input_required'))::int as active
     from agents g where g.id in (select agent from d)
   ), ranked as (
     select d.*, ag.drained, ag.active, row_number() over (partition by d.agent order by d.ord) as k

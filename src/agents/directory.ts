@@ -142,17 +142,22 @@ export class AgentDirectory {
   }
 
   /**
-   * A snapshot from cache only, never waiting for a neighbour (the create's sync match): no
-   * ownership known (a task whose owner filter applies is left to the scheduler).
+   * What the directory knows, from cache only, never waiting for a neighbour (the create's sync
+   * match plans against AgentSlots' views and needs only this): no ownership known (a task whose
+   * owner filter applies is left to the scheduler).
    */
-  cachedSnapshot(): DirectorySnapshot {
-    const availabilityKnown = this.states.current !== undefined && this.states.age() <= this.opts.availabilityStaleMs;
+  known(): Pick<DirectorySnapshot, 'ownership' | 'capabilitiesKnown' | 'availabilityKnown'> {
     return {
-      agents: this.merge(this.caps.current, availabilityKnown ? this.states.current : undefined),
       capabilitiesKnown: this.caps.current !== undefined,
-      availabilityKnown,
+      availabilityKnown: this.states.current !== undefined && this.states.age() <= this.opts.availabilityStaleMs,
       ownership: new Map(),
     };
+  }
+
+  /** known() with the merged agents: a whole snapshot from cache only. */
+  cachedSnapshot(): DirectorySnapshot {
+    const k = this.known();
+    return { ...k, agents: this.merge(this.caps.current, k.availabilityKnown ? this.states.current : undefined) };
   }
 
   /** The merged view from cache only (admin listing): never waits for a neighbour. */

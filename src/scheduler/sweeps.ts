@@ -5,7 +5,8 @@
 // with nothing expired costs one round trip.
 import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
-import type { Sql } from '../store/db.js';
+import type { Sql, Tx } from '../store/db.js';
+import type { TaskRow } from '../core/task.js';
 import { decideAttemptTimeout, decideInputTimeout, decideRequeue, expiryOf, decideStartDeadline, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
 import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
@@ -57,32 +58,29 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   for (const c of lapsed) recordTransition(metrics, c.next);
   result.requeuedAfterWakeTimeout = lapsed.length;
   if (lapsed.length) log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
-  // Start deadlines end tasks too: dependents and runs settled in the same transaction.
-  const at = clock.now();
-  const unstarted = !due.start
-    ? { ended: [] as Change[], others: [] as Change[] }
-    : await inTransaction(sql, async (tx) => {
-        const changes = (await lockUnstartedDue(tx, at, SWEEP_LIMIT)).map((row) => decideStartDeadline(row, at)).filter((c): c is Change => c !== undefined);
-        const written = await applyChanges(tx, changes, at);
-        const done = changes.filter((c) => written.has(c.next.id));
-        return { ended: done, others: (await settle(tx, done, at)).changes };
-      });
-  for (const c of [...unstarted.ended, ...unstarted.others]) recordTransition(metrics, c.next);
-  result.notStarted = unstarted.ended.length;
-  if (unstarted.ended.length) log.info({ tasks: unstarted.ended.length }, 'tasks not started by their start_by timed out');
-  // Input deadlines (§21.1): no answer in time ends the task; its slot frees, dependents settle.
-  const asked = clock.now();
-  const unanswered = !due.input
-    ? { ended: [] as Change[], others: [] as Change[] }
-    : await inTransaction(sql, async (tx) => {
-        const changes = (await lockInputExpired(tx, asked, SWEEP_LIMIT))
-          .map((row) => decideInputTimeout(row, asked))
-          .filter((c): c is Change => c !== undefined);
-        const written = await applyChanges(tx, changes, asked);
-        const done = changes.filter((c) => written.has(c.next.id));
-        return { ended: done, others: (await settle(tx, done, asked)).changes };
-      });
-  for (const c of [...unanswered.ended, ...unanswered.others]) recordTransition(metrics, c.next);
-  result.inputTimedOut = unanswered.ended.length;
-  if (unanswered.ended.length) log.info({ tasks: unanswered.ended.length }, 'tasks waiting for input timed out');
+  // Start deadlines and input deadlines (§21.1) end tasks too: dependents and runs settled in the
+  // same transaction, the slot of an unanswered task freed.
+  const unstarted = due.start ? await endDue(sql, clock.now(), lockUnstartedDue, decideStartDeadline) : [];
+  result.notStarted = unstarted.length;
+  if (unstarted.length) log.info({ tasks: unstarted.length }, 'tasks not started by their start_by timed out');
+  const unanswered = due.input ? await endDue(sql, clock.now(), lockInputExpired, decideInputTimeout) : [];
+  result.inputTimedOut = unanswered.length;
+  if (unanswered.length) log.info({ tasks: unanswered.length }, 'tasks waiting for input timed out');
+
+  /** Lock the due rows, decide, apply and settle in one transaction; metrics after it. The tasks ended. */
+  async function endDue(
+    db: Sql,
+    at: Date,
+    lock: (tx: Tx, now: Date, limit: number) => Promise<TaskRow[]>,
+    decide: (row: TaskRow, now: Date) => Change | undefined,
+  ): Promise<Change[]> {
+    const { ended, others } = await inTransaction(db, async (tx) => {
+      const changes = (await lock(tx, at, SWEEP_LIMIT)).map((row) => decide(row, at)).filter((c): c is Change => c !== undefined);
+      const written = await applyChanges(tx, changes, at);
+      const done = changes.filter((c) => written.has(c.next.id));
+      return { ended: done, others: (await settle(tx, done, at)).changes };
+    });
+    for (const c of [...ended, ...others]) recordTransition(metrics, c.next);
+    return ended;
+  }
 }

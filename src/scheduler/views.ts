@@ -29,7 +29,10 @@ export function agentViews(
 }
 
 /** The policy half of a plan snapshot: limits, the owner filter and what the directory knows. */
-export function planPolicy(config: Config, dir: DirectorySnapshot): Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'> {
+export function planPolicy(
+  config: Config,
+  dir: Pick<DirectorySnapshot, 'ownership' | 'capabilitiesKnown' | 'availabilityKnown'>,
+): Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'> {
   return {
     maxConcurrent: config.assignment.max_concurrent_per_agent,
     ownerFilter: config.assignment.owner_filter_enabled,

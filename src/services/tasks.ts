@@ -256,7 +256,7 @@ function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCr
   if (!ctx.config.assignment.sync_match || row.status !== 'pending' || (row.not_before !== null && row.not_before > now)) return undefined;
   const agents = ctx.slots.current(now.getTime());
   if (!agents) return undefined;
-  const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.cachedSnapshot()), now: now.getTime() });
+  const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.known()), now: now.getTime() });
   if (d?.kind !== 'assign') return undefined;
   const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, ctx.config.assignment.wake_timeout_ms);
   const tags = agents.find((a) => a.id === d.agent)?.capabilities.map((t) => t.toLowerCase()) ?? [];

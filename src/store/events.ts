@@ -204,6 +204,19 @@ export function queueEvents(db: Db, from: ReturnType<Db>) {
   return db`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from ${from}`;
 }
 
+/**
+ * As eventRowsFragment, for the events of several writes each at its own instant (grouped
+ * writes: the created_at of `cols[i]`'s events is `at[i]`). Aliased `e`.
+ */
+export function eventRowsAt(db: Db, cols: readonly ReturnType<typeof eventColumns>[], at: readonly Date[]) {
+  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => cols.flatMap((c) => c[k]);
+  const createdAt = cols.flatMap((c, i) => c.ids.map(() => at[i]!.toISOString()));
+  return db`
+    select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
+    from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
+      ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)`;
+}
+
 /** `select … from unnest(…)` rows for `insert into task_events (id, task_id, type, envelope, created_at)`. */
 export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>, now: Date) {
   return db`

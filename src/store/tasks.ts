@@ -7,7 +7,7 @@ import { statDeltas } from '../core/stats.js';
 import { statDeltasInsert } from './stats.js';
 import { recordOutcomes } from './fairness.js';
 import { outcomeOf } from '../core/record.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsAt, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
 
 export type { TaskRow } from '../core/task.js';
 
@@ -75,16 +75,16 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
  */
 export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; events: EventDraft[]; now: Date; sink: CommittedEvents }[]): Promise<TaskRow[]> {
   const perItem = items.map((i) => eventColumns(i.events, i.now));
-  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perItem.flatMap((c) => c[k]);
-  const createdAt = items.flatMap((it, i) => perItem[i]!.ids.map(() => it.now.toISOString()));
   const inserted = await db<TaskRow[]>`
     with t as (
       insert into tasks select * from jsonb_populate_recordset(null::tasks, ${db.json(items.map((i) => i.row) as never)}::jsonb) returning *
     ), e as (
       insert into task_events (id, task_id, type, envelope, created_at)
-      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
-      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
-        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      ${eventRowsAt(
+        db,
+        perItem,
+        items.map((i) => i.now),
+      )}
       where exists (select 1 from t)
       returning seq, id, task_id
     ), q as (${queueEvents(db, db`e`)}), st as (${statDeltasInsert(
@@ -177,48 +177,8 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
   if (keys.length === 0) return new Set(writes.map((w) => w.next.id));
   if (writes.length === 1) return new Set((await applyOne(db, writes[0]!, keys, now, sink)).keys());
   if (sink) throw new Error('applyChanges: a sink takes one write');
-  const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
-  const cols = eventColumns(
-    writes.flatMap((w) => w.events),
-    now,
-  );
-  const set = comma(
-    db,
-    keys.map((k) => db`${db(k)} = r.${db(k)}`),
-  );
-  const rec = recordOutcomes(
-    db,
-    outcomesOf(writes, () => now),
-    db`select id from upd`,
-  );
-  const written = await db<{ id: string }[]>`
-    with r as (
-      select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
-    ), g as (
-      select * from unnest(
-        ${db.array(writes.map((w) => w.next.id))}::uuid[], ${db.array(writes.map((w) => w.version ?? null) as string[])}::text[],
-        ${db.array(writes.map((w) => w.guard.statuses.join(',')))}::text[], ${db.array(writes.map((w) => w.guard.assignee ?? null) as string[])}::text[]
-      ) as g(id, version, statuses, assignee)
-    ), upd as (
-      update tasks t set ${set}
-      from r join g on g.id = r.id
-      where t.id = r.id
-        and t.status = any(string_to_array(g.statuses, ','))
-        and (g.version is null or t.xmin = g.version::xid)
-        and (g.assignee is null or t.assignee = g.assignee)
-      returning t.id
-    ), ev as (
-      insert into task_events (id, task_id, type, envelope, created_at)
-      select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
-      where e.task_id in (select id from upd)
-      returning seq, id, task_id
-    ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(
-      db,
-      writes.flatMap((w) => statDeltas(w.before, w.next)),
-      db`select id from upd`,
-    )}) ${rec.cte}
-    select id ${rec.ref} from upd`;
-  return new Set(written.map((r) => r.id));
+  const { written } = await writeMany(db, writes, () => now, false);
+  return new Set(written.keys());
 }
 
 /**
@@ -230,24 +190,35 @@ export async function applyChanges(db: Db, writes: readonly Write[], now: Date, 
  * where its compare-and-set lost (the caller decides again on a fresh read).
  */
 export async function applyWrites(db: Db, writes: readonly Write[], sinks: readonly CommittedEvents[]): Promise<(string | undefined)[]> {
-  const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
   if (new Set(writes.map((w) => w.next.id)).size !== writes.length) throw new Error('applyWrites: one write per task');
+  const { written, events } = await writeMany(db, writes, (w) => w.next.updated_at, true);
+  return writes.map((w, i) => {
+    const r = written.get(w.next.id);
+    if (!r) return undefined;
+    collectEvents(sinks[i], events[i]!);
+    addBefore(sinks[i]!, w.next.id, r.before);
+    return r.version;
+  });
+}
+
+/**
+ * The one multi-row compare-and-set statement behind applyChanges and applyWrites: each write's
+ * guard and version, its events stamped `at(write)`, the queue, stats and track-record rows of
+ * what was written. With `before`, each written task's earlier unpublished events too.
+ */
+async function writeMany(db: Db, writes: readonly Write[], at: (w: Write) => Date, before: boolean) {
+  const keys = [...new Set(writes.flatMap((w) => changedColumns(w.before, w.next)))];
   const rows = writes.map((w) => Object.fromEntries([['id', w.next.id], ...keys.map((k) => [k, w.next[k]])]));
-  const perWrite = writes.map((w) => eventColumns(w.events, w.next.updated_at));
-  const flat = <K extends 'ids' | 'taskIds' | 'types' | 'stored'>(k: K) => perWrite.flatMap((c) => c[k]);
-  const createdAt = writes.flatMap((w, i) => perWrite[i]!.ids.map(() => w.next.updated_at.toISOString()));
+  const events = writes.map((w) => eventColumns(w.events, at(w)));
   const set = keys.length
     ? comma(
         db,
         keys.map((k) => db`${db(k)} = r.${db(k)}`),
       )
     : db`id = t.id`;
-  const rec = recordOutcomes(
-    db,
-    outcomesOf(writes, (w) => w.next.updated_at),
-    db`select id from upd`,
-  );
-  const written = await db<{ id: string; version: string; before: string[] }[]>`
+  const rec = recordOutcomes(db, outcomesOf(writes, at), db`select id from upd`);
+  const earlier = before ? db`, ${unpublishedOf(db, db`upd.id`)} as before` : db``;
+  const rowsWritten = await db<{ id: string; version: string; before?: string[] }[]>`
     with r as (
       select * from jsonb_populate_recordset(null::tasks, ${db.json(rows as never)}::jsonb)
     ), g as (
@@ -265,9 +236,11 @@ export async function applyWrites(db: Db, writes: readonly Write[], sinks: reado
       returning t.id, t.xmin::text as version
     ), ev as (
       insert into task_events (id, task_id, type, envelope, created_at)
-      select e.id, e.task_id, e.type, e.envelope::jsonb, e.created_at
-      from unnest(${db.array(flat('ids'))}::uuid[], ${db.array(flat('taskIds'))}::uuid[], ${db.array(flat('types'))}::text[],
-        ${db.array(flat('stored'))}::text[], ${db.array(createdAt)}::timestamptz[]) as e(id, task_id, type, envelope, created_at)
+      ${eventRowsAt(
+        db,
+        events,
+        writes.map((w) => at(w)),
+      )}
       where e.task_id in (select id from upd)
       returning seq, id, task_id
     ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(
@@ -276,15 +249,8 @@ export async function applyWrites(db: Db, writes: readonly Write[], sinks: reado
       db`select id from upd`,
     )})
     ${rec.cte}
-    select upd.id, upd.version, ${unpublishedOf(db, db`upd.id`)} as before ${rec.ref} from upd`;
-  const byId = new Map(written.map((r) => [r.id, r]));
-  return writes.map((w, i) => {
-    const r = byId.get(w.next.id);
-    if (!r) return undefined;
-    collectEvents(sinks[i], perWrite[i]!);
-    addBefore(sinks[i]!, r.id, r.before);
-    return r.version;
-  });
+    select upd.id, upd.version ${earlier} ${rec.ref} from upd`;
+  return { written: new Map(rowsWritten.map((r) => [r.id, r])), events };
 }
 
 const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result', 'input']);

@@ -3,9 +3,9 @@
 // the identity of /api/v1 (X-Agent-ID, or an agent token in token mode; auth.ts refuses a request
 // without one with 401 before the transport sees it). The tools are src/doors/mcp-tools.ts.
 //
-// The SDK is loaded on the first /mcp request, not at start: it adds ~26 MB to the resident set
-// (measured with process.memoryUsage on Node 20), which a deployment that never uses the door
-// should not carry.
+// The SDK is loaded on the first /mcp request, not at start, so a deployment that never uses the
+// door does not carry it: importing it into a bare Node 20 process adds ~26 MB of resident set;
+// a started Dispatch (dist/main.js, idle) went from 157 to 150 MB with it loaded lazily.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { DispatchContext } from '../../context.js';
