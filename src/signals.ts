@@ -1,5 +1,5 @@
-// In-process signals between components of one replica. Cross-replica wake-ups ride on Postgres
-// NOTIFY (see migrations: dispatch_assign, dispatch_events); these are the local shortcuts.
+// In-process signals between components of one replica. Other replicas are woken from these by
+// events/wakes.ts (NATS, or one NOTIFY per turn outside any write).
 import { EventEmitter } from 'node:events';
 import type { CommittedEvents } from './store/events.js';
 
@@ -12,6 +12,12 @@ export interface SignalMap {
    * pending, an agent came back) always worth a tick.
    */
   'assign-needed': [reason?: 'freed'];
+  /**
+   * A write of this replica off the hot paths (a sweep, a cancel, a drain, a workflow) committed
+   * changes that may end waits: agents whose long-polls have something, tasks whose awaits should
+   * re-read (services/announce.ts).
+   */
+  'tasks-changed': [{ agents: readonly string[]; tasks: readonly string[] }];
   /** Outbox rows were committed by this replica. */
   'events-written': [];
   /** A write of this replica committed these events: the relay's fast path publishes them now (events/fast-path.ts). */

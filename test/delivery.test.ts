@@ -226,6 +226,8 @@ describe('the event feed and seq visibility', () => {
     try {
       const insert = (db: typeof a.sql, id: string) =>
         db`insert into task_events (id, task_id, type, envelope, created_at) values (${id}, ${id}, 'progress', ${db.json({ id, type: 'task.progress' } as never)}, now())`;
+      // A writer wakes the feed after its commit (events/wakes.ts); these raw inserts do it by hand.
+      const committed = () => feed.wake();
       const [early, late, lost, after] = Array.from({ length: 4 }, () => crypto.randomUUID());
       // early draws its seq, stays uncommitted; late commits.
       let commitEarly!: () => void;
@@ -239,11 +241,13 @@ describe('the event feed and seq visibility', () => {
       await wasInserted;
       const sawHole = feed.loop.nextRun((r) => r.read && r.holes > 0);
       await insert(a.sql, late!);
+      committed();
       await sawHole;
       expect(got).not.toContain(late);
       const delivered = feed.loop.nextRun((r) => r.delivered > 0);
       commitEarly();
       await tx;
+      committed();
       await delivered;
       expect(got.filter((id) => id === early || id === late)).toEqual([early, late]);
       // A rolled-back insert leaves a hole for good: given up once its transaction is over.
@@ -255,6 +259,7 @@ describe('the event feed and seq visibility', () => {
         .catch(() => {});
       await rolledBack;
       await insert(a.sql, after!);
+      committed();
       await waitFor(() => got.includes(after!), 'the event after the rolled-back one');
       expect(got).not.toContain(lost);
       expect(new Set(got).size).toBe(got.length);

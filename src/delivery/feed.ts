@@ -83,9 +83,14 @@ export class EventFeed {
       runOnce: (trigger) => this.runOnce(trigger),
       again: (r) => r.more,
       backoff: { baseMs: 200, maxMs: 5000 },
-      listen: [...opts.listen, { sql: opts.listenSql, channel: 'dispatch_events', onNotify: () => this.loop.poke({ when: () => this.synced }) }],
+      listen: [...opts.listen, { sql: opts.listenSql, channel: 'dispatch_events', onNotify: () => this.wake() }],
       onError: (err) => opts.log.warn({ err: (err as Error).message }, 'event feed read failed; will retry'),
     });
+  }
+
+  /** New events were committed somewhere: read them (once the first subscriber synced it; pokes coalesce). */
+  wake(): void {
+    this.loop.poke({ when: () => this.synced });
   }
 
   /** The contiguous mark: every event with seq ≤ mark that exists is stored and readable. */

@@ -82,6 +82,9 @@ export class NatsLink {
         // No Error (with its stack) created up front for every request: in a CPU profile of the
         // benchmark at 200 tasks/s, those constructors took ~3.5 % of the process' time.
         noAsyncTraces: true,
+        // The replica's own publishes are not delivered back to its subscriptions (events/wakes.ts
+        // wakes its own waiters in-process; nothing else here subscribes to what it publishes).
+        noEcho: true,
       });
       if (this.stopped) {
         await nc.close().catch(() => {});

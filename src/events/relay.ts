@@ -12,9 +12,10 @@
 // their committed events to this replica's FastPath, which publishes them at once and marks them;
 // the relay skips rows it holds (and a task's later rows behind them) and publishes the rest.
 //
-// Wake-ups: LISTEN dispatch_events (the outbox insert trigger, from any replica: it arms the
-// fast path's grace rather than running at once), what the fast path left here, the end of a
-// grace, the local 'events-written' signal, every NATS (re)connect, and a slow safety poll.
+// Wake-ups: LISTEN dispatch_events (sent after their commit by the replicas that wrote rows off the
+// fast path, or by all without NATS: events/wakes.ts; it arms the fast path's grace rather than
+// running at once), what the fast path left here, the end of a grace, the local 'events-written'
+// signal, every NATS (re)connect, and a slow safety poll.
 // NATS down: rows stay, retries back off, nothing crashes.
 import type { Component, DispatchContext } from '../context.js';
 import { deletePublishedBefore, envelopesOf, markPublished, withOutboxBatch, type OutboxRow } from '../store/outbox.js';
@@ -46,6 +47,8 @@ export interface RelayOptions {
   /** How often retention runs, and rows deleted per statement. */
   retentionEveryMs?: number;
   retentionBatch?: number;
+  /** Rows this relay published (for another replica's fast path, or its own declined ones): events/wakes.ts wakes for them. */
+  onPublished?: (rows: { type: string; taskId: string; envelope: string }[]) => void;
 }
 
 export interface RelayRunResult {
@@ -71,7 +74,7 @@ export interface Relay extends Component {
   readonly fast: FastPath;
 }
 
-const DEFAULTS: Required<Omit<RelayOptions, 'sql'>> = {
+const DEFAULTS: Required<Omit<RelayOptions, 'sql' | 'onPublished'>> = {
   batchSize: 500,
   pollMs: 5000,
   backoffMinMs: 200,
@@ -146,6 +149,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       chains.flatMap((c) => c.map((r) => Number(r.seq))),
     );
     const ok: number[] = [];
+    const sent: { type: string; taskId: string; envelope: string }[] = [];
     let failed = 0;
     let firstError: unknown;
     // Per-task chains in seq order; tasks in parallel. A task stops at its first failure.
@@ -158,6 +162,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
             if (envelope === undefined) throw new Error(`event ${r.id} vanished from the outbox`);
             await client.publish(subjectOf(r.kind, r.task_id, r.type), envelope, r.id);
             ok.push(Number(r.seq));
+            sent.push({ type: r.type, taskId: r.task_id, envelope });
             seen.delete(r.id);
             ready.delete(r.id);
           } catch (err) {
@@ -169,6 +174,8 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
       }),
     );
     if (firstError) log.warn({ err: (firstError as Error).message, failed }, 'publishing events failed; will retry');
+    // The link's connection does not hear its own publishes (noEcho): wake this replica's waiters for them.
+    if (sent.length) opts.onPublished?.(sent);
     return { ok, failed };
   }
 

@@ -13,16 +13,21 @@ import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, l
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
 import { settle } from '../services/dependencies.js';
+import { wakesOf } from '../core/wakes.js';
 import type { TickResult } from './tick.js';
 
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
 export const SWEEP_LIMIT = 1000;
 
-export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'metrics'> &
+export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'metrics' | 'signals'> &
   Partial<Pick<DispatchContext, 'heartbeats'>> & { sql: Sql; log: Logger };
 
 export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promise<void> {
-  const { clock, random, metrics, config, sql, log } = deps;
+  const { clock, random, metrics, config, sql, log, signals } = deps;
+  /** After a commit: what the sweep ended may end waits, here and on the other replicas (events/wakes.ts). */
+  const announce = (changes: readonly Change[]) => {
+    if (changes.length) signals.emit('tasks-changed', wakesOf(changes));
+  };
   const now = clock.now();
   const policy = { baseMs: config.assignment.retry_backoff_base_ms, maxMs: config.assignment.retry_backoff_max_ms };
   // One cheap probe first: the sweeps' transactions only run when something is due.
@@ -40,6 +45,7 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
         const done = changes.filter((c) => written.has(c.next.id));
         return { expired: done, others: (await settle(tx, done, now)).changes };
       });
+  announce([...expired, ...others]);
   for (const o of others) recordTransition(metrics, o.next);
   for (const e of expired) {
     recordTransition(metrics, e.next, e.retried ? 'timeout' : undefined);
@@ -55,6 +61,7 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
         const written = await applyChanges(tx, changes, later);
         return changes.filter((c) => written.has(c.next.id));
       });
+  announce(lapsed);
   for (const c of lapsed) recordTransition(metrics, c.next);
   result.requeuedAfterWakeTimeout = lapsed.length;
   if (lapsed.length) log.info({ tasks: lapsed.length }, 'assigned tasks not acknowledged in time went back to pending');
@@ -80,6 +87,7 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
       const done = changes.filter((c) => written.has(c.next.id));
       return { ended: done, others: (await settle(tx, done, at)).changes };
     });
+    announce([...ended, ...others]);
     for (const c of [...ended, ...others]) recordTransition(metrics, c.next);
     return ended;
   }

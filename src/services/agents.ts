@@ -1,6 +1,7 @@
 // Agent use cases behind the admin routes and the gauges: the fleet as Dispatch sees it (the
 // directory's cached view merged with drain flags and active counts) and the persisted drain flag.
 import type { ServiceContext } from '../context.js';
+import { announceChanges } from './announce.js';
 import { decideRequeue } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import { recordTransition } from '../observability/metrics.js';
@@ -67,13 +68,14 @@ export async function setDrain(
  * An agent left (Warren: stopped or degraded): its assigned and running tasks go back to pending
  * without spending a retry, `reassigned` with `reason`. Returns the re-queued rows.
  */
-export async function requeueAgentWork(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'metrics'>, agent: string, reason: string): Promise<TaskRow[]> {
+export async function requeueAgentWork(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'metrics' | 'signals'>, agent: string, reason: string): Promise<TaskRow[]> {
   const now = ctx.clock.now();
   const done = await inTransaction(ctx.sql, async (tx) => {
     const changes = (await lockAgentTasks(tx, agent)).map((row) => decideRequeue(row, reason, now));
     const written = await applyChanges(tx, changes, now);
     return changes.filter((c) => written.has(c.next.id));
   });
+  announceChanges(ctx, done);
   for (const c of done) recordTransition(ctx.metrics, c.next);
   return done.map((c) => c.next);
 }

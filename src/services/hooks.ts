@@ -6,6 +6,7 @@
 // The HMAC is computed over the raw bytes, before any parsing, and compared in constant time.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ServiceContext } from '../context.js';
+import { announceEvents } from './announce.js';
 import type { IntakeSource } from '../config.js';
 import { decideCreate } from '../core/decisions.js';
 import { templateFields } from './new-task.js';
@@ -130,6 +131,7 @@ export async function receiveDelivery(ctx: ServiceContext, d: Delivery): Promise
       return { created: true as const, row: await insertTaskRow(tx, row, events, now) };
     });
     if (out.created) {
+      announceEvents(ctx);
       ctx.metrics.tasksCreated.inc();
       if (out.row.status === 'pending') ctx.signals.emit('assign-needed');
       log.info({ delivery: deliveryId, event, task_id: out.row.id }, 'webhook delivery created a task');
@@ -153,6 +155,7 @@ export async function receiveDelivery(ctx: ServiceContext, d: Delivery): Promise
     return { created: true as const, rows: await startRunIn(ctx, tx, requester, wf.key, runContext, now, runId) };
   });
   if (out.created) {
+    announceEvents(ctx);
     ctx.metrics.tasksCreated.inc(out.rows.length);
     if (out.rows.some((r: TaskRow) => r.status === 'pending')) ctx.signals.emit('assign-needed');
     log.info({ delivery: deliveryId, event, run_id: runId }, 'webhook delivery started a run');

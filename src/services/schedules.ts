@@ -7,6 +7,7 @@
 // and runs, inserts the claims (a conflict rolls the whole firing back: nothing is created
 // twice), and advances next_run_at with a compare-and-set on the value it planned from — one
 // transaction, so a kill at any point leaves either all of it or none of it.
+import { announceEvents } from './announce.js';
 import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
@@ -433,7 +434,10 @@ export async function fireDue(ctx: FireCtx, sql: Sql, now: Date, batch: number):
       pending,
     };
   });
-  if (res.created) ctx.metrics.tasksCreated.inc(res.created);
+  if (res.created) {
+    announceEvents(ctx);
+    ctx.metrics.tasksCreated.inc(res.created);
+  }
   if (res.pending) ctx.signals.emit('assign-needed');
   return { schedules: res.schedules, fired: res.fired, skipped: res.skipped, full: res.schedules >= batch };
 }

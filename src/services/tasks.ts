@@ -7,6 +7,7 @@
 // (`casTransition`), re-deciding when another write won; PATCH locks the row in a short
 // transaction and uses `transition()`. Metrics and in-process signals follow the commit, never
 // precede it.
+import { announceChanges } from './announce.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -376,8 +377,10 @@ async function writeLocked(ctx: ServiceContext, id: string, decide: (row: TaskRo
     const settled = await settle(tx, [c], c.next.updated_at);
     return { written: { change: c, others: settled.changes }, sink };
   });
-  // The task's own events on the fast path; what settling wrote for others goes through the relay.
+  // The task's own events on the fast path; what settling wrote for others (their events, a run's)
+  // goes through the relay: wake it, and the other replicas (events/wakes.ts).
   ctx.signals.emit('events-committed', sink);
+  ctx.signals.emit('events-written');
   return written;
 }
 
@@ -430,6 +433,7 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
     if (done) {
       ctx.versions.forget(id);
       ctx.signals.emit('events-committed', done.sink);
+      ctx.signals.emit('events-written'); // what settling wrote (as writeLocked)
       return done.written;
     }
   }
@@ -443,6 +447,7 @@ function freeSlot(ctx: ServiceContext, before: TaskRow, next: TaskRow): void {
 
 /** Metrics and wake-ups for what a write set off around it (after the commit). */
 function afterSettled(ctx: ServiceContext, others: Change[]): void {
+  announceChanges(ctx, others);
   for (const o of others) recordTransition(ctx.metrics, o.next);
   if (others.some((o) => o.next.status === 'pending')) ctx.signals.emit('assign-needed');
 }
@@ -539,6 +544,7 @@ export async function retryTask(ctx: ServiceContext, actor: Actor, id: string): 
     if (!(await applyChanges(tx, [c], now)).has(id)) throw new InvalidTransitionError(id, row.status, c.next.status);
     return { change: c, others: (await settle(tx, [c], now)).changes };
   });
+  announceChanges(ctx, [{ next }]);
   recordTransition(ctx.metrics, next);
   if (next.status === 'pending') ctx.signals.emit('assign-needed');
   afterSettled(ctx, others);

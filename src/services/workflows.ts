@@ -1,6 +1,7 @@
 // Workflow use cases (docs/workflows.md): store a definition (versioned, checked for unknown
 // steps and cycles), start a run (every step's task, edge and the run in one transaction), read
 // and list runs, cancel a run.
+import { announceChanges, announceEvents } from './announce.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -201,6 +202,7 @@ export async function startRun(
     return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId) };
   });
   if (out.created) {
+    announceEvents(ctx);
     ctx.metrics.tasksCreated.inc(out.rows.length);
     if (out.rows.some((r) => r.status === 'pending')) ctx.signals.emit('assign-needed');
   }
@@ -281,6 +283,7 @@ export async function cancelRun(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'met
     const settled = await settle(tx, done, now);
     return [...done, ...settled.changes];
   });
+  announceChanges(ctx, written);
   for (const c of written) recordTransition(ctx.metrics, c.next);
   if (written.some((c) => ACTIVE_STATUSES.includes(c.before.status))) ctx.signals.emit('assign-needed', 'freed');
   return readRun(ctx, id);

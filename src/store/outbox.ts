@@ -100,3 +100,16 @@ export async function stillUnpublished(db: Db, taskIds: string[], ids: string[])
     select id from task_events_unpublished where task_id = any(${db.array(taskIds)}::uuid[]) and id = any(${db.array(ids)}::uuid[])`;
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * Tell the other replicas' listeners, outside any write (events/wakes.ts): the agents whose
+ * long-polls may have something (dispatch_assigned), the tasks whose awaits should re-read
+ * (dispatch_task_ended), and that new events exist (dispatch_events: the feed and the relays).
+ * One statement, one commit, however many.
+ */
+export async function notifyWakes(sql: Sql, w: { agents: readonly string[]; tasks: readonly string[]; events: boolean }): Promise<void> {
+  const channels = [...w.agents.map(() => 'dispatch_assigned'), ...w.tasks.map(() => 'dispatch_task_ended'), ...(w.events ? ['dispatch_events'] : [])];
+  const payloads = [...w.agents, ...w.tasks, ...(w.events ? [''] : [])];
+  if (channels.length === 0) return;
+  await sql`select pg_notify(c, p) from unnest(${channels}::text[], ${payloads}::text[]) as x(c, p)`;
+}
