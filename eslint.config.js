@@ -116,6 +116,33 @@ export default defineConfig(
       'no-restricted-syntax': ['error', ...NO_SQL],
     },
   },
+  // The layers (docs/architecture.md): use cases never reach up into HTTP, and the scheduler gets
+  // the use cases it runs (the deadline sweeps) from the composition root. A later block for the
+  // same rule replaces the options, so each repeats NO_POSTGRES.
+  {
+    files: ['src/services/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [NO_POSTGRES],
+          patterns: [{ group: ['../http/*', '../http/**'], message: 'services/ never imports http/: move what both need to core/ or schemas/.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/scheduler/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [NO_POSTGRES],
+          patterns: [{ group: ['../services/*', '../services/**'], message: 'scheduler/ never imports services/: app.ts hands it the use cases it runs.' }],
+        },
+      ],
+    },
+  },
   // The pure core; a later block for the same rule replaces the options, so it repeats NO_SQL.
   {
     files: ['src/core/**/*.ts'],

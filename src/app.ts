@@ -23,12 +23,13 @@ export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { createRetention } from './services/retention.js';
 import { loadWorkflowDir } from './services/workflows.js';
-import { createTokenAuthenticator, type TokenAuthenticator } from './services/tokens.js';
+import { createTokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
 import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
 import { createSender } from './delivery/sender.js';
 import { createHeartbeats } from './services/heartbeats.js';
+import { sweepDeadlines } from './services/sweeps.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -69,11 +70,12 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   const signals = new Signals();
   const random = deps.random ?? Math.random;
   const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
+  const clock = deps.clock ?? systemClock;
   const ctx: DispatchContext = {
     config: deps.config,
     sql: deps.sql,
     logger: deps.logger,
-    clock: deps.clock ?? systemClock,
+    clock,
     random,
     metrics,
     signals,
@@ -84,12 +86,10 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     versions: new RowVersions(),
     reports: new ReportWrites(deps.sql),
     creates: new CreateWrites(deps.sql),
-    tokens: undefined as unknown as TokenAuthenticator,
+    tokens: createTokenAuthenticator({ sql: deps.sql, clock, logger: deps.logger }),
     delivery,
-    heartbeats: undefined as unknown as ReturnType<typeof createHeartbeats>,
+    heartbeats: createHeartbeats({ sql: deps.sql, clock, logger: deps.logger }),
   };
-  ctx.tokens = createTokenAuthenticator(ctx);
-  ctx.heartbeats = createHeartbeats(ctx);
   const components: Component[] = [];
   const events = createEvents(ctx, deps.backgroundSql ?? deps.sql, deps.relay);
 
@@ -102,7 +102,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
     ctx.tokens,
-    new Scheduler(ctx, ctx.agents, deps.backgroundSql ?? deps.sql),
+    new Scheduler(ctx, ctx.agents, (sql, log) => sweepDeadlines({ ...ctx, sql, log }), deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
     createRetention(ctx),
     new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),

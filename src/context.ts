@@ -1,6 +1,6 @@
-// What the composition root (app.ts) hands to the parts it wires: the shared context and the
-// Component lifecycle. Nothing here imports a part of the service, so every part can import it
-// without a cycle through app.ts.
+// What the composition root (app.ts) hands to the parts it wires: the shared context (and, re-exported,
+// the Component lifecycle of component.ts). It imports only types of modules that do not import it,
+// so no part and the context import each other; app.ts builds every field before the context.
 import type { Logger } from 'pino';
 import type { AgentDirectory } from './agents/directory.js';
 import type { AgentSlots } from './agents/slots.js';
@@ -15,13 +15,7 @@ import type { CreateWrites, ReportWrites } from './services/group-commit.js';
 import type { TokenAuthenticator } from './services/tokens.js';
 import type { Heartbeats } from './services/heartbeats.js';
 
-/** A background part of the service (scheduler, relay, consumers) with a lifecycle. */
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  /** Stop taking new work and finish what is in flight (bounded: see loop.ts STOP_WAIT_MS). */
-  stop(): Promise<void>;
-}
+export type { Component } from './component.js';
 
 /** Everything createDispatch builds once; each part takes only the fields it uses (Pick<…>). */
 export interface DispatchContext {

@@ -1,7 +1,7 @@
 // The body guard refuses what Postgres cannot store (NUL, lone surrogates) and what nests too
 // deep, as 400 validation_failed, before any route runs.
 import { describe, expect, it } from 'vitest';
-import { findBodyProblem, MAX_JSON_DEPTH } from '../src/http/body-guard.js';
+import { findBodyProblem, MAX_JSON_DEPTH } from '../src/core/json-guard.js';
 import pino from 'pino';
 import { buildApiServer } from '../src/http/api-server.js';
 import { createMetrics } from '../src/observability/metrics.js';

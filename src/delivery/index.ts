@@ -5,7 +5,7 @@
 // dispatch_events (the outbox trigger), and runs the feed's reads.
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { Component } from '../context.js';
+import type { Component } from '../component.js';
 import type { Sql } from '../store/db.js';
 import { STOP_WAIT_MS } from '../loop.js';
 import { EventFeed } from './feed.js';

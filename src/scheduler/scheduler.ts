@@ -14,8 +14,7 @@ import type { AgentDirectory } from '../agents/directory.js';
 import type { Sql } from '../store/db.js';
 import { Loop, type Trigger } from '../loop.js';
 import { Assigner, MAX_PAGES_PER_TICK } from './assign.js';
-import { sweepDeadlines } from './sweeps.js';
-import { emptyTick, since, type TickResult } from './tick.js';
+import { emptyTick, since, type SweepCounts, type TickResult } from './tick.js';
 
 /**
  * Ticks started by a notification or signal sweep deadlines only if the last sweep is at least
@@ -57,6 +56,8 @@ export class Scheduler implements Component {
   constructor(
     private readonly ctx: DispatchContext,
     private readonly directory: AgentDirectory,
+    /** The deadline sweeps (services/sweeps.ts sweepDeadlines, wired by app.ts), on the scheduler's pool and log. */
+    private readonly sweep: (sql: Sql, log: Logger) => Promise<SweepCounts>,
     private readonly sql: Sql = ctx.sql,
   ) {
     this.log = ctx.logger.child({ component: 'scheduler' });
@@ -123,7 +124,7 @@ export class Scheduler implements Component {
       if (opts.sweep ?? true) {
         const t0 = performance.now();
         this.lastSweepAt = t0;
-        await sweepDeadlines({ ...this.ctx, sql: this.sql, log: this.log }, result);
+        Object.assign(result, await this.sweep(this.sql, this.log));
         result.phases.sweep = since(t0);
       }
       const backlog = await this.assigner.run(result);

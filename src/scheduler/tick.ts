@@ -19,6 +19,9 @@ export interface TickResult {
   phases: TickPhases;
 }
 
+/** What the deadline sweeps report (services/sweeps.ts). */
+export type SweepCounts = Pick<TickResult, 'requeuedAfterWakeTimeout' | 'retriedAfterTimeout' | 'timedOut' | 'notStarted' | 'inputTimedOut'>;
+
 export interface TickPhases {
   sweep: number;
   read: number;

@@ -4,11 +4,13 @@
 // tasks in one statement at most every FLUSH_MS: a worker beating ten times a second costs one
 // row write a second, and no event row ever. The write is a compare-and-set (still active, same
 // assignee, deadline only forward), so a beat buffered for a task that has since moved on changes
-// nothing. stop() flushes what is buffered. The sweep (scheduler/sweeps.ts) asks `buffered()`
+// nothing. stop() flushes what is buffered. The sweep (services/sweeps.ts) asks `buffered()`
 // before timing out a task whose heartbeat deadline passed, so on this replica a beat waiting for
 // its flush still counts.
 import type { Logger } from 'pino';
-import type { Component, DispatchContext } from '../context.js';
+import type { Component } from '../component.js';
+import type { Clock } from '../ports.js';
+import type { Sql } from '../store/db.js';
 import { decideHeartbeat } from '../core/decisions.js';
 import { NotFoundError } from '../errors.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
@@ -35,7 +37,7 @@ export interface Heartbeats extends Component {
   readonly loop: Loop<number>;
 }
 
-export function createHeartbeats(ctx: Pick<DispatchContext, 'sql' | 'clock' | 'logger'>, opts: { everyMs?: number } = {}): Heartbeats {
+export function createHeartbeats(ctx: { sql: Sql; clock: Clock; logger: Logger }, opts: { everyMs?: number } = {}): Heartbeats {
   const log: Logger = ctx.logger.child({ component: 'heartbeats' });
   let pending = new Map<string, Beat>();
   /** The beats a flush in flight is writing (still count for buffered()). */

@@ -15,7 +15,7 @@ import { isObject } from '../core/ids.js';
 import { rowToTask, type Task, type TaskRow } from '../core/task.js';
 import type { Run } from '../core/workflow.js';
 import { DispatchError, NotFoundError, ValidationError } from '../errors.js';
-import { findBodyProblem } from '../http/body-guard.js';
+import { findBodyProblem } from '../core/json-guard.js';
 import { LIMITS, type CreateTaskBody } from '../schemas/task.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { claimDelivery, type DeliveryRecord } from '../store/hooks.js';

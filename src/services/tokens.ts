@@ -7,7 +7,13 @@
 // (NOTIFY dispatch_tokens at commit); the replica that revokes drops its entry before answering,
 // so no use succeeds there after the revoke returned, and everywhere else within 1 s at worst.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Component, ServiceContext } from '../context.js';
+import type { Logger } from 'pino';
+import type { Component } from '../component.js';
+import type { Clock } from '../ports.js';
+import type { Sql } from '../store/db.js';
+
+/** What the token services use (the context's fields, named here so the context can hold the authenticator without a cycle). */
+type TokenDeps = { sql: Sql; clock: Clock; logger: Logger };
 import { NotFoundError } from '../errors.js';
 import { Loop } from '../loop.js';
 import { findTokenByHash, insertToken, listTokens, revokeToken, TOKENS_CHANNEL, touchToken, type TokenRow } from '../store/tokens.js';
@@ -44,14 +50,14 @@ const view = (r: TokenRow): TokenView => ({
   last_used_at: r.last_used_at ? r.last_used_at.toISOString() : null,
 });
 
-export async function issueToken(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>, agent: string, label: string | undefined): Promise<IssuedToken> {
+export async function issueToken(ctx: TokenDeps, agent: string, label: string | undefined): Promise<IssuedToken> {
   const token = PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
   const row = await insertToken(ctx.sql, { id: randomUUID(), agent, label: label ?? null, hash: tokenHash(token), now: ctx.clock.now() });
   ctx.logger.info({ agent, token_id: row.id }, 'agent token issued'); // never the token
   return { id: row.id, agent, token, created_at: row.created_at.toISOString(), ...(label !== undefined ? { label } : {}) };
 }
 
-export async function listAgentTokens(ctx: Pick<ServiceContext, 'sql'>, agent: string): Promise<TokenView[]> {
+export async function listAgentTokens(ctx: Pick<TokenDeps, 'sql'>, agent: string): Promise<TokenView[]> {
   return (await listTokens(ctx.sql, agent)).map(view);
 }
 
@@ -71,7 +77,7 @@ export interface TokenAuthenticator extends Component {
 }
 
 export function createTokenAuthenticator(
-  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>,
+  ctx: TokenDeps,
   opts: { now?: () => number; ttlMs?: number } = {},
 ): TokenAuthenticator {
   const now = opts.now ?? (() => performance.now());
@@ -131,7 +137,7 @@ export function createTokenAuthenticator(
 
 /** Revoke; the local cache is dropped before this returns, other replicas by NOTIFY. */
 export async function revokeAgentToken(
-  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'logger'>,
+  ctx: TokenDeps,
   auth: Pick<TokenAuthenticator, 'forget'> | undefined,
   agent: string,
   id: string,

@@ -1,4 +1,5 @@
-// The scheduler's deadline sweeps: attempt and heartbeat timeouts (one sweep over the earlier of
+// The deadline sweeps the scheduler runs each tick (injected by app.ts: scheduler/ does not import
+// services/): attempt and heartbeat timeouts (one sweep over the earlier of
 // the two deadlines: retry with backoff or timed_out), ack/wake
 // timeouts (back to pending, no retry spent) and start deadlines (never assigned by start_by:
 // timed_out). One cheap read-only probe first, so a tick
@@ -12,9 +13,17 @@ import { recordTransition } from '../observability/metrics.js';
 import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
-import { settle } from '../services/dependencies.js';
+import { settle } from './dependencies.js';
 import { wakesOf } from '../core/wakes.js';
-import type { TickResult } from './tick.js';
+
+/** What one sweep ended or moved (the scheduler adds them to its tick's result). */
+export interface SweepCounts {
+  requeuedAfterWakeTimeout: number;
+  retriedAfterTimeout: number;
+  timedOut: number;
+  notStarted: number;
+  inputTimedOut: number;
+}
 
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
 export const SWEEP_LIMIT = 1000;
@@ -22,7 +31,8 @@ export const SWEEP_LIMIT = 1000;
 export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'metrics' | 'signals'> &
   Partial<Pick<DispatchContext, 'heartbeats'>> & { sql: Sql; log: Logger };
 
-export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promise<void> {
+export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
+  const result: SweepCounts = { requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0, notStarted: 0, inputTimedOut: 0 };
   const { clock, random, metrics, config, sql, log, signals } = deps;
   /** After a commit: what the sweep ended may end waits, here and on the other replicas (events/wakes.ts). */
   const announce = (changes: readonly Change[]) => {
@@ -73,6 +83,7 @@ export async function sweepDeadlines(deps: SweepDeps, result: TickResult): Promi
   const unanswered = due.input ? await endDue(sql, clock.now(), lockInputExpired, decideInputTimeout) : [];
   result.inputTimedOut = unanswered.length;
   if (unanswered.length) log.info({ tasks: unanswered.length }, 'tasks waiting for input timed out');
+  return result;
 
   /** Lock the due rows, decide, apply and settle in one transaction; metrics after it. The tasks ended. */
   async function endDue(
