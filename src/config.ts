@@ -65,7 +65,7 @@ function hostList(v: unknown) {
   }
 }
 
-const schema = {
+export const configSchema = {
   server: {
     port: { doc: 'API port', format: 'port', default: 8600, env: 'DISPATCH_PORT' },
     metrics_port: { doc: 'Ops port (/health, /metrics)', format: 'port', default: 8601, env: 'DISPATCH_METRICS_PORT' },
@@ -324,7 +324,7 @@ export interface LoadOptions {
 
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const cfg = convict(schema as never, { env: env as Record<string, string> }) as unknown as convict.Config<SchemaType>;
+  const cfg = convict(configSchema as never, { env: env as Record<string, string> }) as unknown as convict.Config<SchemaType>;
   const problems: string[] = [];
   const file = opts.file === undefined ? (env.DISPATCH_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : null)) : opts.file;
   if (file) {

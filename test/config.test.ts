@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactedConfig } from '../src/config.js';
+import { CONFIG_DOCS_FILE, renderConfigDocs } from '../scripts/config-docs.js';
 
 function yamlFile(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dispatch-cfg-'));
@@ -102,5 +103,13 @@ describe('configuration', () => {
     expect(r.stderr).toMatch(/invalid configuration/);
     expect(r.stderr).toMatch(/server\.port/);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+});
+
+describe('docs/config.md', () => {
+  it('is generated from the schema (run `npm run config:docs` when this fails)', () => {
+    const text = renderConfigDocs();
+    expect(text).toContain('| `assignment.sync_match` | `DISPATCH_SYNC_MATCH` |');
+    expect(readFileSync(CONFIG_DOCS_FILE, 'utf8')).toBe(text);
   });
 });
