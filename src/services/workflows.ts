@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import * as yaml from 'js-yaml';
 import type { ServiceContext } from '../context.js';
 import { decideCreate, decidePatch, type NewTask } from '../core/decisions.js';
@@ -315,7 +316,8 @@ export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' 
   return stored;
 }
 
-const checkWorkflowBody = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile<WorkflowBody>(WorkflowBody);
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const checkWorkflowBody = addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true })).compile<WorkflowBody>(WorkflowBody);
 
 function parseDefinitionFile(file: string): { key: string; body: WorkflowBody } {
   const parsed = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.JSON_SCHEMA }) as unknown;
