@@ -31,7 +31,7 @@ import {
 } from '../core/workflow.js';
 import { nextOccurrence } from '../core/schedule.js';
 import { insertSchedule, lockScheduleByName, updateSchedule } from '../store/schedules.js';
-import { DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
+import { DefinitionFilesError, DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
 import { recordTransition } from '../observability/metrics.js';
 import { LIMITS } from '../schemas/task.js';
 import { WorkflowBody, type DispatchRunBody, type ListRunsQuery, type StartRunBody } from '../schemas/workflow.js';
@@ -417,7 +417,7 @@ export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' 
       problems.push(`${file}: ${(err as Error).message}${details}`);
     }
   }
-  if (problems.length) throw new Error(`workflows.dir ${dir} has invalid definitions:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) throw new DefinitionFilesError(dir, problems, 'workflows.dir');
   return stored;
 }
 
