@@ -240,7 +240,13 @@ create table tasks (
   input_timeout_ms integer not null default 86400000,
   input jsonb,
   input_deadline_at timestamp with time zone,
+  call jsonb,
+  start_at timestamp with time zone,
+  duration_ms bigint,
+  dry_run boolean not null default false,
+  target jsonb,
   constraint tasks_assignee_check CHECK ((((status <> ALL (ARRAY['assigned'::text, 'running'::text, 'input_required'::text])) OR (assignee IS NOT NULL)) AND ((status <> ALL (ARRAY['pending'::text, 'waiting'::text])) OR (assignee IS NULL)))),
+  constraint tasks_duration_ms_check CHECK (((duration_ms >= 1000) AND (duration_ms <= '2147483648'::bigint))),
   constraint tasks_heartbeat_timeout_ms_check CHECK (((heartbeat_timeout_ms IS NULL) OR (heartbeat_timeout_ms >= 1000))),
   constraint tasks_input_timeout_ms_check CHECK ((input_timeout_ms > 0)),
   constraint tasks_max_retries_check CHECK (((max_retries >= 0) AND (max_retries <= 20))),
@@ -250,6 +256,27 @@ create table tasks (
   constraint tasks_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 500))),
   constraint tasks_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES tasks(id),
   constraint tasks_pkey PRIMARY KEY (id)
+);
+
+create table trigger_event_keys (
+  requester text not null,
+  key text not null,
+  body_hash text not null,
+  event_id uuid not null,
+  created_at timestamp with time zone not null,
+  constraint trigger_event_keys_pkey PRIMARY KEY (requester, key)
+);
+
+create table trigger_events (
+  id uuid not null,
+  type text not null,
+  requester text not null,
+  user_id text,
+  intent_id text,
+  payload jsonb,
+  runs uuid[] not null default '{}'::uuid[],
+  created_at timestamp with time zone not null,
+  constraint trigger_events_pkey PRIMARY KEY (id)
 );
 
 create table workflow_runs (
@@ -263,6 +290,9 @@ create table workflow_runs (
   created_at timestamp with time zone not null,
   updated_at timestamp with time zone not null,
   completed_at timestamp with time zone,
+  user_id text,
+  intent_id text,
+  trigger_event_id uuid,
   constraint workflow_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'completed'::text, 'failed'::text, 'cancelled'::text]))),
   constraint workflow_runs_pkey PRIMARY KEY (id)
 );
@@ -275,6 +305,7 @@ create table workflows (
   hash text not null,
   created_by text not null,
   created_at timestamp with time zone not null,
+  trigger jsonb,
   constraint workflows_pkey PRIMARY KEY (key, version)
 );
 
@@ -309,6 +340,8 @@ CREATE INDEX tasks_schedule_idx ON public.tasks USING btree (schedule_id, create
 CREATE INDEX tasks_start_by_idx ON public.tasks USING btree (start_by) WHERE ((status = ANY (ARRAY['pending'::text, 'waiting'::text])) AND (attempt = 0) AND (start_by IS NOT NULL));
 CREATE INDEX tasks_waiting_idx ON public.tasks USING btree (created_at) WHERE (status = 'waiting'::text);
 CREATE INDEX tasks_wake_idx ON public.tasks USING btree (wake_deadline_at) WHERE (status = 'assigned'::text);
+CREATE INDEX trigger_event_keys_created_idx ON public.trigger_event_keys USING btree (created_at);
+CREATE INDEX trigger_events_list_idx ON public.trigger_events USING btree (created_at DESC, id DESC);
 CREATE INDEX workflow_runs_key_idx ON public.workflow_runs USING btree (workflow_key, created_at DESC, id DESC);
 CREATE INDEX workflow_runs_list_idx ON public.workflow_runs USING btree (created_at DESC, id DESC);
 

@@ -23,6 +23,7 @@ export type { Component, DispatchContext } from './context.js';
 import { createHousekeeping } from './services/housekeeping.js';
 import { createRetention } from './services/retention.js';
 import { loadWorkflowDir } from './services/workflows.js';
+import { loadScheduleDir } from './services/schedules.js';
 import { createTokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
@@ -111,6 +112,11 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     createSender(ctx),
     ctx.heartbeats,
   );
+  if (ctx.config.schedules.dir) {
+    const dir = ctx.config.schedules.dir;
+    components.unshift({ name: 'schedule-files', start: async () => void (await loadScheduleDir(ctx, dir)), stop: async () => {} });
+  }
+  // Before the schedule files: a schedule may start runs of a workflow from workflows.dir.
   if (ctx.config.workflows.dir) {
     const dir = ctx.config.workflows.dir;
     components.unshift({ name: 'workflow-definitions', start: async () => void (await loadWorkflowDir(ctx, dir)), stop: async () => {} });

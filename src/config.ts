@@ -212,6 +212,25 @@ export const configSchema = {
       default: 100,
       env: 'DISPATCH_SCHEDULES_BATCH_SIZE',
     },
+    default_timezone: {
+      doc: 'IANA time zone of a schedule created without one (the Wordware event files name none)',
+      format: (v: unknown) => {
+        try {
+          if (typeof v !== 'string' || v === '') throw new Error();
+          new Intl.DateTimeFormat('en-US', { timeZone: v });
+        } catch {
+          throw new Error(`schedules.default_timezone must be an IANA time zone name, got ${JSON.stringify(v)}`);
+        }
+      },
+      default: 'UTC',
+      env: 'DISPATCH_SCHEDULES_DEFAULT_TIMEZONE',
+    },
+    dir: {
+      doc: 'Folder of Wordware event files (*.json: name, flow, schedule) applied at start: each creates or updates the schedule of its name (requester dispatch:files); an invalid file stops the start (exit 2). Empty: none',
+      format: String,
+      default: '',
+      env: 'DISPATCH_SCHEDULES_DIR',
+    },
   },
   webhooks: {
     secret: {
@@ -288,7 +307,7 @@ interface SchemaType {
   auth: { mode: 'header' | 'token' };
   retention: { finished_task_ms: number; event_ms: number; schedule_runs_kept: number; sweep_interval_ms: number; busy_fraction: number };
   workflows: { dir: string };
-  schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number };
+  schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number; default_timezone: string; dir: string };
   webhooks: { secret: string; max_attempts: number; allowed_hosts: string[] };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];

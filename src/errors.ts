@@ -74,3 +74,19 @@ export class ForbiddenError extends DispatchError {
     super('forbidden', 403, message);
   }
 }
+
+/**
+ * A folder of definitions applied at start (workflows.dir, schedules.dir) holds a file that does
+ * not parse or validate: an operator's problem, so the start stops with exit code 2 (main.ts),
+ * naming every file and every problem.
+ */
+export class DefinitionFilesError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly problems: string[],
+    what: string,
+  ) {
+    super(`${what} ${dir} has invalid files:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'DefinitionFilesError';
+  }
+}

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, redactedConfig, type Config } from './config.j
 import { createDispatch } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { connect, migrate, MigrationError } from './store/db.js';
+import { DefinitionFilesError } from './errors.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './store/embedded.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -66,11 +67,11 @@ async function main(): Promise<void> {
     app = await createDispatch({ config, sql, backgroundSql, logger: log });
     await app.start();
   } catch (err) {
-    if (err instanceof MigrationError) {
+    if (err instanceof MigrationError || err instanceof DefinitionFilesError) {
       // An operator's problem, not a bug: say what to do, without a stack, and exit 2 like a
       // ConfigError (after stopping embedded Postgres and the pools).
       process.stderr.write(`dispatch: ${err.message}\n`);
-      log.fatal(err.details, err.message.split('\n')[0]!);
+      log.fatal(err instanceof MigrationError ? err.details : { dir: err.dir, problems: err.problems }, err.message.split('\n')[0]!);
       await shutdown('startup-failure', 2);
       return;
     }

@@ -333,6 +333,28 @@ describe('operator console (auth.mode=header)', () => {
     await c.close();
   });
 
+  it("shows a window's until once it is assigned, with its duration and target", async () => {
+    const task = await createTask(t, 'alice', {
+      title: 'hold the setpoint',
+      scope: 'research',
+      duration_ms: 7_200_000,
+      target: { components: [4] },
+      dry_run: true,
+    });
+    await expect.poll(() => statusOf(t, task.id), WAIT).toBe('assigned');
+    const until = (await t.call('GET', `/api/v1/tasks/${task.id}`)).body.until as string;
+    expect(until).not.toBeNull();
+    const c = await openConsole(t);
+    await signIn(c);
+    await c.page.goto(`${t.apiUrl}/console/#/tasks/${task.id}`);
+    await expect.poll(() => c.page.getByTestId('window-until').getAttribute('title'), WAIT).toBe(until);
+    expect(await c.page.getByTestId('window-duration').textContent()).toBe('2 h 0 min');
+    expect(await c.page.getByTestId('window-target').textContent()).toBe('{"components":[4]}');
+    expect((await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'scout', body: {} })).status).toBe(200);
+    expect(c.errors).toEqual([]);
+    await c.close();
+  });
+
   it('pauses a schedule', async () => {
     const c = await openConsole(t);
     await signIn(c);

@@ -14,6 +14,7 @@ import {
   decideInput,
   decideInputRequired,
   decideInputTimeout,
+  decideWindowEnd,
   expiryOf,
   type Change,
   type NewTask,
@@ -72,6 +73,11 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   input_timeout_ms: 86_400_000,
   input: null,
   input_deadline_at: null,
+  call: null,
+  start_at: null,
+  duration_ms: null,
+  dry_run: false,
+  target: null,
   assigned_woke: null,
   avoid_agent: null,
   unmatched_reason: null,
@@ -192,6 +198,11 @@ describe('decideCreate', () => {
       input_timeout_ms: 86_400_000,
       input: null,
       input_deadline_at: null,
+      call: null,
+      start_at: null,
+      duration_ms: null,
+      dry_run: false,
+      target: null,
       assigned_score: null,
       assigned_woke: null,
       avoid_agent: null,
@@ -889,5 +900,43 @@ describe('input required (§21.1)', () => {
     expect(() => decideProgress(waiting, 'scout', {}, NOW)).toThrow(InvalidTransitionError);
     expect(() => decideComplete(waiting, 'scout', 1, NOW)).toThrow(InvalidTransitionError);
     expect(() => decideHeartbeat(waiting, 'scout', NOW)).toThrow(InvalidTransitionError);
+  });
+});
+
+describe('windows (§19.3)', () => {
+  const window = (o: Partial<TaskRow> = {}) => pendingRow({ duration_ms: 60_000, timeout_ms: 1000, ...o });
+
+  it('start_at is a not_before the create keeps (the later of the two)', () => {
+    const base = { ...pendingRow(), depends_on: [] };
+    expect(decideCreate({ ...base, not_before: null, start_at: at(NOW, 5000) }, NOW).row.not_before).toEqual(at(NOW, 5000));
+    expect(decideCreate({ ...base, not_before: at(NOW, 9000), start_at: at(NOW, 5000) }, NOW).row.not_before).toEqual(at(NOW, 9000));
+  });
+
+  it('the attempt deadline of an assigned window is its end, max(start_at, assigned_at) + duration_ms, whatever timeout_ms says', () => {
+    const c = decideAssignment(window(), { agent: 'a', score: 1, woke: false }, NOW, WAKE_MS);
+    expect(c.next.deadline_at).toEqual(at(NOW, 60_000));
+    expect(rowToTask(c.next).until).toBe(at(NOW, 60_000).toISOString());
+    const early = decideAssignment(window({ start_at: at(NOW, 10_000) }), { agent: 'a', score: 1, woke: false }, NOW, WAKE_MS);
+    expect(early.next.deadline_at).toEqual(at(NOW, 70_000));
+    expect(rowToTask(pendingRow()).until).toBeNull();
+  });
+
+  it('decideWindowEnd completes an active window at its end with reason window_ended, and nothing before', () => {
+    const running = { ...decideAssignment(window(), { agent: 'a', score: 1, woke: false }, NOW, WAKE_MS).next, status: 'running' as const };
+    expect(decideWindowEnd(running, at(NOW, 59_999))).toBeUndefined();
+    const c = decideWindowEnd(running, at(NOW, 60_000))!;
+    expect(c.next).toMatchObject({ status: 'completed', result: { ended: 'window' }, assignee: 'a', deadline_at: null, completed_at: at(NOW, 60_000) });
+    expect(c.events.map((e) => [e.type, e.extra])).toEqual([['completed', { reason: 'window_ended', agent: 'a' }]]);
+    expect(c.guard).toEqual({ statuses: ['running'], assignee: 'a' });
+    expect(decideWindowEnd({ ...running, duration_ms: null }, at(NOW, 60_000))).toBeUndefined();
+  });
+
+  it('decidePatch announces updated with the changed fields only on an active window', () => {
+    const assigned = decideAssignment(window({ target: [1] }), { agent: 'a', score: 1, woke: false }, NOW, WAKE_MS).next;
+    const c = decidePatch(assigned, { target: [2], duration_ms: 90_000, context: { doc: 'a' } }, at(NOW, 1000), MAX_CONTEXT);
+    expect(c.events.map((e) => [e.type, e.extra])).toEqual([['updated', { changed: ['target', 'duration_ms'] }]]);
+    expect(c.next.deadline_at).toEqual(at(NOW, 90_000));
+    expect(decidePatch(assigned, { target: [1] }, NOW, MAX_CONTEXT).events).toEqual([]);
+    expect(decidePatch(window(), { target: [2] }, NOW, MAX_CONTEXT).events).toEqual([]);
   });
 });

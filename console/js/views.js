@@ -244,6 +244,11 @@ export function TaskDetail({ id }) {
           ${t.workflow_run_id && field('Workflow run', html`<a href=${`#/runs/${t.workflow_run_id}`}>${t.workflow_run_id}</a> (step ${t.step_id})`)}
           ${field('Created', when(t.created_at))} ${field('Assigned', when(t.assigned_at))} ${field('Started', when(t.started_at))}
           ${field('Finished', when(t.completed_at))} ${t.not_before && field('Not before', when(t.not_before))}
+          ${t.start_at && field('Starts at', when(t.start_at))}
+          ${t.duration_ms != null && field('Window', html`<span data-testid="window-duration">${duration(t.duration_ms)}</span>${t.dry_run ? ' (dry run)' : ''}`)}
+          ${t.until && field('Until', html`<span data-testid="window-until" title=${t.until}>${when(t.until)}</span>`)}
+          ${t.target != null && field('Target', html`<code data-testid="window-target">${JSON.stringify(t.target)}</code>`)}
+          ${t.call && field('Call', html`<code>${t.call.method ?? 'POST'} ${t.call.url}</code>`)}
         </dl>
         ${t.input && html`<${InputBox} task=${t} onDone=${refresh} />`}
         ${

@@ -10,8 +10,10 @@
 import { InvalidTransitionError, NotAssigneeError, ValidationError } from '../errors.js';
 import { decideRetry, type BackoffPolicy } from './retry.js';
 import {
+  ACTIVE_STATUSES,
   DEFAULT_INPUT_TIMEOUT_MS,
   isTerminal,
+  windowEnd,
   rowToTask,
   sourcesOf,
   type Change,
@@ -23,6 +25,7 @@ import {
 } from './task.js';
 import { readiness, type DependencyState } from './dependencies.js';
 import type { Random } from '../ports.js';
+import { canonical } from './ids.js';
 
 export type { Change, Guard } from './task.js';
 
@@ -86,7 +89,13 @@ export type NewTask = Pick<
   | 'step_id'
 > &
   Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
-  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms'>>;
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms'>> &
+  Partial<Pick<TaskRow, 'call' | 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
+
+/** The attempt deadline of an assignment (or an answer) at `now`: a window's end, else now + timeout_ms. */
+export function attemptDeadline(row: TaskRow, now: Date): Date {
+  return windowEnd(row, row.status === 'pending' ? now : (row.assigned_at ?? now)) ?? new Date(now.getTime() + row.timeout_ms);
+}
 
 /** The smallest heartbeat_timeout_ms (§16.1); the largest is the task's timeout_ms. */
 export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
@@ -106,8 +115,16 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
   const hb = task.heartbeat_timeout_ms ?? null;
   const problem = heartbeatProblem(hb, task.timeout_ms);
   if (problem) throw new ValidationError(`heartbeat_timeout_ms must be between ${HEARTBEAT_TIMEOUT_MIN_MS} and timeout_ms (${task.timeout_ms})`, [problem]);
+  const startAt = task.start_at ?? null;
   const row: TaskRow = {
     ...task,
+    // start_at is a not_before the retry backoff never moves earlier (§19.3).
+    not_before: startAt && (task.not_before === null || task.not_before < startAt) ? startAt : task.not_before,
+    call: task.call ?? null,
+    start_at: startAt,
+    duration_ms: task.duration_ms ?? null,
+    dry_run: task.dry_run ?? false,
+    target: task.target ?? null,
     start_by: task.start_by ?? null,
     schedule_id: task.schedule_id ?? null,
     scheduled_for: task.scheduled_for ?? null,
@@ -323,7 +340,7 @@ export function decideInput(row: TaskRow, answer: unknown, now: Date): Change {
     status: 'running',
     input: { ...row.input, answer: value, answered_at: now.toISOString() },
     input_deadline_at: null,
-    deadline_at: new Date(now.getTime() + row.timeout_ms),
+    deadline_at: attemptDeadline(row, now),
     heartbeat_deadline_at: heartbeatDeadline(row, now),
     updated_at: now,
   };
@@ -349,11 +366,21 @@ export interface PatchRequest {
   status?: 'cancelled';
   context?: Record<string, unknown>;
   priority?: number;
+  /** A window's reconfiguration (§19.3): what it acts on, and how long it runs. */
+  target?: unknown;
+  duration_ms?: number;
 }
 
+/** The fields whose change is announced with `updated` on an active window (§19.3), in this order. */
+export const WINDOW_FIELDS = ['context', 'target', 'duration_ms'] as const;
+
 /**
- * PATCH: cancel (waiting, pending, assigned or running), merge context keys (until terminal), change
- * the priority (only while pending or waiting). The caller checked who asks; `maxContextBytes` bounds the merge.
+ * PATCH: cancel (waiting, pending, assigned or running), merge context keys, replace target or
+ * duration_ms (until terminal), change the priority (only while pending or waiting). The caller
+ * checked who asks; `maxContextBytes` bounds the merge. On an active window (assigned, running,
+ * input_required with duration_ms) a change of context, target or duration_ms is announced with
+ * `updated` (data.changed: the changed field names) — the actor reconfigures — and a new
+ * duration_ms moves its end (the attempt deadline) with it.
  */
 export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxContextBytes: number): Change {
   const cancel = body.status === 'cancelled';
@@ -376,13 +403,36 @@ export function decidePatch(row: TaskRow, body: PatchRequest, now: Date, maxCont
       ]);
     }
   }
+  const target = body.target !== undefined ? body.target : row.target;
+  const duration = body.duration_ms ?? row.duration_ms;
   const next: TaskRow = {
     ...row,
     ...(cancel ? ended('cancelled', now) : { updated_at: now }),
     context,
+    target,
+    duration_ms: duration,
     priority: body.priority ?? row.priority,
   };
-  return change(row, next, cancel ? [['cancelled']] : [], { statuses: [row.status] });
+  const changed = WINDOW_FIELDS.filter((f) => canonical(row[f] ?? null) !== canonical(next[f] ?? null));
+  const working = row.status === 'assigned' || row.status === 'running';
+  if (!cancel && working && changed.includes('duration_ms')) next.deadline_at = attemptDeadline(next, now);
+  const window = next.duration_ms !== null && ACTIVE_STATUSES.includes(row.status);
+  const events: Array<[EventType, Record<string, unknown>?]> = cancel ? [['cancelled']] : window && changed.length ? [['updated', { changed }]] : [];
+  return change(row, next, events, { statuses: [row.status] });
+}
+
+/**
+ * A window at its end (§19.3): completed with result {"ended":"window"}, event completed with
+ * reason window_ended; the slot is freed. Undefined when the row is not an active window past its end.
+ */
+export function decideWindowEnd(row: TaskRow, now: Date): Change | undefined {
+  if (row.duration_ms === null || (row.status !== 'assigned' && row.status !== 'running') || row.deadline_at === null || row.deadline_at > now)
+    return undefined;
+  const next: TaskRow = { ...row, ...ended('completed', now), result: { ended: 'window' } };
+  return change(row, next, [['completed', { reason: 'window_ended', agent: row.assignee }]], {
+    statuses: [row.status],
+    ...(row.assignee !== null ? { assignee: row.assignee } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,7 +447,7 @@ export function decideAssignment(row: TaskRow, a: { agent: string; score: number
     assigned_at: now,
     updated_at: now,
     attempt: row.attempt + 1,
-    deadline_at: new Date(now.getTime() + row.timeout_ms),
+    deadline_at: attemptDeadline(row, now),
     wake_deadline_at: new Date(now.getTime() + wakeTimeoutMs),
     heartbeat_deadline_at: heartbeatDeadline(row, now),
     assigned_score: a.score,

@@ -98,7 +98,8 @@ export function decideRedrive(row: TaskRow, deps: ReadonlyMap<string, Dependency
   const back: Partial<TaskRow> = {
     assignee: null,
     retry_count: 0,
-    not_before: null,
+    // A window is still not assigned before its start_at (§19.3).
+    not_before: row.start_at && row.start_at > now ? row.start_at : null,
     deadline_at: null,
     wake_deadline_at: null,
     avoid_agent: null,

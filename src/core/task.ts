@@ -18,6 +18,9 @@
 //              `start_by` (start deadline, until the first assignment),
 //              `input_deadline_at` (input timeout, while input_required);
 //              timers are columns, swept every tick, never in-process setTimeouts.
+//   window     a task with `duration_ms` (§19.3): once assigned it runs until
+//              max(start_at, assigned_at) + duration_ms (`until`), its attempt deadline, and
+//              then ends by itself (completed, reason window_ended).
 //
 // This module is pure: no I/O, no clock, no randomness.
 
@@ -48,6 +51,7 @@ export const EVENT_TYPES = [
   'requeued',
   'input_required',
   'input_received',
+  'updated',
 ] as const;
 /** Statuses a manual retry (redrive) starts from. */
 export const REDRIVABLE_STATUSES: readonly TaskStatus[] = ['failed', 'timed_out', 'cancelled'];
@@ -110,6 +114,17 @@ export interface Task {
   input_timeout_ms: number;
   /** The last question asked (input_required) and its answer; null when none was asked. */
   input: TaskInput | null;
+  /** The HTTP request Dispatch performs for a call task (§18.1); null: an agent does the work. */
+  call: TaskCall | null;
+  /** Not assigned before this instant (§19.3). */
+  start_at: string | null;
+  /** A window: runs this long once assigned, then ends by itself; null: not a window. */
+  duration_ms: number | null;
+  /** A window's end once assigned: max(start_at, assigned_at) + duration_ms; null otherwise. */
+  until: string | null;
+  dry_run: boolean;
+  /** Free JSON naming what the work acts on (Frequenz's components); null: none. */
+  target: unknown;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -169,6 +184,11 @@ export interface TaskRow {
   input: TaskInput | null;
   /** Input deadline, while input_required: asked_at + input_timeout_ms. */
   input_deadline_at: Date | null;
+  call: TaskCall | null;
+  start_at: Date | null;
+  duration_ms: number | null;
+  dry_run: boolean;
+  target: unknown;
   /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
   assigned_score: number | null;
   assigned_woke: boolean | null;
@@ -186,6 +206,27 @@ export interface TaskRow {
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** A call task's request as stored (§18.1; the object form, normalised). */
+export interface TaskCall {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  credential?: string;
+  body?: unknown;
+  timeout_ms?: number;
+}
+
+/**
+ * A window's end (§19.3): max(start_at, assigned_at) + duration_ms, `assigned_at` being the last
+ * assignment's (or `at`, the instant of the assignment being decided). Null for a task without
+ * duration_ms and for a window never assigned.
+ */
+export function windowEnd(r: Pick<TaskRow, 'duration_ms' | 'start_at' | 'assigned_at'>, at: Date | null = r.assigned_at): Date | null {
+  if (r.duration_ms === null || r.duration_ms === undefined || at === null) return null;
+  const from = r.start_at && r.start_at > at ? r.start_at : at;
+  return new Date(from.getTime() + r.duration_ms);
+}
 
 export function rowToTask(r: TaskRow): Task {
   return {
@@ -219,6 +260,12 @@ export function rowToTask(r: TaskRow): Task {
     heartbeat_timeout_ms: r.heartbeat_timeout_ms ?? null,
     input_timeout_ms: r.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
     input: r.input ?? null,
+    call: r.call ?? null,
+    start_at: iso(r.start_at ?? null),
+    duration_ms: r.duration_ms ?? null,
+    until: iso(windowEnd(r)),
+    dry_run: r.dry_run ?? false,
+    target: r.target ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),

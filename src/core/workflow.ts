@@ -1,17 +1,46 @@
 // Workflow definitions and runs (docs/workflows.md). Pure: validation of a definition (unique
-// step ids, known dependencies, no cycle — the cycle named), the tasks a run starts with, and a
-// run's status derived from its tasks' statuses.
-import type { TaskStatus } from './task.js';
+// step ids, known dependencies, no cycle — the cycle named), the Wisely form of a step and of a
+// trigger (normalised), the tasks a run starts with, and a run's status derived from its tasks'
+// statuses.
+import type { TaskCall, TaskStatus } from './task.js';
+import { checkTimetable } from './schedule.js';
 
 export const WORKFLOW_KEY_SOURCE = '^[a-z0-9_.-]{1,100}$';
 export const STEP_ID_SOURCE = '^[A-Za-z0-9_.:-]{1,100}$';
 export const MAX_STEPS = 200;
+/** A trigger event type: also the last token of its NATS subject swarm.trigger.<type>, so no dots. */
+export const EVENT_TYPE_SOURCE = '^[A-Za-z0-9_-]{1,100}$';
+export const TRIGGER_TYPES = ['cron', 'event', 'cron_or_event'] as const;
+export type TriggerType = (typeof TRIGGER_TYPES)[number];
 
+/** A stored step: exactly one of `task` (a create body) and `call` (the object form of §18.1). */
 export interface StepDefinition {
   id: string;
   /** A task create body (validated by the route schema); depends_on comes from the step. */
-  task: Record<string, unknown>;
+  task?: Record<string, unknown>;
+  /** A call step: its task is titled by the step id and performs this request. */
+  call?: TaskCall;
   depends_on?: string[];
+}
+
+/** A step as written: also the Wisely seed's form, `call: "/path"` with the call's fields beside it. */
+export interface StepInput {
+  id: string;
+  task?: Record<string, unknown>;
+  call?: string | TaskCall;
+  method?: string;
+  timeout_ms?: number;
+  headers?: Record<string, string>;
+  credential?: string;
+  depends_on?: string[];
+}
+
+/** What starts runs of a workflow besides a POST (§19.1). */
+export interface Trigger {
+  type: TriggerType;
+  event_types?: string[];
+  cron?: string;
+  timezone?: string;
 }
 
 export interface WorkflowDefinition {
@@ -19,6 +48,65 @@ export interface WorkflowDefinition {
   description?: string | null;
   steps: StepDefinition[];
 }
+
+const BESIDE_CALL = ['method', 'timeout_ms', 'headers', 'credential'] as const;
+
+/**
+ * A step in the stored form, or its problems: exactly one of task and call; the seed's string
+ * form (`call: "/path"`, with method, timeout_ms, headers, credential beside it) becomes the
+ * object form (method default POST); those fields beside an object call or a task are refused.
+ */
+export function normaliseStep(s: StepInput, i: number): { step: StepDefinition; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const at = `steps.${i}`;
+  if ((s.task === undefined) === (s.call === undefined)) problems.push({ field: at, message: 'must have exactly one of task and call' });
+  const beside = BESIDE_CALL.filter((f) => s[f] !== undefined);
+  if (beside.length && typeof s.call !== 'string') {
+    for (const f of beside)
+      problems.push({
+        field: `${at}.${f}`,
+        message: s.call === undefined ? 'is only accepted beside a call' : 'belongs inside the call object (the seed form puts it beside call: "/path")',
+      });
+  }
+  const deps = s.depends_on?.length ? { depends_on: s.depends_on } : {};
+  if (typeof s.call === 'string') {
+    const call: TaskCall = {
+      url: s.call,
+      method: s.method ?? 'POST',
+      ...(s.headers !== undefined ? { headers: s.headers } : {}),
+      ...(s.credential !== undefined ? { credential: s.credential } : {}),
+      ...(s.timeout_ms !== undefined ? { timeout_ms: s.timeout_ms } : {}),
+    };
+    return { step: { id: s.id, call, ...deps }, problems };
+  }
+  if (s.call !== undefined) return { step: { id: s.id, call: { ...s.call, method: s.call.method ?? 'POST' }, ...deps }, problems };
+  return { step: { id: s.id, task: s.task ?? {}, ...deps }, problems };
+}
+
+/** A trigger's problems (fields prefixed `trigger.`): what its type needs, and nothing it would ignore. */
+export function checkTrigger(t: Trigger): Problem[] {
+  const problems: Problem[] = [];
+  const wantsCron = t.type === 'cron' || t.type === 'cron_or_event';
+  const wantsEvents = t.type === 'event' || t.type === 'cron_or_event';
+  if (wantsCron && t.cron === undefined) problems.push({ field: 'trigger.cron', message: `is required for type ${t.type}` });
+  if (!wantsCron && t.cron !== undefined) problems.push({ field: 'trigger.cron', message: `is not used by type ${t.type} (cron or cron_or_event)` });
+  if (!wantsCron && t.timezone !== undefined) problems.push({ field: 'trigger.timezone', message: `is not used by type ${t.type} (it times the cron)` });
+  if (wantsEvents && !t.event_types?.length) problems.push({ field: 'trigger.event_types', message: `must list at least one event type for type ${t.type}` });
+  if (!wantsEvents && t.event_types !== undefined)
+    problems.push({ field: 'trigger.event_types', message: `is not used by type ${t.type} (event or cron_or_event)` });
+  if (wantsCron && t.cron !== undefined) {
+    problems.push(...checkTimetable({ cron: t.cron, timezone: t.timezone ?? 'UTC' }).map((p) => ({ field: `trigger.${p.field}`, message: p.message })));
+  }
+  return problems;
+}
+
+/** Whether a workflow with this trigger starts a run for an event of `type`. */
+export function listensTo(t: Trigger | null | undefined, type: string): boolean {
+  return !!t && (t.type === 'event' || t.type === 'cron_or_event') && (t.event_types ?? []).includes(type);
+}
+
+/** The schedule a workflow's trigger.cron owns (§19.1): its name. */
+export const triggerScheduleName = (key: string) => `workflow:${key}`;
 
 export interface Problem {
   field: string;
@@ -96,7 +184,14 @@ export interface RunStep {
   depends_on: string[];
 }
 
-export interface RunRow {
+/** Where a run came from besides its requester: the seed's dispatch body, a trigger event. */
+export interface RunOrigin {
+  user_id: string | null;
+  intent_id: string | null;
+  trigger_event_id: string | null;
+}
+
+export interface RunRow extends RunOrigin {
   id: string;
   workflow_key: string;
   version: number;
@@ -110,7 +205,7 @@ export interface RunRow {
 }
 
 /** The run as clients see it: each step with its task's current status. */
-export interface Run {
+export interface Run extends RunOrigin {
   id: string;
   workflow_key: string;
   version: number;
@@ -128,6 +223,9 @@ export function runToApi(run: RunRow, statuses: ReadonlyMap<string, TaskStatus>)
     workflow_key: run.workflow_key,
     version: run.version,
     requester: run.requester,
+    user_id: run.user_id ?? null,
+    intent_id: run.intent_id ?? null,
+    trigger_event_id: run.trigger_event_id ?? null,
     status: run.status,
     context: run.context,
     steps: run.steps.map((s) => ({ ...s, status: statuses.get(s.task_id) ?? 'cancelled' })),

@@ -6,6 +6,8 @@
 //   tasks (store/requeue.ts, a CAS statement — replicas racing on the same event move each task once).
 // - `swarm.task.request` (data = the POST body plus `requester`), queue group `dispatch` so one
 //   replica creates the task: validated exactly as POST /api/v1/tasks.
+// - `swarm.trigger.<type>` (the body of POST /api/v1/trigger-events), queue group `dispatch`:
+//   starts the listening workflows' runs (events/trigger-events.ts), once per message id.
 // Core NATS subscriptions: messages sent while NATS is unreachable are not replayed (Warren's
 // periodic /admin/agents refresh covers availability meanwhile). Bad messages are logged and
 // counted (dispatch_consumed_messages_total{outcome="invalid"}), never crash the subscriber.
@@ -14,6 +16,7 @@ import type { Component, DispatchContext } from '../context.js';
 import { requeueAgentWork } from '../services/agents.js';
 import type { NatsLink } from './nats.js';
 import { handleTaskRequest, replyTo } from './task-requests.js';
+import { handleTriggerMessage, TRIGGER_SUBJECT } from './trigger-events.js';
 import { isAgentId, isObject } from '../core/ids.js';
 
 export const AGENT_SUBJECT = 'swarm.agent.*.*';
@@ -106,6 +109,21 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
     replyTo(msg, out);
   }
 
+  async function onTrigger(msg: Msg): Promise<void> {
+    const out = await handleTriggerMessage(ctx, msg.subject, msg.string(), msg.headers?.get('Nats-Msg-Id') || undefined);
+    if (out.ok) {
+      ctx.metrics.consumedMessages.inc({ kind: 'trigger_event', outcome: 'ok' });
+      if (out.created) log.info({ event: out.event.id, type: out.event.type, runs: out.event.runs.length }, `runs started from ${msg.subject}`);
+      if (msg.reply) msg.respond(JSON.stringify({ event_id: out.event.id, runs: out.event.runs }));
+    } else {
+      const invalid = out.error.statusCode < 500;
+      ctx.metrics.consumedMessages.inc({ kind: 'trigger_event', outcome: invalid ? 'invalid' : 'error' });
+      log.warn({ subject: msg.subject, code: out.error.code, err: out.error.message, details: out.error.details }, 'refused trigger event');
+      if (msg.reply)
+        msg.respond(JSON.stringify({ error: out.error.message, code: out.error.code, ...(out.error.details ? { details: out.error.details } : {}) }));
+    }
+  }
+
   function track(p: Promise<void>): void {
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
@@ -154,6 +172,26 @@ export function createConsumers(ctx: DispatchContext, nats: NatsLink): Consumers
         },
       }),
     );
+    subs.push(subscribeTriggers(nc));
+  }
+
+  function subscribeTriggers(nc: NatsConnection): Subscription {
+    // One replica handles each message (a queue group); a redelivery is deduplicated by its id.
+    return nc.subscribe(TRIGGER_SUBJECT, {
+      queue: QUEUE_GROUP,
+      callback: (err, msg: Msg) => {
+        if (err) {
+          log.warn({ err: err.message }, 'trigger event subscription error');
+          return;
+        }
+        track(
+          onTrigger(msg).catch((e: unknown) => {
+            ctx.metrics.consumedMessages.inc({ kind: 'trigger_event', outcome: 'error' });
+            log.error({ err: e, subject: msg.subject }, 'handling a trigger event failed');
+          }),
+        );
+      },
+    });
   }
 
   return {

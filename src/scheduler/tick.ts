@@ -15,12 +15,14 @@ export interface TickResult {
   notStarted: number;
   /** Tasks that waited for input past their input deadline, ended timed_out (reason input). */
   inputTimedOut: number;
+  /** Windows at their end (§19.3), ended completed (reason window_ended). */
+  windowsEnded: number;
   /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
   phases: TickPhases;
 }
 
 /** What the deadline sweeps report (services/sweeps.ts). */
-export type SweepCounts = Pick<TickResult, 'requeuedAfterWakeTimeout' | 'retriedAfterTimeout' | 'timedOut' | 'notStarted' | 'inputTimedOut'>;
+export type SweepCounts = Pick<TickResult, 'requeuedAfterWakeTimeout' | 'retriedAfterTimeout' | 'timedOut' | 'notStarted' | 'inputTimedOut' | 'windowsEnded'>;
 
 export interface TickPhases {
   sweep: number;
@@ -46,6 +48,7 @@ export function emptyTick(): TickResult {
     timedOut: 0,
     notStarted: 0,
     inputTimedOut: 0,
+    windowsEnded: 0,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

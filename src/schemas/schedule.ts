@@ -5,6 +5,7 @@ import { Timestamp, Uuid } from './common.js';
 import { CreateTaskBody, LIMITS } from './task.js';
 import { WorkflowKey } from './workflow.js';
 import { named } from './components.js';
+import { CallUrl } from './call.js';
 
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
@@ -36,6 +37,23 @@ export const ScheduleWorkflow = named(
   Type.Object(
     { key: WorkflowKey, context: Type.Optional(Type.Object({}, { additionalProperties: true, description: "Merged into every step's task context" })) },
     { additionalProperties: false, description: 'Each occurrence starts a run of this workflow' },
+  ),
+);
+
+/** The Wordware dispatcher's `flow` (CONTRACT §19.2): what each occurrence posts, and where. */
+export const WordwareFlow = named(
+  'WordwareFlow',
+  Type.Object(
+    {
+      input: Type.Optional(Type.Unknown({ description: "The flow's inputs (any JSON), posted as {inputs, version}" })),
+      version: Type.Optional(Type.String({ maxLength: 100, description: 'The flow version, e.g. "^1.0"' })),
+      api: { ...CallUrl, description: "The flow's run URL (POSTed with the wordware credential)" },
+    },
+    {
+      additionalProperties: false,
+      description:
+        'The Wordware form of task: the template {title: name, call: {url: api, method: POST, credential: "wordware", body: {inputs: input, version}}}',
+    },
   ),
 );
 
@@ -78,8 +96,14 @@ export const CreateScheduleBody = named(
       catch_up: Type.Optional(writable.catch_up),
       start_within_ms: Type.Optional(writable.start_within_ms),
       paused: Type.Optional(writable.paused),
+      flow: Type.Optional(WordwareFlow),
+      schedule: Type.Optional({ ...CalendarSchema, description: 'The Wordware form of calendar' }),
     },
-    { additionalProperties: false, description: 'Exactly one of cron/calendar and exactly one of task/workflow' },
+    {
+      additionalProperties: false,
+      description:
+        "Exactly one of cron/calendar/schedule and exactly one of task/workflow/flow. The Wordware dispatcher's event file is accepted as is: name, flow (a call task template) and schedule (a calendar)",
+    },
   ),
 );
 export type CreateScheduleBody = Static<typeof CreateScheduleBody>;

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, TASK_STATUSES } from '../core/task.js';
 import { Timestamp, Uuid } from './common.js';
 import { named } from './components.js';
+import { CallSchema } from './call.js';
 
 /** Bounds of the task fields (openapi.yaml), named once. */
 export const LIMITS = {
@@ -26,7 +27,30 @@ export const LIMITS = {
   questionMax: 4096,
   inputSchemaBytes: 64 * 1024,
   answerBytes: 256 * 1024,
+  targetBytes: 64 * 1024,
+  durationMsMin: 1000,
+  durationMsMax: 2 ** 31,
 } as const;
+
+/** The window fields of a create body and a template (§19.3, docs/windows.md). */
+const windowFields = {
+  start_at: Type.Optional(Type.Union([Timestamp, Type.Null()], { description: 'Not assigned before this instant' })),
+  duration_ms: Type.Optional(
+    Type.Union(
+      [
+        Type.Integer({
+          minimum: LIMITS.durationMsMin,
+          maximum: LIMITS.durationMsMax,
+          description: 'A window: once assigned it runs until max(start_at, assigned_at) + duration_ms, then ends by itself (completed, reason window_ended)',
+        }),
+        Type.Null(),
+      ],
+      { description: '1000..2^31; null: not a window' },
+    ),
+  ),
+  dry_run: Type.Optional(Type.Boolean({ description: 'Default false: a flag for the worker (Frequenz)' })),
+  target: Type.Optional(Type.Unknown({ description: 'Any JSON (at most 64 KiB serialized): what the work acts on; null: none' })),
+};
 
 /** What `callback_events` may name: an event type without `task.`, or '*' for all. */
 export const CALLBACK_EVENT_NAMES = [...EVENT_TYPES, '*'] as const;
@@ -117,6 +141,14 @@ export const TaskSchema = named(
         description: 'How long an input_required task waits for its answer before it ends timed_out (reason input)',
       }),
       input: Type.Union([TaskInputSchema, Type.Null()], { description: 'The question asked in this attempt (input_required) and its answer; null when none' }),
+      call: Type.Union([CallSchema, Type.Null()], { description: 'The HTTP request Dispatch performs for this task (§18.1); null: an agent does the work' }),
+      start_at: Type.Union([Timestamp, Type.Null()], { description: 'Not assigned before this instant' }),
+      duration_ms: Type.Union([Type.Integer({ minimum: LIMITS.durationMsMin }), Type.Null()], { description: 'A window: how long it runs once assigned' }),
+      until: Type.Union([Timestamp, Type.Null()], {
+        description: "A window's end once assigned: max(start_at, assigned_at) + duration_ms; then it ends by itself. Null otherwise",
+      }),
+      dry_run: Type.Boolean(),
+      target: Type.Unknown({ description: 'Any JSON: what the work acts on; null: none' }),
       created_at: Timestamp,
       updated_at: Timestamp,
       assigned_at: NullableTimestamp,
@@ -196,6 +228,8 @@ export const CreateTaskBody = named(
           description: 'Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url',
         }),
       ),
+      call: Type.Optional(CallSchema),
+      ...windowFields,
     },
     { additionalProperties: false, description: 'Create a task; everything else is set by Dispatch' },
   ),
@@ -220,8 +254,21 @@ export const PatchTaskBody = named(
       status: Type.Optional(Type.Literal('cancelled', { description: 'Cancel (from waiting, pending, assigned or running)' })),
       context: Type.Optional(JsonObject('Keys merged into the task context (shallow); only while not terminal')),
       priority: Type.Optional(Type.Integer({ minimum: LIMITS.priorityMin, maximum: LIMITS.priorityMax, description: 'Only while pending' })),
+      target: Type.Optional(Type.Unknown({ description: 'Replaces the target (any JSON, at most 64 KiB); only while not terminal' })),
+      duration_ms: Type.Optional(
+        Type.Integer({
+          minimum: LIMITS.durationMsMin,
+          maximum: LIMITS.durationMsMax,
+          description: "Replaces the window's duration; on an active window its until moves with it",
+        }),
+      ),
     },
-    { additionalProperties: false, minProperties: 1, description: 'At least one of status, context, priority' },
+    {
+      additionalProperties: false,
+      minProperties: 1,
+      description:
+        'At least one of status, context, priority, target, duration_ms. On an active window a change of context, target or duration_ms writes event updated (data.changed)',
+    },
   ),
 );
 export type PatchTaskBody = Static<typeof PatchTaskBody>;

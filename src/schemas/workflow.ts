@@ -1,9 +1,10 @@
 // TypeBox schemas of workflow definitions and runs (docs/workflows.md).
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_STEPS, RUN_STATUSES, STEP_ID_SOURCE, WORKFLOW_KEY_SOURCE } from '../core/workflow.js';
+import { EVENT_TYPE_SOURCE, MAX_STEPS, RUN_STATUSES, STEP_ID_SOURCE, TRIGGER_TYPES, WORKFLOW_KEY_SOURCE } from '../core/workflow.js';
 import { Timestamp, Uuid } from './common.js';
 import { CreateTaskBody, LIMITS, TaskStatusSchema } from './task.js';
 import { named } from './components.js';
+import { CallCredential, CallHeaders, CallMethodSchema, CallSchema, CallTimeoutMs, CallUrl } from './call.js';
 
 export const WorkflowKey = Type.String({ pattern: WORKFLOW_KEY_SOURCE, description: '1..100 chars of a-z 0-9 _ . -' });
 const StepId = Type.String({ pattern: STEP_ID_SOURCE, description: '1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow' });
@@ -18,15 +19,63 @@ export const StepTaskBody = named(
   }),
 );
 
+const StepDependsOn = Type.Optional(Type.Array(StepId, { maxItems: LIMITS.dependsOnMax, description: 'Step ids of this workflow' }));
+
+/** A step as written: a task, or a call in the object form or the Wisely seed's string form. */
 export const StepSchema = named(
   'Step',
   Type.Object(
     {
       id: StepId,
-      task: StepTaskBody,
-      depends_on: Type.Optional(Type.Array(StepId, { maxItems: LIMITS.dependsOnMax, description: 'Step ids of this workflow' })),
+      task: Type.Optional(StepTaskBody),
+      call: Type.Optional(
+        Type.Union([CallUrl, CallSchema], {
+          description:
+            "A call step (exactly one of task and call): the object of §18.1, or the seed's string form — the url, with method, timeout_ms, headers, credential beside it. Its task is titled by the step id and sends {context: <run context>, upstream: {<step id>: <result>}}",
+        }),
+      ),
+      method: Type.Optional({ ...CallMethodSchema, description: 'Beside a string call: its method (default POST)' }),
+      timeout_ms: Type.Optional({ ...CallTimeoutMs, description: 'Beside a string call: its timeout per attempt' }),
+      headers: Type.Optional({ ...CallHeaders, description: 'Beside a string call: its extra headers' }),
+      credential: Type.Optional({ ...CallCredential, description: 'Beside a string call: its credential name' }),
+      depends_on: StepDependsOn,
     },
-    { additionalProperties: false },
+    { additionalProperties: false, description: 'Exactly one of task and call' },
+  ),
+);
+
+/** A step as stored and shown: a call is always in the object form. */
+export const StoredStepSchema = named(
+  'StoredStep',
+  Type.Object(
+    { id: StepId, task: Type.Optional(StepTaskBody), call: Type.Optional(CallSchema), depends_on: StepDependsOn },
+    { additionalProperties: false, description: 'A step as stored: exactly one of task and call (the object form)' },
+  ),
+);
+
+export const EventType = Type.String({ pattern: EVENT_TYPE_SOURCE, description: '1..100 chars of A-Za-z0-9 _ - (the last token of swarm.trigger.<type>)' });
+
+export const TriggerSchema = named(
+  'Trigger',
+  Type.Object(
+    {
+      type: Type.Union(
+        TRIGGER_TYPES.map((t) => Type.Literal(t)),
+        { description: 'cron: the cron starts runs; event: trigger events do; cron_or_event: both' },
+      ),
+      event_types: Type.Optional(
+        Type.Array(EventType, { minItems: 1, maxItems: 100, uniqueItems: true, description: 'Trigger event types that start a run (event, cron_or_event)' }),
+      ),
+      cron: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 200,
+          description: 'When runs start (cron, cron_or_event): a schedule named workflow:<key> owned by the workflow',
+        }),
+      ),
+      timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "IANA name the cron's wall-clock times are in; default UTC" })),
+    },
+    { additionalProperties: false, description: 'What starts runs of the workflow besides a POST (CONTRACT §19.1)' },
   ),
 );
 
@@ -36,6 +85,7 @@ export const WorkflowBody = named(
     {
       key: Type.Optional({ ...WorkflowKey, description: 'If given, must equal the key in the path' }),
       description: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
+      trigger: Type.Optional(Type.Union([TriggerSchema, Type.Null()])),
       steps: Type.Array(StepSchema, { minItems: 1, maxItems: MAX_STEPS }),
     },
     { additionalProperties: false, description: 'A workflow definition, as JSON or YAML (Content-Type: application/yaml)' },
@@ -50,7 +100,8 @@ export const WorkflowSchema = named(
       key: WorkflowKey,
       version: Type.Integer({ minimum: 1, description: 'Raised by every changed definition' }),
       description: Type.Union([Type.String(), Type.Null()]),
-      steps: Type.Array(StepSchema),
+      trigger: Type.Union([TriggerSchema, Type.Null()]),
+      steps: Type.Array(StoredStepSchema),
       created_by: Type.String({ description: 'Who stored this version' }),
       created_at: { ...Timestamp, description: 'When the first version was stored' },
       updated_at: { ...Timestamp, description: 'When this version was stored' },
@@ -70,6 +121,20 @@ export const StartRunBody = named(
 );
 export type StartRunBody = Static<typeof StartRunBody>;
 
+export const DispatchRunBody = named(
+  'DispatchRunRequest',
+  Type.Object(
+    {
+      workflow_key: WorkflowKey,
+      user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Whom the run is for' })),
+      intent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'The intent it serves' })),
+      payload: Type.Optional(Type.Unknown({ description: 'Any JSON, at most 256 KiB serialized' })),
+    },
+    { additionalProperties: false, description: "The Wisely seed's dispatch body: the run's context is {user_id, intent_id, payload}" },
+  ),
+);
+export type DispatchRunBody = Static<typeof DispatchRunBody>;
+
 export const RunStatusSchema = named('RunStatus', Type.Union(RUN_STATUSES.map((s) => Type.Literal(s))));
 
 export const RunSchema = named(
@@ -80,6 +145,9 @@ export const RunSchema = named(
       workflow_key: WorkflowKey,
       version: Type.Integer({ minimum: 1 }),
       requester: Type.String(),
+      user_id: Type.Union([Type.String(), Type.Null()], { description: 'Whom the run is for (the seed dispatch body, a trigger event)' }),
+      intent_id: Type.Union([Type.String(), Type.Null()], { description: 'The learning intent it serves (Wisely)' }),
+      trigger_event_id: Type.Union([Uuid, Type.Null()], { description: 'The trigger event that started it' }),
       status: RunStatusSchema,
       context: Type.Object({}, { additionalProperties: true }),
       steps: Type.Array(

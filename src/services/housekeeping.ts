@@ -3,7 +3,7 @@
 // batched, so two replicas at once only split the work), once a minute — not during start-up.
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
-import { pruneKeys, RUN_KEYS, TASK_KEYS } from '../store/idempotency.js';
+import { pruneKeys, RUN_KEYS, TASK_KEYS, TRIGGER_KEYS } from '../store/idempotency.js';
 import { pruneDeliveries } from '../store/hooks.js';
 import { DELIVERY_RETENTION_MS } from '../core/hooks.js';
 import { Loop } from '../loop.js';
@@ -29,6 +29,7 @@ export function createHousekeeping(ctx: DispatchContext, opts: { everyMs?: numbe
       const n =
         (await pruneKeys(ctx.sql, TASK_KEYS, before, batch)) +
         (await pruneKeys(ctx.sql, RUN_KEYS, before, batch)) +
+        (await pruneKeys(ctx.sql, TRIGGER_KEYS, before, batch)) +
         // Webhook delivery ids (services/hooks.ts) are kept 7 days, not 24 h.
         (await pruneDeliveries(ctx.sql, new Date(ctx.clock.now().getTime() - DELIVERY_RETENTION_MS), batch));
       total += n;

@@ -7,13 +7,27 @@ import type { CreateTaskBody } from '../schemas/task.js';
 
 export type TaskTemplate = Pick<
   CreateTaskBody,
-  'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'heartbeat_timeout_ms'
+  | 'title'
+  | 'description'
+  | 'owner'
+  | 'scope'
+  | 'capabilities'
+  | 'priority'
+  | 'context'
+  | 'timeout_ms'
+  | 'max_retries'
+  | 'heartbeat_timeout_ms'
+  | 'call'
+  | 'start_at'
+  | 'duration_ms'
+  | 'dry_run'
+  | 'target'
 >;
 
 type TemplateFields = Pick<
   NewTask,
   'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'required_tags' | 'priority' | 'context' | 'timeout_ms' | 'max_retries'
-> & { heartbeat_timeout_ms: number | null };
+> & { heartbeat_timeout_ms: number | null } & Required<Pick<NewTask, 'call' | 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
 
 /** Capabilities trimmed, lower-cased, de-duplicated; defaults applied (`defaultTimeoutMs`: assignment.default_timeout_ms). */
 export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): TemplateFields {
@@ -30,6 +44,11 @@ export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): Te
     timeout_ms: body.timeout_ms ?? defaultTimeoutMs,
     max_retries: body.max_retries ?? 3,
     heartbeat_timeout_ms: body.heartbeat_timeout_ms ?? null,
+    call: body.call ?? null,
+    start_at: body.start_at ? new Date(body.start_at) : null,
+    duration_ms: body.duration_ms ?? null,
+    dry_run: body.dry_run ?? false,
+    target: body.target ?? null,
   };
 }
 

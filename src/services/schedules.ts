@@ -9,6 +9,11 @@
 // transaction, so a kill at any point leaves either all of it or none of it.
 import { announceEvents } from './announce.js';
 import { randomUUID } from 'node:crypto';
+import { canonical } from '../core/ids.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
 import { decideCreate, type NewTask } from '../core/decisions.js';
@@ -16,9 +21,9 @@ import { templateFields, templateProblems } from './new-task.js';
 import { isTerminal, type EventDraft, type Task, type TaskRow, type TaskStatus } from '../core/task.js';
 import { insertTaskRows } from '../store/tasks.js';
 import type { Run } from '../core/workflow.js';
-import { DispatchError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { DefinitionFilesError, DispatchError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { LIMITS, type CreateTaskBody } from '../schemas/task.js';
-import type { CreateScheduleBody, ListSchedulesQuery, PatchScheduleBody } from '../schemas/schedule.js';
+import { CreateScheduleBody, type ListSchedulesQuery, type PatchScheduleBody } from '../schemas/schedule.js';
 import { inTransaction, type Db, type Sql, type Tx } from '../store/db.js';
 import {
   advanceSchedules,
@@ -30,6 +35,7 @@ import {
   listSchedules,
   lockDueSchedules,
   lockSchedule,
+  lockScheduleByName,
   occurrenceKey,
   runStatusesOf,
   scheduleRunRows,
@@ -101,8 +107,8 @@ const timetableOf = (r: Pick<ScheduleRow, 'cron' | 'calendar' | 'timezone' | 'st
 type Draft = Omit<ScheduleRow, 'id' | 'requester' | 'next_run_at' | 'last_run_at' | 'last_task_id' | 'last_run_id' | 'created_at' | 'updated_at'>;
 
 /** Every problem of a schedule as it would be stored (400 with details; nothing stored). */
-async function check(db: Db, d: Draft, defaultTimeoutMs: number): Promise<void> {
-  const problems: Problem[] = checkTimetable(d);
+async function check(db: Db, d: Draft, defaultTimeoutMs: number, given: Problem[] = [], rename: (field: string) => string = (f) => f): Promise<void> {
+  const problems: Problem[] = [...given, ...checkTimetable(d).map((p) => ({ ...p, field: rename(p.field) }))];
   if ((d.task === null) === (d.workflow === null))
     problems.push({ field: d.task ? 'workflow' : 'task', message: 'exactly one of task and workflow is required' });
   if (d.task) {
@@ -126,23 +132,51 @@ async function check(db: Db, d: Draft, defaultTimeoutMs: number): Promise<void> 
 const exists = (name: string) => new DispatchError('schedule_exists', 409, `you already have a schedule named "${name}"`, { name });
 const date = (s: string | null | undefined) => (s ? new Date(s) : null);
 
-export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>, requester: string, body: CreateScheduleBody): Promise<Schedule> {
-  const now = ctx.clock.now();
+/**
+ * The task template of a Wordware event's `flow` (§19.2): titled by the schedule's name, a call
+ * POSTing {inputs: input, version} to the flow's api with the `wordware` credential.
+ */
+export function wordwareTemplate(name: string, flow: NonNullable<CreateScheduleBody['flow']>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (flow.input !== undefined) body.inputs = flow.input;
+  if (flow.version !== undefined) body.version = flow.version;
+  return { title: name, call: { url: flow.api, method: 'POST', credential: 'wordware', body } };
+}
+
+/**
+ * A create body as the schedule it describes, the Wordware form (`flow`, `schedule`) mapped onto
+ * `task` and `calendar`, a missing time zone taken from schedules.default_timezone; with the
+ * problems of a body that mixes the two forms.
+ */
+function draftOf(body: CreateScheduleBody, defaultTimezone: string): { draft: Draft; problems: Problem[]; rename: (field: string) => string } {
+  const problems: Problem[] = [];
+  if (body.flow !== undefined && (body.task != null || body.workflow != null))
+    problems.push({ field: 'flow', message: 'exactly one of task, workflow and flow is required' });
+  if (body.schedule !== undefined && (body.cron != null || body.calendar != null))
+    problems.push({ field: 'schedule', message: 'exactly one of cron, calendar and schedule is required' });
   const draft: Draft = {
     name: body.name,
     cron: body.cron ?? null,
-    calendar: body.calendar ?? null,
-    timezone: body.timezone ?? 'UTC',
+    calendar: body.schedule ?? body.calendar ?? null,
+    timezone: body.timezone ?? defaultTimezone,
     start_at: date(body.start_at),
     end_at: date(body.end_at),
-    task: (body.task as Record<string, unknown> | null | undefined) ?? null,
+    task: body.flow ? wordwareTemplate(body.name, body.flow) : ((body.task as Record<string, unknown> | null | undefined) ?? null),
     workflow: body.workflow ?? null,
     overlap: body.overlap ?? 'skip',
     catch_up: body.catch_up ?? 'latest',
     start_within_ms: body.start_within_ms ?? null,
     paused: body.paused ?? false,
   };
-  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms);
+  // Problems of the calendar are named as the body named it.
+  const rename = (f: string) => (body.schedule !== undefined ? f.replace(/^calendar/, 'schedule') : f);
+  return { draft, problems, rename };
+}
+
+export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>, requester: string, body: CreateScheduleBody): Promise<Schedule> {
+  const now = ctx.clock.now();
+  const { draft, problems, rename } = draftOf(body, ctx.config.schedules.default_timezone);
+  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, problems, rename);
   const row: ScheduleRow = {
     ...draft,
     id: randomUUID(),
@@ -157,6 +191,107 @@ export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' |
   const stored = await inTransaction(ctx.sql, (tx) => insertSchedule(tx, row));
   if (!stored) throw exists(body.name);
   return scheduleToApi(stored);
+}
+
+/** The requester of the schedules schedules.dir keeps. */
+export const FILES_REQUESTER = 'dispatch:files';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const checkScheduleBody = addFormats(new Ajv({ allErrors: true, strict: false })).compile<CreateScheduleBody>(CreateScheduleBody);
+
+/**
+ * schedules.dir (§19.2): every `*.json` there (the Wordware dispatcher's Events/ folder) creates
+ * or updates the schedule of its `name`, requester dispatch:files. Every file is checked first —
+ * JSON, the create schema, the schedule's own rules — and any problem stops the start
+ * (DefinitionFilesError: exit 2) with every file and problem named and nothing stored. An update
+ * replaces every field from the file and recomputes next_run_at when the timetable changed or
+ * the schedule is resumed. Files that disappeared leave their schedules alone.
+ */
+export async function loadScheduleDir(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'logger'>, dir: string): Promise<number> {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  const problems: string[] = [];
+  const drafts: { file: string; draft: Draft }[] = [];
+  const names = new Map<string, string>();
+  for (const file of files) {
+    const at = (list: Problem[]) => problems.push(`${file}: ${list.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    } catch (err) {
+      at([{ field: 'file', message: `is not JSON: ${(err as Error).message}` }]);
+      continue;
+    }
+    if (!checkScheduleBody(parsed)) {
+      at(
+        (checkScheduleBody.errors ?? []).map((e) => {
+          const extra =
+            (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ??
+            (e.params as { missingProperty?: string }).missingProperty;
+          const base = e.instancePath.slice(1).replace(/\//g, '.');
+          return {
+            field: [base, extra].filter(Boolean).join('.') || 'body',
+            message: extra && e.keyword === 'additionalProperties' ? 'is not an accepted field' : (e.message ?? 'is invalid'),
+          };
+        }),
+      );
+      continue;
+    }
+    const { draft, problems: own, rename } = draftOf(parsed, ctx.config.schedules.default_timezone);
+    try {
+      await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, own, rename);
+    } catch (err) {
+      if (!(err instanceof DispatchError)) throw err;
+      at(Array.isArray(err.details) ? (err.details as Problem[]) : [{ field: 'body', message: err.message }]);
+      continue;
+    }
+    const twin = names.get(draft.name);
+    if (twin) {
+      at([{ field: 'name', message: `"${draft.name}" is also the name in ${twin}` }]);
+      continue;
+    }
+    names.set(draft.name, file);
+    drafts.push({ file, draft });
+  }
+  if (problems.length) throw new DefinitionFilesError(dir, problems, 'schedules.dir');
+  const now = ctx.clock.now();
+  await inTransaction(ctx.sql, async (tx) => {
+    for (const { file, draft } of drafts) {
+      const outcome = await applyFileSchedule(tx, draft, now);
+      if (outcome !== 'unchanged') ctx.logger.info({ schedule: draft.name, file, outcome }, 'schedule file applied');
+    }
+  });
+  return drafts.length;
+}
+
+/** Create or update the schedules.dir schedule of `d.name` (under its row lock: two replicas starting at once apply it in turn). */
+async function applyFileSchedule(tx: Tx, d: Draft, now: Date): Promise<'created' | 'updated' | 'unchanged'> {
+  const existing = await lockScheduleByName(tx, FILES_REQUESTER, d.name);
+  const next = nextOccurrence(timetableOf(d), now.getTime());
+  if (!existing) {
+    const row: ScheduleRow = {
+      ...d,
+      id: randomUUID(),
+      requester: FILES_REQUESTER,
+      next_run_at: next,
+      last_run_at: null,
+      last_task_id: null,
+      last_run_id: null,
+      created_at: now,
+      updated_at: now,
+    };
+    if (await insertSchedule(tx, row)) return 'created';
+    // Another replica inserted it since the lock found nothing: update that one.
+    return applyFileSchedule(tx, d, now);
+  }
+  const norm = (v: unknown) => (v instanceof Date ? v.toISOString() : canonical(v));
+  const same = (k: keyof Draft) => norm(existing[k]) === norm(d[k]);
+  const fields = Object.keys(d) as (keyof Draft)[];
+  if (fields.every(same)) return 'unchanged';
+  const retime = TIMETABLE_FIELDS.some((f) => !same(f)) || (existing.paused && !d.paused);
+  await updateSchedule(tx, existing.id, { ...d, updated_at: now, ...(retime ? { next_run_at: next } : {}) });
+  return 'updated';
 }
 
 export async function getScheduleById(ctx: Pick<ServiceContext, 'sql'>, id: string): Promise<Schedule> {

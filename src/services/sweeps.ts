@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { DispatchContext } from '../context.js';
 import type { Sql, Tx } from '../store/db.js';
 import type { TaskRow } from '../core/task.js';
-import { decideAttemptTimeout, decideInputTimeout, decideRequeue, expiryOf, decideStartDeadline, type Change } from '../core/decisions.js';
+import { decideAttemptTimeout, decideInputTimeout, decideRequeue, decideStartDeadline, decideWindowEnd, expiryOf, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
 import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
@@ -23,6 +23,7 @@ export interface SweepCounts {
   timedOut: number;
   notStarted: number;
   inputTimedOut: number;
+  windowsEnded: number;
 }
 
 /** Deadline rows handled per sweep statement (the rest wait for the next tick). */
@@ -32,7 +33,7 @@ export type SweepDeps = Pick<DispatchContext, 'config' | 'clock' | 'random' | 'm
   Partial<Pick<DispatchContext, 'heartbeats'>> & { sql: Sql; log: Logger };
 
 export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
-  const result: SweepCounts = { requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0, notStarted: 0, inputTimedOut: 0 };
+  const result: SweepCounts = { requeuedAfterWakeTimeout: 0, retriedAfterTimeout: 0, timedOut: 0, notStarted: 0, inputTimedOut: 0, windowsEnded: 0 };
   const { clock, random, metrics, config, sql, log, signals } = deps;
   /** After a commit: what the sweep ended may end waits, here and on the other replicas (events/wakes.ts). */
   const announce = (changes: readonly Change[]) => {
@@ -50,7 +51,12 @@ export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
           .map((row) => ({ row, reason: expiryOf(row, now) }))
           // A heartbeat buffered on this replica, not yet flushed, keeps its task alive (services/heartbeats.ts).
           .filter(({ row, reason }) => reason !== 'heartbeat' || !deps.heartbeats?.buffered(row.id, row.assignee, now))
-          .map(({ row, reason }) => decideAttemptTimeout(row, policy, random, now, reason));
+          // A window's attempt deadline is its end (§19.3): it completes rather than times out.
+          .map(({ row, reason }) =>
+            row.duration_ms !== null && reason === 'attempt'
+              ? { ...decideWindowEnd(row, now)!, retried: false, window: true }
+              : { ...decideAttemptTimeout(row, policy, random, now, reason), window: false },
+          );
         const written = await applyChanges(tx, changes, now);
         const done = changes.filter((c) => written.has(c.next.id));
         return { expired: done, others: (await settle(tx, done, now)).changes };
@@ -59,10 +65,12 @@ export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
   for (const o of others) recordTransition(metrics, o.next);
   for (const e of expired) {
     recordTransition(metrics, e.next, e.retried ? 'timeout' : undefined);
-    if (e.retried) result.retriedAfterTimeout++;
+    if (e.window) result.windowsEnded++;
+    else if (e.retried) result.retriedAfterTimeout++;
     else result.timedOut++;
   }
-  if (expired.length) log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
+  if (result.windowsEnded) log.info({ tasks: result.windowsEnded }, 'windows ended');
+  if (expired.length > result.windowsEnded) log.info({ retried: result.retriedAfterTimeout, timed_out: result.timedOut }, 'attempts timed out');
   const later = clock.now();
   const lapsed = !due.wake
     ? []

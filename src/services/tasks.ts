@@ -111,8 +111,11 @@ export function parseCreateTaskBody(input: unknown): CreateTaskBody {
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-function checkSizes(body: { description?: string | null; context?: Record<string, unknown> }): void {
+function checkSizes(body: { description?: string | null; context?: Record<string, unknown>; target?: unknown }): void {
   const problems: Problem[] = [];
+  if (body.target !== undefined && bytes(JSON.stringify(body.target) ?? 'null') > LIMITS.targetBytes) {
+    problems.push({ field: 'target', message: `must be at most ${LIMITS.targetBytes} bytes serialized` });
+  }
   if (typeof body.description === 'string' && bytes(body.description) > LIMITS.descriptionBytes) {
     problems.push({ field: 'description', message: `must be at most ${LIMITS.descriptionBytes} bytes` });
   }
@@ -499,9 +502,9 @@ export async function reportProgress(ctx: ServiceContext, agent: string, id: str
 }
 
 export async function patchTask(ctx: ServiceContext, actor: Actor, id: string, body: PatchTaskBody): Promise<Task> {
-  if (body.status === undefined && body.context === undefined && body.priority === undefined) {
-    throw new ValidationError('nothing to change: give status, context or priority', [
-      { field: 'body', message: 'must have at least one of status, context, priority' },
+  if (body.status === undefined && body.context === undefined && body.priority === undefined && body.target === undefined && body.duration_ms === undefined) {
+    throw new ValidationError('nothing to change: give status, context, priority, target or duration_ms', [
+      { field: 'body', message: 'must have at least one of status, context, priority, target, duration_ms' },
     ]);
   }
   checkSizes(body);

@@ -76,10 +76,7 @@ export interface TokenAuthenticator extends Component {
   readonly loop: Loop<void>;
 }
 
-export function createTokenAuthenticator(
-  ctx: TokenDeps,
-  opts: { now?: () => number; ttlMs?: number } = {},
-): TokenAuthenticator {
+export function createTokenAuthenticator(ctx: TokenDeps, opts: { now?: () => number; ttlMs?: number } = {}): TokenAuthenticator {
   const now = opts.now ?? (() => performance.now());
   const ttl = opts.ttlMs ?? CACHE_TTL_MS;
   const log = ctx.logger.child({ component: 'agent-tokens' });
@@ -136,12 +133,7 @@ export function createTokenAuthenticator(
 }
 
 /** Revoke; the local cache is dropped before this returns, other replicas by NOTIFY. */
-export async function revokeAgentToken(
-  ctx: TokenDeps,
-  auth: Pick<TokenAuthenticator, 'forget'> | undefined,
-  agent: string,
-  id: string,
-): Promise<void> {
+export async function revokeAgentToken(ctx: TokenDeps, auth: Pick<TokenAuthenticator, 'forget'> | undefined, agent: string, id: string): Promise<void> {
   const done = await revokeToken(ctx.sql, agent, id, ctx.clock.now());
   auth?.forget(id);
   if (!done) throw new NotFoundError('token');

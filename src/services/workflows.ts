@@ -6,18 +6,36 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import * as yaml from 'js-yaml';
 import type { ServiceContext } from '../context.js';
 import { decideCreate, decidePatch, type NewTask } from '../core/decisions.js';
-import { templateFields, templateProblems } from './new-task.js';
+import { templateFields, templateProblems, type TaskTemplate } from './new-task.js';
 import type { DependencyState } from '../core/dependencies.js';
 import { canonical, isObject } from '../core/ids.js';
 import { ACTIVE_STATUSES, type Change, type TaskRow } from '../core/task.js';
-import { checkDefinition, runToApi, RUN_STATUSES, WORKFLOW_KEY_SOURCE, type Run, type RunRow, type RunStatus, type StepDefinition } from '../core/workflow.js';
-import { DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
+import {
+  checkDefinition,
+  checkTrigger,
+  normaliseStep,
+  runToApi,
+  RUN_STATUSES,
+  triggerScheduleName,
+  WORKFLOW_KEY_SOURCE,
+  type Run,
+  type RunOrigin,
+  type RunRow,
+  type RunStatus,
+  type StepDefinition,
+  type StepInput,
+  type Trigger,
+} from '../core/workflow.js';
+import { nextOccurrence } from '../core/schedule.js';
+import { insertSchedule, lockScheduleByName, updateSchedule } from '../store/schedules.js';
+import { DefinitionFilesError, DispatchError, InvalidTransitionError, NotFoundError, ValidationError, ForbiddenError } from '../errors.js';
 import { recordTransition } from '../observability/metrics.js';
 import { LIMITS } from '../schemas/task.js';
-import { WorkflowBody, type ListRunsQuery, type StartRunBody } from '../schemas/workflow.js';
+import { WorkflowBody, type DispatchRunBody, type ListRunsQuery, type StartRunBody } from '../schemas/workflow.js';
 import { inTransaction, type Tx } from '../store/db.js';
 import { insertEdges } from '../store/dependencies.js';
 import { insertRunEvent } from '../store/events.js';
@@ -42,6 +60,7 @@ export interface Workflow {
   key: string;
   version: number;
   description: string | null;
+  trigger: Trigger | null;
   steps: StepDefinition[];
   created_by: string;
   created_at: string;
@@ -52,6 +71,7 @@ const toApi = (w: WorkflowRow): Workflow => ({
   key: w.key,
   version: w.version,
   description: w.description,
+  trigger: w.trigger ?? null,
   steps: w.steps,
   created_by: w.created_by,
   created_at: w.first_created_at.toISOString(),
@@ -74,15 +94,21 @@ export async function putWorkflowDefinition(
   if (body.key !== undefined && body.key !== key) {
     throw new ValidationError(`body key "${body.key}" does not match the path key "${key}"`, [{ field: 'key', message: 'must equal the key in the path' }]);
   }
-  const steps: StepDefinition[] = body.steps.map((s) => ({
-    id: s.id,
-    task: s.task as Record<string, unknown>,
-    ...(s.depends_on?.length ? { depends_on: s.depends_on } : {}),
-  }));
+  const defaultTimeoutMs = ctx.config.assignment.default_timeout_ms;
+  const normalised = body.steps.map((s, i) => normaliseStep(s as StepInput, i));
+  const steps: StepDefinition[] = normalised.map((n) => n.step);
+  const trigger = (body.trigger ?? null) as Trigger | null;
   const check = checkDefinition({ key, steps });
   const problems = [
+    ...normalised.flatMap((n) => n.problems),
     ...(!check.ok && check.kind === 'invalid' ? check.problems : []),
-    ...body.steps.flatMap((s, i) => templateProblems(s.task, ctx.config.assignment.default_timeout_ms, `steps.${i}.task.`)),
+    ...steps.flatMap((s, i) => (s.task ? templateProblems(s.task as TaskTemplate, defaultTimeoutMs, `steps.${i}.task.`) : [])),
+    ...steps.flatMap((s, i) =>
+      s.call?.timeout_ms !== undefined && s.call.timeout_ms > defaultTimeoutMs
+        ? [{ field: `steps.${i}.timeout_ms`, message: `must be at most the task timeout_ms (${defaultTimeoutMs})` }]
+        : [],
+    ),
+    ...(trigger ? checkTrigger(trigger) : []),
   ];
   if (problems.length) {
     throw new ValidationError(`workflow is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
@@ -91,9 +117,65 @@ export async function putWorkflowDefinition(
     throw new DispatchError('workflow_cycle', 400, `workflow has a cycle: ${check.cycle.join(' → ')}`, { cycle: check.cycle });
   }
   const description = body.description ?? null;
-  const hash = sha256(canonical({ description, steps }));
-  const res = await inTransaction(ctx.sql, (tx) => putWorkflow(tx, { key, description, steps, hash, created_by: author }, ctx.clock.now()));
+  // A definition without a trigger hashes as it did before triggers existed (no new version for it).
+  const hash = sha256(canonical({ description, steps, ...(trigger ? { trigger } : {}) }));
+  const now = ctx.clock.now();
+  const res = await inTransaction(ctx.sql, async (tx) => {
+    const put = await putWorkflow(tx, { key, description, trigger, steps, hash, created_by: author }, now);
+    if (put.outcome !== 'unchanged') await ownTriggerSchedule(tx, key, trigger, now);
+    return put;
+  });
   return { workflow: toApi(res.row), outcome: res.outcome };
+}
+
+/** Who owns the schedules of workflows' trigger.cron (their runs' requester). */
+export const TRIGGER_SCHEDULE_REQUESTER = 'dispatch:workflows';
+
+/**
+ * The schedule a workflow's trigger.cron owns (§19.1), in the transaction storing a new version:
+ * `workflow:<key>` (requester dispatch:workflows, catch_up latest, overlap skip) created, or
+ * updated to the new cron and time zone and resumed; paused by a version without trigger.cron.
+ * A changed timetable or a resume recomputes next_run_at from now.
+ */
+async function ownTriggerSchedule(tx: Tx, key: string, trigger: Trigger | null, now: Date): Promise<void> {
+  const name = triggerScheduleName(key);
+  const existing = await lockScheduleByName(tx, TRIGGER_SCHEDULE_REQUESTER, name);
+  if (!trigger?.cron) {
+    if (existing && !existing.paused) await updateSchedule(tx, existing.id, { paused: true, updated_at: now });
+    return;
+  }
+  const timetable = { cron: trigger.cron, calendar: null, timezone: trigger.timezone ?? 'UTC', start_at: null, end_at: null };
+  const next = nextOccurrence(timetable, now.getTime());
+  if (!existing) {
+    await insertSchedule(tx, {
+      id: randomUUID(),
+      name,
+      requester: TRIGGER_SCHEDULE_REQUESTER,
+      ...timetable,
+      task: null,
+      workflow: { key },
+      overlap: 'skip',
+      catch_up: 'latest',
+      start_within_ms: null,
+      paused: false,
+      next_run_at: next,
+      last_run_at: null,
+      last_task_id: null,
+      last_run_id: null,
+      created_at: now,
+      updated_at: now,
+    });
+    return;
+  }
+  const retime = existing.cron !== timetable.cron || existing.calendar !== null || existing.timezone !== timetable.timezone || existing.paused;
+  await updateSchedule(tx, existing.id, {
+    ...timetable,
+    task: null,
+    workflow: { key },
+    paused: false,
+    updated_at: now,
+    ...(retime ? { next_run_at: next } : {}),
+  });
 }
 
 export async function getWorkflow(ctx: Pick<ServiceContext, 'sql'>, key: string): Promise<Workflow> {
@@ -114,6 +196,7 @@ export function planRun(
   runContext: Record<string, unknown>,
   now: Date,
   ids: { run: string; task: (stepId: string) => string },
+  origin: Partial<RunOrigin> = {},
 ): { run: RunRow; rows: TaskRow[]; events: Change['events'] } {
   const taskIds = new Map(wf.steps.map((s) => [s.id, ids.task(s.id)]));
   const dependedOn = new Set(wf.steps.flatMap((s) => s.depends_on ?? []));
@@ -134,12 +217,15 @@ export function planRun(
   const rows: TaskRow[] = [];
   const events: Change['events'] = [];
   for (const s of wf.steps) {
-    const t = s.task as WorkflowBody['steps'][number]['task'];
+    // A call step's task is titled by its step id; with no body of its own its call sends the
+    // task's context, {context: <run context>, upstream: {<step id>: <result>}} (upstream filled
+    // when its dependencies complete, like every step's).
+    const t: TaskTemplate = s.call ? { title: s.id, call: s.call as TaskTemplate['call'] } : (s.task as TaskTemplate);
     const task: NewTask = {
       id: taskIds.get(s.id)!,
       requester,
       ...templateFields(t, ctx.config.assignment.default_timeout_ms),
-      context: { ...(t.context ?? {}), ...runContext },
+      context: s.call ? { context: runContext, upstream: {} } : { ...(t.context ?? {}), ...runContext },
       parent_id: null,
       not_before: null,
       depends_on: (s.depends_on ?? []).map((d) => taskIds.get(d)!),
@@ -155,6 +241,9 @@ export function planRun(
     workflow_key: wf.key,
     version: wf.version,
     requester,
+    user_id: origin.user_id ?? null,
+    intent_id: origin.intent_id ?? null,
+    trigger_event_id: origin.trigger_event_id ?? null,
     status: 'running',
     context: runContext,
     steps: wf.steps.map((s) => ({ step_id: s.id, task_id: taskIds.get(s.id)!, depends_on: s.depends_on ?? [] })),
@@ -176,6 +265,7 @@ export async function startRun(
   key: string,
   body: StartRunBody,
   idempotencyKey?: string,
+  origin: Partial<RunOrigin> = {},
 ): Promise<{ run: Run; created: boolean }> {
   const runContext = body.context ?? {};
   if (Buffer.byteLength(JSON.stringify(runContext), 'utf8') > LIMITS.contextBytes) {
@@ -199,7 +289,7 @@ export async function startRun(
         return { runId: claim.existing.ref, created: false, rows: [] as TaskRow[] };
       }
     }
-    return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId) };
+    return { runId, created: true, rows: await startRunIn(ctx, tx, requester, key, runContext, now, runId, origin) };
   });
   if (out.created) {
     announceEvents(ctx);
@@ -221,15 +311,31 @@ export async function startRunIn(
   runContext: Record<string, unknown>,
   now: Date,
   runId: string = randomUUID(),
+  origin: Partial<RunOrigin> = {},
 ): Promise<TaskRow[]> {
   const wf = await latestWorkflow(tx, key);
   if (!wf) throw new NotFoundError('workflow');
-  const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() });
+  const plan = planRun(ctx, wf, requester, runContext, now, { run: runId, task: () => randomUUID() }, origin);
   await insertRun(tx, plan.run);
   const rows = await insertTaskRows(tx, plan.rows, plan.events, now);
   await insertEdges(tx, plan.rows);
   await insertRunEvent(tx, 'created', runToApi(plan.run, new Map(rows.map((r) => [r.id, r.status]))), now);
   return rows;
+}
+
+/**
+ * The Wisely seed's dispatch body (§19.1): a run of `workflow_key` with context
+ * {user_id, intent_id, payload} (null where not given), the run showing user_id and intent_id.
+ */
+export async function dispatchRun(
+  ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config' | 'metrics' | 'signals'>,
+  requester: string,
+  body: DispatchRunBody,
+  idempotencyKey?: string,
+): Promise<{ run: Run; created: boolean }> {
+  const origin = { user_id: body.user_id ?? null, intent_id: body.intent_id ?? null };
+  const context = { ...origin, payload: body.payload ?? null };
+  return startRun(ctx, requester, body.workflow_key, { context }, idempotencyKey, origin);
 }
 
 async function readRun(ctx: Pick<ServiceContext, 'sql'>, id: string): Promise<Run> {
@@ -314,11 +420,12 @@ export async function loadWorkflowDir(ctx: Pick<ServiceContext, 'sql' | 'clock' 
       problems.push(`${file}: ${(err as Error).message}${details}`);
     }
   }
-  if (problems.length) throw new Error(`workflows.dir ${dir} has invalid definitions:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length) throw new DefinitionFilesError(dir, problems, 'workflows.dir');
   return stored;
 }
 
-const checkWorkflowBody = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile<WorkflowBody>(WorkflowBody);
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const checkWorkflowBody = addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: true })).compile<WorkflowBody>(WorkflowBody);
 
 function parseDefinitionFile(file: string): { key: string; body: WorkflowBody } {
   const parsed = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.JSON_SCHEMA }) as unknown;

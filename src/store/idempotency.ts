@@ -1,9 +1,10 @@
 // Idempotency keys (a create's Idempotency-Key, a requester's key remembered 24 h): the one claim
-// and prune, shared by the task keys (idempotency_keys → task_id) and the run keys
-// (run_idempotency_keys → run_id).
+// and prune, shared by the task keys (idempotency_keys → task_id), the run keys
+// (run_idempotency_keys → run_id) and the trigger event keys (trigger_event_keys → event_id).
 import type { Db, Tx } from './db.js';
 
-export type KeyTable = { table: 'idempotency_keys'; ref: 'task_id' } | { table: 'run_idempotency_keys'; ref: 'run_id' };
+export type KeyTable =
+  { table: 'idempotency_keys'; ref: 'task_id' } | { table: 'run_idempotency_keys'; ref: 'run_id' } | { table: 'trigger_event_keys'; ref: 'event_id' };
 
 export interface KeyRecord {
   requester: string;
@@ -53,3 +54,4 @@ export async function pruneKeys(db: Db, t: KeyTable, before: Date, limit: number
 
 export const TASK_KEYS: KeyTable = { table: 'idempotency_keys', ref: 'task_id' };
 export const RUN_KEYS: KeyTable = { table: 'run_idempotency_keys', ref: 'run_id' };
+export const TRIGGER_KEYS: KeyTable = { table: 'trigger_event_keys', ref: 'event_id' };

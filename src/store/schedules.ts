@@ -58,6 +58,12 @@ export async function insertSchedule(tx: Tx, row: ScheduleRow): Promise<Schedule
   return stored;
 }
 
+/** Lock the schedule `name` of `requester`, if any (a workflow's own schedule, schedules.dir). */
+export async function lockScheduleByName(tx: Tx, requester: string, name: string): Promise<ScheduleRow | undefined> {
+  const [row] = await tx<ScheduleRow[]>`select * from schedules where requester = ${requester} and name = ${name} for update`;
+  return row;
+}
+
 export async function getSchedule(db: Db, id: string): Promise<ScheduleRow | undefined> {
   const [row] = await db<ScheduleRow[]>`select * from schedules where id = ${id}`;
   return row;

@@ -253,7 +253,7 @@ async function writeMany(db: Db, writes: readonly Write[], at: (w: Write) => Dat
   return { written: new Map(rowsWritten.map((r) => [r.id, r])), events };
 }
 
-const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result', 'input']);
+const JSON_COLUMNS = new Set<keyof TaskRow>(['context', 'progress', 'result', 'input', 'target', 'call']);
 
 /**
  * The one-row case of applyChanges (every report, PATCH and retry): the same guard and events,

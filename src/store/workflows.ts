@@ -1,5 +1,5 @@
 // SQL of workflow definitions (versioned) and runs (docs/workflows.md).
-import type { RunRow, RunStatus, StepDefinition } from '../core/workflow.js';
+import type { RunRow, RunStatus, StepDefinition, Trigger } from '../core/workflow.js';
 import type { TaskRow, TaskStatus } from '../core/task.js';
 import type { Db, Tx } from './db.js';
 
@@ -7,6 +7,7 @@ export interface WorkflowRow {
   key: string;
   version: number;
   description: string | null;
+  trigger: Trigger | null;
   steps: StepDefinition[];
   hash: string;
   created_by: string;
@@ -23,6 +24,13 @@ export async function latestWorkflow(db: Db, key: string): Promise<WorkflowRow |
   return row;
 }
 
+/** The latest version of every workflow whose trigger lists event types: the candidates a trigger event starts. */
+export async function listeningWorkflows(db: Db): Promise<Pick<WorkflowRow, 'key' | 'trigger'>[]> {
+  return db<Pick<WorkflowRow, 'key' | 'trigger'>[]>`
+    select * from (select distinct on (key) key, trigger from workflows order by key, version desc) w
+    where w.trigger ? 'event_types' order by key`;
+}
+
 /** The latest version of every workflow, by key. */
 export async function listLatestWorkflows(db: Db): Promise<WorkflowRow[]> {
   return db<WorkflowRow[]>`
@@ -37,7 +45,7 @@ export async function listLatestWorkflows(db: Db): Promise<WorkflowRow[]> {
  */
 export async function putWorkflow(
   tx: Tx,
-  def: { key: string; description: string | null; steps: StepDefinition[]; hash: string; created_by: string },
+  def: { key: string; description: string | null; trigger: Trigger | null; steps: StepDefinition[]; hash: string; created_by: string },
   now: Date,
 ): Promise<{ row: WorkflowRow; outcome: 'created' | 'updated' | 'unchanged' }> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`workflow:${def.key}`}, 0))`;
@@ -45,17 +53,20 @@ export async function putWorkflow(
   if (latest && latest.hash === def.hash) return { row: latest, outcome: 'unchanged' };
   const version = (latest?.version ?? 0) + 1;
   await tx`
-    insert into workflows (key, version, description, steps, hash, created_by, created_at)
-    values (${def.key}, ${version}, ${def.description}, ${tx.json(def.steps as never)}, ${def.hash}, ${def.created_by}, ${now})`;
+    insert into workflows (key, version, description, trigger, steps, hash, created_by, created_at)
+    values (${def.key}, ${version}, ${def.description}, ${def.trigger === null ? null : tx.json(def.trigger as never)},
+            ${tx.json(def.steps as never)}, ${def.hash}, ${def.created_by}, ${now})`;
   const row = (await latestWorkflow(tx, def.key))!;
   return { row, outcome: latest ? 'updated' : 'created' };
 }
 
 export async function insertRun(db: Db, run: RunRow): Promise<void> {
   await db`
-    insert into workflow_runs (id, workflow_key, version, requester, status, context, steps, created_at, updated_at, completed_at)
+    insert into workflow_runs (id, workflow_key, version, requester, status, context, steps, created_at, updated_at, completed_at,
+                               user_id, intent_id, trigger_event_id)
     values (${run.id}, ${run.workflow_key}, ${run.version}, ${run.requester}, ${run.status}, ${db.json(run.context as never)},
-            ${db.json(run.steps as never)}, ${run.created_at}, ${run.updated_at}, ${run.completed_at})`;
+            ${db.json(run.steps as never)}, ${run.created_at}, ${run.updated_at}, ${run.completed_at},
+            ${run.user_id}, ${run.intent_id}, ${run.trigger_event_id})`;
 }
 
 export async function getRun(db: Db, id: string): Promise<RunRow | undefined> {

@@ -12,6 +12,7 @@ import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
 import { workflowRoutes } from './workflows.js';
 import { scheduleRoutes } from './schedules.js';
+import { triggerRoutes } from './triggers.js';
 import { mcpRoutes } from './mcp.js';
 import { a2aRoutes } from './a2a.js';
 
@@ -25,6 +26,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     taskRoutes(ctx),
     workflowRoutes(ctx),
     scheduleRoutes(ctx),
+    triggerRoutes(ctx),
     agentRoutes(ctx),
     statsRoutes(ctx),
     hookRoutes(ctx),

@@ -3,10 +3,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import { cancelRun, getRunById, getWorkflow, listRuns, listWorkflows, putWorkflowDefinition, startRun } from '../../services/workflows.js';
+import { cancelRun, dispatchRun, getRunById, getWorkflow, listRuns, listWorkflows, putWorkflowDefinition, startRun } from '../../services/workflows.js';
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import { CreateTaskHeaders } from '../../schemas/task.js';
 import {
+  DispatchRunBody,
   ListRunsQuery,
   PatchRunBody,
   RunListSchema,
@@ -113,6 +114,40 @@ export function workflowRoutes(ctx: DispatchContext): FastifyPluginAsync {
       async (req, reply) => {
         const key = req.headers['idempotency-key'];
         const { run, created } = await startRun(ctx, req.agentId, req.params.key, req.body ?? {}, typeof key === 'string' ? key : undefined);
+        reply.header('location', `/api/v1/runs/${run.id}`);
+        return reply.code(created ? 201 : 200).send(run);
+      },
+    );
+
+    app.post(
+      '/api/v1/runs',
+      {
+        schema: {
+          ...agentRoute(
+            {
+              operationId: 'dispatchRun',
+              summary: "Start a run from the Wisely seed's dispatch body",
+              description:
+                "Any agent (the run's requester). As POST /api/v1/workflows/{key}/runs with context {user_id, intent_id, payload} (null where not given); the run shows user_id and intent_id. Unknown workflow_key → 404. With Idempotency-Key, a repeat within 24 h returns the original run with 200.",
+              tags,
+            },
+            {
+              201: { ...RunSchema, description: 'Created', headers: { Location: { type: 'string', description: 'Path of the new run' } } },
+              200: { ...RunSchema, description: 'Idempotent replay: the run created by the first request with this key' },
+            },
+            400,
+            404,
+            409,
+            413,
+            415,
+          ),
+          headers: CreateTaskHeaders,
+          body: DispatchRunBody,
+        },
+      },
+      async (req, reply) => {
+        const key = req.headers['idempotency-key'];
+        const { run, created } = await dispatchRun(ctx, req.agentId, req.body, typeof key === 'string' ? key : undefined);
         reply.header('location', `/api/v1/runs/${run.id}`);
         return reply.code(created ? 201 : 200).send(run);
       },

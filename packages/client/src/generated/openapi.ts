@@ -297,7 +297,11 @@ export interface paths {
     /** List workflow runs, newest first */
     get: operations['listRuns'];
     put?: never;
-    post?: never;
+    /**
+     * Start a run from the Wisely seed's dispatch body
+     * @description Any agent (the run's requester). As POST /api/v1/workflows/{key}/runs with context {user_id, intent_id, payload} (null where not given); the run shows user_id and intent_id. Unknown workflow_key → 404. With Idempotency-Key, a repeat within 24 h returns the original run with 200.
+     */
+    post: operations['dispatchRun'];
     delete?: never;
     options?: never;
     head?: never;
@@ -422,6 +426,27 @@ export interface paths {
      * @description Requester or admin. Creates the schedule's task (or run) now, with scheduled_for = now, whatever overlap says and even while paused; it becomes the previous occurrence for overlap. The timetable is unchanged.
      */
     post: operations['triggerSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/trigger-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List trigger events with their runs, newest first */
+    get: operations['listTriggerEvents'];
+    put?: never;
+    /**
+     * Post a trigger event
+     * @description Any agent (the requester of the runs it starts). One run of the latest version of every workflow whose trigger lists the type, context {event: {id, type, user_id, intent_id, payload}}; none listening → runs []. The same body published on NATS swarm.trigger.<type> does the same. With Idempotency-Key, a repeat within 24 h answers the first event and starts nothing; a different body with that key → 409 idempotency_conflict.
+     */
+    post: operations['postTriggerEvent'];
     delete?: never;
     options?: never;
     head?: never;
@@ -684,12 +709,29 @@ export interface components {
       /** @description 1..12 */
       month?: number[];
     };
+    /** @description An HTTP request Dispatch performs for the task (CONTRACT §18.1) */
+    Call: {
+      /** @description An absolute http(s) URL, or a path joined to http_work.base_url */
+      url: string;
+      /** @description Default POST */
+      method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      /** @description Extra request headers; Authorization, X-Idempotency-Key and X-Dispatch-* are Dispatch’s */
+      headers?: {
+        [key: string]: string;
+      };
+      /** @description A name in http_work.credentials: sent as Authorization: Bearer <secret> (never logged or returned) */
+      credential?: string;
+      /** @description JSON sent as the request body; default the task's context; none for GET */
+      body?: unknown;
+      /** @description Per attempt, 100..the task timeout_ms; default 15000 */
+      timeout_ms?: number;
+    };
     /** @description Optional; an empty or missing body completes with result null */
     CompleteTaskRequest: {
       /** @description Any JSON */
       result?: unknown;
     };
-    /** @description Exactly one of cron/calendar and exactly one of task/workflow */
+    /** @description Exactly one of cron/calendar/schedule and exactly one of task/workflow/flow. The Wordware dispatcher's event file is accepted as is: name, flow (a call task template) and schedule (a calendar) */
     CreateScheduleRequest: {
       /** @description Unique per requester */
       name: string;
@@ -709,6 +751,9 @@ export interface components {
       start_within_ms?: number | null;
       /** @description A paused schedule fires nothing (it still previews) */
       paused?: boolean;
+      flow?: components['schemas']['WordwareFlow'];
+      /** @description The Wordware form of calendar */
+      schedule?: components['schemas']['Calendar'];
     };
     /** @description Create a task; everything else is set by Dispatch */
     CreateTaskRequest: {
@@ -759,8 +804,18 @@ export interface components {
         | 'requeued'
         | 'input_required'
         | 'input_received'
+        | 'updated'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
+      /** @description Not assigned before this instant */
+      start_at?: string | null;
+      /** @description 1000..2^31; null: not a window */
+      duration_ms?: number | null;
+      /** @description Default false: a flag for the worker (Frequenz) */
+      dry_run?: boolean;
+      /** @description Any JSON (at most 64 KiB serialized): what the work acts on; null: none */
+      target?: unknown;
     };
     /** @description One event to POST to the callback_url */
     Delivery: {
@@ -783,6 +838,17 @@ export interface components {
     /** @description Oldest first */
     DeliveryList: {
       deliveries: components['schemas']['Delivery'][];
+    };
+    /** @description The Wisely seed's dispatch body: the run's context is {user_id, intent_id, payload} */
+    DispatchRunRequest: {
+      /** @description 1..100 chars of a-z 0-9 _ . - */
+      workflow_key: string;
+      /** @description Whom the run is for */
+      user_id?: string;
+      /** @description The intent it serves */
+      intent_id?: string;
+      /** @description Any JSON, at most 256 KiB serialized */
+      payload?: unknown;
     };
     Drain: {
       id: string;
@@ -842,7 +908,8 @@ export interface components {
         | 'task.unblocked'
         | 'task.requeued'
         | 'task.input_required'
-        | 'task.input_received';
+        | 'task.input_received'
+        | 'task.updated';
       /** @enum {string} */
       source: 'dispatch';
       /**
@@ -984,7 +1051,7 @@ export interface components {
       /** @description A paused schedule fires nothing (it still previews) */
       paused?: boolean;
     };
-    /** @description At least one of status, context, priority */
+    /** @description At least one of status, context, priority, target, duration_ms. On an active window a change of context, target or duration_ms writes event updated (data.changed) */
     PatchTaskRequest: {
       /**
        * @description Cancel (from waiting, pending, assigned or running)
@@ -997,6 +1064,10 @@ export interface components {
       };
       /** @description Only while pending */
       priority?: number;
+      /** @description Replaces the target (any JSON, at most 64 KiB); only while not terminal */
+      target?: unknown;
+      /** @description Replaces the window's duration; on an active window its until moves with it */
+      duration_ms?: number;
     };
     Preview: {
       /** @description The next instants from now, UTC */
@@ -1036,6 +1107,12 @@ export interface components {
       workflow_key: string;
       version: number;
       requester: string;
+      /** @description Whom the run is for (the seed dispatch body, a trigger event) */
+      user_id: string | null;
+      /** @description The learning intent it serves (Wisely) */
+      intent_id: string | null;
+      /** @description The trigger event that started it */
+      trigger_event_id: string | null;
       status: components['schemas']['RunStatus'];
       context: {
         [key: string]: unknown;
@@ -1175,8 +1252,18 @@ export interface components {
         | 'requeued'
         | 'input_required'
         | 'input_received'
+        | 'updated'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
+      /** @description Not assigned before this instant */
+      start_at?: string | null;
+      /** @description 1000..2^31; null: not a window */
+      duration_ms?: number | null;
+      /** @description Default false: a flag for the worker (Frequenz) */
+      dry_run?: boolean;
+      /** @description Any JSON (at most 64 KiB serialized): what the work acts on; null: none */
+      target?: unknown;
     };
     /** @description Each occurrence starts a run of this workflow */
     ScheduleWorkflow: {
@@ -1237,10 +1324,23 @@ export interface components {
         finished: number;
       }[];
     };
+    /** @description Exactly one of task and call */
     Step: {
       /** @description 1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow */
       id: string;
-      task: components['schemas']['StepTask'];
+      task?: components['schemas']['StepTask'];
+      /** @description A call step (exactly one of task and call): the object of §18.1, or the seed's string form — the url, with method, timeout_ms, headers, credential beside it. Its task is titled by the step id and sends {context: <run context>, upstream: {<step id>: <result>}} */
+      call?: string | components['schemas']['Call'];
+      /** @description Beside a string call: its method (default POST) */
+      method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      /** @description Beside a string call: its timeout per attempt */
+      timeout_ms?: number;
+      /** @description Beside a string call: its extra headers */
+      headers?: {
+        [key: string]: string;
+      };
+      /** @description Beside a string call: its credential name */
+      credential?: string;
       /** @description Step ids of this workflow */
       depends_on?: string[];
     };
@@ -1286,8 +1386,27 @@ export interface components {
         | 'requeued'
         | 'input_required'
         | 'input_received'
+        | 'updated'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
+      /** @description Not assigned before this instant */
+      start_at?: string | null;
+      /** @description 1000..2^31; null: not a window */
+      duration_ms?: number | null;
+      /** @description Default false: a flag for the worker (Frequenz) */
+      dry_run?: boolean;
+      /** @description Any JSON (at most 64 KiB serialized): what the work acts on; null: none */
+      target?: unknown;
+    };
+    /** @description A step as stored: exactly one of task and call (the object form) */
+    StoredStep: {
+      /** @description 1..100 chars of A-Za-z0-9 _ . : -, unique in the workflow */
+      id: string;
+      task?: components['schemas']['StepTask'];
+      call?: components['schemas']['Call'];
+      /** @description Step ids of this workflow */
+      depends_on?: string[];
     };
     /** @description A task */
     Task: {
@@ -1341,6 +1460,17 @@ export interface components {
       input_timeout_ms: number;
       /** @description The question asked in this attempt (input_required) and its answer; null when none */
       input: components['schemas']['TaskInput'] | null;
+      /** @description The HTTP request Dispatch performs for this task (§18.1); null: an agent does the work */
+      call: components['schemas']['Call'] | null;
+      /** @description Not assigned before this instant */
+      start_at: string | null;
+      /** @description A window: how long it runs once assigned */
+      duration_ms: number | null;
+      /** @description A window's end once assigned: max(start_at, assigned_at) + duration_ms; then it ends by itself. Null otherwise */
+      until: string | null;
+      dry_run: boolean;
+      /** @description Any JSON: what the work acts on; null: none */
+      target: unknown;
       /**
        * Format: date-time
        * @description UTC ISO-8601
@@ -1392,6 +1522,72 @@ export interface components {
     TokenList: {
       tokens: components['schemas']['Token'][];
     };
+    /** @description What starts runs of the workflow besides a POST (CONTRACT §19.1) */
+    Trigger: {
+      /** @description cron: the cron starts runs; event: trigger events do; cron_or_event: both */
+      type: 'cron' | 'event' | 'cron_or_event';
+      /** @description Trigger event types that start a run (event, cron_or_event) */
+      event_types?: string[];
+      /** @description When runs start (cron, cron_or_event): a schedule named workflow:<key> owned by the workflow */
+      cron?: string;
+      /** @description IANA name the cron's wall-clock times are in; default UTC */
+      timezone?: string;
+    };
+    /** @description A trigger event and the runs it started */
+    TriggerEvent: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      id: string;
+      type: string;
+      /** @description Who posted it (X-Agent-ID; over NATS the envelope requester or source, else dispatch:nats) */
+      requester: string;
+      user_id: string | null;
+      intent_id: string | null;
+      /** @description Any JSON; null when none */
+      payload: unknown;
+      runs: string[];
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      created_at: string;
+    };
+    TriggerEventAccepted: {
+      /**
+       * Format: uuid
+       * @description UUID
+       */
+      event_id: string;
+      /** @description The runs it started, one per listening workflow (latest version); [] when none listens */
+      runs: string[];
+    };
+    /** @description Newest first */
+    TriggerEventList: {
+      events: components['schemas']['TriggerEvent'][];
+      next_cursor: string | null;
+    };
+    /** @description An event that starts one run of every workflow whose trigger lists its type */
+    TriggerEventRequest: {
+      /** @description 1..100 chars of A-Za-z0-9 _ - (the last token of swarm.trigger.<type>) */
+      type: string;
+      /** @description Whom the event is about */
+      user_id?: string;
+      /** @description The intent it concerns (Wisely) */
+      intent_id?: string;
+      /** @description Any JSON, at most 256 KiB serialized */
+      payload?: unknown;
+    };
+    /** @description The Wordware form of task: the template {title: name, call: {url: api, method: POST, credential: "wordware", body: {inputs: input, version}}} */
+    WordwareFlow: {
+      /** @description The flow's inputs (any JSON), posted as {inputs, version} */
+      input?: unknown;
+      /** @description The flow version, e.g. "^1.0" */
+      version?: string;
+      /** @description The flow's run URL (POSTed with the wordware credential) */
+      api: string;
+    };
     /** @description A workflow definition (its latest version) */
     Workflow: {
       /** @description 1..100 chars of a-z 0-9 _ . - */
@@ -1399,7 +1595,8 @@ export interface components {
       /** @description Raised by every changed definition */
       version: number;
       description: string | null;
-      steps: components['schemas']['Step'][];
+      trigger: components['schemas']['Trigger'] | null;
+      steps: components['schemas']['StoredStep'][];
       /** @description Who stored this version */
       created_by: string;
       /**
@@ -1418,6 +1615,7 @@ export interface components {
       /** @description If given, must equal the key in the path */
       key?: string;
       description?: string | null;
+      trigger?: components['schemas']['Trigger'] | null;
       steps: components['schemas']['Step'][];
     };
     WorkflowList: {
@@ -1718,7 +1916,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    /** @description At least one of status, context, priority */
+    /** @description At least one of status, context, priority, target, duration_ms. On an active window a change of context, target or duration_ms writes event updated (data.changed) */
     requestBody: {
       content: {
         'application/json': components['schemas']['PatchTaskRequest'];
@@ -3232,6 +3430,128 @@ export interface operations {
       };
     };
   };
+  dispatchRun: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The Wisely seed's dispatch body: the run's context is {user_id, intent_id, payload} */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DispatchRunRequest'];
+      };
+    };
+    responses: {
+      /** @description Idempotent replay: the run created by the first request with this key */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description Created */
+      201: {
+        headers: {
+          /** @description Path of the new run */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Run'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   getRun: {
     parameters: {
       query?: never;
@@ -3510,7 +3830,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description Exactly one of cron/calendar and exactly one of task/workflow */
+    /** @description Exactly one of cron/calendar/schedule and exactly one of task/workflow/flow. The Wordware dispatcher's event file is accepted as is: name, flow (a call task template) and schedule (a calendar) */
     requestBody: {
       content: {
         'application/json': components['schemas']['CreateScheduleRequest'];
@@ -4105,6 +4425,181 @@ export interface operations {
       };
       /** @description not_found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listTriggerEvents: {
+    parameters: {
+      query?: {
+        /** @description 1..100 chars of A-Za-z0-9 _ - (the last token of swarm.trigger.<type>) */
+        type?: string;
+        limit?: number;
+        /** @description next_cursor of the previous page (opaque) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of trigger events */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TriggerEventList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  postTriggerEvent: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same key + same requester + same body within 24 h returns the original task (200); a different body → 409 idempotency_conflict */
+        'idempotency-key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    /** @description An event that starts one run of every workflow whose trigger lists its type */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TriggerEventRequest'];
+      };
+    };
+    responses: {
+      /** @description Stored; its runs started */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TriggerEventAccepted'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description invalid_transition (details.from/details.to), idempotency_conflict, or schedule_exists */
+      409: {
         headers: {
           [name: string]: unknown;
         };
