@@ -20,6 +20,7 @@
 //              timers are columns, swept every tick, never in-process setTimeouts.
 //
 // This module is pure: no I/O, no clock, no randomness.
+import type { CallSpec } from './call-spec.js';
 
 export const TASK_STATUSES = ['waiting', 'pending', 'assigned', 'running', 'input_required', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -110,6 +111,8 @@ export interface Task {
   input_timeout_ms: number;
   /** The last question asked (input_required) and its answer; null when none was asked. */
   input: TaskInput | null;
+  /** The HTTP request Dispatch performs for this task (§18.1, docs/calls.md); null: an agent's task. */
+  call: CallSpec | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -169,6 +172,10 @@ export interface TaskRow {
   input: TaskInput | null;
   /** Input deadline, while input_required: asked_at + input_timeout_ms. */
   input_deadline_at: Date | null;
+  /** A call task's request (§18.1): performed by the executor, never assigned to an agent. */
+  call: CallSpec | null;
+  /** Its destination host (lower-case host:port; null for a path joined to http_work.base_url): the per-host limit. */
+  call_host: string | null;
   /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
   assigned_score: number | null;
   assigned_woke: boolean | null;
@@ -219,6 +226,7 @@ export function rowToTask(r: TaskRow): Task {
     heartbeat_timeout_ms: r.heartbeat_timeout_ms ?? null,
     input_timeout_ms: r.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
     input: r.input ?? null,
+    call: r.call ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),

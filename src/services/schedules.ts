@@ -8,6 +8,7 @@
 // twice), and advances next_run_at with a compare-and-set on the value it planned from — one
 // transaction, so a kill at any point leaves either all of it or none of it.
 import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
 import { decideCreate, type NewTask } from '../core/decisions.js';
@@ -100,13 +101,13 @@ const timetableOf = (r: Pick<ScheduleRow, 'cron' | 'calendar' | 'timezone' | 'st
 type Draft = Omit<ScheduleRow, 'id' | 'requester' | 'next_run_at' | 'last_run_at' | 'last_task_id' | 'last_run_id' | 'created_at' | 'updated_at'>;
 
 /** Every problem of a schedule as it would be stored (400 with details; nothing stored). */
-async function check(db: Db, d: Draft, defaultTimeoutMs: number): Promise<void> {
+async function check(db: Db, d: Draft, defaultTimeoutMs: number, httpWork?: Config['http_work']): Promise<void> {
   const problems: Problem[] = checkTimetable(d);
   if ((d.task === null) === (d.workflow === null))
     problems.push({ field: d.task ? 'workflow' : 'task', message: 'exactly one of task and workflow is required' });
   if (d.task) {
     try {
-      problems.push(...templateProblems(parseCreateTaskBody(d.task), defaultTimeoutMs, 'task.'));
+      problems.push(...templateProblems(parseCreateTaskBody(d.task), defaultTimeoutMs, 'task.', httpWork));
     } catch (err) {
       const details =
         err instanceof DispatchError && Array.isArray(err.details) ? (err.details as Problem[]) : [{ field: 'body', message: (err as Error).message }];
@@ -141,7 +142,7 @@ export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' |
     start_within_ms: body.start_within_ms ?? null,
     paused: body.paused ?? false,
   };
-  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms);
+  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, ctx.config.http_work);
   const row: ScheduleRow = {
     ...draft,
     id: randomUUID(),
@@ -217,7 +218,7 @@ export async function patchSchedule(
       start_within_ms: body.start_within_ms !== undefined ? body.start_within_ms : row.start_within_ms,
       paused: body.paused ?? row.paused,
     };
-    await check(tx, d, ctx.config.assignment.default_timeout_ms);
+    await check(tx, d, ctx.config.assignment.default_timeout_ms, ctx.config.http_work);
     const retime = TIMETABLE_FIELDS.some((f) => body[f] !== undefined) || (row.paused && !d.paused);
     const fields: Partial<ScheduleRow> = { ...d, updated_at: now, ...(retime ? { next_run_at: nextOccurrence(timetableOf(d), now.getTime()) } : {}) };
     const updated = await updateSchedule(tx, id, fields);

@@ -81,7 +81,7 @@ export async function putWorkflowDefinition(
   const check = checkDefinition({ key, steps });
   const problems = [
     ...(!check.ok && check.kind === 'invalid' ? check.problems : []),
-    ...body.steps.flatMap((s, i) => templateProblems(s.task, ctx.config.assignment.default_timeout_ms, `steps.${i}.task.`)),
+    ...body.steps.flatMap((s, i) => templateProblems(s.task, ctx.config.assignment.default_timeout_ms, `steps.${i}.task.`, ctx.config.http_work)),
   ];
   if (problems.length) {
     throw new ValidationError(`workflow is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);

@@ -636,6 +636,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/tasks/{id}/attempts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The task's attempts, oldest first
+     * @description Every task's, not only call tasks': one per assignment, from its lifecycle events (an attempt opens at `assigned` and ends at completed, failed, timeout, cancelled or reassigned; reassigned after a wake timeout counts as timed_out, after an agent was lost as failed). A call task's (and an endpoint push's) attempts carry status_code (null: no answer), error (at most 4 KiB of the answer) and log (the streamed events, at most 16 KiB). Attempts whose events the retention purge removed are gone.
+     */
+    get: operations['taskAttempts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -674,6 +694,33 @@ export interface components {
     AssignmentList: {
       tasks: components['schemas']['Task'][];
     };
+    /** @description One attempt of a task (Wisely's job_attempts) */
+    Attempt: {
+      /** @description 1-based, in order (X-Dispatch-Attempt of a call) */
+      attempt: number;
+      /** @description Who performed it: an agent id, or dispatch:http for a call task */
+      agent: string | null;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      started_at: string;
+      finished_at: string | null;
+      /** @description running while the attempt is in flight */
+      outcome: 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'running';
+      /** @description null while running */
+      duration_ms: number | null;
+      /** @description A call's (or an endpoint push's) HTTP status; null when no answer came */
+      status_code?: number | null;
+      /** @description Why it failed, at most 4 KiB (of an HTTP answer: its status and body) */
+      error?: string;
+      /** @description A streamed answer's events, one per line, at most 16 KiB */
+      log?: string;
+    };
+    /** @description Oldest first */
+    AttemptList: {
+      attempts: components['schemas']['Attempt'][];
+    };
     /** @description Fires at each time on the days matching every non-empty list (the Wordware form) */
     Calendar: {
       time: string[];
@@ -683,6 +730,23 @@ export interface components {
       day?: number[];
       /** @description 1..12 */
       month?: number[];
+    };
+    /** @description An HTTP request Dispatch performs for the task (CONTRACT §18.1) */
+    Call: {
+      /** @description An absolute http(s) URL, or a path joined to http_work.base_url */
+      url: string;
+      /** @description Default POST */
+      method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      /** @description Extra request headers; Authorization, X-Idempotency-Key and X-Dispatch-* are Dispatch’s */
+      headers?: {
+        [key: string]: string;
+      };
+      /** @description A name in http_work.credentials: sent as Authorization: Bearer <secret> (never logged or returned) */
+      credential?: string;
+      /** @description JSON sent as the request body; default the task's context; none for GET */
+      body?: unknown;
+      /** @description Per attempt, 100..the task timeout_ms; default 15000 */
+      timeout_ms?: number;
     };
     /** @description Optional; an empty or missing body completes with result null */
     CompleteTaskRequest: {
@@ -761,6 +825,7 @@ export interface components {
         | 'input_received'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
     };
     /** @description One event to POST to the callback_url */
     Delivery: {
@@ -816,7 +881,8 @@ export interface components {
         | 'schedule_exists'
         | 'not_acceptable'
         | 'callbacks_disabled'
-        | 'callback_not_allowed';
+        | 'callback_not_allowed'
+        | 'call_not_allowed';
       /** @description Extra facts: validation problems, {from,to} of a refused transition, retry_after_s */
       details?: unknown;
     };
@@ -1177,6 +1243,7 @@ export interface components {
         | 'input_received'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
     };
     /** @description Each occurrence starts a run of this workflow */
     ScheduleWorkflow: {
@@ -1288,6 +1355,7 @@ export interface components {
         | 'input_received'
         | '*'
       )[];
+      call?: components['schemas']['Call'];
     };
     /** @description A task */
     Task: {
@@ -1341,6 +1409,8 @@ export interface components {
       input_timeout_ms: number;
       /** @description The question asked in this attempt (input_required) and its answer; null when none */
       input: components['schemas']['TaskInput'] | null;
+      /** @description The HTTP request Dispatch performs for a call task (assignee dispatch:http; method and timeout_ms filled in with their defaults); null for an agent's task */
+      call: components['schemas']['Call'] | null;
       /**
        * Format: date-time
        * @description UTC ISO-8601
@@ -5047,6 +5117,85 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DeliveryList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  taskAttempts: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Attempts, oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AttemptList'];
         };
       };
       /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
