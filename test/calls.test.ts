@@ -323,6 +323,55 @@ describe('call tasks across replicas and restarts', () => {
   });
 });
 
+describe('call tasks and agents', () => {
+  it('an agent never gets a call task: not by the sync match, not by a tick, even with the executor full and an agent that takes anything', async () => {
+    const rx = await startReceiver({ '/hold': () => {} });
+    try {
+      await using t = await startApp({
+        config: {
+          ...baseConfig({ max_in_flight: 1 }),
+          agents: [{ id: 'any', name: 'Any', capabilities: [], state: 'ready' }],
+        } as StartOptions['config'],
+      });
+      const first = await create(t, { call: { url: rx.url('/hold'), timeout_ms: 10_000 } });
+      const second = await create(t, { call: { url: rx.url('/hold'), timeout_ms: 10_000 } });
+      expect([first.assignee, second.assignee]).toEqual([null, null]);
+      await waitFor(() => rx.to('/hold').length === 1, 'the first call');
+      const plain = await create(t, { title: 'for an agent' });
+      await waitFor(async () => (await get(t, plain.id)).assignee === 'any', 'the agent task assigned');
+      const scheduler = t.dispatch.components.find((c) => c.name === 'scheduler') as unknown as { runOnce(): Promise<unknown> };
+      await scheduler.runOnce();
+      expect(await get(t, first.id)).toMatchObject({ status: 'running', assignee: 'dispatch:http' });
+      expect(await get(t, second.id)).toMatchObject({ status: 'pending', assignee: null });
+      expect(await eventTypes(t, second.id)).toEqual(['created']);
+      const metrics = await (await fetch(`${t.opsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/dispatch_calls_in_flight\{kind="call"\} 1/);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('the address is checked again at connect: a host no longer allowed fails the attempt at once, no request sent', async () => {
+    const db = await createTestDatabase();
+    const rx = await startReceiver({ '/ok': (_req, res) => json(res, 200, { ok: true }) });
+    try {
+      const allowing = await startApp({ db, config: baseConfig() });
+      const task = await create(allowing, { not_before: new Date(Date.now() + 1500).toISOString(), call: { url: rx.url('/ok') } });
+      await allowing.stop();
+      await using strict = await startApp({ db, config: baseConfig({ allowed_hosts: [] }) });
+      const done = await ended(strict, task.id);
+      expect(done).toMatchObject({ status: 'failed', retry_count: 0 });
+      expect(done.error).toMatch(/not allowed.*127\.0\.0\.1.*loopback/);
+      expect(rx.to('/ok')).toHaveLength(0);
+      const metrics = await (await fetch(`${strict.opsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/dispatch_call_attempts_total\{kind="call",outcome="failed"\} 1/);
+    } finally {
+      await rx.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('endpoint agents', () => {
   it('a task assigned to an endpoint agent is POSTed as the Task: 200 completes it, 202 leaves it running for the agent to report, 500 is a failed attempt', async () => {
     const rx = await startReceiver({
