@@ -241,6 +241,7 @@ create table tasks (
   input jsonb,
   input_deadline_at timestamp with time zone,
   call jsonb,
+  call_host text,
   start_at timestamp with time zone,
   duration_ms bigint,
   dry_run boolean not null default false,
@@ -325,6 +326,7 @@ CREATE INDEX task_events_task_idx ON public.task_events USING btree (task_id, se
 CREATE INDEX task_events_unpublished_task_idx ON public.task_events_unpublished USING btree (task_id);
 CREATE INDEX tasks_active_idx ON public.tasks USING btree (assignee) WHERE (status = ANY (ARRAY['assigned'::text, 'running'::text, 'input_required'::text]));
 CREATE INDEX tasks_assignee_idx ON public.tasks USING btree (assignee, created_at DESC, id DESC) WHERE (assignee IS NOT NULL);
+CREATE INDEX tasks_calls_due_idx ON public.tasks USING btree (priority DESC, created_at, id) WHERE ((status = 'pending'::text) AND (call IS NOT NULL));
 CREATE INDEX tasks_cancelled_by_idx ON public.tasks USING btree (cancelled_by) WHERE (cancelled_by IS NOT NULL);
 CREATE INDEX tasks_expiry_idx ON public.tasks USING btree (LEAST(deadline_at, heartbeat_deadline_at)) WHERE (status = ANY (ARRAY['assigned'::text, 'running'::text]));
 CREATE INDEX tasks_finished_idx ON public.tasks USING btree (completed_at) WHERE (completed_at IS NOT NULL);

@@ -31,6 +31,7 @@ import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
 import { createSender } from './delivery/sender.js';
 import { createHeartbeats } from './services/heartbeats.js';
 import { sweepDeadlines } from './services/sweeps.js';
+import { createExecutor } from './calls/executor.js';
 
 export interface DispatchDeps {
   config: Config;
@@ -110,6 +111,8 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     delivery,
     // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
     createSender(ctx),
+    // Call tasks and endpoint pushes (§18): the API pool, as the callbacks (their writes are reports).
+    createExecutor(ctx),
     ctx.heartbeats,
   );
   if (ctx.config.schedules.dir) {

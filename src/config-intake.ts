@@ -46,7 +46,7 @@ const checkCreateBody = ajv.compile(CreateTaskBody);
  * not a string or a priority of "high" stop the start; what a payload fills in is checked per
  * delivery.
  */
-export function intakeProblems(intake: unknown, defaultTimeoutMs: number): string[] {
+export function intakeProblems(intake: unknown, defaultTimeoutMs: number, httpWork?: { base_url: string; credentials: Record<string, string> }): string[] {
   if (!isObject(intake)) return []; // convict's format check already named it
   const problems: string[] = [];
   for (const [name, source] of Object.entries(intake)) {
@@ -76,13 +76,18 @@ export function intakeProblems(intake: unknown, defaultTimeoutMs: number): strin
     const hasTask = source.task !== undefined;
     const hasWorkflow = source.workflow !== undefined;
     if (hasTask === hasWorkflow) problems.push(`${where} needs exactly one of task or workflow`);
-    if (hasTask) problems.push(...taskTemplateProblems(`${where}.task`, source.task, defaultTimeoutMs));
+    if (hasTask) problems.push(...taskTemplateProblems(`${where}.task`, source.task, defaultTimeoutMs, httpWork));
     if (hasWorkflow) problems.push(...workflowProblems(`${where}.workflow`, source.workflow));
   }
   return problems;
 }
 
-function taskTemplateProblems(where: string, task: unknown, defaultTimeoutMs: number): string[] {
+function taskTemplateProblems(
+  where: string,
+  task: unknown,
+  defaultTimeoutMs: number,
+  httpWork?: { base_url: string; credentials: Record<string, string> },
+): string[] {
   if (!isObject(task)) return [`${where} must be a mapping (a task create body)`];
   const problems = TASK_FIELDS_REFUSED.filter((k) => k in task).map((k) => `${where}.${k} is not accepted on a hook task`);
   const probe = mapPlaceholders(task, () => 'x');
@@ -99,7 +104,7 @@ function taskTemplateProblems(where: string, task: unknown, defaultTimeoutMs: nu
     }
   } else {
     // Numbers are never placeholders (the probe above would have refused them): cross-checked now.
-    for (const p of templateProblems(probe as TaskTemplate, defaultTimeoutMs, '')) problems.push(`${where}.${p.field} ${p.message}`);
+    for (const p of templateProblems(probe as TaskTemplate, defaultTimeoutMs, '', httpWork)) problems.push(`${where}.${p.field} ${p.message}`);
   }
   return problems;
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import convict from 'convict';
 import * as yaml from 'js-yaml';
 import { AGENT_ID_RULE, isAgentId, isObject } from './core/ids.js';
+import { WORDWARE_CREDENTIAL } from './core/call-spec.js';
 import { intakeProblems, type IntakeSource } from './config-intake.js';
 
 export type { IntakeSource } from './config-intake.js';
@@ -16,6 +17,15 @@ export interface RosterAgent {
   capabilities: string[];
   owner?: string;
   state: (typeof AGENT_STATES)[number];
+  /** An endpoint agent (§18.2): each task assigned to it is POSTed to `url`. */
+  endpoint?: AgentEndpoint;
+}
+
+/** Where an endpoint agent takes its tasks (§18.2, docs/calls.md). */
+export interface AgentEndpoint {
+  url: string;
+  /** A name in http_work.credentials (else http_work.service_token is sent). */
+  credential?: string;
 }
 
 function validateRoster(value: unknown): void {
@@ -25,7 +35,7 @@ function validateRoster(value: unknown): void {
     const where = `agents[${i}]`;
     if (!isObject(a)) throw new Error(`${where} must be a mapping`);
     const agent = a;
-    const unknownKeys = Object.keys(agent).filter((k) => !['id', 'name', 'capabilities', 'owner', 'state'].includes(k));
+    const unknownKeys = Object.keys(agent).filter((k) => !['id', 'name', 'capabilities', 'owner', 'state', 'endpoint'].includes(k));
     if (unknownKeys.length) throw new Error(`${where} has unknown key(s) ${unknownKeys.join(', ')}`);
     if (!isAgentId(agent.id)) throw new Error(`${where}.id must be ${AGENT_ID_RULE}`);
     if (seen.has(agent.id)) throw new Error(`${where}.id "${agent.id}" is listed twice`);
@@ -37,6 +47,17 @@ function validateRoster(value: unknown): void {
     if (agent.owner !== undefined && typeof agent.owner !== 'string') throw new Error(`${where}.owner must be a string`);
     if (agent.state !== undefined && !AGENT_STATES.includes(agent.state as never)) {
       throw new Error(`${where}.state must be one of ${AGENT_STATES.join(', ')}`);
+    }
+    if (agent.endpoint !== undefined) {
+      const e = agent.endpoint;
+      if (!isObject(e) || Object.keys(e).some((k) => k !== 'url' && k !== 'credential')) throw new Error(`${where}.endpoint must be {url, credential?}`);
+      if (typeof e.url !== 'string' || !/^https?:\/\//i.test(e.url)) throw new Error(`${where}.endpoint.url must be an absolute http(s) URL`);
+      try {
+        new URL(e.url);
+      } catch {
+        throw new Error(`${where}.endpoint.url must be an absolute http(s) URL`);
+      }
+      if (e.credential !== undefined && typeof e.credential !== 'string') throw new Error(`${where}.endpoint.credential must be a string`);
     }
   });
 }
@@ -253,6 +274,35 @@ export const configSchema = {
       default: [] as string[],
     },
   },
+  http_work: {
+    base_url: {
+      doc: 'A call whose url is a path is joined to this (Wisely EDGE_BASE_URL); empty: a path url is refused at create (400)',
+      format: httpUrl,
+      default: '',
+      env: 'DISPATCH_HTTP_WORK_BASE_URL',
+    },
+    service_token: {
+      doc: 'Bearer token of calls and endpoint pushes without a credential (Wisely EDGE_SERVICE_JWT); empty: no Authorization',
+      format: String,
+      default: '',
+      env: 'DISPATCH_HTTP_WORK_SERVICE_TOKEN',
+      sensitive: true,
+    },
+    credentials: {
+      doc: 'name → secret, sent as Authorization: Bearer <secret> by a call naming it; DISPATCH_HTTP_WORK_CREDENTIAL_<NAME> sets one; WORDWARE_API_KEY is `wordware` when unset',
+      // Object: convict keeps the mapping whole (a leaf); credentialProblems checks inside it.
+      format: Object,
+      default: {} as Record<string, string>,
+      sensitive: true,
+    },
+    allowed_hosts: {
+      doc: 'Call and endpoint hosts exempt from the private-address check (exact host names or IP literals)',
+      format: hostList,
+      default: [] as string[],
+    },
+    max_in_flight: { doc: 'Calls (and endpoint pushes) in flight per replica', format: positiveInt('http_work.max_in_flight'), default: 64 },
+    per_host: { doc: 'Calls in flight per destination host per replica', format: positiveInt('http_work.per_host'), default: 16 },
+  },
   logging: {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
@@ -309,6 +359,14 @@ interface SchemaType {
   workflows: { dir: string };
   schedules: { catch_up_grace_ms: number; max_sleep_ms: number; batch_size: number; default_timezone: string; dir: string };
   webhooks: { secret: string; max_attempts: number; allowed_hosts: string[] };
+  http_work: {
+    base_url: string;
+    service_token: string;
+    credentials: Record<string, string>;
+    allowed_hosts: string[];
+    max_in_flight: number;
+    per_host: number;
+  };
   logging: { level: string; format: 'json' | 'pretty' };
   agents: RosterAgent[];
   intake: Record<string, IntakeSource>;
@@ -329,6 +387,7 @@ function normaliseRoster(agents: RosterAgent[]): RosterAgent[] {
     capabilities: (a.capabilities ?? []).map((c) => c.trim().toLowerCase()).filter(Boolean),
     ...(a.owner ? { owner: a.owner } : {}),
     state: a.state ?? 'ready',
+    ...(a.endpoint ? { endpoint: { url: a.endpoint.url, ...(a.endpoint.credential !== undefined ? { credential: a.endpoint.credential } : {}) } } : {}),
   }));
 }
 
@@ -360,12 +419,28 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (opts.overrides) cfg.load(opts.overrides as never);
   const intake = cfg.get('intake') as unknown;
   if (isObject(intake)) cfg.set('intake', withEnvSecrets(intake, env) as never);
+  const credentials = cfg.get('http_work.credentials') as unknown;
+  if (isObject(credentials)) cfg.set('http_work.credentials', withEnvCredentials(credentials, env) as never);
   try {
     cfg.validate({ allowed: 'strict' });
   } catch (err) {
     problems.push(...(err as Error).message.split('\n').filter((l) => l.trim() !== ''));
   }
-  problems.push(...intakeProblems(cfg.get('intake') as unknown, cfg.get('assignment.default_timeout_ms') as number));
+  const httpWork = {
+    base_url: String(cfg.get('http_work.base_url') ?? ''),
+    credentials: isObject(cfg.get('http_work.credentials')) ? (cfg.get('http_work.credentials') as Record<string, string>) : {},
+  };
+  problems.push(...intakeProblems(cfg.get('intake') as unknown, cfg.get('assignment.default_timeout_ms') as number, httpWork));
+  problems.push(...credentialProblems(cfg.get('http_work.credentials') as unknown));
+  const known = cfg.get('http_work.credentials') as unknown;
+  const agents = cfg.get('agents') as unknown;
+  if (Array.isArray(agents) && isObject(known)) {
+    agents.forEach((a: unknown, i) => {
+      const c = isObject(a) && isObject(a.endpoint) ? a.endpoint.credential : undefined;
+      if (typeof c === 'string' && c !== WORDWARE_CREDENTIAL && !(c in known))
+        problems.push(`agents[${i}].endpoint.credential "${c}" is not in http_work.credentials`);
+    });
+  }
   if (problems.length) throw new ConfigError(problems);
   const props = cfg.getProperties() as Config;
   props.agents = normaliseRoster(props.agents);
@@ -386,6 +461,8 @@ export function redactedConfig(cfg: Config): Config {
   copy.database.url = redactUrl(copy.database.url);
   copy.hermes.url = redactUrl(copy.hermes.url);
   for (const source of Object.values(copy.intake ?? {})) if (source.secret) source.secret = '[redacted]';
+  if (copy.http_work.service_token) copy.http_work.service_token = '[redacted]';
+  copy.http_work.credentials = Object.fromEntries(Object.keys(copy.http_work.credentials ?? {}).map((k) => [k, '[redacted]']));
   return copy;
 }
 
@@ -405,6 +482,39 @@ function withEnvSecrets(intake: Record<string, unknown>, env: NodeJS.ProcessEnv)
     out[name] = secret !== undefined && isObject(source) ? { ...source, secret } : source;
   }
   return out;
+}
+
+const CREDENTIAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const CREDENTIAL_PREFIX = 'DISPATCH_HTTP_WORK_CREDENTIAL_';
+
+/** The environment variable that sets credential `name`: its name upper-cased, `-` and `.` as `_`. */
+export function credentialVariable(name: string): string {
+  return `${CREDENTIAL_PREFIX}${name.toUpperCase().replace(/[-.]/g, '_')}`;
+}
+
+/**
+ * http_work.credentials with the environment applied: DISPATCH_HTTP_WORK_CREDENTIAL_<NAME> sets
+ * the credential of the file whose variable it is, or adds one named <name> in lower case (so
+ * a secret need never be in config.yaml); WORDWARE_API_KEY is `wordware` unless that is set.
+ */
+function withEnvCredentials(credentials: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...credentials };
+  const byVariable = new Map(Object.keys(credentials).map((k) => [credentialVariable(k), k]));
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(CREDENTIAL_PREFIX) || v === undefined || k.length === CREDENTIAL_PREFIX.length) continue;
+    out[byVariable.get(k) ?? k.slice(CREDENTIAL_PREFIX.length).toLowerCase()] = v;
+  }
+  if ((out[WORDWARE_CREDENTIAL] === undefined || out[WORDWARE_CREDENTIAL] === '') && env.WORDWARE_API_KEY) out[WORDWARE_CREDENTIAL] = env.WORDWARE_API_KEY;
+  return out;
+}
+
+function credentialProblems(credentials: unknown): string[] {
+  if (!isObject(credentials)) return ['http_work.credentials: must be a mapping of name to secret'];
+  return Object.entries(credentials).flatMap(([name, secret]) => [
+    ...(CREDENTIAL_NAME.test(name) ? [] : [`http_work.credentials: name "${name}" must be 1-64 chars of A-Za-z0-9_.-`]),
+    // Never the value itself: it is a secret.
+    ...(typeof secret === 'string' ? [] : [`http_work.credentials.${name}: must be a string`]),
+  ]);
 }
 
 export function redactUrl(url: string): string {

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'not_acceptable',
   'callbacks_disabled',
   'callback_not_allowed',
+  'call_not_allowed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

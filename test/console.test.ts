@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.js';
+import { startReceiver } from './helpers/receiver.js';
 
 const CHROMIUM = process.env.DISPATCH_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.DISPATCH_SCREENSHOTS === '1' ? path.resolve('docs/console') : mkdtempSync(path.join(tmpdir(), 'dispatch-console-'));
@@ -81,6 +82,8 @@ describe('operator console (auth.mode=header)', () => {
           { id: 'scout', name: 'Scout', capabilities: ['research'], state: 'ready' },
           { id: 'builder', name: 'Builder', capabilities: ['code'], state: 'sleeping' },
         ],
+        http_work: { allowed_hosts: ['127.0.0.1'] },
+        assignment: { retry_backoff_base_ms: 20, retry_backoff_max_ms: 40 },
       },
     });
   });
@@ -353,6 +356,34 @@ describe('operator console (auth.mode=header)', () => {
     expect((await t.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'scout', body: {} })).status).toBe(200);
     expect(c.errors).toEqual([]);
     await c.close();
+  });
+
+  it("shows a call task's call and its attempts: status code, error, streamed log", async () => {
+    const rx = await startReceiver({
+      '/flow': (_req, res, _r, n) =>
+        n === 1
+          ? res.writeHead(503, { 'content-type': 'text/plain' }).end('warming up')
+          : res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end('{"delta":"Hel"}\n{"output":"Hello"}\n'),
+    });
+    try {
+      const task = await createTask(t, 'wordware', { title: 'run the flow', call: { url: rx.url('/flow') } });
+      await expect.poll(() => statusOf(t, task.id), WAIT).toBe('completed');
+      const c = await openConsole(t);
+      await signIn(c);
+      await c.page.goto(`${t.apiUrl}/console/#/tasks/${task.id}`);
+      await expect.poll(() => c.page.getByTestId('task-call').textContent(), WAIT).toBe(`POST ${rx.url('/flow')}`);
+      const rows = c.page.getByTestId('attempt-row');
+      await expect.poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome'))), WAIT).toEqual(['failed', 'completed']);
+      expect(await c.page.getByTestId('attempt-status').allTextContents()).toEqual(['503', '200']);
+      await expect.poll(() => rows.first().textContent(), WAIT).toContain('warming up');
+      await c.page.getByText('Streamed log').click();
+      expect(await c.page.getByTestId('attempt-log').textContent()).toBe('{"delta":"Hel"}\n{"output":"Hello"}');
+      await shot(c.page, 'call-task', true);
+      expect(c.errors).toEqual([]);
+      await c.close();
+    } finally {
+      await rx.close();
+    }
   });
 
   it('pauses a schedule', async () => {

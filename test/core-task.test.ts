@@ -255,6 +255,7 @@ describe('rowToTask', () => {
     duration_ms: null,
     dry_run: false,
     target: null,
+    call_host: null,
     assigned_score: 1.35,
     assigned_woke: false,
     avoid_agent: 'other',

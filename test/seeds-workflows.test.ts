@@ -11,8 +11,8 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { startApp, type TestApp } from './helpers/app.js';
 import { natsConnect, waitFor } from './helpers/events.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
-import { schedulerOf } from './fakes/swarm.js';
 import { ScheduleFirer } from '../src/schedules/firer.js';
+import { json, startReceiver, type Receiver } from './helpers/receiver.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/seeds/${name}`, import.meta.url));
 const DAILY = fixture('daily_instructor_v1.yml');
@@ -28,11 +28,30 @@ async function putYaml(t: TestApp, key: string, body: Buffer | string) {
   return t.call('PUT', `/api/v1/workflows/${key}`, { rawBody: body, headers: yaml });
 }
 
+// The Wisely edge functions the seed's steps call (http_work.base_url, Wisely's EDGE_BASE_URL): a
+// real receiver answering {ok: true, …}; the call executor performs the steps against it.
+let edge: Receiver;
+const EDGE_PATHS = [...new Set([DAILY, WEEKLY].flatMap((f) => [...f.toString().matchAll(/call: "([^"]+)"/g)].map((m) => m[1]!)).concat('/hello'))];
+beforeAll(async () => {
+  edge = await startReceiver();
+  edge.on('/functions/v1/agent-proxy/snapshot', (_q, res) => json(res, 200, { ok: true, mood: 'up' }));
+  for (const path of EDGE_PATHS.filter((p) => p !== '/functions/v1/agent-proxy/snapshot')) edge.on(path, (_q, res) => json(res, 200, { ok: true, path }));
+});
+afterAll(async () => {
+  await edge?.close();
+});
+/** Each app's config: the edge as base_url (loopback allowed), and the `wisely` credential. */
+const seedConfig = (extra: Record<string, unknown> = {}) => ({
+  assignment: { tick_interval_ms: 600_000 },
+  http_work: { base_url: edge.url(''), allowed_hosts: ['127.0.0.1'], credentials: { wisely: 'edge-secret' } },
+  ...extra,
+});
+
 const countOf = async (t: TestApp, table: string) => (await t.sql.unsafe(`select count(*)::int as n from ${table}`))[0]!.n as number;
 
 describe('the Wisely seed, verbatim', () => {
   it('PUT daily_instructor_v1.yml as is: 201, call steps in the object form, a second PUT changes nothing', async () => {
-    await using t = await startApp({ config: { assignment: { tick_interval_ms: 600_000 } } });
+    await using t = await startApp({ config: seedConfig() });
     // The fixture is the seed's block byte for byte (no timezone, quoted lists, three call steps).
     expect(DAILY.toString()).toContain('event_types: [ "streak_ping", "user_start_day" ]');
     const res = await putYaml(t, 'daily_instructor_v1', DAILY);
@@ -64,7 +83,7 @@ describe('the Wisely seed, verbatim', () => {
 
   it('trigger.cron owns the schedule workflow:<key> (catch_up latest) that starts runs; a new version updates it, one without cron pauses it', async () => {
     const clock = fakeClock(Date.UTC(2026, 0, 5, 6, 0, 0));
-    await using t = await startApp({ clock, config: { assignment: { tick_interval_ms: 600_000 } } });
+    await using t = await startApp({ clock, config: seedConfig() });
     const firer = t.dispatch.components.find((c) => c instanceof ScheduleFirer) as ScheduleFirer;
     await firer.stopLoop();
     expect((await putYaml(t, 'daily_instructor_v1', DAILY)).status).toBe(201);
@@ -110,11 +129,7 @@ describe('the Wisely seed, verbatim', () => {
   });
 
   it('a trigger event starts one run of every listening workflow; step tasks carry their call and the run context; GET lists events with their runs', async () => {
-    await using t = await startApp({
-      config: { assignment: { tick_interval_ms: 600_000 }, agents: [{ id: 'edge', name: 'Edge', capabilities: [], state: 'ready' }] },
-    });
-    const s = schedulerOf(t);
-    await s.stopLoop();
+    await using t = await startApp({ config: seedConfig() });
     expect((await putYaml(t, 'daily_instructor_v1', DAILY)).status).toBe(201);
     expect((await putYaml(t, 'weekly_seed_v1', WEEKLY)).status).toBe(201);
     // A second listener of user_start_day only (JSON, a task step beside a call step).
@@ -122,7 +137,7 @@ describe('the Wisely seed, verbatim', () => {
       body: {
         trigger: { type: 'event', event_types: ['user_start_day'] },
         steps: [
-          { id: 'hello', call: { url: 'https://edge.example/hello', credential: 'wisely', headers: { 'X-Extra': '1' } } },
+          { id: 'hello', call: { url: edge.url('/hello'), credential: 'wisely', headers: { 'X-Extra': '1' } } },
           { id: 'log', task: { title: 'log it', scope: 'ops' }, depends_on: ['hello'] },
         ],
       },
@@ -151,22 +166,24 @@ describe('the Wisely seed, verbatim', () => {
       title: 'gather_signals',
       step_id: 'gather_signals',
       requester: 'wisely-app',
-      status: 'pending',
       call: { url: '/functions/v1/agent-proxy/snapshot', method: 'GET', timeout_ms: 8000 },
       context: { context: { event }, upstream: {} },
     });
     expect(gather.call).not.toHaveProperty('body');
-    // When gather_signals completes, create_plan's body (its context) holds the result under upstream.
-    await s.runOnce();
-    const holder = (await t.call('GET', `/api/v1/tasks/${gather.id}`)).body.assignee;
-    expect((await t.call('POST', `/api/v1/tasks/${gather.id}/complete`, { agent: holder, body: { result: { ok: true, mood: 'up' } } })).status).toBe(200);
+    // The executor performs the steps against the edge: gather_signals (GET, no body), then
+    // create_plan, whose body (its context) holds gather_signals' answer under upstream.
+    const planPath = '/functions/v1/agent-proxy/instructor/daily';
+    // The edge is shared by the tests of this file: a request is found by its idempotency key (the task id).
+    const sentFor = (path: string, taskId: string) => edge.to(path).find((r) => r.headers['x-idempotency-key'] === taskId);
+    const planned = await waitFor('create_plan to be called', () => sentFor(planPath, run.steps[1].task_id));
+    const snapshot = sentFor('/functions/v1/agent-proxy/snapshot', gather.id)!;
+    expect(snapshot).toMatchObject({ method: 'GET', body: '' });
+    expect(snapshot.headers['x-dispatch-attempt']).toBe('1');
+    expect(planned.method).toBe('POST');
+    expect(JSON.parse(planned.body)).toEqual({ context: { event }, upstream: { gather_signals: { ok: true, mood: 'up' } } });
     const plan = (await t.call('GET', `/api/v1/tasks/${run.steps[1].task_id}`)).body;
-    expect(plan).toMatchObject({
-      title: 'create_plan',
-      status: 'pending',
-      call: { url: '/functions/v1/agent-proxy/instructor/daily', method: 'POST' },
-      context: { context: { event }, upstream: { gather_signals: { ok: true, mood: 'up' } } },
-    });
+    expect(plan).toMatchObject({ title: 'create_plan', assignee: 'dispatch:http', call: { url: planPath, method: 'POST' } });
+    await waitFor('the run to complete', async () => (await t.call('GET', `/api/v1/runs/${run.id}`)).body.status === 'completed');
 
     // user_start_day: both listeners, one run each, the latest versions.
     const both = await t.call('POST', '/api/v1/trigger-events', { body: { type: 'user_start_day', user_id: 'u-1' } });
@@ -175,7 +192,7 @@ describe('the Wisely seed, verbatim', () => {
     expect(keys.sort()).toEqual(['daily_instructor_v1', 'welcome']);
     const welcome = (await t.call('GET', `/api/v1/runs/${both.body.runs[keys.indexOf('welcome')]}`)).body;
     const hello = (await t.call('GET', `/api/v1/tasks/${welcome.steps[0].task_id}`)).body;
-    expect(hello.call).toEqual({ url: 'https://edge.example/hello', method: 'POST', credential: 'wisely', headers: { 'X-Extra': '1' } });
+    expect(hello.call).toMatchObject({ url: edge.url('/hello'), method: 'POST', credential: 'wisely', headers: { 'X-Extra': '1' } });
     expect(welcome.context).toEqual({ event: { id: both.body.event_id, type: 'user_start_day', user_id: 'u-1', intent_id: null, payload: null } });
 
     // Nobody listens: stored, no run.
@@ -197,8 +214,8 @@ describe('the Wisely seed, verbatim', () => {
   });
 
   it('an Idempotency-Key starts the runs once, also for two replicas posting at the same instant; another body → 409', async () => {
-    await using a = await startApp({ config: { assignment: { tick_interval_ms: 600_000 } } });
-    await using b = await startApp({ db: a.db, config: { assignment: { tick_interval_ms: 600_000 } } });
+    await using a = await startApp({ config: seedConfig() });
+    await using b = await startApp({ db: a.db, config: seedConfig() });
     expect((await putYaml(a, 'daily_instructor_v1', DAILY)).status).toBe(201);
     const body = { type: 'streak_ping', user_id: 'u-1' };
     for (let round = 0; round < 5; round++) {
@@ -216,7 +233,7 @@ describe('the Wisely seed, verbatim', () => {
   });
 
   it('POST /api/v1/runs with the seed dispatch body: 201 Run with user_id and intent_id, context {user_id, intent_id, payload}', async () => {
-    await using t = await startApp({ config: { assignment: { tick_interval_ms: 600_000 } } });
+    await using t = await startApp({ config: seedConfig() });
     expect((await putYaml(t, 'daily_instructor_v1', DAILY)).status).toBe(201);
     // The seed's "Test Workflow Dispatch" body, verbatim.
     const seedBody = `{
@@ -246,7 +263,7 @@ describe('the Wisely seed, verbatim', () => {
   });
 
   it('bad definitions and events → 400 with nothing stored', async () => {
-    await using t = await startApp({ config: { assignment: { tick_interval_ms: 600_000 } } });
+    await using t = await startApp({ config: seedConfig() });
     const call = '/functions/v1/agent-proxy/snapshot';
     const bad: [unknown, string][] = [
       [{ steps: [{ id: 'a', task: { title: 'x' }, call }] }, 'steps.0'],
@@ -297,7 +314,7 @@ describe('swarm.trigger.<type> over NATS', () => {
   });
 
   it('starts the runs like the POST; a redelivered message (same id, either replica) starts them once; a bad one is refused', async () => {
-    const config = { hermes: { url: nats.url }, assignment: { tick_interval_ms: 600_000 } };
+    const config = seedConfig({ hermes: { url: nats.url } });
     await using a = await startApp({ config });
     await using b = await startApp({ db: a.db, config });
     for (const app of [a, b]) {

@@ -194,11 +194,13 @@ const aboutTask = (id) => (ev) => ev.correlation_id === id || ev.data?.task?.id 
 export function TaskDetail({ id }) {
   const task = useData(() => api(`/tasks/${id}`), [id], aboutTask(id));
   const events = useData(() => api(`/tasks/${id}/events`), [id], aboutTask(id));
+  const attempts = useData(() => api(`/tasks/${id}/attempts`), [id], aboutTask(id));
   const [armed, setArmed] = useState(false);
   const t = task.data;
   const refresh = () => {
     void task.reload();
     void events.reload();
+    void attempts.reload();
   };
   return html`<section aria-labelledby="h-task">
     <p><a href="#/tasks">← Tasks</a></p>
@@ -248,7 +250,8 @@ export function TaskDetail({ id }) {
           ${t.duration_ms != null && field('Window', html`<span data-testid="window-duration">${duration(t.duration_ms)}</span>${t.dry_run ? ' (dry run)' : ''}`)}
           ${t.until && field('Until', html`<span data-testid="window-until" title=${t.until}>${when(t.until)}</span>`)}
           ${t.target != null && field('Target', html`<code data-testid="window-target">${JSON.stringify(t.target)}</code>`)}
-          ${t.call && field('Call', html`<code>${t.call.method ?? 'POST'} ${t.call.url}</code>`)}
+          ${t.call && field('Call', html`<code data-testid="task-call">${t.call.method} ${t.call.url}</code>`)}
+          ${t.call?.credential && field('Credential', t.call.credential)}
         </dl>
         ${t.input && html`<${InputBox} task=${t} onDone=${refresh} />`}
         ${
@@ -269,6 +272,11 @@ export function TaskDetail({ id }) {
           html`<h2>Result</h2>
             <pre tabindex="0">${json(t.result)}</pre>`
         }`
+    }
+    ${
+      attempts.data?.attempts.length > 0 &&
+      html`<h2>Attempts</h2>
+        <${Attempts} attempts=${attempts.data.attempts} />`
     }
     <h2>Timeline</h2>
     <${Problem} error=${events.error} />
@@ -318,6 +326,44 @@ const field = (name, value) =>
         <dt>${name}</dt>
         <dd>${value}</dd>
       </div>`;
+
+/** GET /tasks/:id/attempts: who, how it ended, and for a call its status code, error and streamed log. */
+function Attempts({ attempts }) {
+  return html`<table class="attempts" data-testid="task-attempts">
+    <thead>
+      <tr>
+        <th>#</th>
+        <th>Agent</th>
+        <th>Outcome</th>
+        <th>Duration</th>
+        <th>Status</th>
+        <th>Error / log</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${attempts.map(
+        (a) =>
+          html`<tr data-testid="attempt-row" data-outcome=${a.outcome} key=${a.attempt}>
+            <td>${a.attempt}</td>
+            <td>${a.agent}</td>
+            <td><${Status} status=${a.outcome} /></td>
+            <td>${a.duration_ms === null ? '…' : duration(a.duration_ms)}</td>
+            <td data-testid="attempt-status">${a.status_code ?? (a.status_code === null ? '—' : '')}</td>
+            <td>
+              ${a.error && html`<span class="wrap">${a.error}</span>`}
+              ${
+                a.log &&
+                html`<details>
+                  <summary>Streamed log</summary>
+                  <pre tabindex="0" data-testid="attempt-log">${a.log}</pre>
+                </details>`
+              }
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
 
 function Timeline({ events }) {
   return html`<ol class="timeline" data-testid="task-timeline" aria-live="polite">

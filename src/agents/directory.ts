@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import type { HealthState } from '../ports.js';
 import type { Signals } from '../signals.js';
 import { Cached, type Outcome } from './cache.js';
-import type { AvailabilitySource, CapabilitySource, OwnershipSource } from './ports.js';
+import type { AgentFacts, AvailabilitySource, CapabilitySource, OwnershipSource } from './ports.js';
+import type { AgentEndpoint } from '../config.js';
+import { CALL_ASSIGNEE } from '../core/call-spec.js';
 
 export interface DirectoryOptions {
   capabilities: CapabilitySource;
@@ -38,6 +40,8 @@ export interface DirectoryAgent {
   state: string;
   /** Owners whose cached device list names this agent (roster: its owner). */
   ownerIds: string[];
+  /** An endpoint agent's url and credential (§18.2): its tasks are POSTed there. */
+  endpoint?: AgentEndpoint;
 }
 
 export interface DirectorySnapshot {
@@ -54,7 +58,7 @@ const CAPABILITY_NUDGE_MS = 5000;
 type Part = 'capabilities' | 'availability' | 'ownership';
 
 export class AgentDirectory {
-  private readonly caps: Cached<Map<string, { name: string; capabilities: string[] }>>;
+  private readonly caps: Cached<Map<string, AgentFacts>>;
   private readonly states: Cached<Map<string, string>>;
   private readonly owners = new Map<string, Cached<Set<string>>>();
   /** States learnt from signals (Warren's events) that its list does not show yet. */
@@ -160,13 +164,20 @@ export class AgentDirectory {
     return { ...k, agents: this.merge(this.caps.current, k.availabilityKnown ? this.states.current : undefined) };
   }
 
+  /** The endpoint agents (§18.2) as the capability cache knows them: id → endpoint. Never waits. */
+  endpoints(): Map<string, AgentEndpoint> {
+    const out = new Map<string, AgentEndpoint>();
+    for (const [id, c] of this.caps.current ?? []) if (c.endpoint) out.set(id, c.endpoint);
+    return out;
+  }
+
   /** The merged view from cache only (admin listing): never waits for a neighbour. */
   cachedAgents(): DirectoryAgent[] {
     const fresh = this.states.age() <= this.opts.availabilityStaleMs;
     return this.merge(this.caps.current, fresh ? this.states.current : undefined);
   }
 
-  private merge(caps: Map<string, { name: string; capabilities: string[] }> | undefined, states: Map<string, string> | undefined): DirectoryAgent[] {
+  private merge(caps: Map<string, AgentFacts> | undefined, states: Map<string, string> | undefined): DirectoryAgent[] {
     const ids = new Set<string>([...(caps?.keys() ?? []), ...(states?.keys() ?? []), ...this.overrides.keys()]);
     const ownerIds = new Map<string, string[]>();
     for (const [owner, entry] of this.owners) {
@@ -184,9 +195,11 @@ export class AgentDirectory {
       return {
         id,
         name: c?.name ?? id,
-        capabilities: c?.capabilities ?? [],
+        // No agent holds the tag every call task requires (core/calls.ts): only the executor performs those.
+        capabilities: (c?.capabilities ?? []).filter((t) => t !== CALL_ASSIGNEE),
         state,
         ownerIds: ownerIds.get(id) ?? [],
+        ...(c?.endpoint ? { endpoint: c.endpoint } : {}),
       };
     });
   }

@@ -13,7 +13,9 @@ export class Roster implements CapabilitySource, AvailabilitySource, OwnershipSo
   }
 
   async listCapabilities() {
-    return new Map([...this.agents.values()].map((a) => [a.id, { name: a.name, capabilities: [...a.capabilities] }]));
+    return new Map(
+      [...this.agents.values()].map((a) => [a.id, { name: a.name, capabilities: [...a.capabilities], ...(a.endpoint ? { endpoint: a.endpoint } : {}) }]),
+    );
   }
 
   async listStates() {

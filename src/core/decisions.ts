@@ -89,8 +89,8 @@ export type NewTask = Pick<
   | 'step_id'
 > &
   Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
-  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms'>> &
-  Partial<Pick<TaskRow, 'call' | 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms' | 'call' | 'call_host'>> &
+  Partial<Pick<TaskRow, 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
 
 /** The attempt deadline of an assignment (or an answer) at `now`: a window's end, else now + timeout_ms. */
 export function attemptDeadline(row: TaskRow, now: Date): Date {
@@ -120,7 +120,6 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     ...task,
     // start_at is a not_before the retry backoff never moves earlier (§19.3).
     not_before: startAt && (task.not_before === null || task.not_before < startAt) ? startAt : task.not_before,
-    call: task.call ?? null,
     start_at: startAt,
     duration_ms: task.duration_ms ?? null,
     dry_run: task.dry_run ?? false,
@@ -134,6 +133,8 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     heartbeat_deadline_at: null,
     input_timeout_ms: task.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
     input: null,
+    call: task.call ?? null,
+    call_host: task.call_host ?? null,
     input_deadline_at: null,
     assigned_score: null,
     assigned_woke: null,
@@ -199,16 +200,21 @@ function checkReport(row: TaskRow, to: TaskStatus, agent: string): void {
   if (row.assignee !== agent) throw new NotAssigneeError(row.id);
 }
 
-export function decideComplete(row: TaskRow, agent: string, result: unknown, now: Date): Change {
+/** Complete; `extra` goes into the `completed` event beside the task (a call's status_code). */
+export function decideComplete(row: TaskRow, agent: string, result: unknown, now: Date, extra?: Record<string, unknown>): Change {
   checkReport(row, 'completed', agent);
   const next: TaskRow = { ...row, ...ended('completed', now), result: result === undefined ? null : result };
-  return change(row, next, [['completed']], { statuses: [row.status], assignee: agent });
+  return change(row, next, [['completed', extra]], { statuses: [row.status], assignee: agent });
 }
 
 export interface FailReport {
   error: string;
   /** Default true. */
   retryable?: boolean;
+  /** The retry waits at least this long (a call's Retry-After, §18.1), when longer than the backoff. */
+  retryAfterMs?: number | undefined;
+  /** The HTTP status of a call's answer: `status_code` in the `failed` event (null: no answer). */
+  statusCode?: number | null | undefined;
 }
 
 /** Fail: retry with backoff (back to pending, retry_count + 1) or end `failed`. */
@@ -216,20 +222,21 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
   checkReport(row, 'failed', agent);
   const guard = { statuses: [row.status], assignee: agent };
   const d = decideRetry(row, report.retryable ?? true, policy, random);
+  const code = report.statusCode !== undefined ? { status_code: report.statusCode } : {};
   if (d.retry) {
     const next: TaskRow = {
       ...row,
       ...requeued(row, now),
       error: report.error,
       retry_count: d.retryCount,
-      not_before: new Date(now.getTime() + d.delayMs),
+      not_before: new Date(now.getTime() + Math.max(d.delayMs, report.retryAfterMs ?? 0)),
     };
     return {
       ...change(
         row,
         next,
         [
-          ['failed', { will_retry: true, agent }],
+          ['failed', { will_retry: true, agent, ...code }],
           ['retry', { retry_count: next.retry_count, max_retries: next.max_retries, reason: 'failed' }],
         ],
         guard,
@@ -238,7 +245,7 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
     };
   }
   const next: TaskRow = { ...row, ...ended('failed', now), error: report.error };
-  return { ...change(row, next, [['failed', { will_retry: false, agent }]], guard), retried: false };
+  return { ...change(row, next, [['failed', { will_retry: false, agent, ...code }]], guard), retried: false };
 }
 
 export interface ProgressReport {
@@ -501,7 +508,9 @@ export function decideAttemptTimeout(
   const agent = row.assignee;
   const guard = { statuses: ['assigned', 'running'] as TaskStatus[], ...(agent !== null ? { assignee: agent } : {}) };
   const heartbeat = reason === 'heartbeat';
-  const error = heartbeat ? `no heartbeat for ${row.heartbeat_timeout_ms} ms` : `attempt timed out after ${row.timeout_ms} ms`;
+  // A call task's attempt is bounded by its call's timeout (core/calls.ts), an agent's by timeout_ms.
+  const limit = row.call ? row.call.timeout_ms : row.timeout_ms;
+  const error = heartbeat ? `no heartbeat for ${row.heartbeat_timeout_ms} ms` : `attempt timed out after ${limit} ms`;
   const counts = (r: TaskRow) => ({ retry_count: r.retry_count, max_retries: r.max_retries });
   const d = decideRetry(row, true, policy, random);
   if (d.retry) {

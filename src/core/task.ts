@@ -23,6 +23,7 @@
 //              then ends by itself (completed, reason window_ended).
 //
 // This module is pure: no I/O, no clock, no randomness.
+import type { CallSpec } from './call-spec.js';
 
 export const TASK_STATUSES = ['waiting', 'pending', 'assigned', 'running', 'input_required', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -114,8 +115,8 @@ export interface Task {
   input_timeout_ms: number;
   /** The last question asked (input_required) and its answer; null when none was asked. */
   input: TaskInput | null;
-  /** The HTTP request Dispatch performs for a call task (§18.1); null: an agent does the work. */
-  call: TaskCall | null;
+  /** The HTTP request Dispatch performs for this task (§18.1, docs/calls.md); null: an agent's task. */
+  call: CallSpec | null;
   /** Not assigned before this instant (§19.3). */
   start_at: string | null;
   /** A window: runs this long once assigned, then ends by itself; null: not a window. */
@@ -184,7 +185,10 @@ export interface TaskRow {
   input: TaskInput | null;
   /** Input deadline, while input_required: asked_at + input_timeout_ms. */
   input_deadline_at: Date | null;
-  call: TaskCall | null;
+  /** A call task's request (§18.1): performed by the executor, never assigned to an agent. */
+  call: CallSpec | null;
+  /** Its destination host (lower-case host:port; null for a path joined to http_work.base_url): the per-host limit. */
+  call_host: string | null;
   start_at: Date | null;
   duration_ms: number | null;
   dry_run: boolean;
@@ -207,7 +211,7 @@ export interface TaskRow {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-/** A call task's request as stored (§18.1; the object form, normalised). */
+/** A call as a template gives it (a workflow step's, normalised to the object form; §19.1): the create fills in the defaults (CallSpec). */
 export interface TaskCall {
   url: string;
   method?: string;

@@ -49,7 +49,28 @@ function refusal(host: string, address: string): string | undefined {
  * Check a callback URL's host at create time: refused (400 callback_not_allowed) when it is, or
  * resolves to, a non-public address, or does not resolve at all — unless it is allowed.
  */
+export { resolveAll };
+
 export async function checkCallbackTarget(url: URL, allowed: AllowedHosts, resolve: (host: string) => Promise<string[]> = resolveAll): Promise<void> {
+  await checkTarget(url, allowed, resolve, {
+    unresolved: (host, details) => new CallbackNotAllowedError(`callback_url host ${host} does not resolve`, details),
+    refused: (why, details) => new CallbackNotAllowedError(`callback_url is not allowed: ${why}; list the host in webhooks.allowed_hosts to allow it`, details),
+  });
+}
+
+/** How a refused target is reported: the error of its field (callback_not_allowed, call_not_allowed). */
+export interface TargetErrors {
+  unresolved(host: string, details: unknown): Error;
+  refused(why: string, details: unknown): Error;
+}
+
+/** The address check shared by callbacks and calls: refused when the host is, or resolves to, a non-public address or does not resolve — unless allowed. */
+export async function checkTarget(
+  url: URL,
+  allowed: AllowedHosts,
+  resolve: (host: string) => Promise<string[]> = resolveAll,
+  errors: TargetErrors,
+): Promise<void> {
   const host = normaliseHost(url.hostname);
   if (allowed.has(host)) return;
   let addresses: string[];
@@ -58,13 +79,12 @@ export async function checkCallbackTarget(url: URL, allowed: AllowedHosts, resol
     try {
       addresses = await resolve(host);
     } catch (err) {
-      throw new CallbackNotAllowedError(`callback_url host ${host} does not resolve`, { host, reason: (err as NodeJS.ErrnoException).code ?? 'unresolved' });
+      throw errors.unresolved(host, { host, reason: (err as NodeJS.ErrnoException).code ?? 'unresolved' });
     }
   }
   for (const a of addresses) {
     const why = refusal(host, a);
-    if (why)
-      throw new CallbackNotAllowedError(`callback_url is not allowed: ${why}; list the host in webhooks.allowed_hosts to allow it`, { host, address: a });
+    if (why) throw errors.refused(why, { host, address: a });
   }
 }
 
@@ -85,7 +105,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `lookup` for net.connect (undici's connect options) that resolves every address and fails the
  * connection when any is refused: the address connected to is the one that was checked.
  */
-export function guardedLookup(allowed: AllowedHosts) {
+export function guardedLookup(allowed: AllowedHosts, what = 'callback') {
   return (hostname: string, options: LookupAllOptions | Record<string, unknown>, callback: LookupCallback): void => {
     const host = normaliseHost(hostname);
     dnsLookup(hostname, { ...(options as object), all: true } as LookupAllOptions, (err, addresses) => {
@@ -93,7 +113,7 @@ export function guardedLookup(allowed: AllowedHosts) {
       if (!allowed.has(host)) {
         for (const a of addresses) {
           const why = refusal(host, a.address);
-          if (why) return callback(Object.assign(new Error(`callback not allowed: ${why}`), { code: 'ECALLBACKNOTALLOWED' }), []);
+          if (why) return callback(Object.assign(new Error(`${what} not allowed: ${why}`), { code: 'ECALLBACKNOTALLOWED' }), []);
         }
       }
       if ((options as { all?: boolean }).all) return callback(null, addresses);

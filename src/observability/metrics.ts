@@ -114,6 +114,24 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: r,
     }),
+    callsInFlight: new Gauge({
+      name: 'dispatch_calls_in_flight',
+      help: 'HTTP attempts in flight on this replica, by kind (call: call tasks; endpoint: pushes to endpoint agents)',
+      labelNames: ['kind'] as const,
+      registers: r,
+    }),
+    callAttempts: new Counter({
+      name: 'dispatch_call_attempts_total',
+      help: 'HTTP attempts finished, by kind (call, endpoint) and outcome (completed, accepted, retry, failed, timed_out, lost)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: r,
+    }),
+    callStartDelay: new Histogram({
+      name: 'dispatch_call_start_delay_seconds',
+      help: "Time from a call task's due instant (created, re-queued or not_before) to its request being sent",
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
     authFailures: new Counter({
       name: 'dispatch_auth_failures_total',
       help: 'Failed authentications in auth.mode=token by reason (missing, malformed, unknown, revoked, mismatch)',

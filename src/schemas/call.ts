@@ -61,7 +61,11 @@ export const CallSchema = named(
       body: Type.Optional(Type.Unknown({ description: "JSON sent as the request body; default the task's context; none for GET" })),
       timeout_ms: Type.Optional(CallTimeoutMs),
     },
-    { additionalProperties: false, description: 'An HTTP request Dispatch performs for the task (CONTRACT §18.1)' },
+    {
+      additionalProperties: false,
+      description:
+        'An HTTP request Dispatch performs for the task (CONTRACT §18.1, docs/calls.md): assignee dispatch:http, never an agent. Every attempt sends Authorization (the credential, else http_work.service_token), X-Idempotency-Key: <task id> (the same on every attempt), X-Dispatch-Task-Id, X-Dispatch-Attempt. 2xx → completed with the body (non-JSON: {status, body}); {"ok": false}, 408/425/429/5xx, a connection error → retried (Retry-After honoured); the timeout → timeout; other statuses → failed at once; text/event-stream and application/x-ndjson answers → a progress report per event, the last one the result. Refused at create: a path without http_work.base_url, an unknown credential, a reserved header, timeout_ms above the task timeout (400 validation_failed); a host resolving to a loopback, private or link-local address not in http_work.allowed_hosts (400 call_not_allowed)',
+    },
   ),
 );
 export type Call = Static<typeof CallSchema>;

@@ -141,7 +141,10 @@ export const TaskSchema = named(
         description: 'How long an input_required task waits for its answer before it ends timed_out (reason input)',
       }),
       input: Type.Union([TaskInputSchema, Type.Null()], { description: 'The question asked in this attempt (input_required) and its answer; null when none' }),
-      call: Type.Union([CallSchema, Type.Null()], { description: 'The HTTP request Dispatch performs for this task (§18.1); null: an agent does the work' }),
+      call: Type.Union([CallSchema, Type.Null()], {
+        description:
+          "The HTTP request Dispatch performs for a call task (assignee dispatch:http; method and timeout_ms filled in with their defaults); null for an agent's task",
+      }),
       start_at: Type.Union([Timestamp, Type.Null()], { description: 'Not assigned before this instant' }),
       duration_ms: Type.Union([Type.Integer({ minimum: LIMITS.durationMsMin }), Type.Null()], { description: 'A window: how long it runs once assigned' }),
       until: Type.Union([Timestamp, Type.Null()], {
@@ -413,6 +416,34 @@ export const DeliverySchema = named(
 export const DeliveryListSchema = named(
   'DeliveryList',
   Type.Object({ deliveries: Type.Array(DeliverySchema) }, { additionalProperties: false, description: 'Oldest first' }),
+);
+
+export const AttemptSchema = named(
+  'Attempt',
+  Type.Object(
+    {
+      attempt: Type.Integer({ minimum: 1, description: '1-based, in order (X-Dispatch-Attempt of a call)' }),
+      agent: Type.Union([Type.String(), Type.Null()], { description: 'Who performed it: an agent id, or dispatch:http for a call task' }),
+      started_at: Timestamp,
+      finished_at: NullableTimestamp,
+      outcome: Type.Union(
+        ['completed', 'failed', 'timed_out', 'cancelled', 'running'].map((o) => Type.Literal(o)),
+        { description: 'running while the attempt is in flight' },
+      ),
+      duration_ms: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null while running' }),
+      status_code: Type.Optional(
+        Type.Union([Type.Integer(), Type.Null()], { description: "A call's (or an endpoint push's) HTTP status; null when no answer came" }),
+      ),
+      error: Type.Optional(Type.String({ description: 'Why it failed, at most 4 KiB (of an HTTP answer: its status and body)' })),
+      log: Type.Optional(Type.String({ description: "A streamed answer's events, one per line, at most 16 KiB" })),
+    },
+    { additionalProperties: false, description: "One attempt of a task (Wisely's job_attempts)" },
+  ),
+);
+
+export const AttemptListSchema = named(
+  'AttemptList',
+  Type.Object({ attempts: Type.Array(AttemptSchema) }, { additionalProperties: false, description: 'Oldest first' }),
 );
 
 /** GET /api/v1/tasks/:id/explain (§16.2, docs/heartbeats.md). */

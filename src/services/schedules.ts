@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { Config } from '../config.js';
 import type { ServiceContext } from '../context.js';
 import { checkTimetable, nextOccurrence, nextOccurrences, planFiring, type Problem, type Timetable } from '../core/schedule.js';
 import { decideCreate, type NewTask } from '../core/decisions.js';
@@ -107,13 +108,20 @@ const timetableOf = (r: Pick<ScheduleRow, 'cron' | 'calendar' | 'timezone' | 'st
 type Draft = Omit<ScheduleRow, 'id' | 'requester' | 'next_run_at' | 'last_run_at' | 'last_task_id' | 'last_run_id' | 'created_at' | 'updated_at'>;
 
 /** Every problem of a schedule as it would be stored (400 with details; nothing stored). */
-async function check(db: Db, d: Draft, defaultTimeoutMs: number, given: Problem[] = [], rename: (field: string) => string = (f) => f): Promise<void> {
+async function check(
+  db: Db,
+  d: Draft,
+  defaultTimeoutMs: number,
+  httpWork?: Config['http_work'],
+  given: Problem[] = [],
+  rename: (field: string) => string = (f) => f,
+): Promise<void> {
   const problems: Problem[] = [...given, ...checkTimetable(d).map((p) => ({ ...p, field: rename(p.field) }))];
   if ((d.task === null) === (d.workflow === null))
     problems.push({ field: d.task ? 'workflow' : 'task', message: 'exactly one of task and workflow is required' });
   if (d.task) {
     try {
-      problems.push(...templateProblems(parseCreateTaskBody(d.task), defaultTimeoutMs, 'task.'));
+      problems.push(...templateProblems(parseCreateTaskBody(d.task), defaultTimeoutMs, 'task.', httpWork));
     } catch (err) {
       const details =
         err instanceof DispatchError && Array.isArray(err.details) ? (err.details as Problem[]) : [{ field: 'body', message: (err as Error).message }];
@@ -176,7 +184,7 @@ function draftOf(body: CreateScheduleBody, defaultTimezone: string): { draft: Dr
 export async function createSchedule(ctx: Pick<ServiceContext, 'sql' | 'clock' | 'config'>, requester: string, body: CreateScheduleBody): Promise<Schedule> {
   const now = ctx.clock.now();
   const { draft, problems, rename } = draftOf(body, ctx.config.schedules.default_timezone);
-  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, problems, rename);
+  await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, ctx.config.http_work, problems, rename);
   const row: ScheduleRow = {
     ...draft,
     id: randomUUID(),
@@ -240,7 +248,7 @@ export async function loadScheduleDir(ctx: Pick<ServiceContext, 'sql' | 'clock' 
     }
     const { draft, problems: own, rename } = draftOf(parsed, ctx.config.schedules.default_timezone);
     try {
-      await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, own, rename);
+      await check(ctx.sql, draft, ctx.config.assignment.default_timeout_ms, ctx.config.http_work, own, rename);
     } catch (err) {
       if (!(err instanceof DispatchError)) throw err;
       at(Array.isArray(err.details) ? (err.details as Problem[]) : [{ field: 'body', message: err.message }]);
@@ -353,7 +361,7 @@ export async function patchSchedule(
       start_within_ms: body.start_within_ms !== undefined ? body.start_within_ms : row.start_within_ms,
       paused: body.paused ?? row.paused,
     };
-    await check(tx, d, ctx.config.assignment.default_timeout_ms);
+    await check(tx, d, ctx.config.assignment.default_timeout_ms, ctx.config.http_work);
     const retime = TIMETABLE_FIELDS.some((f) => body[f] !== undefined) || (row.paused && !d.paused);
     const fields: Partial<ScheduleRow> = { ...d, updated_at: now, ...(retime ? { next_run_at: nextOccurrence(timetableOf(d), now.getTime()) } : {}) };
     const updated = await updateSchedule(tx, id, fields);

@@ -64,6 +64,7 @@ import { decideRedrive } from '../core/dependencies.js';
 import { needsSettling, settle } from './dependencies.js';
 import { canonical } from '../core/ids.js';
 import { checkCallback } from './deliveries.js';
+import { checkCall } from './calls.js';
 import { claimKey, TASK_KEYS } from '../store/idempotency.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -154,6 +155,7 @@ export async function createTask(
 ): Promise<CreateResult> {
   checkSizes(body);
   const callback = await checkCallback(ctx, body);
+  await checkCall(ctx, body);
   const now = ctx.clock.now();
   const id = randomUUID();
   const dependsOn = body.depends_on ?? [];
@@ -257,7 +259,8 @@ export async function createTask(
  * the task is not due yet, or nothing is known; the database has the last word either way.
  */
 function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCreate, 'pending'> | undefined {
-  if (!ctx.config.assignment.sync_match || row.status !== 'pending' || (row.not_before !== null && row.not_before > now)) return undefined;
+  // A call task is the executor's (src/calls/), never an agent's.
+  if (!ctx.config.assignment.sync_match || row.call !== null || row.status !== 'pending' || (row.not_before !== null && row.not_before > now)) return undefined;
   const agents = ctx.slots.current(now.getTime());
   if (!agents) return undefined;
   const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.known()), now: now.getTime() });
@@ -358,7 +361,7 @@ export async function listTasks(ctx: ServiceContext, q: ListTasksQuery): Promise
 // Writes: load the row, decide (core/decisions.ts), compare-and-set exactly what was decided.
 
 /** A write and what it set off around it (dependents released or cancelled, runs re-derived). */
-interface Written {
+export interface Written {
   change: Change;
   others: Change[];
 }
@@ -402,7 +405,7 @@ const CAS_ROUNDS = 4;
  * dependents or in a workflow run applies the same compare-and-set inside a transaction that
  * then settles the dependents and the run (services/dependencies.ts).
  */
-async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
+export async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRow) => Change): Promise<Written> {
   let remembered = ctx.versions.take(id);
   for (let round = 0; round < CAS_ROUNDS; round++) {
     const read = remembered ?? (await getVersionedTaskRow(ctx.sql, id));
@@ -444,18 +447,27 @@ async function writeReport(ctx: ServiceContext, id: string, decide: (row: TaskRo
 }
 
 /** A task that left assigned/running through this replica frees its agent's slot for the sync match. */
-function freeSlot(ctx: ServiceContext, before: TaskRow, next: TaskRow): void {
+export function freeSlot(ctx: ServiceContext, before: TaskRow, next: TaskRow): void {
   if (before.assignee && ACTIVE_STATUSES.includes(before.status) && !ACTIVE_STATUSES.includes(next.status)) ctx.slots.freed(before.assignee);
 }
 
 /** Metrics and wake-ups for what a write set off around it (after the commit). */
-function afterSettled(ctx: ServiceContext, others: Change[]): void {
+export function afterSettled(ctx: ServiceContext, others: Change[]): void {
   announceChanges(ctx, others);
   for (const o of others) recordTransition(ctx.metrics, o.next);
   if (others.some((o) => o.next.status === 'pending')) ctx.signals.emit('assign-needed');
 }
 
-const backoffPolicy = (ctx: ServiceContext) => ({
+/**
+ * A call task is performed by Dispatch (§18.1): no report over the API or NATS applies to it,
+ * whoever claims to be its assignee (403 not_assignee).
+ */
+function worker(row: TaskRow): TaskRow {
+  if (row.call !== null) throw new DispatchError('not_assignee', 403, `task ${row.id} is a call task: Dispatch performs it, no agent reports on it`);
+  return row;
+}
+
+export const backoffPolicy = (ctx: Pick<ServiceContext, 'config'>) => ({
   baseMs: ctx.config.assignment.retry_backoff_base_ms,
   maxMs: ctx.config.assignment.retry_backoff_max_ms,
 });
@@ -465,7 +477,7 @@ export async function completeTask(ctx: ServiceContext, agent: string, id: strin
   const {
     change: { before, next },
     others,
-  } = await writeReport(ctx, id, (row) => decideComplete(row, agent, body.result, now));
+  } = await writeReport(ctx, id, (row) => decideComplete(worker(row), agent, body.result, now));
   freeSlot(ctx, before, next);
   recordTransition(ctx.metrics, next);
   ctx.signals.emit('assign-needed', 'freed');
@@ -480,7 +492,7 @@ export async function failTask(ctx: ServiceContext, agent: string, id: string, b
     change: { before, next },
     others,
   } = await writeReport(ctx, id, (row) => {
-    const c = decideFail(row, agent, body, backoffPolicy(ctx), ctx.random, now);
+    const c = decideFail(worker(row), agent, body, backoffPolicy(ctx), ctx.random, now);
     retried = c.retried;
     return c;
   });
@@ -496,7 +508,7 @@ export async function reportProgress(ctx: ServiceContext, agent: string, id: str
   const now = ctx.clock.now();
   const {
     change: { before, next },
-  } = await writeReport(ctx, id, (row) => decideProgress(row, agent, body, now));
+  } = await writeReport(ctx, id, (row) => decideProgress(worker(row), agent, body, now));
   if (before.status !== next.status) recordTransition(ctx.metrics, next);
   return rowToTask(next);
 }
@@ -569,7 +581,7 @@ export async function requestInput(ctx: ServiceContext, agent: string, id: strin
   const now = ctx.clock.now();
   const {
     change: { next },
-  } = await writeReport(ctx, id, (row) => decideInputRequired(row, agent, { question: body.question, schema: body.schema ?? null }, now));
+  } = await writeReport(ctx, id, (row) => decideInputRequired(worker(row), agent, { question: body.question, schema: body.schema ?? null }, now));
   recordTransition(ctx.metrics, next);
   return rowToTask(next);
 }

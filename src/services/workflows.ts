@@ -102,7 +102,14 @@ export async function putWorkflowDefinition(
   const problems = [
     ...normalised.flatMap((n) => n.problems),
     ...(!check.ok && check.kind === 'invalid' ? check.problems : []),
-    ...steps.flatMap((s, i) => (s.task ? templateProblems(s.task as TaskTemplate, defaultTimeoutMs, `steps.${i}.task.`) : [])),
+    ...steps.flatMap((s, i) =>
+      s.task
+        ? templateProblems(s.task as TaskTemplate, defaultTimeoutMs, `steps.${i}.task.`, ctx.config.http_work)
+        : // A call step's call, checked as its task will be (the timeout bound is named below, as the seed form places it).
+          templateProblems({ title: s.id, call: s.call } as TaskTemplate, defaultTimeoutMs, `steps.${i}.`, ctx.config.http_work).filter(
+            (p) => !p.field.endsWith('timeout_ms'),
+          ),
+    ),
     ...steps.flatMap((s, i) =>
       s.call?.timeout_ms !== undefined && s.call.timeout_ms > defaultTimeoutMs
         ? [{ field: `steps.${i}.timeout_ms`, message: `must be at most the task timeout_ms (${defaultTimeoutMs})` }]

@@ -17,14 +17,15 @@ export interface BatchCursor {
 }
 
 /**
- * Due pending tasks in assignment order (priority desc, oldest first), at most `limit`, after
+ * Due pending agent tasks (not call tasks) in assignment order (priority desc, oldest first), at most `limit`, after
  * `after` (keyset). Served by the partial index on pending rows. The keyset is two index ranges
  * (the rest of the cursor's priority, then the lower priorities) merged, each starting at its
  * position in the index: one `a or b` condition would make Postgres walk the index from the top
  * and filter, a cost that grows with the cursor's depth in a 100k-task queue.
  */
 export async function duePending(db: Sql | Tx, now: Date, limit: number, after?: BatchCursor): Promise<PendingRef[]> {
-  const due = db`status = 'pending' and (not_before is null or not_before <= ${now})`;
+  // Call tasks (§18.1) are the executor's (store/calls.ts), never an agent's.
+  const due = db`status = 'pending' and call is null and (not_before is null or not_before <= ${now})`;
   if (!after) {
     return db<PendingRef[]>`
       select *, xmin::text as version from tasks where ${due}

@@ -42,18 +42,18 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom): Promise<FairBand> {
   const bandQuery =
     from === undefined
-      ? db`select priority from tasks where status = 'pending' order by priority desc limit 1`
+      ? db`select priority from tasks where status = 'pending' and call is null order by priority desc limit 1`
       : 'below' in from
-        ? db`select priority from tasks where status = 'pending' and priority < ${from.below} order by priority desc limit 1`
+        ? db`select priority from tasks where status = 'pending' and call is null and priority < ${from.below} order by priority desc limit 1`
         : db`select ${from.priority}::int as priority`;
   const after = from && 'after' in from ? [...from.after.entries()] : [];
   const rows = await db<(PendingRef & { fair_band: number; fair_k: number; fair_turn: string | null })[]>`
     with recursive band as (${bandQuery}),
     reqs(requester) as (
-      (select t.requester from tasks t where t.status = 'pending' and t.priority = (select priority from band) order by t.requester limit 1)
+      (select t.requester from tasks t where t.status = 'pending' and t.call is null and t.priority = (select priority from band) order by t.requester limit 1)
       union all
       select (select t.requester from tasks t
-              where t.status = 'pending' and t.priority = (select priority from band) and t.requester > reqs.requester
+              where t.status = 'pending' and t.call is null and t.priority = (select priority from band) and t.requester > reqs.requester
               order by t.requester limit 1)
       from reqs where reqs.requester is not null
     ), rq as (
@@ -68,7 +68,7 @@ export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom
     from rq
     cross join lateral (
       select t.*, t.xmin::text as version from tasks t
-      where t.status = 'pending' and t.priority = (select priority from band) and t.requester = rq.requester
+      where t.status = 'pending' and t.call is null and t.priority = (select priority from band) and t.requester = rq.requester
         and (t.created_at, t.id) > (rq.c_at, rq.c_id)
         and (t.not_before is null or t.not_before <= ${now})
       order by t.created_at, t.id

@@ -7,6 +7,7 @@ import { agentRoutes } from './agents.js';
 import { hookRoutes } from './hooks.js';
 import { deliveryRoutes } from './delivery.js';
 import { deliveryRoutes as callbackRoutes } from './deliveries.js';
+import { callRoutes } from './calls.js';
 import { consoleRoutes } from '../console.js';
 import { statsRoutes } from './stats.js';
 import { taskRoutes } from './tasks.js';
@@ -32,6 +33,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
+    callRoutes(ctx),
     mcpRoutes(ctx),
     a2aRoutes(ctx),
     consoleRoutes(),

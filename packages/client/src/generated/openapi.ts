@@ -661,6 +661,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/tasks/{id}/attempts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The task's attempts, oldest first
+     * @description Every task's, not only call tasks': one per assignment, from its lifecycle events (an attempt opens at `assigned` and ends at completed, failed, timeout, cancelled or reassigned; reassigned after a wake timeout counts as timed_out, after an agent was lost as failed). A call task's (and an endpoint push's) attempts carry status_code (null: no answer), error (at most 4 KiB of the answer) and log (the streamed events, at most 16 KiB). Attempts whose events the retention purge removed are gone.
+     */
+    get: operations['taskAttempts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -699,6 +719,33 @@ export interface components {
     AssignmentList: {
       tasks: components['schemas']['Task'][];
     };
+    /** @description One attempt of a task (Wisely's job_attempts) */
+    Attempt: {
+      /** @description 1-based, in order (X-Dispatch-Attempt of a call) */
+      attempt: number;
+      /** @description Who performed it: an agent id, or dispatch:http for a call task */
+      agent: string | null;
+      /**
+       * Format: date-time
+       * @description UTC ISO-8601
+       */
+      started_at: string;
+      finished_at: string | null;
+      /** @description running while the attempt is in flight */
+      outcome: 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'running';
+      /** @description null while running */
+      duration_ms: number | null;
+      /** @description A call's (or an endpoint push's) HTTP status; null when no answer came */
+      status_code?: number | null;
+      /** @description Why it failed, at most 4 KiB (of an HTTP answer: its status and body) */
+      error?: string;
+      /** @description A streamed answer's events, one per line, at most 16 KiB */
+      log?: string;
+    };
+    /** @description Oldest first */
+    AttemptList: {
+      attempts: components['schemas']['Attempt'][];
+    };
     /** @description Fires at each time on the days matching every non-empty list (the Wordware form) */
     Calendar: {
       time: string[];
@@ -709,7 +756,7 @@ export interface components {
       /** @description 1..12 */
       month?: number[];
     };
-    /** @description An HTTP request Dispatch performs for the task (CONTRACT §18.1) */
+    /** @description An HTTP request Dispatch performs for the task (CONTRACT §18.1, docs/calls.md): assignee dispatch:http, never an agent. Every attempt sends Authorization (the credential, else http_work.service_token), X-Idempotency-Key: <task id> (the same on every attempt), X-Dispatch-Task-Id, X-Dispatch-Attempt. 2xx → completed with the body (non-JSON: {status, body}); {"ok": false}, 408/425/429/5xx, a connection error → retried (Retry-After honoured); the timeout → timeout; other statuses → failed at once; text/event-stream and application/x-ndjson answers → a progress report per event, the last one the result. Refused at create: a path without http_work.base_url, an unknown credential, a reserved header, timeout_ms above the task timeout (400 validation_failed); a host resolving to a loopback, private or link-local address not in http_work.allowed_hosts (400 call_not_allowed) */
     Call: {
       /** @description An absolute http(s) URL, or a path joined to http_work.base_url */
       url: string;
@@ -882,7 +929,8 @@ export interface components {
         | 'schedule_exists'
         | 'not_acceptable'
         | 'callbacks_disabled'
-        | 'callback_not_allowed';
+        | 'callback_not_allowed'
+        | 'call_not_allowed';
       /** @description Extra facts: validation problems, {from,to} of a refused transition, retry_after_s */
       details?: unknown;
     };
@@ -1460,7 +1508,7 @@ export interface components {
       input_timeout_ms: number;
       /** @description The question asked in this attempt (input_required) and its answer; null when none */
       input: components['schemas']['TaskInput'] | null;
-      /** @description The HTTP request Dispatch performs for this task (§18.1); null: an agent does the work */
+      /** @description The HTTP request Dispatch performs for a call task (assignee dispatch:http; method and timeout_ms filled in with their defaults); null for an agent's task */
       call: components['schemas']['Call'] | null;
       /** @description Not assigned before this instant */
       start_at: string | null;
@@ -5542,6 +5590,85 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DeliveryList'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  taskAttempts: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description UUID */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Attempts, oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AttemptList'];
         };
       };
       /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
