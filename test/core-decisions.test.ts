@@ -72,6 +72,7 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   input_timeout_ms: 86_400_000,
   input: null,
   input_deadline_at: null,
+  flow_key: null,
   assigned_woke: null,
   avoid_agent: null,
   unmatched_reason: null,
@@ -173,6 +174,7 @@ describe('decideCreate', () => {
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
       ...input,
+      flow_key: null,
       start_by: null,
       schedule_id: null,
       scheduled_for: null,

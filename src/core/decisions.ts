@@ -86,7 +86,7 @@ export type NewTask = Pick<
   | 'step_id'
 > &
   Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
-  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms'>>;
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms' | 'flow_key'>>;
 
 /** The smallest heartbeat_timeout_ms (§16.1); the largest is the task's timeout_ms. */
 export const HEARTBEAT_TIMEOUT_MIN_MS = 1000;
@@ -118,6 +118,7 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     input_timeout_ms: task.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
     input: null,
     input_deadline_at: null,
+    flow_key: task.flow_key ?? null,
     assigned_score: null,
     assigned_woke: null,
     status: 'pending',

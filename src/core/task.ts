@@ -13,6 +13,7 @@
 //              and the answer that sends it back to running (§21.1).
 //   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
 //   run        one execution of a workflow definition: a task per step, edges from depends_on.
+//   flow key   whose rate/concurrency budget a task's start spends (§20; core/flow.ts).
 //   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout),
 //              `heartbeat_deadline_at` (heartbeat timeout) and
 //              `start_by` (start deadline, until the first assignment),
@@ -110,6 +111,8 @@ export interface Task {
   input_timeout_ms: number;
   /** The last question asked (input_required) and its answer; null when none was asked. */
   input: TaskInput | null;
+  /** Whose flow budget its starts spend (§20, core/flow.ts); null: none. */
+  flow_key: string | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -169,6 +172,8 @@ export interface TaskRow {
   input: TaskInput | null;
   /** Input deadline, while input_required: asked_at + input_timeout_ms. */
   input_deadline_at: Date | null;
+  /** Flow key (§20): its key's limits and pause gate its starts. */
+  flow_key: string | null;
   /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
   assigned_score: number | null;
   assigned_woke: boolean | null;
@@ -219,6 +224,7 @@ export function rowToTask(r: TaskRow): Task {
     heartbeat_timeout_ms: r.heartbeat_timeout_ms ?? null,
     input_timeout_ms: r.input_timeout_ms ?? DEFAULT_INPUT_TIMEOUT_MS,
     input: r.input ?? null,
+    flow_key: r.flow_key ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),

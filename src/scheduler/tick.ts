@@ -15,6 +15,10 @@ export interface TickResult {
   notStarted: number;
   /** Tasks that waited for input past their input deadline, ended timed_out (reason input). */
   inputTimedOut: number;
+  /** Starts held back by a flow key this tick (an agent could have taken the task; §20). */
+  held: number;
+  /** The earliest instant (ms, the clock's) a held flow key may start again by itself; null: none. */
+  flowWakeAt: number | null;
   /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
   phases: TickPhases;
 }
@@ -43,6 +47,8 @@ export function emptyTick(): TickResult {
     timedOut: 0,
     notStarted: 0,
     inputTimedOut: 0,
+    held: 0,
+    flowWakeAt: null,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

@@ -7,13 +7,13 @@ import type { CreateTaskBody } from '../schemas/task.js';
 
 export type TaskTemplate = Pick<
   CreateTaskBody,
-  'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'heartbeat_timeout_ms'
+  'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'priority' | 'context' | 'timeout_ms' | 'max_retries' | 'heartbeat_timeout_ms' | 'flow_key'
 >;
 
 type TemplateFields = Pick<
   NewTask,
   'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'required_tags' | 'priority' | 'context' | 'timeout_ms' | 'max_retries'
-> & { heartbeat_timeout_ms: number | null };
+> & { heartbeat_timeout_ms: number | null; flow_key: string | null };
 
 /** Capabilities trimmed, lower-cased, de-duplicated; defaults applied (`defaultTimeoutMs`: assignment.default_timeout_ms). */
 export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): TemplateFields {
@@ -30,6 +30,7 @@ export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): Te
     timeout_ms: body.timeout_ms ?? defaultTimeoutMs,
     max_retries: body.max_retries ?? 3,
     heartbeat_timeout_ms: body.heartbeat_timeout_ms ?? null,
+    flow_key: body.flow_key ?? null,
   };
 }
 

@@ -14,6 +14,7 @@ import { workflowRoutes } from './workflows.js';
 import { scheduleRoutes } from './schedules.js';
 import { mcpRoutes } from './mcp.js';
 import { a2aRoutes } from './a2a.js';
+import { flowRoutes } from './flow.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
@@ -27,6 +28,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     scheduleRoutes(ctx),
     agentRoutes(ctx),
     statsRoutes(ctx),
+    flowRoutes(ctx),
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),
