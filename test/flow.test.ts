@@ -5,6 +5,7 @@ import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { schedulerOf } from './fakes/swarm.js';
 import type { Scheduler } from '../src/scheduler/scheduler.js';
+import { flowGuard, flowTake, type FlowStart } from '../src/store/flow.js';
 
 let now = new Date('2033-03-04T05:06:07.000Z');
 const clock = { now: () => now };
@@ -230,6 +231,35 @@ describe('flow control', () => {
     const r = await tick();
     expect(r.assigned.map((a) => a.taskId).sort()).toEqual([freeKeyed.id, unkeyed.id].sort());
     expect(r.considered).toBe(2); // the held backlog was not even read
+  });
+
+  it('flowGuard + flowTake: the guard of a claim outside dispatch_assign (call tasks) in its own transaction', async () => {
+    const rate = { rate: 2, per_ms: 1000, burst: 2 };
+    await t.call('POST', '/api/v1/flow/keys/model:down/pause', { body: { until: new Date(now.getTime() + 1000).toISOString() } });
+    await insertTask(t.sql, { status: 'running', scope: 'work', assignee: 'a1', flow_key: 'model:gpt' });
+    const starts: FlowStart[] = [
+      { key: 'user:50', limit: rate },
+      { key: 'user:50', limit: rate },
+      { key: 'user:50', limit: rate },
+      { key: null, limit: undefined },
+      { key: 'model:gpt', limit: { concurrency: 2 } },
+      { key: 'model:gpt', limit: { concurrency: 2 } },
+      { key: 'model:down', limit: undefined },
+    ];
+    const claim = () =>
+      t.sql.begin(async (tx) => {
+        const outcomes = await flowGuard(tx, starts, now);
+        await flowTake(
+          tx,
+          starts.filter((_, i) => outcomes[i] === 'ok'),
+          now,
+        );
+        return outcomes;
+      });
+    expect(await claim()).toEqual(['ok', 'ok', 'flow_rate', 'ok', 'ok', 'flow_concurrency', 'flow_paused']);
+    expect((await t.call('GET', '/api/v1/flow/keys/user:50')).body.tokens).toBe(0); // taken
+    advance(500); // one token back
+    expect((await claim()).slice(0, 3)).toEqual(['ok', 'flow_rate', 'flow_rate']);
   });
 
   it('a workflow step and a schedule template carry flow_key', async () => {
