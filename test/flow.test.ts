@@ -231,6 +231,9 @@ describe('flow control', () => {
     const r = await tick();
     expect(r.assigned.map((a) => a.taskId).sort()).toEqual([freeKeyed.id, unkeyed.id].sort());
     expect(r.considered).toBe(2); // the held backlog was not even read
+    // Nor does it keep a create from being sync-matched (§17): a free agent takes it in the create.
+    const created = await create({ priority: 1 });
+    expect(created.status).toBe('assigned');
   });
 
   it('flowGuard + flowTake: the guard of a claim outside dispatch_assign (call tasks) in its own transaction', async () => {

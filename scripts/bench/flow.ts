@@ -4,6 +4,8 @@
 // --agents × --max-concurrent slots. For --held 0 and then --held N (default 100,000 tasks under
 // --keys 100 keys, inserted with SQL: half the keys paused for an hour, half out of tokens with a
 // bucket refilling one per day), it measures
+//   0. the two statements the held backlog could slow: the keys' read (flowRead) and the first
+//      pending page (duePending with the keys' reads), each run 200 times alone (p50/p90 ms);
 //   1. the idle tick: runOnce() --idle-ticks times with only the held backlog pending (mean/p50/max ms);
 //   2. unkeyed tasks beside them: POST /api/v1/tasks in an open loop at --rate for --window-s,
 //      every assignment completed at once as its assignee: create→assigned p50/p99, lifecycles/s,
@@ -22,13 +24,18 @@ import { loadConfig } from '../../src/config.js';
 import type { Scheduler, TickPhases, TickResult } from '../../src/scheduler/scheduler.js';
 import { connect, migrate, type Sql } from '../../src/store/db.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded.js';
+import { duePending } from '../../src/store/assignments.js';
+import { flowRead } from '../../src/store/flow.js';
+import { flowView } from '../../src/scheduler/flow.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
 }
 if (process.argv.includes('--help')) {
-  console.log('npx tsx scripts/bench/flow.ts [--held 0,100000] [--keys 100] [--rate 100] [--window-s 5] [--burndown 3000] [--idle-ticks 50] [--agents 50] [--max-concurrent 3] [--tick-ms 1000]');
+  console.log(
+    'npx tsx scripts/bench/flow.ts [--held 0,100000] [--keys 100] [--rate 100] [--window-s 5] [--burndown 3000] [--idle-ticks 50] [--agents 50] [--max-concurrent 3] [--tick-ms 1000]',
+  );
   process.exit(0);
 }
 const HELD = arg('held', '0,100000').split(',').filter(Boolean).map(Number);
@@ -144,6 +151,27 @@ async function scenario(url: string, held: number): Promise<string[]> {
   const out: string[] = [];
   try {
     await run.scheduler.stopLoop();
+    // 0. The tick's two reads alone, with 100 unkeyed tasks pending beside the held ones (the page has work to read).
+    const now0 = new Date();
+    await admin`
+      insert into tasks (id, title, requester, capabilities, required_tags, timeout_ms, max_retries, queued_at, created_at, updated_at)
+      select gen_random_uuid(), 'p' || g, 'req', '{nobody}', '{nobody}', 300000, 3, ${now0}, ${now0}::timestamptz + g * interval '1 microsecond', ${now0}
+      from generate_series(1, 100) g`;
+    const keysMs: number[] = [];
+    const pageMs: number[] = [];
+    let pageLen = 0;
+    for (let i = 0; i < 200; i++) {
+      let t = performance.now();
+      const read = await flowRead(admin);
+      keysMs.push(performance.now() - t);
+      const view = flowView(read, [{ key: 'model:rated:*', rate: 1, per_ms: 86_400_000, burst: 1, source: 'config' }], now0.getTime(), 200);
+      t = performance.now();
+      pageLen = (await duePending(admin, now0, 200, undefined, view.reads)).length;
+      pageMs.push(performance.now() - t);
+    }
+    await admin`delete from tasks where title like 'p%' and flow_key is null`;
+    out.push(`| ${held} | keys read (flowRead) ms p50 / p90 | ${f(pct(keysMs, 50))} / ${f(pct(keysMs, 90))} |`);
+    out.push(`| ${held} | first page (duePending, ${pageLen} rows) ms p50 / p90 | ${f(pct(pageMs, 50))} / ${f(pct(pageMs, 90))} |`);
     // 1. The idle tick: only the held backlog is pending.
     const idle: number[] = [];
     for (let i = 0; i < IDLE_TICKS; i++) {
