@@ -64,6 +64,32 @@ create table dispatch_settings (
   constraint dispatch_settings_pkey PRIMARY KEY (name)
 );
 
+create table flow_keys (
+  key text not null,
+  tokens double precision,
+  refilled_at timestamp with time zone,
+  paused_until timestamp with time zone,
+  updated_at timestamp with time zone not null,
+  constraint flow_keys_pkey PRIMARY KEY (key)
+);
+
+create table flow_limits (
+  key text not null,
+  rate integer,
+  per_ms integer,
+  burst integer,
+  concurrency integer,
+  created_at timestamp with time zone not null,
+  updated_at timestamp with time zone not null,
+  constraint flow_limits_burst_check CHECK ((burst >= 1)),
+  constraint flow_limits_check CHECK ((((rate IS NULL) = (per_ms IS NULL)) AND ((rate IS NOT NULL) OR (burst IS NULL)) AND ((rate IS NOT NULL) OR (concurrency IS NOT NULL)))),
+  constraint flow_limits_concurrency_check CHECK ((concurrency >= 1)),
+  constraint flow_limits_key_check CHECK ((key ~ '^[A-Za-z0-9._:@*-]{1,200}$'::text)),
+  constraint flow_limits_per_ms_check CHECK ((per_ms >= 1)),
+  constraint flow_limits_rate_check CHECK ((rate >= 1)),
+  constraint flow_limits_pkey PRIMARY KEY (key)
+);
+
 create table hook_deliveries (
   source text not null,
   delivery_id text not null,
@@ -246,6 +272,7 @@ create table tasks (
   duration_ms bigint,
   dry_run boolean not null default false,
   target jsonb,
+  flow_key text,
   constraint tasks_assignee_check CHECK ((((status <> ALL (ARRAY['assigned'::text, 'running'::text, 'input_required'::text])) OR (assignee IS NOT NULL)) AND ((status <> ALL (ARRAY['pending'::text, 'waiting'::text])) OR (assignee IS NULL)))),
   constraint tasks_duration_ms_check CHECK (((duration_ms >= 1000) AND (duration_ms <= '2147483648'::bigint))),
   constraint tasks_heartbeat_timeout_ms_check CHECK (((heartbeat_timeout_ms IS NULL) OR (heartbeat_timeout_ms >= 1000))),
@@ -330,12 +357,15 @@ CREATE INDEX tasks_calls_due_idx ON public.tasks USING btree (priority DESC, cre
 CREATE INDEX tasks_cancelled_by_idx ON public.tasks USING btree (cancelled_by) WHERE (cancelled_by IS NOT NULL);
 CREATE INDEX tasks_expiry_idx ON public.tasks USING btree (LEAST(deadline_at, heartbeat_deadline_at)) WHERE (status = ANY (ARRAY['assigned'::text, 'running'::text]));
 CREATE INDEX tasks_finished_idx ON public.tasks USING btree (completed_at) WHERE (completed_at IS NOT NULL);
+CREATE INDEX tasks_flow_active_idx ON public.tasks USING btree (flow_key) WHERE ((status = ANY (ARRAY['assigned'::text, 'running'::text, 'input_required'::text])) AND (flow_key IS NOT NULL));
 CREATE INDEX tasks_input_deadline_idx ON public.tasks USING btree (input_deadline_at) WHERE (status = 'input_required'::text);
 CREATE INDEX tasks_list_idx ON public.tasks USING btree (created_at DESC, id DESC);
 CREATE INDEX tasks_parent_idx ON public.tasks USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+CREATE INDEX tasks_pending_flow_idx ON public.tasks USING btree (flow_key, priority DESC, created_at, id) WHERE ((status = 'pending'::text) AND (flow_key IS NOT NULL));
 CREATE INDEX tasks_pending_idx ON public.tasks USING btree (priority DESC, created_at, id) WHERE (status = 'pending'::text);
 CREATE INDEX tasks_pending_queued_idx ON public.tasks USING btree (queued_at) WHERE (status = 'pending'::text);
 CREATE INDEX tasks_pending_requester_idx ON public.tasks USING btree (priority, requester, created_at, id) WHERE (status = 'pending'::text);
+CREATE INDEX tasks_pending_unkeyed_idx ON public.tasks USING btree (priority DESC, created_at, id) WHERE ((status = 'pending'::text) AND (flow_key IS NULL));
 CREATE INDEX tasks_requester_idx ON public.tasks USING btree (requester, created_at DESC, id DESC);
 CREATE INDEX tasks_run_idx ON public.tasks USING btree (workflow_run_id) WHERE (workflow_run_id IS NOT NULL);
 CREATE INDEX tasks_schedule_idx ON public.tasks USING btree (schedule_id, created_at DESC, id DESC) WHERE (schedule_id IS NOT NULL);
@@ -347,7 +377,7 @@ CREATE INDEX trigger_events_list_idx ON public.trigger_events USING btree (creat
 CREATE INDEX workflow_runs_key_idx ON public.workflow_runs USING btree (workflow_key, created_at DESC, id DESC);
 CREATE INDEX workflow_runs_list_idx ON public.workflow_runs USING btree (created_at DESC, id DESC);
 
-CREATE OR REPLACE FUNCTION public.dispatch_assign(p_ids uuid[], p_agents text[], p_versions text[], p_envelopes text[], p_attempts integer[], p_deadlines timestamp with time zone[], p_wake_deadlines timestamp with time zone[], p_heartbeat_deadlines timestamp with time zone[], p_scores double precision[], p_woke boolean[], p_now timestamp with time zone, p_max integer)
+CREATE OR REPLACE FUNCTION public.dispatch_assign(p_ids uuid[], p_agents text[], p_versions text[], p_envelopes text[], p_attempts integer[], p_deadlines timestamp with time zone[], p_wake_deadlines timestamp with time zone[], p_heartbeat_deadlines timestamp with time zone[], p_scores double precision[], p_woke boolean[], p_now timestamp with time zone, p_max integer, p_flow_keys text[], p_flow_rate integer[], p_flow_per_ms integer[], p_flow_burst integer[], p_flow_concurrency integer[])
  RETURNS TABLE(task_id uuid, outcome text, version text)
  LANGUAGE plpgsql
 AS $function$
@@ -357,20 +387,30 @@ begin
   select distinct a from unnest(p_agents) as a order by a
   on conflict (id) do update set id = excluded.id;
 
+  perform dispatch_flow_lock(array(
+    select u.key from unnest(p_flow_keys, p_flow_rate, p_flow_concurrency) as u(key, rate, concurrency)
+    where u.key is not null and (u.rate is not null or u.concurrency is not null)), p_now);
+
   return query
   with d as (
-    select u.id, u.agent, u.version, u.envelope, u.attempt, u.deadline, u.wake_deadline, u.heartbeat_deadline, u.score, u.woke, u.ord
-    from unnest(p_ids, p_agents, p_versions, p_envelopes, p_attempts, p_deadlines, p_wake_deadlines, p_heartbeat_deadlines, p_scores, p_woke)
-      with ordinality as u(id, agent, version, envelope, attempt, deadline, wake_deadline, heartbeat_deadline, score, woke, ord)
+    select u.id, u.agent, u.version, u.envelope, u.attempt, u.deadline, u.wake_deadline, u.heartbeat_deadline, u.score, u.woke, u.ord,
+           u.flow_key, u.flow_rate, u.flow_per_ms, u.flow_burst
+    from unnest(p_ids, p_agents, p_versions, p_envelopes, p_attempts, p_deadlines, p_wake_deadlines, p_heartbeat_deadlines, p_scores, p_woke,
+                p_flow_keys, p_flow_rate, p_flow_per_ms, p_flow_burst)
+      with ordinality as u(id, agent, version, envelope, attempt, deadline, wake_deadline, heartbeat_deadline, score, woke,
+                           flow_key, flow_rate, flow_per_ms, flow_burst, ord)
+  ), fl as (
+    select * from dispatch_flow_outcomes(p_flow_keys, p_flow_rate, p_flow_per_ms, p_flow_burst, p_flow_concurrency, p_now)
   ), ag as (
     select g.id, g.drained,
            (select count(*) from tasks t where t.assignee = g.id and t.status in ('assigned','running','input_required'))::int as active
     from agents g where g.id in (select agent from d)
   ), ranked as (
-    select d.*, ag.drained, ag.active, row_number() over (partition by d.agent order by d.ord) as k
-    from d join ag on ag.id = d.agent
+    select d.*, ag.drained, ag.active, fl.outcome as flow,
+           row_number() over (partition by d.agent, fl.outcome = 'ok' order by d.ord) as k
+    from d join ag on ag.id = d.agent join fl on fl.ord = d.ord
   ), acc as (
-    select * from ranked r where not r.drained and r.active + r.k <= p_max
+    select * from ranked r where r.flow = 'ok' and not r.drained and r.active + r.k <= p_max
   ), mine as (
     select t.id from tasks t join acc on acc.id = t.id
     where t.xmin::text = acc.version and t.status = 'pending' and (t.not_before is null or t.not_before <= p_now)
@@ -384,7 +424,7 @@ begin
       avoid_agent = null, unmatched_reason = null
     from acc
     where t.id = acc.id and t.id in (select id from mine)
-    returning t.id, acc.agent, acc.envelope, acc.ord, t.xmin::text as version
+    returning t.id, acc.agent, acc.envelope, acc.ord, t.xmin::text as version, acc.flow_key, acc.flow_rate, acc.flow_per_ms, acc.flow_burst
   ), ev as (
     insert into task_events (id, task_id, type, envelope, created_at)
     select (upd.envelope::jsonb ->> 'id')::uuid, upd.id, 'assigned', upd.envelope::jsonb, p_now
@@ -400,9 +440,18 @@ begin
     insert into task_stat_deltas (status, n)
     select s.status, s.n from (select 'pending' as status, -count(*) as n from upd union all select 'assigned', count(*) from upd) s
     where s.n <> 0
+  ), taken as (
+    -- One token per started task of a key with a rate (dispatch_flow_take's update, on this statement's rows).
+    update flow_keys f
+    set tokens = dispatch_flow_tokens(f.tokens, f.refilled_at, s.rate, s.per_ms, s.burst, p_now) - s.n,
+        refilled_at = greatest(f.refilled_at, p_now), updated_at = p_now
+    from (select upd.flow_key as key, min(upd.flow_rate) as rate, min(upd.flow_per_ms) as per_ms, min(upd.flow_burst) as burst, count(*) as n
+          from upd where upd.flow_key is not null and upd.flow_rate is not null group by upd.flow_key) s
+    where f.key = s.key
   )
   select r.id,
-         case when r.drained then 'drained'
+         case when r.flow <> 'ok' then r.flow
+              when r.drained then 'drained'
               when r.active + r.k > p_max then 'at_limit'
               when exists (select 1 from upd where upd.id = r.id) then 'ok'
               else 'lost' end,
@@ -431,9 +480,11 @@ begin
   returning g.drained into v_drained;
 
   select count(*) into v_active from tasks t where t.assignee = v_agent and t.status in ('assigned','running','input_required');
+  -- Only tasks without a flow key (tasks_pending_unkeyed_idx, 0060): a held key's backlog must not
+  -- keep every create from being matched; a keyed task is the scheduler's, which starts it within a tick.
   select count(*) filter (where h.required_tags <@ p_caps), count(*) into v_older, v_waiting
   from (select t.required_tags from tasks t
-        where t.status = 'pending' and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority
+        where t.status = 'pending' and t.flow_key is null and t.call is null and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority
         order by t.priority desc, t.created_at, t.id limit p_head) h;
   v_outcome := case when v_drained then 'drained'
                     when v_active >= p_max then 'at_limit'
@@ -556,6 +607,65 @@ begin
   insert into task_events_unpublished (seq, id, task_id) select d.seq, d.id, d.task_id from d;
   return null;
 end $function$;
+
+CREATE OR REPLACE FUNCTION public.dispatch_flow_lock(p_keys text[], p_now timestamp with time zone)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+  insert into flow_keys as f (key, updated_at)
+  select distinct k, p_now from unnest(p_keys) as k where k is not null order by 1
+  on conflict (key) do update set key = excluded.key
+$function$;
+
+CREATE OR REPLACE FUNCTION public.dispatch_flow_outcomes(p_keys text[], p_rate integer[], p_per_ms integer[], p_burst integer[], p_concurrency integer[], p_now timestamp with time zone)
+ RETURNS TABLE(ord bigint, outcome text)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  with d as (
+    select * from unnest(p_keys, p_rate, p_per_ms, p_burst, p_concurrency) with ordinality as u(key, rate, per_ms, burst, concurrency, ord)
+  ), s as (
+    select d.ord, d.rate, d.concurrency, f.paused_until,
+           row_number() over (partition by d.key order by d.ord) as rank,
+           dispatch_flow_tokens(f.tokens, f.refilled_at, d.rate, d.per_ms, d.burst, p_now) as tokens,
+           case when d.concurrency is null then 0
+                else (select count(*) from tasks t where t.flow_key = d.key and t.status in ('assigned','running','input_required')) end as active
+    from d left join flow_keys f on f.key = d.key
+    where d.key is not null
+  )
+  select d.ord,
+         case when d.key is null then 'ok'
+              when s.paused_until > p_now then 'flow_paused'
+              when s.concurrency is not null and s.active + s.rank > s.concurrency then 'flow_concurrency'
+              when s.rate is not null and s.rank > floor(s.tokens) then 'flow_rate'
+              else 'ok' end
+  from d left join s on s.ord = d.ord
+  order by d.ord
+$function$;
+
+CREATE OR REPLACE FUNCTION public.dispatch_flow_take(p_keys text[], p_rate integer[], p_per_ms integer[], p_burst integer[], p_now timestamp with time zone)
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+  update flow_keys f
+  set tokens = dispatch_flow_tokens(f.tokens, f.refilled_at, s.rate, s.per_ms, s.burst, p_now) - s.n,
+      refilled_at = greatest(f.refilled_at, p_now), updated_at = p_now
+  from (select u.key, min(u.rate) as rate, min(u.per_ms) as per_ms, min(u.burst) as burst, count(*) as n
+        from unnest(p_keys, p_rate, p_per_ms, p_burst) as u(key, rate, per_ms, burst)
+        where u.key is not null and u.rate is not null group by u.key) s
+  where f.key = s.key
+$function$;
+
+CREATE OR REPLACE FUNCTION public.dispatch_flow_tokens(p_tokens double precision, p_refilled_at timestamp with time zone, p_rate integer, p_per_ms integer, p_burst integer, p_now timestamp with time zone)
+ RETURNS double precision
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select case when p_rate is null then null
+              when p_tokens is null or p_refilled_at is null then p_burst::double precision
+              else least(p_burst::double precision,
+                         p_tokens + greatest(0, extract(epoch from (p_now - p_refilled_at)) * 1000) * p_rate / p_per_ms) end
+$function$;
 
 CREATE OR REPLACE FUNCTION public.dispatch_iso(ts timestamp with time zone)
  RETURNS text

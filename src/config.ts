@@ -6,6 +6,7 @@ import * as yaml from 'js-yaml';
 import { AGENT_ID_RULE, isAgentId, isObject } from './core/ids.js';
 import { WORDWARE_CREDENTIAL } from './core/call-spec.js';
 import { intakeProblems, type IntakeSource } from './config-intake.js';
+import { FLOW_BOUNDS, FLOW_KEY_PATTERN, FLOW_KEY_RULE, limitProblems, type FlowLimitSpec } from './core/flow.js';
 
 export type { IntakeSource } from './config-intake.js';
 
@@ -60,6 +61,40 @@ function validateRoster(value: unknown): void {
       if (e.credential !== undefined && typeof e.credential !== 'string') throw new Error(`${where}.endpoint.credential must be a string`);
     }
   });
+}
+
+/** A configured flow limit (§20): a pattern and its rate and/or concurrency. */
+export interface FlowLimitConfig extends FlowLimitSpec {
+  key: string;
+}
+
+const FLOW_LIMIT_FIELDS: Record<keyof FlowLimitSpec, number> = {
+  rate: FLOW_BOUNDS.rateMax,
+  per_ms: FLOW_BOUNDS.perMsMax,
+  burst: FLOW_BOUNDS.burstMax,
+  concurrency: FLOW_BOUNDS.concurrencyMax,
+};
+
+/** flow.limits: every problem of every entry, in one message (convict lists it with the rest). */
+function validateFlowLimits(value: unknown): void {
+  if (!Array.isArray(value)) throw new Error('must be a list of {key, rate?, per_ms?, burst?, concurrency?}');
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  value.forEach((l: unknown, i) => {
+    const where = `flow.limits[${i}]`;
+    if (!isObject(l)) return problems.push(`${where} must be a mapping`);
+    const unknownKeys = Object.keys(l).filter((k) => k !== 'key' && !(k in FLOW_LIMIT_FIELDS));
+    if (unknownKeys.length) problems.push(`${where} has unknown key(s) ${unknownKeys.join(', ')}`);
+    if (typeof l.key !== 'string' || !FLOW_KEY_PATTERN.test(l.key)) problems.push(`${where}.key must be ${FLOW_KEY_RULE} (a key, or a prefix ending in *)`);
+    else if (seen.has(l.key)) problems.push(`${where}.key "${l.key}" is listed twice`);
+    else seen.add(l.key);
+    for (const [f, max] of Object.entries(FLOW_LIMIT_FIELDS)) {
+      const v = l[f];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)) problems.push(`${where}.${f} must be an integer 1..${max}`);
+    }
+    for (const p of limitProblems(l as FlowLimitSpec)) problems.push(`${where}${p.field === 'body' ? '' : `.${p.field}`} ${p.message}`);
+  });
+  if (problems.length) throw new Error(problems.join('; '));
 }
 
 function positiveInt(name: string) {
@@ -307,6 +342,13 @@ export const configSchema = {
     level: { doc: 'pino level', format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', env: 'DISPATCH_LOG_LEVEL' },
     format: { doc: 'json or pretty', format: ['json', 'pretty'], default: 'json', env: 'DISPATCH_LOG_FORMAT' },
   },
+  flow: {
+    limits: {
+      doc: 'Flow limits (CONTRACT §20, docs/flow-control.md): [{key: exact key or prefix ending in *, rate?, per_ms?, burst?, concurrency?}]; the longest matching pattern applies; an api limit (PUT /api/v1/flow/limits/:key) overrides the same key',
+      format: validateFlowLimits,
+      default: [] as FlowLimitConfig[],
+    },
+  },
   agents: {
     doc: "Standalone roster used while the neighbours' URLs are empty",
     format: validateRoster,
@@ -368,6 +410,7 @@ interface SchemaType {
     per_host: number;
   };
   logging: { level: string; format: 'json' | 'pretty' };
+  flow: { limits: FlowLimitConfig[] };
   agents: RosterAgent[];
   intake: Record<string, IntakeSource>;
 }

@@ -274,6 +274,27 @@ describe('operator console (auth.mode=header)', () => {
     await c.close();
   });
 
+  it('shows the flow limits and a key, and pauses and resumes it', async () => {
+    expect((await t.call('PUT', '/api/v1/flow/limits/model:*', { admin: true, body: { concurrency: 2, rate: 5, per_ms: 1000 } })).status).toBe(200);
+    const c = await openConsole(t);
+    await signIn(c);
+    await c.page.getByRole('link', { name: 'Flow', exact: true }).click();
+    await expect(c.page.locator('[data-testid=flow-limit-row][data-key="model:*"]').textContent()).resolves.toContain('2 at once');
+    await c.page.getByTestId('flow-key-input').fill('model:gpt');
+    await c.page.getByRole('button', { name: 'Show' }).click();
+    const state = c.page.getByTestId('flow-key-state');
+    await expect(state.textContent()).resolves.toContain('model:*');
+    await c.page.getByTestId('pause-button').click();
+    await c.page.locator('[data-testid=flow-key-state][data-paused=yes]').waitFor();
+    expect((await t.call('GET', '/api/v1/flow/keys/model:gpt')).body.paused_until).not.toBeNull();
+    await shot(c.page, 'flow');
+    await c.page.getByTestId('unpause-button').click();
+    await c.page.locator('[data-testid=flow-key-state][data-paused=no]').waitFor();
+    expect((await t.call('GET', '/api/v1/flow/keys/model:gpt')).body.paused_until).toBeNull();
+    expect(c.errors).toEqual([]);
+    await c.close();
+  });
+
   it('retries a failed task from the failed list and from its detail', async () => {
     const task = await createTask(t, 'carol', { title: 'Flaky crawl', scope: 'research', max_retries: 0 });
     await expect.poll(() => statusOf(t, task.id), WAIT).toBe('assigned');

@@ -25,7 +25,7 @@ const snap = (o: Partial<PlanSnapshot>): PlanSnapshot => ({
   ...o,
 });
 const assigned = (ds: ReturnType<typeof planAssignments>) =>
-  Object.fromEntries(ds.map((d) => [d.taskId, d.kind === 'assign' ? d.agent : `unmatched:${d.reason}`]));
+  Object.fromEntries(ds.map((d) => [d.taskId, d.kind === 'assign' ? d.agent : d.kind === 'unmatched' ? `unmatched:${d.reason}` : `held:${d.hold}`]));
 
 describe('planAssignments', () => {
   it('prefers a ready agent over a sleeping one, and wakes a sleeping winner once', () => {

@@ -79,6 +79,7 @@ const pendingRow = (o: Partial<TaskRow> = {}): TaskRow => ({
   dry_run: false,
   target: null,
   call_host: null,
+  flow_key: null,
   assigned_woke: null,
   avoid_agent: null,
   unmatched_reason: null,
@@ -180,6 +181,7 @@ describe('decideCreate', () => {
     const { row, events } = decideCreate(input, NOW);
     expect(row).toStrictEqual({
       ...input,
+      flow_key: null,
       start_by: null,
       schedule_id: null,
       scheduled_for: null,

@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, apiUrl, authHeaders, features as readFeatures, query, session, whenUnauthorized } from './api.js';
 import { createLive } from './live.js';
 import { html, setLive } from './ui.js';
-import { Agents, Failed, Overview, RunGraph, Runs, Schedules, TaskDetail, Tasks } from './views.js';
+import { Agents, Failed, Flow, Overview, RunGraph, Runs, Schedules, TaskDetail, Tasks } from './views.js';
 
 /** '#/tasks/abc?status=failed' → {parts: ['tasks', 'abc'], params: {status: 'failed'}} */
 export function parseHash(hash) {
@@ -33,6 +33,7 @@ const NAV = [
   ['agents', 'Agents'],
   ['schedules', 'Schedules'],
   ['runs', 'Runs'],
+  ['flow', 'Flow'],
 ];
 
 function View({ route, features }) {
@@ -45,6 +46,7 @@ function View({ route, features }) {
   if (a === 'schedules') return html`<${Schedules} features=${features} />`;
   if (a === 'runs' && b) return html`<${RunGraph} id=${b} key=${b} />`;
   if (a === 'runs') return html`<${Runs} />`;
+  if (a === 'flow') return html`<${Flow} params=${route.params} go=${go} />`;
   return html`<p>There is no view <code>#/${route.parts.join('/')}</code>. <a href="#/">Overview</a></p>`;
 }
 

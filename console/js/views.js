@@ -617,3 +617,109 @@ export function RunGraph({ id }) {
 function pick(obj, keys) {
   return Object.fromEntries(keys.filter((k) => obj[k]).map((k) => [k, obj[k]]));
 }
+
+// ---------- flow control: #/flow ----------
+
+/** A limit's numbers as one phrase: "10 per 60 s (burst 10) · 4 at once". */
+function limitText(l) {
+  const parts = [];
+  if (l.rate !== undefined) parts.push(`${l.rate} per ${duration(l.per_ms)} (burst ${l.burst ?? l.rate})`);
+  if (l.concurrency !== undefined) parts.push(`${l.concurrency} at once`);
+  return parts.join(' · ');
+}
+
+export function Flow({ params, go }) {
+  const limits = useData(() => api('/flow/limits'), []);
+  const key = params.key ?? '';
+  const state = useData(() => (key ? api(`/flow/keys/${encodeURIComponent(key)}`) : Promise.resolve(null)), [key]);
+  const [draft, setDraft] = useState(key);
+  const [minutes, setMinutes] = useState('15');
+  const k = state.data;
+  return html`<section aria-labelledby="h-flow">
+    <h1 id="h-flow">Flow control</h1>
+    <p class="hint">Limits by flow key or prefix (<code>user:*</code>); the longest matching pattern applies. A held key's tasks stay pending.</p>
+    <h2>Limits</h2>
+    <${Problem} error=${limits.error} />
+    ${
+      limits.data &&
+      (limits.data.limits.length === 0
+        ? html`<p class="empty">No limits.</p>`
+        : html`<div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Pattern</th>
+                  <th scope="col">Limit</th>
+                  <th scope="col">Source</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${limits.data.limits.map(
+                  (l) =>
+                    html`<tr data-testid="flow-limit-row" data-key=${l.key} key=${l.key}>
+                      <td>
+                        <a href=${`#/flow${query({ key: l.key.replace(/\*$/, '') || l.key })}`}><code>${l.key}</code></a>
+                      </td>
+                      <td>${limitText(l)}</td>
+                      <td>${l.source}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`)
+    }
+    <h2>A key</h2>
+    <form class="filters" onSubmit=${(e) => (e.preventDefault(), go('flow', draft ? { key: draft } : {}))}>
+      <label>Flow key <input data-testid="flow-key-input" value=${draft} onInput=${(e) => setDraft(e.currentTarget.value)} placeholder="user:42" /></label>
+      <button type="submit">Show</button>
+    </form>
+    <${Problem} error=${state.error} />
+    ${
+      k &&
+      html`<dl class="fields" data-testid="flow-key-state" data-paused=${k.paused_until ? 'yes' : 'no'}>
+          <div>
+            <dt>Key</dt>
+            <dd><code>${k.key}</code></dd>
+          </div>
+          <div>
+            <dt>Limit</dt>
+            <dd>${k.limit_key ? html`<code>${k.limit_key}</code>` : 'none'}</dd>
+          </div>
+          <div>
+            <dt>Tokens</dt>
+            <dd>${k.tokens === null ? '—' : `${k.tokens} / ${k.capacity}`}</dd>
+          </div>
+          <div>
+            <dt>Active</dt>
+            <dd>${k.active}${k.concurrency === null ? '' : ` / ${k.concurrency}`}</dd>
+          </div>
+          <div>
+            <dt>Paused until</dt>
+            <dd>${k.paused_until ? when(k.paused_until) : 'not paused'}</dd>
+          </div>
+        </dl>
+        <div class="actions">
+          ${
+            k.paused_until
+              ? html`<${ActionButton}
+                  data-testid="unpause-button"
+                  action=${() => api(`/flow/keys/${encodeURIComponent(k.key)}/pause`, { method: 'DELETE' })}
+                  onDone=${state.reload}
+                  >Resume<//
+                >`
+              : html`<label>Minutes <input type="number" min="1" max="1440" value=${minutes} onInput=${(e) => setMinutes(e.currentTarget.value)} /></label>
+                  <${ActionButton}
+                    data-testid="pause-button"
+                    action=${() =>
+                      api(`/flow/keys/${encodeURIComponent(k.key)}/pause`, {
+                        method: 'POST',
+                        body: { until: new Date(Date.now() + Number(minutes) * 60_000).toISOString() },
+                      })}
+                    onDone=${state.reload}
+                    >Pause<//
+                  >`
+          }
+        </div>`
+    }
+  </section>`;
+}

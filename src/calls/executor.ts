@@ -43,6 +43,8 @@ import { InvalidTransitionError } from '../errors.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
 import { recordTransition } from '../observability/metrics.js';
 import { afterSettled, backoffPolicy, freeSlot, writeReport, type Written } from '../services/tasks.js';
+import { limitsInForce } from '../services/flow.js';
+import { limitFor } from '../core/flow.js';
 import { assignedToEndpoints, claimAttempts, dueCalls, nextCallDue } from '../store/calls.js';
 import type { Sql } from '../store/db.js';
 import { committedEvents } from '../store/events.js';
@@ -156,7 +158,18 @@ export function createExecutor(ctx: DispatchContext, options: ExecutorOptions = 
       version: p.row.version,
     }));
     const sinks = writes.map(() => committedEvents());
-    const versions = await claimAttempts(sql, writes, sinks);
+    // A call task obeys its flow key (§20); an endpoint push took its key's token at its assignment.
+    const keyed = picked.some((p) => p.kind === 'call' && p.row.flow_key !== null);
+    const limits = keyed ? await limitsInForce(ctx, sql) : [];
+    const flow = keyed
+      ? {
+          now: at,
+          starts: picked.map((p) =>
+            p.kind === 'call' && p.row.flow_key !== null ? { key: p.row.flow_key, limit: limitFor(p.row.flow_key, limits) } : { key: null, limit: undefined },
+          ),
+        }
+      : undefined;
+    const versions = await claimAttempts(sql, writes, sinks, flow);
     const started: Promise<void>[] = [];
     picked.forEach((p, i) => {
       const version = versions[i];

@@ -5,6 +5,7 @@
 // and equal agents take turns. The writer re-checks every decision in the database (a CAS plus a
 // row lock on the agent), so a stale snapshot can only make it assign less, never too much.
 import { availabilityOf, compareCandidates, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
+import type { FlowHold, FlowStanding } from './flow.js';
 
 export interface PlanTask {
   id: string;
@@ -14,6 +15,8 @@ export interface PlanTask {
   owner: string | null;
   /** The agent that just let this task lapse (wake timeout): chosen only if nobody else can. */
   avoidAgent: string | null;
+  /** Its flow key (§20), if any. */
+  flowKey?: string | null;
 }
 
 export interface PlanSnapshot {
@@ -32,6 +35,12 @@ export interface PlanSnapshot {
   now: number;
   /** assignment.track_record_weight (§16.4); undefined = 0. */
   recordWeight?: number;
+  /**
+   * Flow keys' standings (§20, core/flow.ts): a key's tasks get at most `admissible` assignments in
+   * this plan; the rest that an agent could take are `held` and take no slot. A key missing here
+   * is not limited by the plan (the database still guards it).
+   */
+  flow?: ReadonlyMap<string, FlowStanding>;
 }
 
 export const UNMATCHED_REASONS = [
@@ -45,8 +54,14 @@ export const UNMATCHED_REASONS = [
 ] as const;
 export type UnmatchedReason = (typeof UNMATCHED_REASONS)[number];
 
-export type Decision =
+/** What the agents say about one task: assign to one, or why none can take it. */
+export type AgentDecision =
   { kind: 'assign'; taskId: string; agent: string; score: number; wake: boolean } | { kind: 'unmatched'; taskId: string; reason: UnmatchedReason };
+
+export type Decision =
+  | AgentDecision
+  /** An agent could take it but its flow key may start no more now (§20): it stays pending, no `unmatched` is announced. */
+  | { kind: 'held'; taskId: string; key: string; hold: FlowHold; limitKey: string | null };
 
 /** The one reason reported for a task no agent can take: the most fundamental obstacle wins. */
 function unmatchedReason(reasons: Set<IneligibleReason>, snap: Pick<PlanSnapshot, 'capabilitiesKnown' | 'availabilityKnown'>): UnmatchedReason {
@@ -88,7 +103,7 @@ export function rankCandidates(a: Candidate, b: Candidate): number {
   return compareCandidates(a, b);
 }
 
-export type Evaluation = { candidates: Candidate[]; decision: Decision };
+export type Evaluation = { candidates: Candidate[]; decision: AgentDecision };
 
 /**
  * Evaluate one task against the agents as they are now: every agent with its score and reasons
@@ -157,10 +172,20 @@ export function planAssignments(snap: PlanSnapshot): Decision[] {
   const agents: AgentView[] = snap.agents.map((a) => ({ ...a, capabilities: a.capabilities.map((c) => c.toLowerCase()) }));
   const byId = new Map(agents.map((a) => [a.id, a]));
   const decisions: Decision[] = [];
+  // Per limited flow key: the starts left in this plan.
+  const left = new Map<string, number>();
   for (const task of snap.tasks) {
     const { decision } = evaluateTask(task, agents, snap);
+    const standing = task.flowKey ? snap.flow?.get(task.flowKey) : undefined;
+    const budget = standing && standing.admissible !== Infinity ? (left.get(standing.key) ?? standing.admissible) : Infinity;
+    if (decision.kind === 'assign' && budget <= 0) {
+      // An agent could take it but its key may start no more now: it takes no slot.
+      decisions.push({ kind: 'held', taskId: task.id, key: standing!.key, hold: standing!.hold ?? 'flow_concurrency', limitKey: standing!.limit?.key ?? null });
+      continue;
+    }
     decisions.push(decision);
     if (decision.kind !== 'assign') continue;
+    if (budget !== Infinity) left.set(standing!.key, budget - 1);
     const agent = byId.get(decision.agent)!;
     agent.active += 1;
     agent.lastAssignedAt = snap.now;

@@ -89,7 +89,7 @@ export type NewTask = Pick<
   | 'step_id'
 > &
   Partial<Pick<TaskRow, 'start_by' | 'schedule_id' | 'scheduled_for' | 'callback_url' | 'callback_events'>> &
-  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms' | 'call' | 'call_host'>> &
+  Partial<Pick<TaskRow, 'heartbeat_timeout_ms' | 'input_timeout_ms' | 'call' | 'call_host' | 'flow_key'>> &
   Partial<Pick<TaskRow, 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
 
 /** The attempt deadline of an assignment (or an answer) at `now`: a window's end, else now + timeout_ms. */
@@ -136,6 +136,7 @@ export function decideCreate(task: NewTask, now: Date, deps: ReadonlyMap<string,
     call: task.call ?? null,
     call_host: task.call_host ?? null,
     input_deadline_at: null,
+    flow_key: task.flow_key ?? null,
     assigned_score: null,
     assigned_woke: null,
     status: 'pending',

@@ -13,6 +13,7 @@
 //              and the answer that sends it back to running (§21.1).
 //   dependency a task another waits for (`depends_on`); the waiting one is its dependent.
 //   run        one execution of a workflow definition: a task per step, edges from depends_on.
+//   flow key   whose rate/concurrency budget a task's start spends (§20; core/flow.ts).
 //   deadline   `deadline_at` (attempt timeout), `wake_deadline_at` (ack/wake timeout),
 //              `heartbeat_deadline_at` (heartbeat timeout) and
 //              `start_by` (start deadline, until the first assignment),
@@ -126,6 +127,8 @@ export interface Task {
   dry_run: boolean;
   /** Free JSON naming what the work acts on (Frequenz's components); null: none. */
   target: unknown;
+  /** Whose flow budget its starts spend (§20, core/flow.ts); null: none. */
+  flow_key: string | null;
   created_at: string;
   updated_at: string;
   assigned_at: string | null;
@@ -193,6 +196,8 @@ export interface TaskRow {
   duration_ms: number | null;
   dry_run: boolean;
   target: unknown;
+  /** Flow key (§20): its key's limits and pause gate its starts. */
+  flow_key: string | null;
   /** The assignment's record (with assignee and assigned_at): the score and whether it woke the agent. */
   assigned_score: number | null;
   assigned_woke: boolean | null;
@@ -270,6 +275,7 @@ export function rowToTask(r: TaskRow): Task {
     until: iso(windowEnd(r)),
     dry_run: r.dry_run ?? false,
     target: r.target ?? null,
+    flow_key: r.flow_key ?? null,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),
     assigned_at: iso(r.assigned_at),

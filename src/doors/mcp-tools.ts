@@ -57,6 +57,7 @@ export const TOOLS: ToolDef<TObject>[] = [
       depends_on: c.depends_on,
       timeout_ms: c.timeout_ms,
       input_timeout_ms: c.input_timeout_ms,
+      flow_key: c.flow_key,
     }),
     run: async (ctx, caller, args) => asOut((await createTask(ctx, caller.agentId, args)).task),
   }),

@@ -59,8 +59,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (err.validation) {
       const problems = describeValidation(err);
-      if (err.validationContext === 'params') return sendError(reply, 400, 'invalid_id', 'id must be a UUID', problems);
-      const where = err.validationContext === 'querystring' ? 'query' : (err.validationContext ?? 'request');
+      // A malformed id in the path is invalid_id; any other path parameter (a flow key) is validation_failed.
+      if (err.validationContext === 'params' && problems.every((p) => p.field === 'id' || p.field.endsWith('_id'))) {
+        return sendError(reply, 400, 'invalid_id', 'id must be a UUID', problems);
+      }
+      const where = err.validationContext === 'querystring' ? 'query' : err.validationContext === 'params' ? 'path' : (err.validationContext ?? 'request');
       return sendError(reply, 400, 'validation_failed', `${where} is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
     }
     switch (err.code) {

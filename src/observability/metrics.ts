@@ -138,6 +138,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: r,
     }),
+    flowDeferred: new Counter({
+      name: 'dispatch_flow_deferred_total',
+      help: 'Starts held back by a flow key (an agent could take the task; its key was out of tokens, at its concurrency or paused), by limit pattern ("none": a pause without a limit)',
+      labelNames: ['limit'] as const,
+      registers: r,
+    }),
   };
 }
 

@@ -19,6 +19,7 @@ import { agentViews, planPolicy, planTask } from './views.js';
 import { FairReader } from './fair.js';
 import { servedOrder } from '../core/fairness.js';
 import { agentRecords, setTrackRecordSize } from '../store/fairness.js';
+import { FlowReader, type FlowView } from './flow.js';
 
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
@@ -49,9 +50,12 @@ export class Assigner {
   private recordSizeSet = false;
   /** The pages of `assignment.fairness: requester` (§16.3). */
   private readonly fair: FairReader;
+  /** The flow keys with pending tasks, read each tick (§20). */
+  private readonly flowReader: FlowReader;
 
   constructor(private readonly deps: AssignerDeps) {
     this.fair = new FairReader(deps.sql, () => deps.config.assignment.batch_size);
+    this.flowReader = new FlowReader(deps.sql, deps.config);
   }
 
   /**
@@ -73,20 +77,29 @@ export class Assigner {
     // Two independent reads, concurrently (each on its own pooled connection).
     const fair = a.fairness === 'requester';
     const weighted = a.track_record_weight > 0;
-    const [{ counts, rows: agentRows }, firstPage, records] = await Promise.all([
+    // The page depends on the flow keys' standings (held keys are not read): those two in turn.
+    const flowAndPage = async () => {
+      const flow = await this.flowReader.read(now);
+      this.fair.skipKeys(flow.held);
+      return { flow, page: fair ? await this.fair.first(now) : await duePending(sql, now, a.batch_size, undefined, flow.reads) };
+    };
+    const [{ counts, rows: agentRows }, { flow, page: firstPage }, records] = await Promise.all([
       agentRowsAndCounts(sql),
-      fair ? this.fair.first(now) : duePending(sql, now, a.batch_size),
+      flowAndPage(),
       weighted ? agentRecords(sql) : undefined,
     ]);
 
     let page = firstPage;
     ph.read += since(t0);
+    result.flowWakeAt = flow.wakeAt;
+    // A held key's tasks wait on a freed slot (or a token): a completion is then worth a tick.
+    const holding = flow.held.length > 0;
     if (page.length === 0) {
       // Nothing to plan: keep agent states (admin view, health) current without waiting, and the
       // creates' sync match current with the counts just read.
       directory.refreshAvailability();
       this.deps.slots.refresh(agentViews(directory.cachedSnapshot(), agentRows, counts, records), now.getTime());
-      return false;
+      return holding;
     }
     // Ownership is only looked up for owners present in the first page (later pages reuse the cache).
     const owners = a.owner_filter_enabled ? page.map((t) => t.owner).filter((o): o is string => o !== null) : [];
@@ -94,7 +107,8 @@ export class Assigner {
     const dir = await directory.snapshot(owners);
     ph.snapshot += since(t0);
     const agents: AgentView[] = agentViews(dir, agentRows, counts, records);
-    const plan = (tasks: PendingRef[]) => planAssignments({ tasks: tasks.map(planTask), agents, ...planPolicy(config, dir), now: now.getTime() });
+    const plan = (tasks: PendingRef[]) =>
+      planAssignments({ tasks: tasks.map(planTask), agents, ...planPolicy(config, dir), now: now.getTime(), flow: flow.standings });
     let busy = false;
 
     for (let p = 0; p < MAX_PAGES_PER_TICK && page.length > 0; p++) {
@@ -112,21 +126,34 @@ export class Assigner {
       const unmatchedP = markUnmatched(sql, unmatched, writeNow, unmatchedSink);
       unmatchedP.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
       const sink = committedEvents();
-      const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent }, sink);
+      this.countHeld(decisions, result);
+      const outcomes = await assignBatch(sql, batch, { now: writeNow, maxConcurrent: a.max_concurrent_per_agent, flowLimit: flow.limitOf }, sink);
       this.deps.signals.emit('events-committed', sink);
       ph.write += since(t0);
       const views = new Map(agents.map((v) => [v.id, v]));
       const woke = new Map(decisions.flatMap((d) => (d.kind === 'assign' ? [[d.taskId, d.wake] as const] : [])));
       const requesterOf = fair ? new Map(page.map((t) => [t.id, t.requester])) : undefined;
       const served: string[] = [];
+      const keyOf = new Map(batch.map((b) => [b.next.id, b.next.flow_key]));
       for (const r of outcomes) {
         const view = views.get(r.agent)!;
+        const key = keyOf.get(r.taskId) ?? null;
         if (!r.ok) {
           result.refused++;
           if (r.reason === 'drained') view.drained = true;
           if (r.reason === 'at_limit') view.active = a.max_concurrent_per_agent;
+          if (r.reason === 'flow_paused' || r.reason === 'flow_rate' || r.reason === 'flow_concurrency') {
+            // The database knew better (another replica started the key's tasks): nothing more of it this tick.
+            const st = key !== null ? flow.standings.get(key) : undefined;
+            if (key !== null)
+              flow.standings.set(key, { ...(st ?? { key, limit: flow.limitOf(key), tokens: null, wakeAt: null }), admissible: 0, hold: r.reason });
+            metrics.flowDeferred.inc({ limit: (key !== null ? flow.limitOf(key)?.key : undefined) ?? 'none' });
+            result.held++;
+          }
           continue;
         }
+        const st = key !== null ? flow.standings.get(key) : undefined;
+        if (st && st.admissible !== Infinity) st.admissible = Math.max(0, st.admissible - 1);
         const wake = woke.get(r.taskId) ?? false;
         this.deps.versions.put(r.row, r.version);
         view.active++;
@@ -185,26 +212,37 @@ export class Assigner {
         break;
       }
       t0 = performance.now();
-      page = await duePending(sql, now, a.batch_size, cursor);
+      page = await duePending(sql, now, a.batch_size, cursor, flow.reads);
       ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
     if (busy && (fair ? !this.fair.atEnd : page.length >= a.batch_size)) {
       t0 = performance.now();
-      await this.markBeyond(page[page.length - 1]!, now, plan, result);
+      await this.markBeyond(page[page.length - 1]!, now, plan, flow, result);
       ph.unmatched += since(t0);
     }
     // The views as they stand after this tick's assignments: what creates sync-match against until the next tick.
     this.deps.slots.refresh(agents, now.getTime());
     // Everything read was assigned and the queue's end was reached: nothing waits on a free slot.
-    const backlog = fair
-      ? result.assigned.length < result.considered || !this.fair.atEnd
-      : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size;
+    const backlog =
+      holding ||
+      (fair
+        ? result.assigned.length < result.considered || !this.fair.atEnd
+        : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size);
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.deps.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
     }
     return backlog;
+  }
+
+  /** Count the page's starts held back by a flow key (dispatch_flow_deferred_total{limit}). */
+  private countHeld(decisions: Decision[], result: TickResult): void {
+    for (const d of decisions) {
+      if (d.kind !== 'held') continue;
+      result.held++;
+      this.deps.metrics.flowDeferred.inc({ limit: d.limitKey ?? 'none' });
+    }
   }
 
   /** A page's plan as decided rows: assignments, and the unmatched reasons that changed. */
@@ -213,6 +251,7 @@ export class Assigner {
     const batch: BatchItem[] = [];
     const unmatched: BatchItem[] = [];
     for (const d of decisions) {
+      if (d.kind === 'held') continue; // stays pending as it is: no write, no event
       const read = byId.get(d.taskId)!;
       const row = unversioned(read);
       if (d.kind === 'unmatched') {
@@ -232,12 +271,18 @@ export class Assigner {
    * per tick, no assignment — instead of only the head that assignment reads; once every waiting
    * task carries its reason, a marking page is a read that writes nothing.
    */
-  private async markBeyond(last: PendingRef, now: Date, plan: (tasks: PendingRef[]) => ReturnType<typeof planAssignments>, result: TickResult): Promise<void> {
+  private async markBeyond(
+    last: PendingRef,
+    now: Date,
+    plan: (tasks: PendingRef[]) => ReturnType<typeof planAssignments>,
+    flow: FlowView,
+    result: TickResult,
+  ): Promise<void> {
     const size = this.deps.config.assignment.batch_size;
     // Fair pages are not a position in fifo order: marking walks the queue from the top instead.
     let cursor: BatchCursor | undefined = this.deps.config.assignment.fairness === 'requester' ? undefined : cursorOf(last);
     if (this.markAfter && (!cursor || isAfter(this.markAfter, cursor))) cursor = this.markAfter;
-    const page = await duePending(this.deps.sql, now, size, cursor);
+    const page = await duePending(this.deps.sql, now, size, cursor, flow.reads);
     this.markAfter = page.length < size ? undefined : cursorOf(page[page.length - 1]!);
     const now2 = this.deps.clock.now();
     const { unmatched: changed } = this.decide(page, plan(page), now2);

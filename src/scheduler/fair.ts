@@ -42,11 +42,18 @@ export class FairReader {
   private readonly turns = new Map<string, number>();
   /** The last read reached the end of the queue. */
   atEnd = false;
+  /** Flow keys held this tick (§20): their tasks are not read. */
+  private held: readonly string[] = [];
 
   constructor(
     private readonly sql: Sql,
     private readonly limit: () => number,
   ) {}
+
+  /** The flow keys whose tasks this tick's reads skip (they may start nothing now). */
+  skipKeys(held: readonly string[]): void {
+    this.held = held;
+  }
 
   /** The tick's first page, from the top. */
   async first(now: Date): Promise<PendingRef[]> {
@@ -83,7 +90,7 @@ export class FairReader {
     const out: PendingRef[] = [];
     for (let reads = 0; reads < MAX_READS_PER_PAGE && out.length < limit && !this.atEnd;) {
       const from: BandFrom = this.pos;
-      const b = await fairBand(this.sql, now, limit - out.length, from);
+      const b = await fairBand(this.sql, now, limit - out.length, from, this.held);
       if (b.priority === null) {
         this.atEnd = true;
         break;

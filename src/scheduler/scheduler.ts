@@ -71,6 +71,9 @@ export class Scheduler implements Component {
       runOnce: (trigger) => this.runOnce({ sweep: this.sweepDue(trigger) }),
       // A full tick that assigned something may leave more to do: go again at once.
       again: (r) => r.considered >= a.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0,
+      // A held flow key frees by itself at its next token or the end of its pause (data in
+      // flow_keys, read each tick): tick then rather than at the next interval.
+      delayAfter: (r) => (r.flowWakeAt === null ? a.tick_interval_ms : Math.max(1, Math.min(a.tick_interval_ms, r.flowWakeAt - ctx.clock.now().getTime()))),
       signals: { emitter: ctx.signals, on: { 'assign-needed': (reason) => this.poke(reason) } },
       onError: (err) => this.log.error({ err }, 'scheduler tick failed'),
     });

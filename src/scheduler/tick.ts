@@ -17,6 +17,10 @@ export interface TickResult {
   inputTimedOut: number;
   /** Windows at their end (§19.3), ended completed (reason window_ended). */
   windowsEnded: number;
+  /** Starts held back by a flow key this tick (an agent could have taken the task; §20). */
+  held: number;
+  /** The earliest instant (ms, the clock's) a held flow key may start again by itself; null: none. */
+  flowWakeAt: number | null;
   /** Milliseconds spent per phase of this tick (scripts/profile-tick.ts prints them). */
   phases: TickPhases;
 }
@@ -49,6 +53,8 @@ export function emptyTick(): TickResult {
     notStarted: 0,
     inputTimedOut: 0,
     windowsEnded: 0,
+    held: 0,
+    flowWakeAt: null,
     phases: { sweep: 0, read: 0, snapshot: 0, plan: 0, write: 0, unmatched: 0 },
   };
 }

@@ -43,10 +43,11 @@ export function planPolicy(
   };
 }
 
-export const planTask = (t: Pick<TaskRow, 'id' | 'required_tags' | 'priority' | 'owner' | 'avoid_agent'>): PlanTask => ({
+export const planTask = (t: Pick<TaskRow, 'id' | 'required_tags' | 'priority' | 'owner' | 'avoid_agent' | 'flow_key'>): PlanTask => ({
   id: t.id,
   requiredTags: t.required_tags,
   priority: t.priority,
   owner: t.owner,
   avoidAgent: t.avoid_agent,
+  flowKey: t.flow_key,
 });

@@ -2,6 +2,7 @@
 // coercion, unknown fields rejected); the same CreateTaskBody validates `swarm.task.request`.
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, TASK_STATUSES } from '../core/task.js';
+import { FLOW_KEY_SOURCE } from '../core/flow.js';
 import { Timestamp, Uuid } from './common.js';
 import { named } from './components.js';
 import { CallSchema } from './call.js';
@@ -152,6 +153,7 @@ export const TaskSchema = named(
       }),
       dry_run: Type.Boolean(),
       target: Type.Unknown({ description: 'Any JSON: what the work acts on; null: none' }),
+      flow_key: Nullable(Type.String({ description: "Whose flow budget the task's starts spend (docs/flow-control.md); null: none" })),
       created_at: Timestamp,
       updated_at: Timestamp,
       assigned_at: NullableTimestamp,
@@ -213,6 +215,21 @@ export const CreateTaskBody = named(
           description:
             'Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled',
         }),
+      ),
+      flow_key: Type.Optional(
+        Type.Union(
+          [
+            Type.String({
+              minLength: 1,
+              maxLength: 200,
+              pattern: FLOW_KEY_SOURCE,
+              description:
+                "1..200 chars of A-Za-z0-9._:@*- (e.g. user:42:agent:clo, model:gpt). The key's limit (the longest matching pattern of flow.limits and PUT /api/v1/flow/limits) and pause gate its starts: it stays pending while the key is out of tokens, at its concurrency or paused (docs/flow-control.md)",
+            }),
+            Type.Null(),
+          ],
+          { description: 'Default null: no flow control' },
+        ),
       ),
       callback_url: Type.Optional(
         Type.String({
@@ -480,7 +497,8 @@ export const ExplanationSchema = named(
         {
           agent: Type.Union([Type.String(), Type.Null()]),
           reason: Type.Union([Type.String(), Type.Null()], {
-            description: 'null when an agent is named; else not_before, waiting_for_dependencies or the unmatched reason (no_capable_agent, …)',
+            description:
+              'null when an agent is named; else not_before, waiting_for_dependencies, a held flow key (flow_paused:<key>, flow_concurrency:<key>, flow_rate:<key>) or the unmatched reason (no_capable_agent, …)',
           }),
         },
         { additionalProperties: false },

@@ -10,6 +10,8 @@ import { agentRecords } from '../store/fairness.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { getTaskRow } from '../store/tasks.js';
 import type { TaskStatus } from '../core/task.js';
+import { holdReason } from '../core/flow.js';
+import { keyStanding } from './flow.js';
 
 export interface ExplainCandidate {
   agent: string;
@@ -40,16 +42,20 @@ export async function explainTask(ctx: ServiceContext, id: string): Promise<Expl
   const now = ctx.clock.now();
   const owners = ctx.config.assignment.owner_filter_enabled && row.owner !== null ? [row.owner] : [];
   const weighted = ctx.config.assignment.track_record_weight > 0;
-  const [{ rows, counts }, dir, records] = await Promise.all([
+  const keyed = row.status === 'pending' && row.flow_key !== null ? row.flow_key : null;
+  const [{ rows, counts }, dir, records, flow] = await Promise.all([
     agentRowsAndCounts(ctx.sql),
     ctx.agents.snapshot(owners),
     weighted ? agentRecords(ctx.sql) : undefined,
+    keyed !== null ? keyStanding(ctx, ctx.sql, keyed) : undefined,
   ]);
   const agents = agentViews(dir, rows, counts, records);
   const policy = planPolicy(ctx.config, dir);
   const { candidates, decision } = evaluateTask(planTask(row), agents, policy);
+  // A held flow key (§20) stops the task whatever the agents: flow_paused:<key>, flow_concurrency:<key>, flow_rate:<key>.
+  const held = flow && flow.standing.admissible === 0 && flow.standing.hold ? holdReason(flow.standing.hold, keyed!) : null;
   const taskLevel =
-    row.status === 'waiting' ? 'waiting_for_dependencies' : row.status === 'pending' && row.not_before !== null && row.not_before > now ? 'not_before' : null;
+    row.status === 'waiting' ? 'waiting_for_dependencies' : row.status === 'pending' && row.not_before !== null && row.not_before > now ? 'not_before' : held;
   return {
     task_id: row.id,
     status: row.status,

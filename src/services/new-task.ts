@@ -24,12 +24,15 @@ export type TaskTemplate = Pick<
   | 'duration_ms'
   | 'dry_run'
   | 'target'
+  | 'flow_key'
 >;
 
 type TemplateFields = Pick<
   NewTask,
   'title' | 'description' | 'owner' | 'scope' | 'capabilities' | 'required_tags' | 'priority' | 'context' | 'timeout_ms' | 'max_retries'
-> & { heartbeat_timeout_ms: number | null } & Required<Pick<NewTask, 'call' | 'call_host' | 'start_at' | 'duration_ms' | 'dry_run' | 'target'>>;
+> & { heartbeat_timeout_ms: number | null; flow_key: string | null } & Required<
+    Pick<NewTask, 'call' | 'call_host' | 'start_at' | 'duration_ms' | 'dry_run' | 'target'>
+  >;
 
 /** Capabilities trimmed, lower-cased, de-duplicated; defaults applied (`defaultTimeoutMs`: assignment.default_timeout_ms). */
 export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): TemplateFields {
@@ -55,6 +58,7 @@ export function templateFields(body: TaskTemplate, defaultTimeoutMs: number): Te
     duration_ms: body.duration_ms ?? null,
     dry_run: body.dry_run ?? false,
     target: body.target ?? null,
+    flow_key: body.flow_key ?? null,
   };
 }
 

@@ -259,8 +259,18 @@ export async function createTask(
  * the task is not due yet, or nothing is known; the database has the last word either way.
  */
 function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCreate, 'pending'> | undefined {
-  // A call task is the executor's (src/calls/), never an agent's.
-  if (!ctx.config.assignment.sync_match || row.call !== null || row.status !== 'pending' || (row.not_before !== null && row.not_before > now)) return undefined;
+  // A call task is the executor's (src/calls/), never an agent's. A task with a flow key is never
+  // sync-matched: its key's limits and pause are guarded where every start of the key is
+  // (dispatch_assign, under the key's row lock); the create pokes the scheduler, which assigns it
+  // within a tick (docs/flow-control.md).
+  if (
+    !ctx.config.assignment.sync_match ||
+    row.call !== null ||
+    row.flow_key !== null ||
+    row.status !== 'pending' ||
+    (row.not_before !== null && row.not_before > now)
+  )
+    return undefined;
   const agents = ctx.slots.current(now.getTime());
   if (!agents) return undefined;
   const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.known()), now: now.getTime() });

@@ -6,6 +6,7 @@ import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
 import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
 import type { VersionedRow } from './tasks.js';
+import type { FlowLimitSpec } from '../core/flow.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
 export type PendingRef = VersionedRow;
@@ -17,46 +18,75 @@ export interface BatchCursor {
 }
 
 /**
- * Due pending agent tasks (not call tasks) in assignment order (priority desc, oldest first), at most `limit`, after
- * `after` (keyset). Served by the partial index on pending rows. The keyset is two index ranges
- * (the rest of the cursor's priority, then the lower priorities) merged, each starting at its
- * position in the index: one `a or b` condition would make Postgres walk the index from the top
- * and filter, a cost that grows with the cursor's depth in a 100k-task queue.
+ * Which keyed tasks a page reads (§20, docs/flow-control.md): each flow key that may start
+ * something now, with at most how many of its tasks to read. Keys not listed (held ones) are not
+ * read at all: their backlog sits in its own index range, never walked.
  */
-export async function duePending(db: Sql | Tx, now: Date, limit: number, after?: BatchCursor): Promise<PendingRef[]> {
+export interface FlowReads {
+  keys: readonly { key: string; limit: number }[];
+}
+
+/**
+ * Due pending agent tasks (not call tasks) in assignment order (priority desc, oldest first), at most `limit`, after
+ * `after` (keyset). The keyset is two index ranges (the rest of the cursor's priority, then the
+ * lower priorities) merged, each starting at its position in the index: one `a or b` condition
+ * would make Postgres walk the index from the top and filter, a cost that grows with the cursor's
+ * depth in a 100k-task queue.
+ *
+ * With `flow`: tasks without a flow key from their partial index (tasks_pending_unkeyed_idx), and
+ * each listed key's head from the per-key index (tasks_pending_flow_idx), merged: a held key's
+ * 100,000 tasks cost nothing. Without it (scripts only): every pending task (tasks_pending_idx).
+ */
+export async function duePending(db: Sql | Tx, now: Date, limit: number, after?: BatchCursor, flow?: FlowReads): Promise<PendingRef[]> {
   // Call tasks (§18.1) are the executor's (store/calls.ts), never an agent's.
   const due = db`status = 'pending' and call is null and (not_before is null or not_before <= ${now})`;
-  if (!after) {
-    return db<PendingRef[]>`
-      select *, xmin::text as version from tasks where ${due}
-      order by priority desc, created_at, id limit ${limit}`;
+  const ranges = (cond: ReturnType<Sql>, n: ReturnType<Sql>) =>
+    after
+      ? db`(select *, xmin::text as version from tasks
+           where ${due} and ${cond} and priority = ${after.priority} and (created_at, id) > (${after.created_at}, ${after.id}::uuid)
+           order by priority desc, created_at, id limit ${n})
+          union all
+          (select *, xmin::text as version from tasks
+           where ${due} and ${cond} and priority < ${after.priority}
+           order by priority desc, created_at, id limit ${n})`
+      : db`(select *, xmin::text as version from tasks where ${due} and ${cond} order by priority desc, created_at, id limit ${n})`;
+  if (!flow) {
+    return db<PendingRef[]>`select * from (${ranges(db`true`, db`${limit}`)}) p order by priority desc, created_at, id limit ${limit}`;
   }
+  const keyed = flow.keys.length
+    ? db`union all
+        select x.* from unnest(${db.array(flow.keys.map((k) => k.key))}::text[], ${db.array(flow.keys.map((k) => Math.min(k.limit, limit)))}::int[]) as k(key, n)
+        cross join lateral (
+          select * from (${ranges(db`flow_key = k.key`, db`k.n`)}) r order by priority desc, created_at, id limit k.n
+        ) x`
+    : db``;
   return db<PendingRef[]>`
-    (select *, xmin::text as version from tasks
-     where ${due} and priority = ${after.priority} and (created_at, id) > (${after.created_at}, ${after.id}::uuid)
-     order by priority desc, created_at, id limit ${limit})
-    union all
-    (select *, xmin::text as version from tasks
-     where ${due} and priority < ${after.priority}
-     order by priority desc, created_at, id limit ${limit})
-    order by priority desc, created_at, id limit ${limit}`;
+    select * from (
+      select * from (${ranges(db`flow_key is null`, db`${limit}`)}) u
+      ${keyed}
+    ) p order by priority desc, created_at, id limit ${limit}`;
 }
 
 export interface BatchSpec {
   now: Date;
   maxConcurrent: number;
+  /** The limit that applies to a flow key (core/flow.ts limitFor over config + api limits); undefined: none. */
+  flowLimit?: (key: string) => FlowLimitSpec | undefined;
 }
+
+export type FlowRefusal = 'flow_paused' | 'flow_rate' | 'flow_concurrency';
 
 /** An assignment decided by core/decisions.ts decideAssignment from the pending row it read. */
 export type BatchItem = Change & { version: string };
 
 export type BatchOutcome =
   | { taskId: string; agent: string; ok: true; row: TaskRow; version: string }
-  | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' };
+  | { taskId: string; agent: string; ok: false; reason: 'drained' | 'at_limit' | 'lost' | FlowRefusal };
 
 /**
  * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
- * (migrations/0019: as 0006 with the heartbeat deadline, the assignment record and each row's new version) locks the agents' rows in id order, re-checks drain flags and active counts
+ * (migrations/0060: 0019's body plus the flow guard of §20) locks the agents' rows in id order, then
+ * the rows of the limited flow keys in key order, re-checks drain flags, active counts, pauses, tokens and key counts
  * after the locks, accepts items in plan order under the limit, and compare-and-sets the tasks
  * that are still pending and unchanged since they were read (rows another transaction holds are
  * skipped: "lost") to exactly the decided values, with their `assigned` events, in one
@@ -77,7 +107,8 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   // test would see its own event as a foreign predecessor otherwise). Exact: the function only
   // writes a row still at the version the scheduler read.
   const before = sink ? sql`, case when d.outcome = 'ok' then ${unpublishedOf(sql, sql`d.task_id`)} end as before` : sql``;
-  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost'; version: string | null; before?: string[] | null }[]>`
+  const limits = next.map((n) => (n.flow_key ? s.flowLimit?.(n.flow_key) : undefined));
+  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' | FlowRefusal; version: string | null; before?: string[] | null }[]>`
     select d.task_id, d.outcome, d.version ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
       ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.stored)}::text[],
@@ -86,7 +117,10 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
       ${sql.array(next.map((n) => n.wake_deadline_at!.toISOString()))}::timestamptz[],
       ${sql.array(next.map((n) => n.heartbeat_deadline_at?.toISOString() ?? null) as string[])}::timestamptz[],
       ${sql.array(next.map((n) => n.assigned_score ?? 0))}::float8[], ${sql.array(next.map((n) => n.assigned_woke ?? false))}::bool[],
-      ${s.now}::timestamptz, ${s.maxConcurrent}::int) d`;
+      ${s.now}::timestamptz, ${s.maxConcurrent}::int,
+      ${sql.array(next.map((n) => n.flow_key) as string[])}::text[], ${sql.array(limits.map((l) => l?.rate ?? null) as number[])}::int[],
+      ${sql.array(limits.map((l) => l?.per_ms ?? null) as number[])}::int[], ${sql.array(limits.map((l) => (l?.rate !== undefined ? (l.burst ?? l.rate) : null)) as number[])}::int[],
+      ${sql.array(limits.map((l) => l?.concurrency ?? null) as number[])}::int[]) d`;
   if (sink) {
     const ok = new Set(res.filter((r) => r.outcome === 'ok').map((r) => r.task_id));
     collectEvents(sink, cols, ok);

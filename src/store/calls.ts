@@ -3,7 +3,8 @@
 // attempts it was given (each row still the version it was read at, and still pending or
 // assigned as read), with their events. Two replicas reading the same rows both try; the row's
 // version lets exactly one claim each attempt, so no attempt's request is ever sent twice.
-import type { Sql } from './db.js';
+import { inTransaction, type Sql } from './db.js';
+import { flowGuard, flowTake, type FlowStart } from './flow.js';
 import type { CommittedEvents } from './events.js';
 import { applyWrites, type VersionedRow, type Write } from './tasks.js';
 
@@ -35,9 +36,38 @@ export async function assignedToEndpoints(db: Sql, agents: readonly string[], li
  * each row compare-and-set on its version and guard, its events inserted and queued with it.
  * Answers each claim's new version, or undefined where another replica (or a cancel) got there first.
  */
-export async function claimAttempts(db: Sql, writes: readonly Write[], sinks: readonly CommittedEvents[]): Promise<(string | undefined)[]> {
+export async function claimAttempts(
+  db: Sql,
+  writes: readonly Write[],
+  sinks: readonly CommittedEvents[],
+  flow?: { starts: readonly FlowStart[]; now: Date },
+): Promise<(string | undefined)[]> {
   if (writes.length === 0) return [];
-  return applyWrites(db, writes, sinks);
+  if (!flow || flow.starts.every((f) => f.key === null)) return applyWrites(db, writes, sinks);
+  // Call tasks obey their flow key (§20): in one transaction, lock the keys and ask which starts
+  // their limits and pauses allow (store/flow.ts flowGuard), claim those, and take the tokens of
+  // what was claimed. A refused start stays pending for a later run.
+  return inTransaction(db, async (tx) => {
+    for (const s of sinks) {
+      s.rows.length = 0; // a deadlock retry starts over
+      s.before.clear();
+    }
+    const outcomes = await flowGuard(tx, flow.starts, flow.now);
+    const allowed = outcomes.flatMap((o, i) => (o === 'ok' ? [i] : []));
+    const versions = await applyWrites(
+      tx,
+      allowed.map((i) => writes[i]!),
+      allowed.map((i) => sinks[i]!),
+    );
+    await flowTake(
+      tx,
+      allowed.filter((_, j) => versions[j] !== undefined).map((i) => flow.starts[i]!),
+      flow.now,
+    );
+    const out: (string | undefined)[] = writes.map(() => undefined);
+    allowed.forEach((i, j) => (out[i] = versions[j]));
+    return out;
+  });
 }
 
 /** When the earliest pending call task not yet due comes due (null: none), so the executor sleeps until then. */

@@ -37,9 +37,11 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
  * k = ceil(limit / requesters) of its oldest due tasks after its position (an index range each).
  * So the read touches O(requesters + limit) index entries, and every task it returns is a prefix
  * of its requester's queue: ordered by core/fairness.ts fairOrder, the rows are an exact prefix of
- * the band's fair order.
+ * the band's fair order. Tasks of `heldKeys` (flow keys that may start nothing now, §20) are
+ * skipped by a filter inside each requester's range (docs/flow-control.md: the fair read walks a
+ * requester's held tasks, the fifo read never does).
  */
-export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom): Promise<FairBand> {
+export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom, heldKeys: readonly string[] = []): Promise<FairBand> {
   const bandQuery =
     from === undefined
       ? db`select priority from tasks where status = 'pending' and call is null order by priority desc limit 1`
@@ -71,6 +73,7 @@ export async function fairBand(db: Sql, now: Date, limit: number, from: BandFrom
       where t.status = 'pending' and t.call is null and t.priority = (select priority from band) and t.requester = rq.requester
         and (t.created_at, t.id) > (rq.c_at, rq.c_id)
         and (t.not_before is null or t.not_before <= ${now})
+        and (t.flow_key is null or t.flow_key <> all(${db.array([...heldKeys])}::text[]))
       order by t.created_at, t.id
       limit (select k from k)
     ) x

@@ -28,6 +28,7 @@ export interface TaskOverrides {
   assigned_at?: Date | null;
   context?: Record<string, unknown>;
   parent_id?: string | null;
+  flow_key?: string | null;
 }
 
 export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskRow> {
@@ -58,6 +59,7 @@ export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskR
     updated_at: now,
     assigned_at: o.assigned_at ?? (active ? now : null),
     parent_id: o.parent_id ?? null,
+    flow_key: o.flow_key ?? null,
   };
   return sql.begin(async (tx) => {
     const [inserted] = await tx<TaskRow[]>`insert into tasks ${tx(row as never)} returning *`;

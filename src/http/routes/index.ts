@@ -16,6 +16,7 @@ import { scheduleRoutes } from './schedules.js';
 import { triggerRoutes } from './triggers.js';
 import { mcpRoutes } from './mcp.js';
 import { a2aRoutes } from './a2a.js';
+import { flowRoutes } from './flow.js';
 
 export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
   const limiter = new RateLimiter({
@@ -30,6 +31,7 @@ export function apiRoutes(ctx: DispatchContext): FastifyPluginAsync[] {
     triggerRoutes(ctx),
     agentRoutes(ctx),
     statsRoutes(ctx),
+    flowRoutes(ctx),
     hookRoutes(ctx),
     deliveryRoutes(ctx),
     callbackRoutes(ctx),

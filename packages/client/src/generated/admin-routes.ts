@@ -4,11 +4,14 @@
 export const ADMIN_OPERATIONS: ReadonlySet<string> = new Set([
   'DELETE /api/v1/agents/{id}/drain',
   'DELETE /api/v1/agents/{id}/tokens/{token_id}',
+  'DELETE /api/v1/flow/limits/{key}',
   'GET /api/v1/agents',
   'GET /api/v1/agents/{id}/tokens',
   'GET /api/v1/events',
+  'GET /api/v1/flow/limits',
   'GET /api/v1/stats',
   'GET /api/v1/stats/timeline',
   'POST /api/v1/agents/{id}/drain',
   'POST /api/v1/agents/{id}/tokens',
+  'PUT /api/v1/flow/limits/{key}',
 ]);

@@ -581,6 +581,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/flow/limits/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set a flow limit
+     * @description Admin. The limit of a pattern (an exact flow key, or a prefix ending in *): every distinct key it matches gets its own token bucket (rate per per_ms, at most burst) and/or concurrency. The longest matching pattern applies to a key; this api limit overrides a config limit (flow.limits) of the same pattern. Stored in the database: shared by replicas at their next tick.
+     */
+    put: operations['putFlowLimit'];
+    post?: never;
+    /**
+     * Remove an api flow limit
+     * @description Admin. Removes the pattern's api limit; a config limit of the same pattern applies again. 404 when the pattern has no api limit.
+     */
+    delete: operations['deleteFlowLimit'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/flow/limits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List flow limits
+     * @description Admin. The limits in force, by pattern.
+     */
+    get: operations['listFlowLimits'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/flow/keys/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A flow key's state
+     * @description Its limit (the longest matching pattern), the tokens in its bucket now, its active tasks and its pause. Any key may be asked: one never used shows a full bucket.
+     */
+    get: operations['getFlowKey'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/flow/keys/{key}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a flow key
+     * @description The key (exactly this key, not a pattern) starts nothing until `until` (in the future, at most 24 h ahead); its pending tasks wait and start from the first tick after it. E.g. an agent that got its model's 429 pauses the key until the reset. A later pause replaces an earlier one.
+     */
+    post: operations['pauseFlowKey'];
+    /**
+     * Lift a flow key's pause
+     * @description Its tasks may start at once (204 also when it was not paused).
+     */
+    delete: operations['unpauseFlowKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/hooks/{source}': {
     parameters: {
       query?: never;
@@ -832,6 +920,8 @@ export interface components {
       start_by?: string | null;
       /** @description Existing tasks to wait for (≤ 100, distinct): the task is waiting until all completed, cancelled if one fails, times out or is cancelled */
       depends_on?: string[];
+      /** @description Default null: no flow control */
+      flow_key?: string | null;
       /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
       callback_url?: string;
       /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
@@ -1033,7 +1123,7 @@ export interface components {
       }[];
       decision: {
         agent: string | null;
-        /** @description null when an agent is named; else not_before, waiting_for_dependencies or the unmatched reason (no_capable_agent, …) */
+        /** @description null when an agent is named; else not_before, waiting_for_dependencies, a held flow key (flow_paused:<key>, flow_concurrency:<key>, flow_rate:<key>) or the unmatched reason (no_capable_agent, …) */
         reason: string | null;
       };
       /** @description The last assignment as recorded (assigned, running and finished tasks) */
@@ -1056,6 +1146,60 @@ export interface components {
        * @default true
        */
       retryable: boolean;
+    };
+    /** @description A flow key's state now */
+    FlowKey: {
+      key: string;
+      /** @description The pattern whose limit applies (the longest match); null: none */
+      limit_key: string | null;
+      /** @description Tokens in the bucket now (fractional: refilled continuously); null: no rate */
+      tokens: number | null;
+      /** @description The burst; null: no rate */
+      capacity: number | null;
+      /** @description Tasks of this key assigned, running or input_required */
+      active: number;
+      /** @description null: no concurrency limit */
+      concurrency: number | null;
+      /** @description The key starts nothing until then; null: not paused */
+      paused_until: string | null;
+    };
+    /** @description A limit; burst is shown with its default filled in */
+    FlowLimit: {
+      /** @description The pattern */
+      key: string;
+      /** @description Starts per per_ms per key (a token bucket; a token is taken at assignment). With per_ms */
+      rate?: number;
+      /** @description The window of rate, 1..86400000 ms. With rate */
+      per_ms?: number;
+      /** @description Bucket capacity: starts at once after a quiet spell; default rate. Only with rate */
+      burst?: number;
+      /** @description Tasks of one key assigned, running or input_required at once */
+      concurrency?: number;
+      /** @description config (flow.limits) or api (PUT); an api limit overrides config for its key */
+      source: 'config' | 'api';
+    };
+    /** @description The limits in force, by pattern: config limits not overridden, and api limits */
+    FlowLimitList: {
+      limits: components['schemas']['FlowLimit'][];
+    };
+    /** @description rate with per_ms (and optionally burst), and/or concurrency; at least one of rate and concurrency */
+    FlowLimitRequest: {
+      /** @description Starts per per_ms per key (a token bucket; a token is taken at assignment). With per_ms */
+      rate?: number;
+      /** @description The window of rate, 1..86400000 ms. With rate */
+      per_ms?: number;
+      /** @description Bucket capacity: starts at once after a quiet spell; default rate. Only with rate */
+      burst?: number;
+      /** @description Tasks of one key assigned, running or input_required at once */
+      concurrency?: number;
+    };
+    /** @description Pause a key until an instant (e.g. the reset time of a 429 from the model it calls) */
+    FlowPauseRequest: {
+      /**
+       * Format: date-time
+       * @description In the future, at most 24 h ahead
+       */
+      until: string;
     };
     IssueTokenRequest: {
       /** @description What the token is for (shown in the list) */
@@ -1281,6 +1425,8 @@ export interface components {
       heartbeat_timeout_ms?: number | null;
       /** @description How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h) */
       input_timeout_ms?: number;
+      /** @description Default null: no flow control */
+      flow_key?: string | null;
       /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
       callback_url?: string;
       /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
@@ -1415,6 +1561,8 @@ export interface components {
       heartbeat_timeout_ms?: number | null;
       /** @description How long the task may wait for its requester's answer once its assignee asks (input_required) before it ends timed_out (reason input); default 86400000 (24 h) */
       input_timeout_ms?: number;
+      /** @description Default null: no flow control */
+      flow_key?: string | null;
       /** @description Absolute http(s) URL the matching lifecycle events are POSTed to, signed (docs/callbacks.md). Needs webhooks.secret (else 400 callbacks_disabled); a host resolving to a loopback, link-local or private address → 400 callback_not_allowed unless listed in webhooks.allowed_hosts */
       callback_url?: string;
       /** @description Which events to POST (e.g. ["assigned","completed"], or ["*"]); default: only the event that ends the task. Needs callback_url */
@@ -1519,6 +1667,7 @@ export interface components {
       dry_run: boolean;
       /** @description Any JSON: what the work acts on; null: none */
       target: unknown;
+      flow_key: string | null;
       /**
        * Format: date-time
        * @description UTC ISO-8601
@@ -5217,6 +5366,465 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['StatsTimeline'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putFlowLimit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The pattern: an exact flow key, or a prefix ending in * (user:*; * alone matches every key) */
+        key: string;
+      };
+      cookie?: never;
+    };
+    /** @description rate with per_ms (and optionally burst), and/or concurrency; at least one of rate and concurrency */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FlowLimitRequest'];
+      };
+    };
+    responses: {
+      /** @description The limit as stored (source api) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowLimit'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteFlowLimit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The pattern: an exact flow key, or a prefix ending in * (user:*; * alone matches every key) */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description not_found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listFlowLimits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The limits */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowLimitList'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getFlowKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A flow key (exact: a pause applies to this key only) */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The key now */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowKey'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  pauseFlowKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A flow key (exact: a pause applies to this key only) */
+        key: string;
+      };
+      cookie?: never;
+    };
+    /** @description Pause a key until an instant (e.g. the reset time of a 429 from the model it calls) */
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FlowPauseRequest'];
+      };
+    };
+    responses: {
+      /** @description The key, paused */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowKey'];
+        };
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unsupported_media_type: the body must be application/json (or application/yaml for a workflow definition) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited: the per-agent token bucket is empty; see Retry-After */
+      429: {
+        headers: {
+          /** @description Seconds until a request will be accepted again */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description internal */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  unpauseFlowKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A flow key (exact: a pause applies to this key only) */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Not paused */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description validation_failed (body or query), invalid_id (path), or workflow_cycle (details.cycle) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
         };
       };
       /** @description missing_agent_id; on admin routes also unauthorized or admin_disabled */
