@@ -20,7 +20,7 @@ export interface Events {
 /** `sql`: the pool the relay's batches use (the background pool in production). */
 export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql, relayOptions: Omit<RelayOptions, 'sql'> = {}): Events {
   const nats = new NatsLink({ url: ctx.config.hermes.url, logger: ctx.logger });
-  ctx.health.push({ name: 'nats', check: () => nats.health() });
+  ctx.health.push({ name: 'nats', check: () => nats.health(), waitingFor: () => nats.waitingFor() });
   const relay = createRelay(ctx, nats, { ...relayOptions, sql });
   const consumers = createConsumers(ctx, nats);
   const workerReports = createWorkerReports(ctx, nats);
