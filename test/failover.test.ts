@@ -68,6 +68,7 @@ describe('failover (CONTRACT §23)', () => {
     const r = await run('nats-leader-kill');
     expectClean(r);
     expect(r.row.facts.killed, r.why).toBe(1);
+    expect(r.row.facts['stream replicas'], r.why).toBe(3); // created so by hermes.stream_replicas: 3
     // Events went on into the stream after the kill (the relay and the fast path rode through).
     expect(r.row.facts['stream growing again after (ms)'], r.why).toBeGreaterThan(0);
   }, 150_000);

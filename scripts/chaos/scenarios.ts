@@ -252,6 +252,7 @@ export const SCENARIOS: Scenario[] = [
       const cluster = run.natsCluster!;
       await sleep(3000);
       const leader = await cluster.streamLeader(DEFAULT_STREAM);
+      run.facts['stream replicas'] = await cluster.streamReplicas(DEFAULT_STREAM);
       const before = await streamMessages(run, DEFAULT_STREAM);
       run.log(`  kill -9 ${leader}, the leader of ${DEFAULT_STREAM} (${before} messages)`);
       const t0 = performance.now();

@@ -25,6 +25,8 @@ export interface NatsCluster {
   nodes: NatsNode[];
   /** The server that leads `stream` now. */
   streamLeader(stream: string): Promise<string>;
+  /** The replica count of `stream`'s configuration. */
+  streamReplicas(stream: string): Promise<number>;
   /** SIGKILL one server (its store kept) and wait for its exit. */
   kill(name: string): Promise<void>;
   /** Start a killed server again on its ports and store. */
@@ -113,21 +115,24 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     await stop();
     throw err;
   }
+  const info = async (stream: string) => {
+    const live = specs.filter((s) => children.has(s.name)).map((s) => `nats://127.0.0.1:${s.port}`);
+    const nc = await connect({ servers: live, timeout: 5000 });
+    try {
+      return await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(stream);
+    } finally {
+      await nc.close();
+    }
+  };
   return {
     url,
     nodes: specs.map((s) => ({ name: s.name, port: s.port, url: `nats://127.0.0.1:${s.port}`, running: () => children.has(s.name) })),
     async streamLeader(stream) {
-      const live = specs.filter((s) => children.has(s.name)).map((s) => `nats://127.0.0.1:${s.port}`);
-      const nc = await connect({ servers: live, timeout: 5000 });
-      try {
-        const jsm = await jetstreamManager(nc, { timeout: 5000 });
-        const leader = (await jsm.streams.info(stream)).cluster?.leader;
-        if (!leader) throw new Error(`stream ${stream} has no leader`);
-        return leader;
-      } finally {
-        await nc.close();
-      }
+      const leader = (await info(stream)).cluster?.leader;
+      if (!leader) throw new Error(`stream ${stream} has no leader`);
+      return leader;
     },
+    streamReplicas: async (stream) => (await info(stream)).config.num_replicas,
     kill,
     restart: launch,
     stop,
