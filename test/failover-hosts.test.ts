@@ -11,6 +11,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDispatch, type Dispatch } from '../src/app.js';
 import { isDatabaseUnavailable } from '../src/http/errors.js';
+import { callTool } from '../src/doors/mcp-tools.js';
 import { connect, databaseHosts, type Sql } from '../src/store/db.js';
 import { freePort } from '../src/store/embedded.js';
 import { callApi, testConfig } from './helpers/app.js';
@@ -75,6 +76,9 @@ describe('a database URL with several hosts', () => {
       const during = await callApi(apiUrl, 'POST', '/api/v1/tasks', { body: { title: 'during' } });
       expect(during.status).toBe(503);
       expect(during.body).toEqual({ error: expect.any(String), code: 'unavailable' });
+      // The MCP door says the same (a tool error with the contract's code, not `internal`).
+      const tool = await callTool(dispatch.context, { agentId: 'tester', isAdmin: false }, 'get_task', { id: created.body.id });
+      expect(tool).toMatchObject({ isError: true, structuredContent: { code: 'unavailable' } });
       const down = await request(`${opsUrl}/health`);
       expect(down.statusCode).toBe(503);
       const body = (await down.body.json()) as { status: string; waiting_for?: { database?: string } };
