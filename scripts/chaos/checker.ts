@@ -12,7 +12,7 @@
 //   NATS order    a task whose events are in the stream in another order than in the outbox
 //   unfinished    acknowledged tasks not terminal after the drain
 import { connect as natsConnect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { Sql } from '../../src/store/db.js';
 import { natsServers } from '../../src/events/nats.js';
 
@@ -191,6 +191,11 @@ async function streamIds(natsUrl: string, notes: string[]): Promise<{ counts: Ma
   }
 }
 
+/**
+ * Every message of the stream by sequence number (the stream's own get-message API, answered by its
+ * leader), not through a consumer: right after a cluster lost a server, creating even an ephemeral
+ * consumer can time out again and again (it may be placed on the dead server), where a get does not.
+ */
 async function readStreamIds(natsUrl: string): Promise<{ counts: Map<string, number>; order: string[] }> {
   let step = 'connect';
   const nc = await natsConnect({ servers: natsServers(natsUrl), timeout: 5000 });
@@ -199,20 +204,16 @@ async function readStreamIds(natsUrl: string): Promise<{ counts: Map<string, num
     const jsm = await jetstreamManager(nc);
     const name = await jsm.streams.find('swarm.task.>');
     step = `read ${name}'s info`;
-    const total = (await jsm.streams.info(name)).state.messages;
-    const js = jetstream(nc);
-    step = `create an ordered consumer on ${name}`;
-    const consumer = await js.consumers.get(name);
-    step = `fetch from ${name}`;
-    const seen = new Map<string, number>();
-    const order: string[] = [];
-    let got = 0;
-    while (got < total) {
-      const before = got;
-      const batch = await consumer.fetch({ max_messages: Math.min(2000, total - got), expires: 3000 });
-      for await (const m of batch) {
-        got++;
-        let id = m.headers?.get('Nats-Msg-Id') || '';
+    const { first_seq: first, last_seq: last } = (await jsm.streams.info(name)).state;
+    step = `get the messages of ${name}`;
+    const ids: string[] = [];
+    const PARALLEL = 32;
+    for (let from = first; from <= last && last > 0; from += PARALLEL) {
+      const seqs = Array.from({ length: Math.min(PARALLEL, last - from + 1) }, (_, k) => from + k);
+      const msgs = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(name, { seq }).catch(() => null)));
+      for (const m of msgs) {
+        if (!m) continue; // deleted (limits), or never there
+        let id = m.header?.get('Nats-Msg-Id') || '';
         if (!id) {
           try {
             id = (m.json() as { id?: string }).id ?? '';
@@ -220,12 +221,12 @@ async function readStreamIds(natsUrl: string): Promise<{ counts: Map<string, num
             id = '';
           }
         }
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-        order.push(id);
+        ids.push(id);
       }
-      if (got === before) break;
     }
-    return { counts: seen, order };
+    const seen = new Map<string, number>();
+    for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+    return { counts: seen, order: ids };
   } catch (err) {
     throw new Error(`${step} (${nc.getServer()}): ${(err as Error).message}`);
   } finally {
