@@ -260,11 +260,12 @@ export const SCENARIOS: Scenario[] = [
       run.facts.killed = 1;
       let next: string | undefined;
       await waitFor(async () => {
-        next = await cluster.streamLeader(DEFAULT_STREAM).catch(() => undefined);
+        // Polled with a 1 s timeout (a poll during the election gets no answer): the figure is good to ~1 s.
+        next = await cluster.streamLeader(DEFAULT_STREAM, 1000).catch(() => undefined);
         return next !== undefined && next !== leader;
       }, 30_000);
       const elected = performance.now() - t0;
-      await waitFor(async () => (await streamMessages(run, DEFAULT_STREAM).catch(() => 0)) > before, 30_000, 100);
+      await waitFor(async () => (await streamMessages(run, DEFAULT_STREAM, 1000).catch(() => 0)) > before, 30_000, 100);
       const growing = performance.now() - t0;
       run.facts['new leader after (ms)'] = Math.round(elected);
       run.facts['stream growing again after (ms)'] = Math.round(growing);
@@ -368,10 +369,10 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** Messages in a stream now, read from any live server of the run's NATS. */
-async function streamMessages(run: Run, stream: string): Promise<number> {
+async function streamMessages(run: Run, stream: string, timeoutMs = 5000): Promise<number> {
   const nc = await natsConnect({ servers: natsServers(run.nats.url), timeout: 3000 });
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 3000 });
+    const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
     return (await jsm.streams.info(stream)).state.messages;
   } finally {
     await nc.close();

@@ -23,8 +23,8 @@ export interface NatsCluster {
   /** Every server's client URL, comma-separated. */
   url: string;
   nodes: NatsNode[];
-  /** The server that leads `stream` now. */
-  streamLeader(stream: string): Promise<string>;
+  /** The server that leads `stream` now (the JetStream request's timeout: 5 s by default). */
+  streamLeader(stream: string, timeoutMs?: number): Promise<string>;
   /** The replica count of `stream`'s configuration. */
   streamReplicas(stream: string): Promise<number>;
   /** SIGKILL one server (its store kept) and wait for its exit. */
@@ -115,11 +115,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     await stop();
     throw err;
   }
-  const info = async (stream: string) => {
+  const info = async (stream: string, timeoutMs = 5000) => {
     const live = specs.filter((s) => children.has(s.name)).map((s) => `nats://127.0.0.1:${s.port}`);
     const nc = await connect({ servers: live, timeout: 5000 });
     try {
-      return await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(stream);
+      return await (await jetstreamManager(nc, { timeout: timeoutMs })).streams.info(stream);
     } finally {
       await nc.close();
     }
@@ -127,8 +127,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   return {
     url,
     nodes: specs.map((s) => ({ name: s.name, port: s.port, url: `nats://127.0.0.1:${s.port}`, running: () => children.has(s.name) })),
-    async streamLeader(stream) {
-      const leader = (await info(stream)).cluster?.leader;
+    async streamLeader(stream, timeoutMs) {
+      const leader = (await info(stream, timeoutMs)).cluster?.leader;
       if (!leader) throw new Error(`stream ${stream} has no leader`);
       return leader;
     },
