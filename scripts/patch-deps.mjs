@@ -1,15 +1,33 @@
 #!/usr/bin/env node
-// postinstall: guard porsager/postgres 3.4.x against a write to a socket that already closed.
-// Upstream bug (porsager/postgres issues 1066, 1154, 1208): a small write is deferred with
-// setImmediate; if the connection closes first, nextWrite() dereferences a null socket and the
-// TypeError escapes as an uncaughtException that kills the process (seen here on shutdown and
-// after pg_terminate_backend). closed() has already rejected the affected queries, so the
-// deferred write is moot: drop it. Idempotent.
+// postinstall: three fixes to porsager/postgres 3.4.9, each idempotent. package.json pins postgres
+// exactly, so these patches meet the code they were written for; when the code differs (a new
+// version), the install FAILS, naming the file and the patch: re-check the upstream issues below,
+// then adapt or drop the patch and the pin together. test/patch-deps.test.ts checks that the
+// installed driver carries every patch.
 //
-// package.json pins postgres exactly (3.4.9), so this patch meets the code it was written for. When
-// the code differs (a new version), the install FAILS, naming the file: re-check the upstream
-// issue, then adapt or drop this patch and the pin together. test/patch-deps.test.ts checks that the
-// installed driver carries the guard.
+// 1. A write to a socket that already closed. Upstream bug (porsager/postgres issues 1066, 1154,
+//    1208): a small write is deferred with setImmediate; if the connection closes first,
+//    nextWrite() dereferences a null socket and the TypeError escapes as an uncaughtException that
+//    kills the process (seen here on shutdown and after pg_terminate_backend). closed() has already
+//    rejected the affected queries, so the deferred write is moot: drop it.
+//
+// 2. Multi-host URLs (`postgres://h1,h2/db?target_session_attrs=read-write`, CONTRACT §23).
+//    Upstream bug (porsager/postgres issue 1174, pull requests 1175 and 1188): the per-connection
+//    `retries` counter is never incremented, so with two or more hosts every connect error is
+//    swallowed as "another host to try" and the connection cycles through the hosts forever, with
+//    no delay: while no host is a writable primary (the primary dead, the standby not promoted
+//    yet) every query hangs and the process burns a core (measured: 0.9 s of CPU in 5 s with two
+//    refused ports). Fixed the way those pull requests do: a connection attempt makes one pass
+//    over the hosts (retries counted per attempt), then fails its query like a single host does
+//    (ECONNREFUSED, CONNECTION_DESTROYED for a read-only server, ...), and the pool's usual
+//    backoff applies to the next attempt; a connect timeout moves on to the next host too.
+//
+// 3. target_session_attrs=read-write accepts a hot standby. postgres.js decides on the
+//    ParameterStatus values a server reports, and a standby of Postgres 14+ reports
+//    in_hot_standby=on but default_transaction_read_only=off, which read-write alone looks at:
+//    the pool connects to the standby and every write fails with 25006 (seen in the failover
+//    test, and in porsager/postgres issue 815's comments). libpq's read-write also refuses a
+//    server in hot standby; so does this.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,24 +37,62 @@ let root = path.dirname(require.resolve('postgres'));
 const isPackageRoot = (dir) =>
   existsSync(path.join(dir, 'package.json')) && JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'postgres';
 while (!isPackageRoot(root)) root = path.dirname(root);
-const MARK = '/* dispatch: null-socket guard */';
+const PATCHES = [
+  {
+    mark: '/* dispatch: null-socket guard */',
+    what: 'guarded nextWrite()',
+    edits: [
+      [
+        '  function nextWrite(fn) {\n',
+        '  function nextWrite(fn) {\n    /* dispatch: null-socket guard */\n    if (!socket) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      return false\n    }\n',
+      ],
+    ],
+  },
+  {
+    mark: '/* dispatch: one pass over the hosts */',
+    what: 'one pass over the hosts per connection attempt',
+    edits: [
+      [
+        '    connect(query) {\n      initial = query\n      reconnect()\n',
+        '    connect(query) {\n      initial = query\n      retries = 0 /* dispatch: one pass over the hosts */\n      reconnect()\n',
+      ],
+      [
+        '    if (initial)\n      return reconnect()\n',
+        "    if (initial) {\n      if (options.host[++retries])\n        return reconnect()\n      hadError = true\n      errored(Errors.connection('CONNECTION_CLOSED', options))\n    }\n",
+      ],
+      ["    errored(Errors.connection('CONNECT_TIMEOUT', options, socket))\n", "    error(Errors.connection('CONNECT_TIMEOUT', options, socket))\n"],
+    ],
+  },
+  {
+    mark: '/* dispatch: read-write is not a standby */',
+    what: 'target_session_attrs=read-write refuses a hot standby',
+    edits: [
+      [
+        "      (x === 'read-write' && xs.default_transaction_read_only === 'on') ||\n",
+        "      (x === 'read-write' && (xs.default_transaction_read_only === 'on' || xs.in_hot_standby === 'on')) || /* dispatch: read-write is not a standby */\n",
+      ],
+    ],
+  },
+];
 for (const rel of ['src/connection.js', 'cjs/src/connection.js']) {
   const file = path.join(root, rel);
   if (!existsSync(file)) {
-    console.error(`patch-deps: postgres/${rel} is missing; the installed driver is not the one this patch was written for`);
+    console.error(`patch-deps: postgres/${rel} is missing; the installed driver is not the one these patches were written for`);
     process.exit(1);
   }
-  const src = readFileSync(file, 'utf8');
-  if (src.includes(MARK)) continue;
-  const needle = '  function nextWrite(fn) {\n';
-  if (!src.includes(needle)) {
-    console.error(
-      `patch-deps: postgres/${rel} has no nextWrite() as 3.4.9 has it, so the null-socket guard cannot be applied. ` +
-        'Check porsager/postgres issues 1066/1154/1208 for the installed version, then adapt scripts/patch-deps.mjs and the exact pin in package.json.',
-    );
-    process.exit(1);
+  let src = readFileSync(file, 'utf8');
+  for (const p of PATCHES) {
+    if (src.includes(p.mark)) continue;
+    const missing = p.edits.filter(([from]) => !src.includes(from));
+    if (missing.length > 0) {
+      console.error(
+        `patch-deps: postgres/${rel} does not have the code to patch (${p.what}) as 3.4.9 has it. ` +
+          'Check the upstream issues named at the top of scripts/patch-deps.mjs for the installed version, then adapt this script and the exact pin in package.json.',
+      );
+      process.exit(1);
+    }
+    for (const [from, to] of p.edits) src = src.replace(from, to);
+    writeFileSync(file, src);
+    console.log(`patch-deps: postgres/${rel}: ${p.what}`);
   }
-  const guard = `${needle}    ${MARK}\n    if (!socket) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      return false\n    }\n`;
-  writeFileSync(file, src.replace(needle, guard));
-  console.log(`patch-deps: guarded postgres/${rel} nextWrite()`);
 }

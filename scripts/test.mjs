@@ -1,16 +1,29 @@
 #!/usr/bin/env node
-// `npm test`: provision what the suite needs (nats-server, promtool, chromium), run the static checks (tsc,
+// `npm test`: provision what the suite needs (nats-server, promtool, chromium, the Postgres server binaries), run the static checks (tsc,
 // eslint, prettier --check: one test each) and vitest, and close with the one plain line CI
 // reads: "N passed, N failed". Exits non-zero on any failure or no test.
 // `npm test -- <vitest args>` (a file, -t …) runs just those tests, without the static checks.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const REPORT = '.vitest-report.json';
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 
+// test/failover.test.ts runs a Postgres primary and its standby from the server binaries
+// (test/helpers/pg-pair.ts): Debian's `postgresql` package, or DISPATCH_TEST_PG_BIN.
+const PG_SERVER_BINS = ['initdb', 'pg_ctl', 'pg_basebackup', 'postgres'];
+function hasPostgresServer() {
+  const dirs = process.env.DISPATCH_TEST_PG_BIN
+    ? [process.env.DISPATCH_TEST_PG_BIN]
+    : existsSync('/usr/lib/postgresql')
+      ? readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin`)
+      : [];
+  return dirs.some((d) => PG_SERVER_BINS.every((b) => existsSync(`${d}/${b}`)));
+}
+
 function provision() {
   const missing = [];
+  if (!hasPostgresServer()) missing.push('postgresql');
   if (!process.env.DISPATCH_TEST_NATS_URL && !has('nats-server')) missing.push('nats-server');
   if (!has('promtool')) missing.push('prometheus');
   // test/console.test.ts drives the operator console in headless Chromium (never skipped).
@@ -20,7 +33,7 @@ function provision() {
   if (!isRoot) {
     console.error(
       `npm test needs: ${missing.join(', ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}` +
-        ' (or set DISPATCH_TEST_NATS_URL to a running nats-server with JetStream).',
+        ' (or set DISPATCH_TEST_NATS_URL to a running nats-server with JetStream, DISPATCH_TEST_PG_BIN to the directory of initdb, pg_ctl and pg_basebackup).',
     );
     process.exit(1);
   }

@@ -10,7 +10,7 @@ import { buildOpsServer } from './http/ops-server.js';
 import { apiRoutes } from './http/routes/index.js';
 import { createMetrics } from './observability/metrics.js';
 import { systemClock, type Clock, type Random } from './ports.js';
-import { pingDatabase, type Sql } from './store/db.js';
+import { describeDatabaseWait, pingDatabase, probeHosts, type Sql } from './store/db.js';
 import { Signals } from './signals.js';
 import { buildAgentDirectory } from './agents/index.js';
 import { AgentSlots } from './agents/slots.js';
@@ -81,7 +81,13 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     random,
     metrics,
     signals,
-    health: [{ name: 'database', check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down') }],
+    health: [
+      {
+        name: 'database',
+        check: async () => ((await pingDatabase(deps.sql, 700)) ? 'ok' : 'down'),
+        waitingFor: async () => describeDatabaseWait(await probeHosts(deps.sql)),
+      },
+    ],
     agents: neighbours.directory,
     // Views older than two safety-net ticks are not trusted for a sync match (every tick refreshes them).
     slots: new AgentSlots(2 * deps.config.assignment.tick_interval_ms),

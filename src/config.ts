@@ -115,6 +115,13 @@ function httpUrl(v: unknown) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('must be empty or an http(s) URL');
 }
 
+/** Empty, or comma-separated server URLs (nats://host:port, tls://…, or host:port), none empty. */
+function natsUrls(v: unknown) {
+  if (typeof v !== 'string') throw new Error('must be a string');
+  if (v.trim() === '') return;
+  if (v.split(',').some((s) => s.trim() === '' || /\s/.test(s.trim()))) throw new Error('must be NATS server URLs separated by commas, none empty');
+}
+
 function hostList(v: unknown) {
   if (!Array.isArray(v) || v.some((h) => typeof h !== 'string' || h.trim() === '' || /[\s/]/.test(h))) {
     throw new Error('must be a list of host names or IP addresses (no scheme, port or path)');
@@ -132,12 +139,31 @@ export const configSchema = {
     rate_limit_burst: { doc: 'Burst size of the per-agent token bucket', format: positiveInt('rate_limit_burst'), default: 400 },
   },
   database: {
-    url: { doc: 'Postgres URL; empty starts embedded Postgres under data_dir', format: String, default: '', env: 'DISPATCH_DATABASE_URL', sensitive: true },
+    url: {
+      doc: 'Postgres URL; several hosts for failover (postgres://h1:5432,h2:5432/db?target_session_attrs=read-write; read-write is added when absent); empty starts embedded Postgres under data_dir',
+      format: String,
+      default: '',
+      env: 'DISPATCH_DATABASE_URL',
+      sensitive: true,
+    },
     data_dir: { doc: 'Where embedded Postgres keeps its data', format: String, default: './.data', env: 'DISPATCH_DATA_DIR' },
     pool_size: { doc: 'Connections per process', format: positiveInt('pool_size'), default: 10 },
   },
   hermes: {
-    url: { doc: 'NATS URL; empty records events without publishing', format: String, default: '', env: 'DISPATCH_HERMES_URL' },
+    url: {
+      doc: 'NATS URL, or several comma-separated (the servers of a cluster); empty records events without publishing',
+      format: natsUrls,
+      default: '',
+      env: 'DISPATCH_HERMES_URL',
+    },
+    stream_replicas: {
+      doc: 'Replicas of the JetStream streams Dispatch creates (3 on a three-node cluster); an existing stream is left as it is',
+      format: (v: unknown) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 5) throw new Error('hermes.stream_replicas must be an integer from 1 to 5');
+      },
+      default: 1,
+      env: 'DISPATCH_HERMES_STREAM_REPLICAS',
+    },
     event_retention_hours: {
       doc: 'Alias of retention.event_ms in hours (kept for old configurations); 0: not set',
       format: 'nat',
@@ -376,7 +402,7 @@ interface SchemaType {
     rate_limit_burst: number;
   };
   database: { url: string; data_dir: string; pool_size: number };
-  hermes: { url: string; event_retention_hours: number };
+  hermes: { url: string; event_retention_hours: number; stream_replicas: number };
   warren: { url: string; token: string };
   promptforge: { url: string; refresh_interval_ms: number };
   alexandria: { url: string; cache_ttl_ms: number };
@@ -562,6 +588,11 @@ function credentialProblems(credentials: unknown): string[] {
 
 export function redactUrl(url: string): string {
   if (!url) return url;
+  if (url.includes(',')) {
+    // Several servers (a NATS cluster's list, a multi-host Postgres URL), which URL cannot parse:
+    // every userinfo's password replaced, the rest kept as written.
+    return url.replace(/(\/\/[^/@:,]*:)[^/@]*@/g, '$1redacted@');
+  }
   try {
     const u = new URL(url);
     if (u.password) u.password = 'redacted';

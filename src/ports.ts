@@ -16,4 +16,6 @@ export type HealthState = 'ok' | 'down' | 'disabled' | 'degraded';
 export interface HealthCheck {
   name: string;
   check(): Promise<HealthState> | HealthState;
+  /** While not ok: what it is waiting for, in a sentence for an operator (/health `waiting_for`). */
+  waitingFor?(): Promise<string | undefined> | string | undefined;
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkInvariants, sampleBreaches } from '../scripts/chaos/checker.js';
+import { checkInvariants, outOfOrder, sampleBreaches } from '../scripts/chaos/checker.js';
 import { insertEvents, subjectOf } from '../src/store/events.js';
 import { rowToTask, type TaskRow } from '../src/core/task.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -82,8 +82,23 @@ describe('checkInvariants', () => {
       const v = await checkInvariants(db.sql, { acknowledged: new Set(), limit: 10, liveBreaches: 0, natsUrl: nats.url });
       expect(v.natsMissing).toBe(1);
       expect(v.natsDuplicated).toBe(1);
+      expect(v.natsOutOfOrder).toBe(0); // the duplicate came last: the first copies are in order
     } finally {
       await nc.close();
     }
+  });
+
+  it('counts the tasks whose events the stream holds out of outbox order (first copies; missing ones aside)', () => {
+    const events = [
+      { id: 'a1', task_id: 'a' },
+      { id: 'b1', task_id: 'b' },
+      { id: 'a2', task_id: 'a' },
+      { id: 'b2', task_id: 'b' },
+      { id: 'c1', task_id: 'c' },
+      { id: 'c2', task_id: 'c' },
+    ];
+    // a in order (other tasks interleaved), b swapped, c's first event missing, a2 repeated late.
+    expect(outOfOrder(events, ['b2', 'a1', 'c2', 'b1', 'a2', 'a2'])).toBe(1);
+    expect(outOfOrder(events, ['a1', 'b1', 'a2', 'b2', 'c1', 'c2', 'a1'])).toBe(0);
   });
 });

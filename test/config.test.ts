@@ -88,6 +88,26 @@ describe('configuration', () => {
     expect(c.server.admin_token).toBe('s3cret');
   });
 
+  it('failover (CONTRACT §23): several NATS servers and database hosts, the stream replica count, redaction of each password', () => {
+    const c = loadConfig({
+      file: null,
+      env: {
+        DISPATCH_HERMES_URL: 'nats://a:n4ts@n1:4222,nats://a:n4ts@n2:4222',
+        DISPATCH_HERMES_STREAM_REPLICAS: '3',
+        DISPATCH_DATABASE_URL: 'postgres://u:pw@h1:5432,h2:5433/x?target_session_attrs=read-write',
+      },
+    });
+    expect(c.hermes.stream_replicas).toBe(3);
+    expect(loadConfig({ file: null, env: {} }).hermes.stream_replicas).toBe(1);
+    const r = redactedConfig(c);
+    expect(r.database.url).toBe('postgres://u:redacted@h1:5432,h2:5433/x?target_session_attrs=read-write');
+    expect(r.hermes.url).toBe('nats://a:redacted@n1:4222,nats://a:redacted@n2:4222');
+    for (const bad of ['0', '6', '2.5']) {
+      expect(() => loadConfig({ file: null, env: { DISPATCH_HERMES_STREAM_REPLICAS: bad } }), bad).toThrow(/hermes\.stream_replicas/);
+    }
+    expect(() => loadConfig({ file: null, env: { DISPATCH_HERMES_URL: 'nats://n1:4222,,nats://n2:4222' } })).toThrow(/hermes\.url/);
+  });
+
   it('the shipped config.yaml is valid and has the example roster', () => {
     const c = loadConfig({ file: 'config.yaml', env: {} });
     expect(c.agents.map((a) => a.id)).toEqual(['scout', 'builder']);

@@ -128,6 +128,7 @@ describe('event relay', () => {
       await waitFor('health says nats down', async () => (await health(t.opsUrl)).checks.nats === 'down');
       const h = await health(t.opsUrl);
       expect(h).toMatchObject({ status: 'degraded', checks: { database: 'ok', nats: 'down' } });
+      expect(h.waiting_for?.nats).toBe(`a connection to ${nats.url} (events wait in the outbox)`);
       expect(await countUnpublished(t.sql)).toBeGreaterThan(0);
       await waitFor('unpublished gauge shows the backlog', async () => (await metric(t.opsUrl, 'dispatch_events_unpublished')) > 0);
 

@@ -8,7 +8,8 @@ import { natsConnect, readStream, waitFor } from './helpers/events.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { countUnpublished } from '../src/store/outbox.js';
-import { DEFAULT_STREAM, DLQ_STREAM, subjectCaptures } from '../src/events/stream.js';
+import { DEFAULT_STREAM, DLQ_STREAM, ensureTaskStream, subjectCaptures } from '../src/events/stream.js';
+import pino from 'pino';
 
 describe('task event stream', () => {
   it('publishes task events into an existing stream that captures swarm.task.>, and creates one only for run events', async () => {
@@ -69,6 +70,34 @@ describe('task event stream', () => {
         for await (const n of jsm.streams.names()) names.push(n);
         // dlq.> is outside swarm.>: the dead-letter stream is Dispatch's own.
         expect(names.sort()).toEqual([DLQ_STREAM, 'EVERYTHING']);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('hermes.stream_replicas: an existing stream with another replica count is left as it is, with one warning', async () => {
+    const nats = await startNatsServer();
+    try {
+      const nc = await natsConnect(nats.url);
+      try {
+        const jsm = await jetstreamManager(nc);
+        // Both exist (R1, a single server could not hold more): nothing is created.
+        await jsm.streams.add({ name: 'TASK_EVENTS', subjects: ['swarm.>'], num_replicas: 1 });
+        await jsm.streams.add({ name: 'SWARM_DLQ', subjects: ['dlq.>'], num_replicas: 1 });
+        const lines: string[] = [];
+        const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+        // Twice, as on a reconnect: one warning per stream, not one per check.
+        for (let i = 0; i < 2; i++) expect(await ensureTaskStream(nc, log, 24, 3)).toBe('TASK_EVENTS,SWARM_DLQ');
+        expect((await jsm.streams.info('TASK_EVENTS')).config.num_replicas).toBe(1);
+        const warned = lines.map((l) => JSON.parse(l) as { stream?: string; replicas?: number; stream_replicas?: number; msg: string });
+        expect(warned.map((w) => [w.stream, w.replicas, w.stream_replicas]).sort()).toEqual([
+          ['SWARM_DLQ', 1, 3],
+          ['TASK_EVENTS', 1, 3],
+        ]);
+        expect(warned[0]!.msg).toContain('left as it is');
       } finally {
         await nc.close();
       }

@@ -1,15 +1,16 @@
-// The postgres driver's null-socket guard (scripts/patch-deps.mjs): the installed driver carries it
-// in both builds, and the pin in package.json is exact, so an upgrade is a decision, not a surprise.
+// The postgres driver's patches (scripts/patch-deps.mjs: the null-socket guard, one pass over the
+// hosts, read-write refusing a standby): the installed driver carries them in both builds, and the
+// pin in package.json is exact, so an upgrade is a decision, not a surprise.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const MARK = '/* dispatch: null-socket guard */';
+const MARKS = ['/* dispatch: null-socket guard */', '/* dispatch: one pass over the hosts */', '/* dispatch: read-write is not a standby */'];
 
-describe('the postgres driver patch', () => {
-  it('is applied to the installed driver (ESM and CJS builds), whose version is the pinned one', () => {
+describe('the postgres driver patches', () => {
+  it('are applied to the installed driver (ESM and CJS builds), whose version is the pinned one', () => {
     // The package's root: up from its entry point (its exports do not include package.json).
     let root = path.dirname(require.resolve('postgres'));
     const isRoot = (dir: string) =>
@@ -24,7 +25,8 @@ describe('the postgres driver patch', () => {
       const at = src.indexOf('function nextWrite(fn) {');
       expect(at, rel).toBeGreaterThan(-1);
       // The guard is the first thing nextWrite does.
-      expect(src.slice(at, at + 120), rel).toContain(MARK);
+      expect(src.slice(at, at + 120), rel).toContain(MARKS[0]);
+      for (const mark of MARKS) expect(src, `${rel}: ${mark}`).toContain(mark);
     }
   });
 });

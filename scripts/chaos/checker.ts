@@ -9,10 +9,12 @@
 //                 an active task whose replayed assignee is not its assignee
 //   ev. dup       the same event id twice in the outbox
 //   NATS missing  an outbox event not in the stream; NATS dup: an event id more than once in it
+//   NATS order    a task whose events are in the stream in another order than in the outbox
 //   unfinished    acknowledged tasks not terminal after the drain
 import { connect as natsConnect } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { Sql } from '../../src/store/db.js';
+import { natsServers } from '../../src/events/nats.js';
 
 /** Events that end an attempt (the task is no longer active on its agent). */
 const ENDS_ATTEMPT = new Set(['completed', 'failed', 'retry', 'timeout', 'cancelled', 'reassigned']);
@@ -27,6 +29,8 @@ export interface Verdict {
   eventsDuplicated: number;
   natsMissing: number | null;
   natsDuplicated: number | null;
+  /** Tasks whose events the stream holds in another order than the outbox's (first copies). */
+  natsOutOfOrder: number | null;
   unfinished: number;
   notes: string[];
 }
@@ -37,6 +41,7 @@ interface EventRow {
   task_id: string;
   type: string;
   agent: string | null;
+  kind: string;
 }
 
 export async function checkInvariants(sql: Sql, o: { acknowledged: Set<string>; limit: number; liveBreaches: number; natsUrl?: string }): Promise<Verdict> {
@@ -44,7 +49,7 @@ export async function checkInvariants(sql: Sql, o: { acknowledged: Set<string>; 
   const tasks = await sql<{ id: string; status: string; assignee: string | null; attempt: number }[]>`select id, status, assignee, attempt from tasks`;
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const events = await sql<EventRow[]>`
-    select seq, id::text as id, task_id::text as task_id, type, envelope->'data'->>'agent' as agent
+    select seq, id::text as id, task_id::text as task_id, type, envelope->'data'->>'agent' as agent, kind
     from task_events order by seq`;
 
   let lost = 0;
@@ -111,16 +116,31 @@ export async function checkInvariants(sql: Sql, o: { acknowledged: Set<string>; 
 
   let natsMissing: number | null = null;
   let natsDuplicated: number | null = null;
+  let natsOutOfOrder: number | null = null;
   if (o.natsUrl) {
-    const r = await streamIds(o.natsUrl).catch((err) => {
+    const r = await streamIds(o.natsUrl, notes).catch((err) => {
       notes.push(`NATS stream not read: ${(err as Error).message}`);
       return undefined;
     });
     if (r) {
       natsMissing = 0;
       natsDuplicated = 0;
-      for (const id of ids) if (!r.has(id)) natsMissing++;
-      for (const n of r.values()) if (n > 1) natsDuplicated += n - 1;
+      // The task events' stream only: swarm-dlq entries (kind dlq, e.g. a timed-out task's) go to dlq.>.
+      const missing = events.filter((e) => e.kind === 'task' && !r.counts.has(e.id));
+      natsMissing = missing.length;
+      if (missing.length > 0)
+        notes.push(
+          `not in the stream: ${missing
+            .slice(0, 5)
+            .map((e) => `${e.type} of ${e.task_id} (seq ${e.seq})`)
+            .join(', ')}`,
+        );
+      for (const n of r.counts.values()) if (n > 1) natsDuplicated += n - 1;
+      natsOutOfOrder = outOfOrder(
+        events.filter((e) => e.kind === 'task'),
+        r.order,
+      );
+      if (natsOutOfOrder > 0) notes.push(`${natsOutOfOrder} task(s) out of order in the stream`);
     }
   }
 
@@ -133,28 +153,67 @@ export async function checkInvariants(sql: Sql, o: { acknowledged: Set<string>; 
     eventsDuplicated,
     natsMissing,
     natsDuplicated,
+    natsOutOfOrder,
     unfinished,
     notes,
   };
 }
 
-/** Envelope id → how many times it is in the stream that captures swarm.task.>. */
-async function streamIds(natsUrl: string): Promise<Map<string, number>> {
-  const nc = await natsConnect({ servers: natsUrl, timeout: 5000 });
+/** Tasks whose events (first copies) come in the stream in another order than by outbox seq. */
+export function outOfOrder(events: Array<{ id: string; task_id: string }>, streamOrder: string[]): number {
+  const position = new Map<string, number>();
+  streamOrder.forEach((id, i) => {
+    if (!position.has(id)) position.set(id, i);
+  });
+  const last = new Map<string, number>();
+  const bad = new Set<string>();
+  for (const e of events) {
+    const at = position.get(e.id);
+    if (at === undefined) continue; // missing: counted apart
+    if (at < (last.get(e.task_id) ?? -1)) bad.add(e.task_id);
+    last.set(e.task_id, at);
+  }
+  return bad.size;
+}
+
+/**
+ * Envelope id → how many times it is in the stream that captures swarm.task.>, and the ids in
+ * stream order. Tried three times: a cluster that just lost a server may time out a request.
+ */
+async function streamIds(natsUrl: string, notes: string[]): Promise<{ counts: Map<string, number>; order: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readStreamIds(natsUrl);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      notes.push(`reading the stream, attempt ${attempt} failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Every message of the stream by sequence number (the stream's own get-message API, answered by its
+ * leader), not through a consumer: right after a cluster lost a server, creating even an ephemeral
+ * consumer can time out again and again (it may be placed on the dead server), where a get does not.
+ */
+async function readStreamIds(natsUrl: string): Promise<{ counts: Map<string, number>; order: string[] }> {
+  let step = 'connect';
+  const nc = await natsConnect({ servers: natsServers(natsUrl), timeout: 5000 });
   try {
+    step = 'find the stream';
     const jsm = await jetstreamManager(nc);
     const name = await jsm.streams.find('swarm.task.>');
-    const total = (await jsm.streams.info(name)).state.messages;
-    const js = jetstream(nc);
-    const consumer = await js.consumers.get(name);
-    const seen = new Map<string, number>();
-    let got = 0;
-    while (got < total) {
-      const before = got;
-      const batch = await consumer.fetch({ max_messages: Math.min(2000, total - got), expires: 3000 });
-      for await (const m of batch) {
-        got++;
-        let id = m.headers?.get('Nats-Msg-Id') || '';
+    step = `read ${name}'s info`;
+    const { first_seq: first, last_seq: last } = (await jsm.streams.info(name)).state;
+    step = `get the messages of ${name}`;
+    const ids: string[] = [];
+    const PARALLEL = 32;
+    for (let from = first; from <= last && last > 0; from += PARALLEL) {
+      const seqs = Array.from({ length: Math.min(PARALLEL, last - from + 1) }, (_, k) => from + k);
+      const msgs = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(name, { seq }).catch(() => null)));
+      for (const m of msgs) {
+        if (!m) continue; // deleted (limits), or never there
+        let id = m.header?.get('Nats-Msg-Id') || '';
         if (!id) {
           try {
             id = (m.json() as { id?: string }).id ?? '';
@@ -162,11 +221,14 @@ async function streamIds(natsUrl: string): Promise<Map<string, number>> {
             id = '';
           }
         }
-        seen.set(id, (seen.get(id) ?? 0) + 1);
+        ids.push(id);
       }
-      if (got === before) break;
     }
-    return seen;
+    const seen = new Map<string, number>();
+    for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
+    return { counts: seen, order: ids };
+  } catch (err) {
+    throw new Error(`${step} (${nc.getServer()}): ${(err as Error).message}`);
   } finally {
     await nc.close();
   }

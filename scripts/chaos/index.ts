@@ -38,6 +38,7 @@ async function main() {
             eventsDuplicated: NaN,
             natsMissing: null,
             natsDuplicated: null,
+            natsOutOfOrder: null,
             unfinished: NaN,
             notes: [`did not run: ${(err as Error).message}`],
             extra: [],

@@ -7,6 +7,12 @@ import { freePort } from '../../src/store/embedded.js';
 import type { FailureMode } from '../../test/fakes/base.js';
 import { startFakes, type Fakes } from '../../test/fakes/neighbours.js';
 import { startNatsServer, type NatsServer } from '../../test/helpers/nats-server.js';
+import { startNatsCluster, type NatsCluster } from '../../test/helpers/nats-cluster.js';
+import { startPgPair, type PgPair } from '../../test/helpers/pg-pair.js';
+import { natsServers } from '../../src/events/nats.js';
+import { DEFAULT_STREAM } from '../../src/events/stream.js';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { sleep, waitFor } from '../bench/lib/child.js';
 import { agentIds, health, healthStatus, startDispatch, type DispatchProc } from '../bench/lib/dispatch-proc.js';
 import { MultiHttp } from '../bench/lib/multi-http.js';
@@ -28,18 +34,29 @@ interface Replica {
 }
 
 interface Run {
+  /** The shared Postgres (a scenario with `postgres: 'pair'` runs on its own pair instead). */
   pg: BenchPostgres;
+  /** `postgres: 'pair'`: the primary and its synchronous standby the run's database lives on. */
+  pair?: PgPair;
   /** The run's database (name and URL) and the checker's connection to it. */
   db: string;
   url: string;
   sql: Sql;
-  nats: NatsServer;
+  /** The NATS the replicas publish to: one server, or a cluster (`url` lists them all). */
+  nats: { url: string };
+  /** The single server (absent with `nats: 'cluster'`). */
+  natsServer?: NatsServer;
+  natsCluster?: NatsCluster;
+  /** Requests to the replicas (either one). */
+  http: MultiHttp;
   /** The neighbour fakes, for a scenario with `neighbours`. */
   fakes?: Fakes;
   replicas: Replica[];
   startReplica(k: number): Promise<void>;
   /** Assignments a scenario's workers left alone (late-report). */
   held: AssignedEvent[];
+  /** Statuses the creates were answered with (0: no answer). */
+  createStatuses: Map<number, number>;
   /** Extra facts for the table (health transitions, late reports, what each phase saw). */
   extra: string[];
   /** The same as numbers, for tests (e.g. `neighbour calls during 500s`). */
@@ -57,6 +74,10 @@ export interface Scenario {
   wakeTimeoutMs?: number;
   /** The replicas use the neighbour fakes (PromptForge, Warren, Alexandria) instead of the roster. */
   neighbours?: boolean;
+  /** `cluster`: a three-node JetStream cluster, streams created with 3 replicas (default: one server). */
+  nats?: 'single' | 'cluster';
+  /** `pair`: the run's own Postgres, a primary with a synchronous standby, reached by a two-host URL. */
+  postgres?: 'shared' | 'pair';
   /** Fields added to the body of create `i`. */
   taskFields?: (i: number) => Record<string, unknown>;
   /** Which assignments the workers leave alone (default: complete all). */
@@ -137,9 +158,9 @@ export const SCENARIOS: Scenario[] = [
     async disrupt(run) {
       await sleep(3000);
       run.log('  kill -9 nats-server');
-      await run.nats.kill();
+      await run.natsServer!.kill();
       await sleep(5000);
-      await run.nats.restart();
+      await run.natsServer!.restart();
       run.log('  nats-server restarted');
     },
   },
@@ -222,7 +243,141 @@ export const SCENARIOS: Scenario[] = [
       run.extra.push(`after healing: ${end.assigned - at.assigned} assigned, ${end.completed - at.completed} completed`);
     },
   },
+  {
+    name: 'nats-leader-kill',
+    description:
+      'a three-node JetStream cluster (hermes.url lists all three), streams with 3 replicas; the leader of the event stream killed (SIGKILL) mid-run and left down',
+    nats: 'cluster',
+    async disrupt(run) {
+      const cluster = run.natsCluster!;
+      await sleep(3000);
+      const leader = await cluster.streamLeader(DEFAULT_STREAM);
+      run.facts['stream replicas'] = await cluster.streamReplicas(DEFAULT_STREAM);
+      const before = await streamMessages(run, DEFAULT_STREAM);
+      run.log(`  kill -9 ${leader}, the leader of ${DEFAULT_STREAM} (${before} messages)`);
+      const t0 = performance.now();
+      await cluster.kill(leader);
+      run.facts.killed = 1;
+      let next: string | undefined;
+      await waitFor(async () => {
+        // Polled with a 1 s timeout (a poll during the election gets no answer): the figure is good to ~1 s.
+        next = await cluster.streamLeader(DEFAULT_STREAM, 1000).catch(() => undefined);
+        return next !== undefined && next !== leader;
+      }, 30_000);
+      const elected = performance.now() - t0;
+      await waitFor(async () => (await streamMessages(run, DEFAULT_STREAM, 1000).catch(() => 0)) > before, 30_000, 100);
+      const growing = performance.now() - t0;
+      run.facts['new leader after (ms)'] = Math.round(elected);
+      run.facts['stream growing again after (ms)'] = Math.round(growing);
+      run.extra.push(
+        `killed ${leader}; ${next ?? 'no one'} leads after ${(elected / 1000).toFixed(1)} s; the stream grows again ${(growing / 1000).toFixed(1)} s after the kill`,
+      );
+    },
+  },
+  {
+    name: 'pg-failover',
+    description:
+      'Postgres primary with a synchronous standby (two-host database.url); the primary killed (SIGKILL, every backend) mid-run, the standby promoted 1 s later; a schedule firing every second and three tasks whose attempt times out after the failover',
+    postgres: 'pair',
+    shouldComplete: (e) => !String(e.task.title ?? '').startsWith('chaos timer'),
+    async disrupt(run) {
+      const pair = run.pair!;
+      const json = { 'content-type': 'application/json' };
+      const sched = await run.http.request(
+        'POST',
+        '/api/v1/schedules',
+        { ...json, 'x-agent-id': 'chaos-scheduler' },
+        JSON.stringify({
+          name: 'chaos-every-second',
+          cron: '* * * * * *',
+          task: { title: 'chaos scheduled', capabilities: ['bench'], max_retries: 5 },
+          overlap: 'allow',
+          catch_up: 'none',
+        }),
+      );
+      if (sched.status !== 201) throw new Error(`schedule create → ${sched.status} ${JSON.stringify(sched.body)}`);
+      const timers: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await run.http.request(
+          'POST',
+          '/api/v1/tasks',
+          { ...json, 'x-agent-id': 'chaos-timers' },
+          JSON.stringify({ title: `chaos timer ${i}`, capabilities: ['bench'], timeout_ms: 8000, max_retries: 0 }),
+        );
+        if (res.status !== 201) throw new Error(`timer task create → ${res.status}`);
+        timers.push(res.body.id);
+      }
+      const seen: string[] = [];
+      const waits = new Set<string>();
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const h = (await health(run.replicas[0]!.proc!.opsUrl, 1500)) as { status?: string; waiting_for?: Record<string, string> } | undefined;
+          const st = h?.status ?? 'no answer';
+          if (seen[seen.length - 1] !== st) seen.push(st);
+          if (h?.waiting_for?.database) waits.add(h.waiting_for.database);
+          await sleep(200);
+        }
+      })();
+      await sleep(3000);
+      run.log(`  kill -9 the primary (port ${pair.primaryPort})`);
+      const killedAt = performance.now();
+      await pair.killPrimary();
+      await sleep(1000); // what a failover manager takes to notice
+      await pair.promote();
+      const promotedAt = performance.now();
+      const promotedWall = Date.now();
+      run.log(`  standby promoted (port ${pair.standbyPort})`);
+      await waitFor(async () => (await Promise.all(run.replicas.map((r) => healthStatus(r.proc!.opsUrl, 1500)))).every((st) => st === 'ok'), 60_000, 100);
+      const healthy = performance.now();
+      run.facts['healthy after promotion (ms)'] = Math.round(healthy - promotedAt);
+      run.facts['healthy after kill (ms)'] = Math.round(healthy - killedAt);
+      await sleep(500);
+      watching = false;
+      await watch;
+      run.extra.push(
+        `both replicas healthy ${((healthy - promotedAt) / 1000).toFixed(1)} s after the promotion (${((healthy - killedAt) / 1000).toFixed(1)} s after the kill)`,
+        `/health: ${seen.join(' → ')}`,
+        ...[...waits].slice(0, 2).map((w) => `waiting for ${w}`),
+      );
+      // The schedule goes on: an occurrence fired after the promotion.
+      const id = sched.body.id as string;
+      const firedAfter = async () => {
+        const res = await run.http.request('GET', `/api/v1/schedules/${id}/runs?limit=100`, { 'x-agent-id': 'chaos-scheduler' });
+        const runs = (res.body?.runs ?? []) as Array<{ fired_at: string; outcome: string }>;
+        return runs.filter((r) => r.outcome === 'fired' && Date.parse(r.fired_at) > promotedWall).length;
+      };
+      await waitFor(async () => (await firedAfter().catch(() => 0)) >= 3, 15_000, 200);
+      run.facts['schedule runs after promotion'] = await firedAfter();
+      await run.http.request('DELETE', `/api/v1/schedules/${id}`, { 'x-agent-id': 'chaos-scheduler' });
+      // The timers go on: the three attempts end timed_out, after the promotion.
+      const timedOut = async () => {
+        let n = 0;
+        for (const t of timers) {
+          const res = await run.http.request('GET', `/api/v1/tasks/${t}`, { 'x-agent-id': 'chaos-timers' });
+          if (res.body?.status === 'timed_out' && Date.parse(res.body.completed_at) > promotedWall) n++;
+        }
+        return n;
+      };
+      await waitFor(async () => (await timedOut().catch(() => 0)) === timers.length, 30_000, 200);
+      run.facts['timers fired after promotion'] = await timedOut();
+      run.extra.push(
+        `schedule runs after the promotion: ${run.facts['schedule runs after promotion']}; timeouts after it: ${run.facts['timers fired after promotion']}/3`,
+      );
+    },
+  },
 ];
+
+/** Messages in a stream now, read from any live server of the run's NATS. */
+async function streamMessages(run: Run, stream: string, timeoutMs = 5000): Promise<number> {
+  const nc = await natsConnect({ servers: natsServers(run.nats.url), timeout: 3000 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
+    return (await jsm.streams.info(stream)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
 
 interface Observation {
   assigned: number;
@@ -287,6 +442,9 @@ export function isClean(v: ChaosRow): boolean {
     v.eventsDuplicated === 0 &&
     (v.natsMissing ?? 0) === 0 &&
     (v.natsDuplicated ?? 0) === 0 &&
+    (v.natsOutOfOrder ?? 0) === 0 &&
+    (v.facts['creates answered 500'] ?? 0) === 0 &&
+    (v.facts['reports answered 500'] ?? 0) === 0 &&
     v.unfinished === 0 &&
     v.lateAccepted === 0
   );
@@ -295,12 +453,21 @@ export function isClean(v: ChaosRow): boolean {
 export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptions): Promise<ChaosRow> {
   const log = o.log ?? ((m: string) => console.error(m));
   const db = o.db ?? 'chaos';
-  const url = await pg.createDatabase(db);
+  const pair = sc.postgres === 'pair' ? await startPgPair() : undefined;
+  let url: string;
+  if (pair) {
+    const admin = connect(pair.nodeUrl('primary', 'postgres'), { max: 1 });
+    await admin.unsafe(`create database ${db}`);
+    await admin.end();
+    url = pair.url(db);
+  } else url = await pg.createDatabase(db);
   const m = connect(url, { max: 1 });
   await migrate(m);
   await m.end();
   const sql = connect(url, { max: 1, applicationName: 'chaos-checker' });
-  const nats = await startNatsServer();
+  const natsCluster = sc.nats === 'cluster' ? await startNatsCluster(3) : undefined;
+  const natsServer = natsCluster ? undefined : await startNatsServer();
+  const nats = { url: natsCluster?.url ?? natsServer!.url };
   const fakes = sc.neighbours ? await startFakes() : undefined;
   for (const [k, id] of agentIds(AGENTS).entries()) {
     fakes?.addAgent(id, ['bench'], 'ready');
@@ -308,16 +475,23 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
   }
   const replicas: Replica[] = [];
   for (let k = 0; k < 2; k++) replicas.push({ port: await freePort(), metricsPort: await freePort() });
+  const apiUrls = replicas.map((r) => `http://127.0.0.1:${r.port}`);
+  const http = new MultiHttp(apiUrls);
   const run: Run = {
     pg,
+    ...(pair ? { pair } : {}),
     db,
     url,
     sql,
     nats,
+    ...(natsServer ? { natsServer } : {}),
+    ...(natsCluster ? { natsCluster } : {}),
+    http,
     replicas,
     log,
     ...(fakes ? { fakes } : {}),
     held: [],
+    createStatuses: new Map(),
     extra: [],
     facts: {},
     async startReplica(k) {
@@ -331,16 +505,19 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
         wakeTimeoutMs: sc.wakeTimeoutMs ?? 120_000,
         port: r.port,
         metricsPort: r.metricsPort,
-        // Short caches, so that the faults reach every client during the run.
-        ...(fakes ? { neighbours: fakes.config, extra: { promptforge: { refresh_interval_ms: 1000 }, alexandria: { cache_ttl_ms: 1000 } } } : {}),
+        ...(fakes ? { neighbours: fakes.config } : {}),
+        extra: {
+          // Short caches, so that the faults reach every client during the run.
+          ...(fakes ? { promptforge: { refresh_interval_ms: 1000 }, alexandria: { cache_ttl_ms: 1000 } } : {}),
+          ...(natsCluster ? { hermes: { stream_replicas: 3 } } : {}),
+        },
       });
     },
   };
-  const apiUrls = replicas.map((r) => `http://127.0.0.1:${r.port}`);
-  const http = new MultiHttp(apiUrls);
+  let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   try {
     await Promise.all([run.startReplica(0), run.startReplica(1)]);
-    const workers = await startWorkers({
+    workers = await startWorkers({
       mode: o.notify,
       natsUrl: nats.url,
       apiUrl: apiUrls,
@@ -356,18 +533,20 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
       }
     })();
     log(`[${sc.name}] ${sc.description}; ${o.rate} tasks/s for ${o.durationMs / 1000} s`);
+    const tally = (status: number) => run.createStatuses.set(status, (run.createStatuses.get(status) ?? 0) + 1);
     const [load] = await Promise.all([
       openLoop({
         rate: o.rate,
         durationMs: o.durationMs,
         send: async (i) => {
           const body = { title: `chaos ${i}`, capabilities: ['bench'], max_retries: 5, ...sc.taskFields?.(i) };
-          const res = await http.request(
-            'POST',
-            '/api/v1/tasks',
-            { 'x-agent-id': `chaos-producer-${i % 4}`, 'content-type': 'application/json' },
-            JSON.stringify(body),
-          );
+          const res = await http
+            .request('POST', '/api/v1/tasks', { 'x-agent-id': `chaos-producer-${i % 4}`, 'content-type': 'application/json' }, JSON.stringify(body))
+            .catch((err: unknown) => {
+              tally(0);
+              throw err;
+            });
+          tally(res.status);
           if (res.status === 201) acknowledged.add(res.body.id);
           else throw new Error(`create → ${res.status}`);
         },
@@ -388,17 +567,29 @@ export async function runScenario(pg: BenchPostgres, sc: Scenario, o: ChaosOptio
     await sampler;
     await sc.after?.(run, http);
     await workers.close();
+    const { refusals } = workers;
+    workers = undefined;
     const verdict = await checkInvariants(sql, { acknowledged, limit: LIMIT, liveBreaches, natsUrl: nats.url });
     if (load.failed) run.extra.push(`creates not acknowledged: ${load.failed} (${load.errors.slice(0, 2).join('; ')})`);
+    // Answers other than 201 to a create, and to the workers' reports (a 500 is a bug: an outage is a 503).
+    run.facts['creates answered 500'] = run.createStatuses.get(500) ?? 0;
+    run.facts['reports answered 500'] = refusals.get(500) ?? 0;
+    const others = [...run.createStatuses].filter(([st]) => st !== 201);
+    if (others.length > 0) run.extra.push(`creates answered ${others.map(([st, n]) => `${st === 0 ? 'nothing' : st}×${n}`).join(', ')}`);
+    const refused = [...refusals].filter(([st]) => st >= 500);
+    if (refused.length > 0) run.extra.push(`reports answered ${refused.map(([st, n]) => `${st}×${n}`).join(', ')}`);
     return { ...verdict, lateAccepted: run.lateAccepted ?? 0, extra: run.extra, facts: run.facts };
   } finally {
+    await workers?.close().catch(() => {});
     await sql.end({ timeout: 1 }).catch(() => {});
     await http.close();
     for (const r of replicas) await r.proc?.stop().catch(() => {});
-    await nats.stop();
+    await natsServer?.stop();
+    await natsCluster?.stop();
     // A fake that got a call it was not built for says so here (and in the row's notes).
     await fakes?.close().catch((err: Error) => run.extra.push(err.message));
-    await pg.dropDatabase(db).catch(() => {});
+    if (pair) await pair.stop();
+    else await pg.dropDatabase(db).catch(() => {});
   }
 }
 
@@ -412,7 +603,7 @@ export function chaosTable(rows: Array<{ name: string; v: ChaosRow }>): string {
       'duplicated',
       'limit breaches',
       'events missing/dup (DB)',
-      'events missing/dup (NATS)',
+      'events missing/dup/out of order (NATS)',
       'unfinished',
       'late reports accepted',
       'notes',
@@ -424,7 +615,7 @@ export function chaosTable(rows: Array<{ name: string; v: ChaosRow }>): string {
       v.duplicated,
       v.breaches,
       `${v.eventsMissing}/${v.eventsDuplicated}`,
-      `${n(v.natsMissing)}/${n(v.natsDuplicated)}`,
+      `${n(v.natsMissing)}/${n(v.natsDuplicated)}/${n(v.natsOutOfOrder)}`,
       v.unfinished,
       v.lateAccepted,
       [...v.extra, ...v.notes].join('; '),

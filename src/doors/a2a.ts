@@ -20,6 +20,7 @@ import {
 import type { DispatchContext } from '../context.js';
 import { isTerminal, type Task, type TaskStatus } from '../core/task.js';
 import { DispatchError } from '../errors.js';
+import { isDatabaseUnavailable } from '../http/errors.js';
 import { answerTask, createTask, getTask, parseCreateTaskBody, patchTask, taskEvents, type Actor } from '../services/tasks.js';
 import { awaitTask, openEventStream, untilSettled, MAX_WAIT_S } from '../services/delivery.js';
 import type { FeedRow } from '../delivery/index.js';
@@ -188,6 +189,8 @@ export function agentCardJson(o: CardOptions): Record<string, unknown> {
 // the ErrorInfo metadata (error.data[0].metadata.code on the wire).
 
 function toA2AError(err: unknown, op?: 'cancel'): unknown {
+  // An outage (the database unreachable, read-only during a failover) is `unavailable`, as on REST.
+  if (isDatabaseUnavailable(err)) err = new DispatchError('unavailable', 503, 'the database is unavailable; retry shortly');
   if (!(err instanceof DispatchError)) return err;
   const metadata: Record<string, string> = { code: err.code };
   const opts = { message: err.message, metadata };

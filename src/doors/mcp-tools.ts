@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { DispatchContext } from '../context.js';
 import { DispatchError, ValidationError } from '../errors.js';
+import { isDatabaseUnavailable } from '../http/errors.js';
 import { CreateTaskBody, LIMITS } from '../schemas/task.js';
 import { Uuid } from '../schemas/common.js';
 import { TASK_STATUSES } from '../core/task.js';
@@ -224,6 +225,8 @@ export async function callTool(ctx: DispatchContext, caller: Caller, name: strin
     return result(await tool.run(ctx, caller, args as never));
   } catch (err) {
     if (err instanceof DispatchError) return refusal(err);
+    // An outage (the database unreachable, read-only during a failover) is `unavailable`, as on REST.
+    if (isDatabaseUnavailable(err)) return refusal(new DispatchError('unavailable', 503, 'the database is unavailable; retry shortly'));
     ctx.logger.error({ err, tool: name }, 'MCP tool failed');
     return refusal(new DispatchError('internal', 500, 'internal error'));
   }

@@ -23,7 +23,7 @@ export interface Events {
 /** `sql`: the pool the relay's batches use (the background pool in production). */
 export function createEvents(ctx: DispatchContext, sql: Sql = ctx.sql, relayOptions: Omit<RelayOptions, 'sql'> = {}): Events {
   const nats = new NatsLink({ url: ctx.config.hermes.url, logger: ctx.logger });
-  ctx.health.push({ name: 'nats', check: () => nats.health() });
+  ctx.health.push({ name: 'nats', check: () => nats.health(), waitingFor: () => nats.waitingFor() });
   const wakes = createWakes(ctx, { nats });
   const relay = createRelay(ctx, nats, { ...relayOptions, sql, onPublished: (rows) => wakes.published(rows) });
   const consumers = createConsumers(ctx, nats);

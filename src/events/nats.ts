@@ -12,6 +12,18 @@ const FIRST_CONNECT_RETRY_MS = 1000;
 /** Delay between reconnect attempts once connected (the client retries forever). */
 const RECONNECT_WAIT_MS = 500;
 
+/**
+ * hermes.url's servers: one URL, or several separated by commas (the servers of a cluster). The
+ * client tries them in turn, reconnects to any of them, and also learns the cluster's other
+ * servers from the one it reaches.
+ */
+export function natsServers(url: string): string[] {
+  return url
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 export interface NatsLinkOptions {
   url: string;
   logger: Logger;
@@ -47,6 +59,13 @@ export class NatsLink {
     return this.state();
   }
 
+  /** /health's `waiting_for` while down: which servers it is trying (passwords left out). */
+  waitingFor(): string | undefined {
+    if (this.state() !== 'down') return undefined;
+    const servers = natsServers(this.opts.url).map((s) => s.replace(/\/\/[^@/]*@/, '//'));
+    return `a connection to ${servers.length > 1 ? `any of ${servers.join(', ')}` : servers[0]} (events wait in the outbox)`;
+  }
+
   /** The connection while it is up, else undefined. */
   connection(): NatsConnection | undefined {
     return this.state() === 'ok' ? this.nc : undefined;
@@ -72,7 +91,7 @@ export class NatsLink {
     if (this.stopped) return;
     try {
       const nc = await connect({
-        servers: this.opts.url,
+        servers: natsServers(this.opts.url),
         name: this.opts.name ?? 'dispatch',
         maxReconnectAttempts: -1,
         reconnectTimeWait: RECONNECT_WAIT_MS,

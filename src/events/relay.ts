@@ -195,7 +195,7 @@ export function createRelay(ctx: DispatchContext, nats: NatsLink, options: Relay
     const nc = nats.connection();
     if (!nc) return { published: 0, failed: 0, busy: false, more: false };
     if (!js || !streamName) {
-      streamName = await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000);
+      streamName = await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000, ctx.config.hermes.stream_replicas);
       js?.close();
       js = new AckPublisher(nc, opts.publishTimeoutMs);
       log.info({ stream: streamName }, 'publishing task events');

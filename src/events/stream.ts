@@ -45,18 +45,40 @@ export function subjectCaptures(filter: string, want: string): boolean {
  * Find or create the streams for task and run events; returns their names. Safe to call on every
  * (re)connect and from several replicas at once (a lost create race re-reads). Subjects no
  * stream captures go into DISPATCH_EVENTS: created with them, or its subjects extended.
+ *
+ * `replicas` (hermes.stream_replicas) is the replica count of the streams created here. A stream
+ * that exists is left as it is, with a warning (once per process) when its count differs:
+ * changing it is the operator's decision (`nats stream edit --replicas`), and a replica that
+ * shrank a stream at start could take the redundancy away from another one's configuration.
  */
-export async function ensureTaskStream(nc: NatsConnection, log: Logger, retentionHours: number): Promise<string> {
+export async function ensureTaskStream(nc: NatsConnection, log: Logger, retentionHours: number, replicas = 1): Promise<string> {
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
-  const dlq = await ensureDlqStream(jsm, log, retentionHours);
-  return `${await ensureEventStreams(jsm, log, retentionHours)},${dlq}`;
+  const dlq = await ensureDlqStream(jsm, log, retentionHours, replicas);
+  return `${await ensureEventStreams(jsm, log, retentionHours, replicas)},${dlq}`;
 }
 
 type Jsm = Awaited<ReturnType<typeof jetstreamManager>>;
 
-async function ensureDlqStream(jsm: Jsm, log: Logger, retentionHours: number): Promise<string> {
+/** Mismatches already warned about (stream:have:want), so a reconnect does not repeat them. */
+const replicaWarnings = new Set<string>();
+
+async function checkReplicas(jsm: Jsm, log: Logger, name: string, replicas: number): Promise<void> {
+  const have = (await jsm.streams.info(name)).config.num_replicas || 1;
+  const key = `${name}:${have}:${replicas}`;
+  if (have === replicas || replicaWarnings.has(key)) return;
+  replicaWarnings.add(key);
+  log.warn(
+    { stream: name, replicas: have, stream_replicas: replicas },
+    'the JetStream stream exists with another replica count than hermes.stream_replicas; left as it is',
+  );
+}
+
+async function ensureDlqStream(jsm: Jsm, log: Logger, retentionHours: number, replicas: number): Promise<string> {
   const found = await findCapturing(jsm, DLQ_SUBJECTS);
-  if (found) return found;
+  if (found) {
+    await checkReplicas(jsm, log, found, replicas);
+    return found;
+  }
   try {
     await jsm.streams.add({
       name: DLQ_STREAM,
@@ -66,15 +88,16 @@ async function ensureDlqStream(jsm: Jsm, log: Logger, retentionHours: number): P
       discard: DiscardPolicy.Old,
       duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
       max_age: retentionHours * 3600_000 * NS_PER_MS,
+      num_replicas: replicas,
     });
-    log.info({ stream: DLQ_STREAM, subjects: [DLQ_SUBJECTS] }, 'created JetStream stream for dead-letter entries');
+    log.info({ stream: DLQ_STREAM, subjects: [DLQ_SUBJECTS], replicas }, 'created JetStream stream for dead-letter entries');
   } catch (err) {
     if (!(await findCapturing(jsm, DLQ_SUBJECTS))) throw err; // another replica created it
   }
   return DLQ_STREAM;
 }
 
-async function ensureEventStreams(jsm: Jsm, log: Logger, retentionHours: number): Promise<string> {
+async function ensureEventStreams(jsm: Jsm, log: Logger, retentionHours: number, replicas: number): Promise<string> {
   const names: string[] = [];
   const missing: string[] = [];
   for (const subject of SUBJECTS) {
@@ -82,6 +105,7 @@ async function ensureEventStreams(jsm: Jsm, log: Logger, retentionHours: number)
     if (found) names.push(found);
     else missing.push(subject);
   }
+  for (const name of new Set(names)) await checkReplicas(jsm, log, name, replicas);
   if (missing.length === 0) return [...new Set(names)].join(',');
   const ours = await jsm.streams.info(DEFAULT_STREAM).catch(() => undefined);
   try {
@@ -97,8 +121,9 @@ async function ensureEventStreams(jsm: Jsm, log: Logger, retentionHours: number)
         discard: DiscardPolicy.Old,
         duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
         max_age: retentionHours * 3600_000 * NS_PER_MS,
+        num_replicas: replicas,
       });
-      log.info({ stream: DEFAULT_STREAM, subjects: missing }, 'created JetStream stream for task events');
+      log.info({ stream: DEFAULT_STREAM, subjects: missing, replicas }, 'created JetStream stream for task events');
     }
   } catch (err) {
     // Another replica created or extended it in the meantime.

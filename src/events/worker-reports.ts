@@ -130,7 +130,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   }
 
   async function consume(nc: NatsConnection): Promise<void> {
-    await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000);
+    await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000, ctx.config.hermes.stream_replicas);
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
     const stream = await findCapturing(jsm, TASK_SUBJECTS);
     if (!stream) throw new Error(`no stream captures ${TASK_SUBJECTS}`);

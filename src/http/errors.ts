@@ -29,7 +29,10 @@ function describeValidation(err: FastifyError): { field: string; message: string
 }
 
 // The driver's connection errors and Postgres' connection/shutdown SQLSTATEs: the request was
-// fine, the database was not there. 503 with Retry-After, never 500.
+// fine, the database was not there. 503 with Retry-After, never 500. Failover (CONTRACT §23)
+// adds 25006 read_only_sql_transaction: a connection that reached a server which is (or has just
+// become) a standby; 57P01 admin_shutdown and 57P02/57P03 (crash shutdown, "cannot connect now"
+// while a standby is promoted) are in the 57P class, connection failures in 08.
 const DRIVER_CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
@@ -46,7 +49,7 @@ const DRIVER_CONNECTION_CODES = new Set([
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
-  return DRIVER_CONNECTION_CODES.has(code) || /^(08|57P|53)/.test(code);
+  return DRIVER_CONNECTION_CODES.has(code) || code === '25006' || /^(08|57P|53)/.test(code);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

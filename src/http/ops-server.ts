@@ -32,13 +32,36 @@ async function runCheck(c: HealthCheck): Promise<HealthState> {
   }
 }
 
+/** A check's `waitingFor`, bounded like the check; undefined when it has none, fails or is slow. */
+async function runWaiting(c: HealthCheck): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(c.waitingFor?.()),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function healthReport(checks: HealthCheck[]) {
   const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c)] as const));
   const out: Record<string, HealthState> = Object.fromEntries(results);
   const dbDown = out.database !== 'ok';
   const degraded = results.some(([name, s]) => name !== 'database' && (s === 'down' || s === 'degraded'));
   const status = dbDown ? 'down' : degraded ? 'degraded' : 'ok';
-  return { status, checks: out } as const;
+  // What the checks that are not ok wait for (e.g. which database host is down, which is still a
+  // standby): asked only then, since it may cost a probe.
+  const waiting = await Promise.all(
+    checks.filter((c) => c.waitingFor && (out[c.name] === 'down' || out[c.name] === 'degraded')).map(async (c) => [c.name, await runWaiting(c)] as const),
+  );
+  const waitingFor = Object.fromEntries(waiting.filter((w): w is readonly [string, string] => w[1] !== undefined));
+  return { status, checks: out, ...(Object.keys(waitingFor).length > 0 ? { waiting_for: waitingFor } : {}) } as const;
 }
 
 export async function buildOpsServer(opts: OpsServerOptions): Promise<FastifyInstance> {

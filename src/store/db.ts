@@ -14,12 +14,33 @@ export type Db = Sql | Tx;
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 const MIGRATION_LOCK = 0x64697370; // 'disp'
 
+/**
+ * Backoff (seconds) before a pool's connection tries again after a failed connect: 50 ms doubling
+ * to 1 s, with jitter. postgres.js' own grows to 20 s (3^n / 100), so after a failover of ~10 s a
+ * pool would wait up to ~7 s more before it even tried the new primary.
+ */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
+}
+
+/** The hosts of a Postgres URL (`postgres://u:p@h1:5432,h2:5433/db`): several mean failover. */
+export function databaseHosts(url: string): string[] {
+  const m = /^[a-z]+:\/\/(?:[^@/]*@)?([^/?]*)/i.exec(url);
+  return (m?.[1] ?? '').split(',').filter((h) => h !== '');
+}
+
 export function connect(url: string, opts: { max?: number; applicationName?: string } = {}): Sql {
+  // Several hosts: the primary is whichever accepts writes (CONTRACT §23). postgres.js makes one
+  // pass over them per connection attempt (scripts/patch-deps.mjs), skipping a standby when
+  // target_session_attrs=read-write, which is the default here unless the URL says otherwise.
+  const multiHost = databaseHosts(url).length > 1 && !/[?&]target_session_attrs=/.test(url);
   return postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
     idle_timeout: 30,
     connect_timeout: 10,
+    backoff: reconnectBackoff,
+    ...(multiHost ? { target_session_attrs: 'read-write' as const } : {}),
     connection: { application_name: opts.applicationName ?? 'dispatch' },
     types: {
       // bigint (count(*), bigserial) as JS number: our counts stay far below 2^53.
@@ -200,6 +221,65 @@ export async function pingDatabase(sql: Sql, timeoutMs = 1000): Promise<boolean>
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What one server of the database URL is, as seen by a probe of its own (not the pool). */
+export interface HostProbe {
+  host: string;
+  state: 'primary' | 'standby' | 'read-only' | 'unreachable';
+  /** Why it is unreachable: the driver's or the server's code (ECONNREFUSED, 57P03, ...). */
+  error?: string;
+}
+
+/**
+ * Connect to each host of the pool's URL on its own (one connection each, `timeoutMs` to connect)
+ * and say what it is. For /health while the pool has no database: which host is down, which is
+ * still a standby (its promotion not done yet). Run only then: it opens a connection per host.
+ */
+export async function probeHosts(sql: Sql, timeoutMs = 700): Promise<HostProbe[]> {
+  const o = sql.options as unknown as { host: string[]; port: number[]; user: string; pass: string | null; database: string; ssl: unknown };
+  return Promise.all(
+    o.host.map(async (host, i) => {
+      const port = o.port[i] ?? o.port[0] ?? 5432;
+      const name = `${host}:${port}`;
+      const probe = postgres({
+        host,
+        port,
+        user: o.user,
+        ...(o.pass ? { pass: o.pass } : {}),
+        database: o.database,
+        ssl: o.ssl as never,
+        max: 1,
+        connect_timeout: timeoutMs / 1000,
+        fetch_types: false,
+        onnotice: () => {},
+        connection: { application_name: 'dispatch-health' },
+      });
+      try {
+        const [r] = await probe<{ standby: boolean; ro: string }[]>`
+          select pg_is_in_recovery() as standby, current_setting('transaction_read_only') as ro`;
+        const state: HostProbe['state'] = r?.standby ? 'standby' : r?.ro === 'on' ? 'read-only' : 'primary';
+        return { host: name, state };
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        return { host: name, state: 'unreachable' as const, error: typeof code === 'string' ? code : (err as Error).message };
+      } finally {
+        void probe.end({ timeout: 0 }).catch(() => {});
+      }
+    }),
+  );
+}
+
+/** /health's sentence for a database it cannot use: what it is waiting for, host by host. */
+export function describeDatabaseWait(probes: HostProbe[]): string {
+  const parts = probes.map((p) =>
+    p.state === 'unreachable'
+      ? `${p.host} unreachable (${p.error})`
+      : p.state === 'primary'
+        ? `${p.host} is a writable primary (reconnecting to it)`
+        : `${p.host} is ${p.state === 'standby' ? 'a standby (not promoted)' : 'read-only'}`,
+  );
+  return `${probes.length > 1 ? 'a writable primary among its hosts' : 'the database'}: ${parts.join('; ')}`;
 }
 
 /** Deadlock and serialization failures: the transaction did nothing and may simply run again. */

@@ -4,7 +4,8 @@
 // loopback ports, the benchmark's Postgres and nats-server. Used by the benchmark and the chaos
 // suite (which kills replicas with SIGKILL and breaks the neighbours).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +17,62 @@ import { sleep } from './child.js';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 let built = false;
-/** dist/main.js, compiled from the current src/ once per benchmark process (production runs compiled JavaScript, so the bench does too). */
+const LOCK_STALE_MS = 120_000;
+
+/** Paths, sizes and mtimes of what the build reads: equal stamps, equal dist/. */
+function sourceStamp(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        h.update(`${path.relative(ROOT, p)}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json']) h.update(`${f}:${statSync(path.join(ROOT, f)).mtimeMs}\n`);
+  return h.digest('hex');
+}
+
+/**
+ * dist/main.js, compiled from the current src/ once per benchmark process (production runs
+ * compiled JavaScript, so the bench does too). Several processes may want it at once (two test
+ * files of `npm test` that start Dispatch processes): one compiles under dist/.build.lock while the
+ * others wait, and they skip the compile when dist/.build-stamp says it is of the same sources — so
+ * no process starts Dispatch from a dist/ that another is rewriting.
+ */
 function compiledMain(): string {
   if (!built) {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+    const dist = path.join(ROOT, 'dist');
+    mkdirSync(dist, { recursive: true });
+    const lock = path.join(dist, '.build.lock');
+    const stampFile = path.join(dist, '.build-stamp');
+    for (;;) {
+      try {
+        closeSync(openSync(lock, 'wx'));
+        break;
+      } catch {
+        const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+        if (age > LOCK_STALE_MS)
+          rmSync(lock, { force: true }); // left by a process that died
+        else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // another process is compiling
+      }
+    }
+    try {
+      const stamp = sourceStamp();
+      if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
+        rmSync(stampFile, { force: true });
+        execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
+          stdio: 'inherit',
+        });
+        writeFileSync(stampFile, stamp);
+      }
+    } finally {
+      rmSync(lock, { force: true });
+    }
     built = true;
   }
   return path.join(ROOT, 'dist/main.js');

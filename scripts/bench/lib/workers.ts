@@ -3,6 +3,7 @@
 // `pollMs`), and report each task complete over HTTP as the assigned agent.
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { MultiHttp } from './multi-http.js';
+import { natsServers } from '../../../src/events/nats.js';
 import { wallMs } from './latency.js';
 
 export interface AssignedEvent {
@@ -34,7 +35,7 @@ export async function startWorkers(o: {
 }): Promise<Workers> {
   const http = new MultiHttp(Array.isArray(o.apiUrl) ? o.apiUrl : [o.apiUrl], o.connections ?? 32);
   if (o.mode === 'poll') return pollWorkers(o, http);
-  const nc: NatsConnection = await connect({ servers: o.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  const nc: NatsConnection = await connect({ servers: natsServers(o.natsUrl), maxReconnectAttempts: -1, reconnectTimeWait: 200 });
   const w: Workers = {
     completed: 0,
     completeFailures: 0,
