@@ -1,5 +1,5 @@
 // ESLint 9 flat config: typescript-eslint's recommended set plus the rules that keep the shape
-// of STYLE.md true — a pure core, SQL only in store/, no import cycles, no dropped promises.
+// of docs/style.md true — a pure core, SQL only in store/, no import cycles, no dropped promises.
 // Deliberately no stylistic rules: formatting is Prettier's job (npm run format:check).
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'eslint/config';
@@ -33,7 +33,7 @@ const NO_POSTGRES = {
 };
 
 // src/core/: pure decisions on plain data. No I/O modules, no clock, no randomness, no timers:
-// time and random come in as arguments (STYLE.md, "One clock, passed into SQL").
+// time and random come in as arguments (docs/style.md, "One clock, passed into SQL").
 const CORE_IO_MESSAGE = 'src/core/ is pure: no I/O. Take the data as an argument; the shell (scheduler/, services/, store/) does the I/O.';
 const CORE_NO_IO_IMPORTS = {
   paths: [NO_POSTGRES, ...builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: CORE_IO_MESSAGE }))],
@@ -92,7 +92,7 @@ export default defineConfig(
       // A promise nobody awaits loses its rejection: around loops and timers that is a silent stall.
       // Deliberate fire-and-forget is written `void p`.
       '@typescript-eslint/no-floating-promises': 'error',
-      // Modules form layers (STYLE.md "Shape"); a cycle means a layer reaches back up.
+      // Modules form layers (docs/style.md "Shape"); a cycle means a layer reaches back up.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       // Unused arguments named _x are deliberate (interface conformance, positional callbacks).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
@@ -132,13 +132,13 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/scheduler/**/*.ts'],
+    files: ['src/assignment/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [NO_POSTGRES],
-          patterns: [{ group: ['../services/*', '../services/**'], message: 'scheduler/ never imports services/: app.ts hands it the use cases it runs.' }],
+          patterns: [{ group: ['../services/*', '../services/**'], message: 'assignment/ never imports services/: app.ts hands it the use cases it runs.' }],
         },
       ],
     },

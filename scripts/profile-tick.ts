@@ -17,7 +17,7 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { createDispatch, type Dispatch } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { Scheduler, TickPhases, TickResult } from '../src/scheduler/scheduler.js';
+import type { Scheduler, TickPhases, TickResult } from '../src/assignment/scheduler.js';
 import { connect, migrate, type Sql } from '../src/store/db.js';
 import { startEmbeddedPostgres } from '../src/store/embedded.js';
 

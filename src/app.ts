@@ -16,7 +16,7 @@ import { buildAgentDirectory } from './agents/index.js';
 import { AgentSlots } from './agents/slots.js';
 import { RowVersions } from './store/versions.js';
 import { CreateWrites, ReportWrites } from './services/group-commit.js';
-import { Scheduler } from './scheduler/scheduler.js';
+import { Scheduler } from './assignment/scheduler.js';
 import type { Component, DispatchContext } from './context.js';
 
 export type { Component, DispatchContext } from './context.js';
@@ -27,8 +27,8 @@ import { loadScheduleDir } from './services/schedules.js';
 import { createTokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
 import { ScheduleFirer } from './schedules/firer.js';
-import { createDelivery, registerDeliveryMetrics } from './delivery/index.js';
-import { createSender } from './delivery/sender.js';
+import { createWaiting, registerWaitingMetrics } from './waiting/index.js';
+import { createSender } from './callbacks/sender.js';
 import { createHeartbeats } from './services/heartbeats.js';
 import { sweepDeadlines } from './services/sweeps.js';
 import { createExecutor } from './calls/executor.js';
@@ -67,8 +67,8 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   // One round trip on each pool first (bounded: an unreachable database must not stop the start).
   await Promise.all([pingDatabase(deps.sql, 1000), deps.backgroundSql ? pingDatabase(deps.backgroundSql, 1000) : undefined]);
   const metrics = createMetrics();
-  const delivery = createDelivery({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
-  registerDeliveryMetrics(metrics.registry, delivery);
+  const waiting = createWaiting({ sql: deps.sql, readSql: deps.backgroundSql ?? deps.sql, logger: deps.logger });
+  registerWaitingMetrics(metrics.registry, waiting);
   const signals = new Signals();
   const random = deps.random ?? Math.random;
   const neighbours = buildAgentDirectory({ config: deps.config, logger: deps.logger, metrics, random, signals });
@@ -95,7 +95,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     reports: new ReportWrites(deps.sql),
     creates: new CreateWrites(deps.sql),
     tokens: createTokenAuthenticator({ sql: deps.sql, clock, logger: deps.logger }),
-    delivery,
+    waiting,
     heartbeats: createHeartbeats({ sql: deps.sql, clock, logger: deps.logger }),
   };
   const components: Component[] = [];
@@ -114,7 +114,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     createHousekeeping(ctx),
     createRetention(ctx),
     new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
-    delivery,
+    waiting,
     // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
     createSender(ctx),
     // Call tasks and endpoint pushes (§18): the API pool, as the callbacks (their writes are reports).
@@ -176,7 +176,7 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
     async stop() {
       // Stop taking requests first (in-flight ones finish), then the loops. Held long-polls,
       // awaits and SSE streams are answered/ended first, or closing would wait for them.
-      await delivery.release();
+      await waiting.release();
       await api.close();
       // All at once: each stop is bounded (STOP_WAIT_MS) and none needs another to be running
       // (an unfinished relay batch is republished by the next leader, deduplicated by Nats-Msg-Id),

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AgentDirectory } from './agents/directory.js';
 import type { AgentSlots } from './agents/slots.js';
 import type { Config } from './config.js';
-import type { Delivery } from './delivery/index.js';
+import type { Waiting } from './waiting/index.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Clock, HealthCheck, Random } from './ports.js';
 import type { Signals } from './signals.js';
@@ -40,8 +40,8 @@ export interface DispatchContext {
   creates: CreateWrites;
   /** Agent tokens: who a bearer token is (auth.mode=token), dropped from cache on revoke. */
   tokens: TokenAuthenticator;
-  /** Held long-polls and awaits, and the SSE streams of this replica (docs/delivery.md). */
-  delivery: Delivery;
+  /** Held long-polls and awaits, and the SSE streams of this replica (docs/waiting.md). */
+  waiting: Waiting;
   /** Heartbeats buffered for their coalesced write (services/heartbeats.ts). */
   heartbeats: Heartbeats;
 }

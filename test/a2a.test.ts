@@ -212,7 +212,7 @@ describe('A2A', () => {
   it('a streaming client that goes away stops following its task (the feed subscription is released)', async () => {
     const client = await defaultClient('frank');
     const sent = (await client.sendMessage(send(message([text('Nobody does this')], { skill: 'juggling' }), true))) as any;
-    const held = t.dispatch.context.delivery.streams.size;
+    const held = t.dispatch.context.waiting.streams.size;
     const abort = new AbortController();
     const res = await fetch(`${t.apiUrl}/a2a`, {
       method: 'POST',
@@ -222,9 +222,9 @@ describe('A2A', () => {
     });
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain(sent.id);
-    await waitFor(() => t.dispatch.context.delivery.streams.size === held + 1, 'the stream is held');
+    await waitFor(() => t.dispatch.context.waiting.streams.size === held + 1, 'the stream is held');
     abort.abort();
-    await waitFor(() => t.dispatch.context.delivery.streams.size === held, 'the stream is released');
+    await waitFor(() => t.dispatch.context.waiting.streams.size === held, 'the stream is released');
     expect((await client.cancelTask({ tenant: '', id: sent.id, metadata: undefined })).status!.state).toBe(TaskState.TASK_STATE_CANCELED);
   });
 

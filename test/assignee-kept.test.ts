@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
 import { requeueAgentWork } from '../src/services/agents.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 
 let t: TestApp;
 let s: Scheduler;

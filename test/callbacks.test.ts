@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { waitFor } from './helpers/wait.js';
-import type { Sender } from '../src/delivery/sender.js';
+import type { Sender } from '../src/callbacks/sender.js';
 
 const SECRET = 'callback-test-secret';
 

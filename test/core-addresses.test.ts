@@ -1,8 +1,8 @@
 // Pure: which addresses a callback may reach (core/addresses.ts) and what an attempt's outcome
-// does to its delivery (core/delivery.ts).
+// does to its delivery (core/callbacks.ts).
 import { describe, expect, it } from 'vitest';
 import { classifyAddress } from '../src/core/addresses.js';
-import { decideDeliveryAttempt } from '../src/core/delivery.js';
+import { decideDeliveryAttempt } from '../src/core/callbacks.js';
 
 describe('classifyAddress', () => {
   it.each([

@@ -5,7 +5,7 @@ import { fairOrder, servedOrder, type FairTask } from '../src/core/fairness.js';
 import { planAssignments } from '../src/core/assignment.js';
 import { recordFactor, scoreCandidate, type AgentView } from '../src/core/scoring.js';
 import { EMPTY_RECORD, toRecord } from '../src/core/record.js';
-import { furthest } from '../src/scheduler/fair.js';
+import { furthest } from '../src/assignment/fair.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 let n = 0;

@@ -8,7 +8,7 @@ import { createTestDatabase } from './helpers/db.js';
 import { assignItem, insertTask } from './helpers/factories.js';
 import { startApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
-import type { TickResult } from '../src/scheduler/scheduler.js';
+import type { TickResult } from '../src/assignment/scheduler.js';
 import { quiesce } from './helpers/wait.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startApp } from './helpers/app.js';
 import { schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
-import { MAX_PAGES_PER_TICK } from '../src/scheduler/scheduler.js';
+import { MAX_PAGES_PER_TICK } from '../src/assignment/scheduler.js';
 
 const TASKS = 20_000;
 const AGENTS = 200;

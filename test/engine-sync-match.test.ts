@@ -128,7 +128,7 @@ describe('sync match at create (§17)', () => {
     await using b = await quietApp(3, a.db);
     await Promise.all([schedulerOf(a).stopLoop(), schedulerOf(b).stopLoop()]);
     const held = b.call('GET', '/api/v1/agents/w1/assignments?wait=30', { agent: 'w1' });
-    await waitFor(() => b.dispatch.context.delivery.agents.size === 1, 'the long-poll to be held');
+    await waitFor(() => b.dispatch.context.waiting.agents.size === 1, 'the long-poll to be held');
     const res = await create(a);
     expect(res.body.status).toBe('assigned');
     const got = await held;

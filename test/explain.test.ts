@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { schedulerOf } from './fakes/swarm.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 
 const AGENTS = [
   { id: 'a0', name: 'A0', capabilities: ['x'] },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { schedulerOf } from './fakes/swarm.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 
 let now = new Date('2032-05-06T07:08:09.000Z');
 const clock = { now: () => now };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { insertTask } from './helpers/factories.js';
 import { schedulerOf } from './fakes/swarm.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 import { flowGuard, flowTake, type FlowStart } from '../src/store/flow.js';
 
 let now = new Date('2033-03-04T05:06:07.000Z');

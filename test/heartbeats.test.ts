@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 import type { Heartbeats } from '../src/services/heartbeats.js';
 import type { EventEnvelope } from '../src/store/events.js';
 

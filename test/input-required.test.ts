@@ -115,7 +115,7 @@ describe('input required', () => {
       const sse = await openSse(`${t.apiUrl}/api/v1/tasks/${task.id}/events`, { 'x-agent-id': 'w1' });
       // The long-poll is held (nothing assigned to w1, no answer yet) until the answer arrives.
       const poll = t.call('GET', '/api/v1/agents/w1/assignments?wait=30', { agent: 'w1' });
-      await waitFor('the long-poll is held', () => t.dispatch.context.delivery.agents.size === 1);
+      await waitFor('the long-poll is held', () => t.dispatch.context.waiting.agents.size === 1);
       const answered = await t.call('POST', `/api/v1/tasks/${task.id}/input`, { agent: 'boss', body: { answer: { quarter: 'Q2' } } });
       expect(answered.status, JSON.stringify(answered.body)).toBe(200);
       expect(answered.body).toMatchObject({ status: 'running', assignee: 'w1', input: { question: 'Which quarter?', answer: { quarter: 'Q2' } } });

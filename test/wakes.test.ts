@@ -1,4 +1,4 @@
-// Wake-ups after the commit (events/wakes.ts, docs/delivery.md): with NATS, a replica's held
+// Wake-ups after the commit (events/wakes.ts, docs/waiting.md): with NATS, a replica's held
 // requests hear of another replica's changes from the NATS event subjects, and the hot paths send
 // no NOTIFY at all (migration 0031 dropped the triggers that sent them inside every write).
 import { inject, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ describe('wake-ups with NATS', () => {
     try {
       // The long-poll on B; the task is created (and sync-matched) on A.
       const held = b.call('GET', '/api/v1/agents/w1/assignments?wait=30', { agent: 'w1' });
-      await waitFor(() => b.dispatch.context.delivery.agents.size === 1, 'the long-poll to be held');
+      await waitFor(() => b.dispatch.context.waiting.agents.size === 1, 'the long-poll to be held');
       const created = await a.call('POST', '/api/v1/tasks', { body: { title: 'job', capabilities: ['x'] } });
       expect(created.body.status).toBe('assigned');
       const got = await held;
@@ -43,7 +43,7 @@ describe('wake-ups with NATS', () => {
 
       // The await on B; the assignee completes on A.
       const awaited = b.call('GET', `/api/v1/tasks/${created.body.id}?wait=30`);
-      await waitFor(() => b.dispatch.context.delivery.tasks.size === 1, 'the await to be held');
+      await waitFor(() => b.dispatch.context.waiting.tasks.size === 1, 'the await to be held');
       const done = await a.call('POST', `/api/v1/tasks/${created.body.id}/complete`, { agent: 'w1', body: { result: { ok: 1 } } });
       expect(done.status).toBe(200);
       expect((await awaited).body).toMatchObject({ id: created.body.id, status: 'completed' });
@@ -62,7 +62,7 @@ describe('wake-ups with NATS', () => {
     const created = await a.call('POST', '/api/v1/tasks', { body: { title: 'job', capabilities: ['x'], timeout_ms: 50, max_retries: 0 } });
     expect(created.body.status).toBe('assigned');
     const awaited = b.call('GET', `/api/v1/tasks/${created.body.id}?wait=30`);
-    await waitFor(() => b.dispatch.context.delivery.tasks.size === 1, 'the await to be held');
+    await waitFor(() => b.dispatch.context.waiting.tasks.size === 1, 'the await to be held');
     // The attempt deadline passes; A's tick sweeps it (the await is on B).
     await waitFor(async () => {
       await schedulerOf(a).runOnce();

@@ -10,7 +10,7 @@ import { waitFor } from './helpers/wait.js';
 import { startApp, type TestApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
 import { counts } from './helpers/tasks-api.js';
-import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { Scheduler } from '../src/assignment/scheduler.js';
 
 const AGENTS = [
   { id: 'w1', name: 'W1', capabilities: ['work'], state: 'ready' as const },

@@ -1,4 +1,4 @@
-// Delivery scenario (docs/delivery.md; Dispatch only, no NATS): workers on long-poll.
+// Delivery scenario (docs/waiting.md; Dispatch only, no NATS): workers on long-poll.
 //   - open loop at each --rates task/s for --window-s s: N agents each hold
 //     GET /api/v1/agents/<id>/assignments?wait=30, complete what they get, poll again; latency =
 //     the task's created_at → the poll response carrying it (same host clock).

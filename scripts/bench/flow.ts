@@ -21,12 +21,12 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { createDispatch, type Dispatch } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { Scheduler, TickPhases, TickResult } from '../../src/scheduler/scheduler.js';
+import type { Scheduler, TickPhases, TickResult } from '../../src/assignment/scheduler.js';
 import { connect, migrate, type Sql } from '../../src/store/db.js';
 import { startEmbeddedPostgres } from '../../src/store/embedded.js';
 import { duePending } from '../../src/store/assignments.js';
 import { flowRead } from '../../src/store/flow.js';
-import { flowView } from '../../src/scheduler/flow.js';
+import { flowView } from '../../src/assignment/flow.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

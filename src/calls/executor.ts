@@ -49,7 +49,7 @@ import { assignedToEndpoints, claimAttempts, dueCalls, nextCallDue } from '../st
 import type { Sql } from '../store/db.js';
 import { committedEvents } from '../store/events.js';
 import { unversioned, type VersionedRow, type Write } from '../store/tasks.js';
-import { allowedHostSet, guardedLookup, literalRefusal } from '../delivery/target.js';
+import { allowedHostSet, guardedLookup, literalRefusal } from '../callbacks/target.js';
 import { parserFor } from './stream.js';
 import type { AgentEndpoint } from '../config.js';
 

@@ -1,4 +1,4 @@
-// Which held requests a committed change may end (events/wakes.ts, docs/delivery.md "Wake-ups"):
+// Which held requests a committed change may end (events/wakes.ts, docs/waiting.md "Wake-ups"):
 // the assignee's long-poll when a task became assigned to it or got its input answered; the
 // task's awaits when it ended or started waiting for input. Pure: the rule the triggers of
 // migrations 0010/0030 applied, now one function the writers call after their commit.

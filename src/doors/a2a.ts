@@ -22,8 +22,8 @@ import { isTerminal, type Task, type TaskStatus } from '../core/task.js';
 import { DispatchError } from '../errors.js';
 import { isDatabaseUnavailable } from '../http/errors.js';
 import { answerTask, createTask, getTask, parseCreateTaskBody, patchTask, taskEvents, type Actor } from '../services/tasks.js';
-import { awaitTask, openEventStream, untilSettled, MAX_WAIT_S } from '../services/delivery.js';
-import type { FeedRow } from '../delivery/index.js';
+import { awaitTask, openEventStream, untilSettled, MAX_WAIT_S } from '../services/waiting.js';
+import type { FeedRow } from '../waiting/index.js';
 
 /** The longest a blocking message/send waits for a terminal or input-required state (§21.3). */
 export const BLOCKING_WAIT_S = Math.min(60, MAX_WAIT_S);
@@ -229,7 +229,7 @@ const malformed = (message: string, field: string) => new RequestMalformedError(
  * follows it from its creation, however far a fast worker already took it), then the task after
  * each later event, until it is terminal or (after the start) waits for input. Reads the event
  * history once for that event (the snapshot, so nothing is missed or repeated), then the live
- * stream after it (services/delivery.ts).
+ * stream after it (services/waiting.ts).
  */
 async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSignal, fromStart = false): AsyncGenerator<Task> {
   const history = await taskEvents(ctx, id);
@@ -244,7 +244,7 @@ async function* followTask(ctx: DispatchContext, id: string, signal?: AbortSigna
     wake?.();
     wake = undefined;
   };
-  const stream = await openEventStream(ctx, ctx.delivery, { taskId: id, ...(last ? { lastEventId: last.id } : {}) });
+  const stream = await openEventStream(ctx, ctx.waiting, { taskId: id, ...(last ? { lastEventId: last.id } : {}) });
   const stop = () => stream.close();
   signal?.addEventListener('abort', stop, { once: true });
   const running = stream.run({
@@ -348,7 +348,7 @@ export class DispatchA2AHandler implements A2ARequestHandler {
   async sendMessage(params: Parameters<A2ARequestHandler['sendMessage']>[0], context: ServerCallContext): Promise<Message | A2ATask> {
     const id = await this.accept(params, context);
     const wait = params.configuration?.returnImmediately ? 0 : BLOCKING_WAIT_S;
-    const task = await mapped(() => (wait > 0 ? awaitTask(this.ctx, this.ctx.delivery, id, wait, untilSettled) : getTask(this.ctx, id)));
+    const task = await mapped(() => (wait > 0 ? awaitTask(this.ctx, this.ctx.waiting, id, wait, untilSettled) : getTask(this.ctx, id)));
     return toA2ATask(task);
   }
 

@@ -13,7 +13,7 @@ import { CreateTaskBody, LIMITS } from '../schemas/task.js';
 import { Uuid } from '../schemas/common.js';
 import { TASK_STATUSES } from '../core/task.js';
 import { answerTask, completeTask, createTask, failTask, getTask, listTasks, patchTask, reportProgress, requestInput, type Actor } from '../services/tasks.js';
-import { awaitTask, pollAssignments, untilSettled } from '../services/delivery.js';
+import { awaitTask, pollAssignments, untilSettled } from '../services/waiting.js';
 import { explainTask } from '../services/explain.js';
 import { startRun } from '../services/workflows.js';
 
@@ -75,7 +75,7 @@ export const TOOLS: ToolDef<TObject>[] = [
     description:
       'Holds until the task is terminal (completed, failed, timed_out, cancelled) or waits for your answer (input_required; then call answer_task), at most timeout_s seconds; returns the Task as it is then.',
     input: obj({ ...Id, timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, default: 30, description: '1..60, default 30' })) }),
-    run: async (ctx, _caller, args) => asOut(await awaitTask(ctx, ctx.delivery, args.id, args.timeout_s ?? 30, untilSettled)),
+    run: async (ctx, _caller, args) => asOut(await awaitTask(ctx, ctx.waiting, args.id, args.timeout_s ?? 30, untilSettled)),
   }),
   def({
     name: 'list_tasks',
@@ -114,7 +114,7 @@ export const TOOLS: ToolDef<TObject>[] = [
       'Your next assigned task (or a task of yours whose question was answered: status running with input.answer), holding up to wait_s seconds for one; {task: null} when none. Acknowledge an assignment with report_progress.',
     input: obj({ wait_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 30, default: 0, description: '0..30, default 0' })) }),
     run: async (ctx, caller, args) => {
-      const { tasks } = await pollAssignments(ctx, ctx.delivery, caller.agentId, caller.agentId, args.wait_s ?? 0);
+      const { tasks } = await pollAssignments(ctx, ctx.waiting, caller.agentId, caller.agentId, args.wait_s ?? 0);
       return { task: tasks[0] ?? null };
     },
   }),

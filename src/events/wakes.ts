@@ -1,4 +1,4 @@
-// Wake-ups without a NOTIFY inside a write (issue "The lean engine", docs/delivery.md "Wake-ups").
+// Wake-ups without a NOTIFY inside a write (issue "The lean engine", docs/waiting.md "Wake-ups").
 //
 // A committed change may end a wait somewhere: a long-poll waiting for its agent's next
 // assignment (an `assigned` or `input_received` event), an await waiting for its task to end or
@@ -19,7 +19,7 @@
 //   per replica; wakes arriving meanwhile go together in the next.
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Component, DispatchContext } from '../context.js';
-import type { Delivery } from '../delivery/index.js';
+import type { Waiting } from '../waiting/index.js';
 import type { CommittedEvents } from '../store/events.js';
 import { notifyWakes } from '../store/outbox.js';
 import type { Sql } from '../store/db.js';
@@ -75,10 +75,10 @@ export interface WakesDeps {
   sql?: Sql;
 }
 
-export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'delivery' | 'sql'>, deps: WakesDeps): Wakes {
+export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'waiting' | 'sql'>, deps: WakesDeps): Wakes {
   const log = ctx.logger.child({ component: 'wakes' });
   const sql = deps.sql ?? ctx.sql;
-  const delivery: Delivery = ctx.delivery;
+  const waiting: Waiting = ctx.waiting;
   let outgoing = emptyWakes();
   let outgoingRows = false;
   let sending = false;
@@ -88,9 +88,9 @@ export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'd
   let subscribedOn: NatsConnection | undefined;
 
   function wakeHere(w: WakeSet): void {
-    for (const a of w.agents) delivery.agents.wake(a);
-    for (const t of w.tasks) delivery.tasks.wake(t);
-    if (w.events) delivery.feed.wake();
+    for (const a of w.agents) waiting.agents.wake(a);
+    for (const t of w.tasks) waiting.tasks.wake(t);
+    if (w.events) waiting.feed.wake();
   }
 
   /** Queue `w` for the other replicas (one statement per turn, outside any write). */
@@ -127,7 +127,7 @@ export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'd
   const onCommitted = (c: CommittedEvents): void => {
     const remote = !deps.nats.enabled;
     const w = emptyWakes();
-    const wantAgents = remote || delivery.agents.size > 0;
+    const wantAgents = remote || waiting.agents.size > 0;
     for (const r of c.rows) addEventWakes(w, r.type, r.taskId, () => r.json, wantAgents);
     wakeHere(w);
     if (remote) tellOthers(w);
@@ -140,7 +140,7 @@ export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'd
     tellOthers(w);
   };
   const onWritten = (): void => {
-    delivery.feed.wake();
+    waiting.feed.wake();
     tellOthers({ agents: new Set(), tasks: new Set(), events: true });
   };
 
@@ -150,7 +150,7 @@ export function createWakes(ctx: Pick<DispatchContext, 'signals' | 'logger' | 'd
     const type = parts[parts.length - 1]!;
     const taskId = parts.length === 4 ? parts[2]! : '';
     const w = emptyWakes();
-    addEventWakes(w, type, taskId, data, delivery.agents.size > 0);
+    addEventWakes(w, type, taskId, data, waiting.agents.size > 0);
     wakeHere(w);
   }
 

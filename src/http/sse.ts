@@ -1,8 +1,8 @@
-// The SSE writer (docs/delivery.md): takes the reply over from fastify and frames outbox rows as
+// The SSE writer (docs/waiting.md): takes the reply over from fastify and frames outbox rows as
 // `id:` / `event:` / `data:`, with a comment line every heartbeatMs so proxies keep the stream.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EventStream, EventSink } from '../services/delivery.js';
-import type { FeedRow } from '../delivery/index.js';
+import type { EventStream, EventSink } from '../services/waiting.js';
+import type { FeedRow } from '../waiting/index.js';
 
 /** The comment line that keeps idle proxies from closing a stream. */
 export const SSE_HEARTBEAT_MS = 15_000;

@@ -4,7 +4,7 @@ import type { ServiceContext } from '../context.js';
 import { DispatchError, NotFoundError, ValidationError } from '../errors.js';
 import { callUrl } from '../core/calls.js';
 import { attemptsOf, type Attempt, type AttemptEvent } from '../core/attempts.js';
-import { allowedHostSet, checkTarget, resolveAll, type TargetErrors } from '../delivery/target.js';
+import { allowedHostSet, checkTarget, resolveAll, type TargetErrors } from '../callbacks/target.js';
 import { eventsOfTask } from '../store/events.js';
 import { taskExists } from '../store/tasks.js';
 import { templateCallProblems, type TaskTemplate } from './new-task.js';

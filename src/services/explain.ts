@@ -1,11 +1,11 @@
 // GET /api/v1/tasks/:id/explain (§16.2, docs/heartbeats.md "Explain"): why this agent, why none.
-// Read-only: the same inputs the scheduler reads (scheduler/views.ts builds them for both), the
+// Read-only: the same inputs the scheduler reads (assignment/views.ts builds them for both), the
 // same pure evaluation (core/assignment.ts evaluateTask, from core/scoring.ts agentReasons) — no
 // second copy of the rules — and, for a task that was assigned, the assignment's own record.
 import type { ServiceContext } from '../context.js';
 import { evaluateTask, rankCandidates, round } from '../core/assignment.js';
 import { NotFoundError } from '../errors.js';
-import { agentViews, planPolicy, planTask } from '../scheduler/views.js';
+import { agentViews, planPolicy, planTask } from '../assignment/views.js';
 import { agentRecords } from '../store/fairness.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { getTaskRow } from '../store/tasks.js';

@@ -1,5 +1,5 @@
 // Flow control use cases (CONTRACT §20, docs/flow-control.md): the limits (config + api), a key's
-// state, pauses. The enforcement itself is the scheduler's (scheduler/flow.ts) and dispatch_assign's.
+// state, pauses. The enforcement itself is the scheduler's (assignment/flow.ts) and dispatch_assign's.
 import type { ServiceContext } from '../context.js';
 import {
   configLimits,

@@ -1,4 +1,4 @@
-// The deadline sweeps the scheduler runs each tick (injected by app.ts: scheduler/ does not import
+// The deadline sweeps the scheduler runs each tick (injected by app.ts: assignment/ does not import
 // services/): attempt and heartbeat timeouts (one sweep over the earlier of
 // the two deadlines: retry with backoff or timed_out), ack/wake
 // timeouts (back to pending, no retry spent) and start deadlines (never assigned by start_by:

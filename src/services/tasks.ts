@@ -43,7 +43,7 @@ import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { committedEvents, eventsOfTask, type CommittedEvents, type EventEnvelope } from '../store/events.js';
 import { planAssignments } from '../core/assignment.js';
-import { planPolicy, planTask } from '../scheduler/views.js';
+import { planPolicy, planTask } from '../assignment/views.js';
 import {
   applyChanges,
   getTaskRow,
@@ -63,7 +63,7 @@ import type { DependencyState } from '../core/dependencies.js';
 import { decideRedrive } from '../core/dependencies.js';
 import { needsSettling, settle } from './dependencies.js';
 import { canonical } from '../core/ids.js';
-import { checkCallback } from './deliveries.js';
+import { checkCallback } from './callbacks.js';
 import { checkCall } from './calls.js';
 import { claimKey, TASK_KEYS } from '../store/idempotency.js';
 

@@ -1,7 +1,7 @@
 // The neighbour fakes (neighbours.ts), plus small helpers the engine tests share.
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { Scheduler } from '../../src/assignment/scheduler.js';
 import type { Sql } from '../../src/store/db.js';
 import { decideComplete, decideProgress } from '../../src/core/decisions.js';
 import { applyDecision } from '../helpers/factories.js';

@@ -1,5 +1,5 @@
 // The worker (CONTRACT §22, docs/clients.md): long-polls for the agent's assignments
-// (GET /api/v1/agents/:id/assignments?wait=S, docs/delivery.md), runs at most `concurrency`
+// (GET /api/v1/agents/:id/assignments?wait=S, docs/waiting.md), runs at most `concurrency`
 // handlers at once, acknowledges each task with a first progress report (assigned → running, so
 // the wake timeout does not take it back), beats heartbeats every heartbeatMs while the handler runs
 // (docs/heartbeats.md), completes with the handler's value and fails on a throw (retryable unless

@@ -34,8 +34,8 @@ import {
   TaskSchema,
 } from '../../schemas/task.js';
 import { explainTask } from '../../services/explain.js';
-import { StreamHeaders, WaitQuery, streamResponse } from '../../schemas/delivery.js';
-import { awaitTask, openEventStream } from '../../services/delivery.js';
+import { StreamHeaders, WaitQuery, streamResponse } from '../../schemas/waiting.js';
+import { awaitTask, openEventStream } from '../../services/waiting.js';
 import { serveEventStream, wantsEventStream } from '../sse.js';
 
 const taskResponse = (description: string, headers?: Record<string, unknown>) => ({
@@ -120,9 +120,9 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         if (!req.query.wait) return getTask(ctx, req.params.id);
-        const task = await awaitTask(ctx, ctx.delivery, req.params.id, req.query.wait);
+        const task = await awaitTask(ctx, ctx.waiting, req.params.id, req.query.wait);
         // Answered by a shutdown: the connection must not outlive it (the server is closing).
-        if (ctx.delivery.closing) reply.header('connection', 'close');
+        if (ctx.waiting.closing) reply.header('connection', 'close');
         return task;
       },
     );
@@ -372,11 +372,11 @@ export function taskRoutes(ctx: DispatchContext): FastifyPluginAsync {
       async (req, reply) => {
         if (!wantsEventStream(req)) return { events: await taskEvents(ctx, req.params.id) };
         const lastEventId = req.headers['last-event-id'];
-        const stream = await openEventStream(ctx, ctx.delivery, {
+        const stream = await openEventStream(ctx, ctx.waiting, {
           taskId: req.params.id,
           ...(typeof lastEventId === 'string' && lastEventId ? { lastEventId } : {}),
         });
-        await serveEventStream(req, reply, stream, { closing: () => ctx.delivery.closing });
+        await serveEventStream(req, reply, stream, { closing: () => ctx.waiting.closing });
         return reply;
       },
     );

@@ -2,8 +2,8 @@
 // task's deliveries for GET /api/v1/tasks/:id/deliveries.
 import type { ServiceContext } from '../context.js';
 import { DispatchError, NotFoundError, ValidationError } from '../errors.js';
-import { allowedHostSet, checkCallbackTarget, parseCallbackUrl } from '../delivery/target.js';
-import { deliveriesOfTask, type DeliveryRow } from '../store/deliveries.js';
+import { allowedHostSet, checkCallbackTarget, parseCallbackUrl } from '../callbacks/target.js';
+import { deliveriesOfTask, type DeliveryRow } from '../store/callbacks.js';
 import { taskExists } from '../store/tasks.js';
 
 export interface Delivery {

@@ -1,12 +1,12 @@
-// Delivery without NATS (docs/delivery.md): workers long-poll for their assignments, requesters
+// Held requests without NATS (CONTRACT §12 "Delivery without NATS"; docs/waiting.md): workers long-poll for their assignments, requesters
 // await a result, and both follow events over SSE. A held request registers its waiter BEFORE its
 // first read (a change committed in between still wakes it), costs no query while it waits, and
 // re-reads once when woken. At shutdown every held request is answered at once.
 import type { ServiceContext } from '../context.js';
 import { isTerminal, rowToTask, type Task, type TaskStatus } from '../core/task.js';
-import type { Delivery, FeedRow, FeedSubscriber, OpenStream } from '../delivery/index.js';
+import type { Waiting, FeedRow, FeedSubscriber, OpenStream } from '../waiting/index.js';
 import { waitAtMost } from '../loop.js';
-import { assignedTaskRows, feedRowsBetween, seqOfEvent } from '../store/delivery.js';
+import { assignedTaskRows, feedRowsBetween, seqOfEvent } from '../store/waiting.js';
 import { getTaskRow } from '../store/tasks.js';
 import { DispatchError, ForbiddenError, NotFoundError } from '../errors.js';
 
@@ -21,14 +21,14 @@ const REPLAY_PAGE = 500;
 type Ctx = Pick<ServiceContext, 'sql'>;
 
 /** GET /agents/:id/assignments?wait=S: the agent's assigned tasks, oldest first, held until one is assigned or S passes. */
-export async function pollAssignments(ctx: Ctx, delivery: Delivery, caller: string, agent: string, waitS: number): Promise<{ tasks: Task[] }> {
+export async function pollAssignments(ctx: Ctx, waiting: Waiting, caller: string, agent: string, waitS: number): Promise<{ tasks: Task[] }> {
   if (caller !== agent) throw new ForbiddenError('only the agent itself may poll its assignments');
-  const waiter = delivery.agents.register(agent);
+  const waiter = waiting.agents.register(agent);
   try {
     const until = performance.now() + waitS * 1000;
     for (;;) {
       const rows = await assignedTaskRows(ctx.sql, agent);
-      if (rows.length > 0 || waitS === 0 || delivery.agents.closed) return { tasks: rows.map(rowToTask) };
+      if (rows.length > 0 || waitS === 0 || waiting.agents.closed) return { tasks: rows.map(rowToTask) };
       // Nothing yet: hold, at no cost, until the NOTIFY of an assignment to this agent (or the end).
       const why = await waiter.wait(until - performance.now());
       if (why !== 'woken') return { tasks: [] };
@@ -44,12 +44,12 @@ export const untilTerminal = (s: TaskStatus): boolean => isTerminal(s);
 export const untilSettled = (s: TaskStatus): boolean => isTerminal(s) || s === 'input_required';
 
 /** GET /tasks/:id?wait=S: the task, once it is terminal (or `done` says so) or after S seconds. */
-export async function awaitTask(ctx: Ctx, delivery: Delivery, id: string, waitS: number, done: (s: TaskStatus) => boolean = untilTerminal): Promise<Task> {
-  const waiter = delivery.tasks.register(id);
+export async function awaitTask(ctx: Ctx, waiting: Waiting, id: string, waitS: number, done: (s: TaskStatus) => boolean = untilTerminal): Promise<Task> {
+  const waiter = waiting.tasks.register(id);
   try {
     const first = await getTaskRow(ctx.sql, id);
     if (!first) throw new NotFoundError('task');
-    if (waitS === 0 || done(first.status) || delivery.tasks.closed) return rowToTask(first);
+    if (waitS === 0 || done(first.status) || waiting.tasks.closed) return rowToTask(first);
     const until = performance.now() + waitS * 1000;
     let row = first;
     for (;;) {
@@ -113,7 +113,7 @@ function matches(r: FeedRow, f: StreamFilter): boolean {
  */
 export async function openEventStream(
   ctx: Ctx,
-  delivery: Delivery,
+  waiting: Waiting,
   spec: { taskId?: string; filter?: StreamFilter; lastEventId?: string },
 ): Promise<EventStream> {
   const filter = spec.filter ?? {};
@@ -162,21 +162,21 @@ export async function openEventStream(
   function close(): void {
     if (closed) return;
     closed = true;
-    delivery.feed.unsubscribe(sub);
-    delivery.streams.delete(handle);
+    waiting.feed.unsubscribe(sub);
+    waiting.streams.delete(handle);
     sink?.end();
     finish();
   }
 
   let mark = Number.MAX_SAFE_INTEGER;
   if (!endedAtOpen) {
-    if (delivery.tasks.closed) throw new DispatchError('unavailable', 503, 'the service is shutting down');
-    mark = await delivery.feed.subscribe(sub);
+    if (waiting.tasks.closed) throw new DispatchError('unavailable', 503, 'the service is shutting down');
+    mark = await waiting.feed.subscribe(sub);
   }
   // Per task, an unknown Last-Event-ID replays the whole history; on the firehose it means "from now".
   if (taskId === undefined && resumeAt === undefined) resumeAt = mark;
   last = resumeAt ?? 0;
-  delivery.streams.add(handle);
+  waiting.streams.add(handle);
 
   return {
     close,

@@ -1,4 +1,4 @@
-// Schemas of delivery without NATS (docs/delivery.md): the wait parameter, the long-poll answer,
+// Schemas of delivery without NATS (docs/waiting.md): the wait parameter, the long-poll answer,
 // the SSE headers and the firehose filters.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../core/task.js';

@@ -1,5 +1,5 @@
-// The callback sender (docs/callbacks.md): POSTs due delivery rows (store/deliveries.ts) to their
-// task's callback_url, signed, and settles each attempt (core/delivery.ts).
+// The callback sender (docs/callbacks.md): POSTs due delivery rows (store/callbacks.ts) to their
+// task's callback_url, signed, and settles each attempt (core/callbacks.ts).
 //
 // Concurrency model: every replica runs a sender. A run claims due rows in one statement (per
 // task only its oldest pending one, `for update skip locked`, each claim moving the row a lease
@@ -15,10 +15,10 @@
 // receiver dedups on X-Dispatch-Delivery).
 import { Agent, request } from 'undici';
 import type { Component, DispatchContext } from '../context.js';
-import { decideDeliveryAttempt, DELIVERY_LEASE_MS, DELIVERY_TIMEOUT_MS, type AttemptOutcome } from '../core/delivery.js';
+import { decideDeliveryAttempt, DELIVERY_LEASE_MS, DELIVERY_TIMEOUT_MS, type AttemptOutcome } from '../core/callbacks.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
 import type { Sql } from '../store/db.js';
-import { claimDueDeliveries, recordDeliveryAttempt, type ClaimedDelivery } from '../store/deliveries.js';
+import { claimDueDeliveries, recordDeliveryAttempt, type ClaimedDelivery } from '../store/callbacks.js';
 import { signCallback } from './signing.js';
 import { allowedHostSet, guardedLookup, literalRefusal } from './target.js';
 

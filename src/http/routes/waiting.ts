@@ -1,14 +1,14 @@
-// Delivery without NATS (openapi.yaml, docs/delivery.md):
+// Held requests without NATS (CONTRACT §12 "Delivery without NATS"; openapi.yaml, docs/waiting.md):
 //   GET /api/v1/agents/:id/assignments?wait=S   a worker long-polls for its assigned tasks
 //   GET /api/v1/events                           admin firehose over SSE (task and run events)
 // (GET /api/v1/tasks/:id?wait=S and the task's SSE stream are in tasks.ts.)
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import { openEventStream, pollAssignments } from '../../services/delivery.js';
+import { openEventStream, pollAssignments } from '../../services/waiting.js';
 import { AgentParams } from '../../schemas/agents.js';
 import { adminRoute, agentRoute } from '../../schemas/common.js';
-import { AssignmentListSchema, FirehoseQuery, StreamHeaders, WaitQuery, streamResponse } from '../../schemas/delivery.js';
+import { AssignmentListSchema, FirehoseQuery, StreamHeaders, WaitQuery, streamResponse } from '../../schemas/waiting.js';
 import { DispatchError } from '../../errors.js';
 import { serveEventStream, wantsEventStream } from '../sse.js';
 
@@ -37,9 +37,9 @@ export function deliveryRoutes(ctx: DispatchContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const res = await pollAssignments(ctx, ctx.delivery, req.agentId, req.params.id, req.query.wait ?? 0);
+        const res = await pollAssignments(ctx, ctx.waiting, req.agentId, req.params.id, req.query.wait ?? 0);
         // Answered by a shutdown: the connection must not outlive it (the server is closing).
-        if (ctx.delivery.closing) reply.header('connection', 'close');
+        if (ctx.waiting.closing) reply.header('connection', 'close');
         return res;
       },
     );
@@ -69,7 +69,7 @@ export function deliveryRoutes(ctx: DispatchContext): FastifyPluginAsync {
         if (!wantsEventStream(req)) throw new DispatchError('not_acceptable', 406, 'GET /api/v1/events answers only Accept: text/event-stream');
         const types = req.query.type ? new Set(req.query.type.split(',').map((t) => (t.includes('.') ? t : `task.${t}`))) : undefined;
         const lastEventId = req.headers['last-event-id'];
-        const stream = await openEventStream(ctx, ctx.delivery, {
+        const stream = await openEventStream(ctx, ctx.waiting, {
           filter: {
             ...(types ? { types } : {}),
             ...(req.query.requester !== undefined ? { requester: req.query.requester } : {}),
@@ -77,7 +77,7 @@ export function deliveryRoutes(ctx: DispatchContext): FastifyPluginAsync {
           },
           ...(typeof lastEventId === 'string' && lastEventId ? { lastEventId } : {}),
         });
-        await serveEventStream(req, reply, stream, { closing: () => ctx.delivery.closing });
+        await serveEventStream(req, reply, stream, { closing: () => ctx.waiting.closing });
         return reply;
       },
     );

@@ -1,4 +1,4 @@
-// Delivery without NATS (docs/delivery.md): the waiters' registries (long-polls by agent id,
+// Held requests without NATS (CONTRACT §12 "Delivery without NATS"; docs/waiting.md): the waiters' registries (long-polls by agent id,
 // awaits by task id), the event feed behind the SSE streams, and the open streams — one of each
 // per replica. One loop shell carries the three LISTEN channels on the pool's single listen
 // connection: dispatch_assigned (payload: agent id), dispatch_task_ended (task id), and
@@ -19,7 +19,7 @@ export interface OpenStream {
   end(): void;
 }
 
-export interface Delivery extends Component {
+export interface Waiting extends Component {
   /** Long-polls waiting for an assignment, by agent id. */
   agents: WaiterSet;
   /** Awaits waiting for a task to end, by task id. */
@@ -36,7 +36,7 @@ export interface Delivery extends Component {
   readonly loop: EventFeed['loop'];
 }
 
-export interface DeliveryDeps {
+export interface WaitingDeps {
   /** The request pool: its listen connection carries the channels. */
   sql: Sql;
   /** The pool the feed reads on. */
@@ -44,8 +44,8 @@ export interface DeliveryDeps {
   logger: Logger;
 }
 
-export function createDelivery(deps: DeliveryDeps): Delivery {
-  const log = deps.logger.child({ component: 'delivery' });
+export function createWaiting(deps: WaitingDeps): Waiting {
+  const log = deps.logger.child({ component: 'waiting' });
   const agents = new WaiterSet();
   const tasks = new WaiterSet();
   const streams = new Set<OpenStream>();
@@ -67,7 +67,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     while (agents.size + tasks.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
   };
   return {
-    name: 'delivery',
+    name: 'waiting',
     agents,
     tasks,
     feed,
@@ -90,16 +90,16 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
 }
 
 /** dispatch_held_requests{kind}: long-polls and awaits held now, and open SSE streams, on this replica. */
-export function registerDeliveryMetrics(registry: Registry, delivery: Delivery): void {
+export function registerWaitingMetrics(registry: Registry, waiting: Waiting): void {
   new Gauge({
     name: 'dispatch_held_requests',
     help: 'Requests held by this replica: assignments (long-polls), tasks (awaits), streams (SSE)',
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
-      this.set({ kind: 'assignments' }, delivery.agents.size);
-      this.set({ kind: 'tasks' }, delivery.tasks.size);
-      this.set({ kind: 'streams' }, delivery.streams.size);
+      this.set({ kind: 'assignments' }, waiting.agents.size);
+      this.set({ kind: 'tasks' }, waiting.tasks.size);
+      this.set({ kind: 'streams' }, waiting.streams.size);
     },
   });
 }

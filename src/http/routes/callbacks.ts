@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DispatchContext } from '../../context.js';
-import { taskDeliveries } from '../../services/deliveries.js';
+import { taskDeliveries } from '../../services/callbacks.js';
 import { agentRoute, IdParams } from '../../schemas/common.js';
 import { DeliveryListSchema } from '../../schemas/task.js';
 

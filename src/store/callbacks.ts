@@ -1,6 +1,6 @@
 // Callback deliveries (migration 0011): rows written by the task_events trigger in the event's
-// transaction; claimed and settled by the sender (delivery/sender.ts).
-import type { DeliveryStatus, DeliveryUpdate } from '../core/delivery.js';
+// transaction; claimed and settled by the sender (callbacks/sender.ts).
+import type { DeliveryStatus, DeliveryUpdate } from '../core/callbacks.js';
 import type { Db } from './db.js';
 
 export interface DeliveryRow {
@@ -43,7 +43,7 @@ export async function claimDueDeliveries(db: Db, now: Date, limit: number, lease
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
-/** Settle one attempt: exactly the decided fields (core/delivery.ts), only on the row still pending. */
+/** Settle one attempt: exactly the decided fields (core/callbacks.ts), only on the row still pending. */
 export async function recordDeliveryAttempt(db: Db, seq: number, u: DeliveryUpdate): Promise<void> {
   await db`
     update deliveries set status = ${u.status}, last_status_code = ${u.last_status_code}, last_error = ${u.last_error},

@@ -1,4 +1,4 @@
-// Reads behind delivery without NATS (docs/delivery.md): a worker's assigned tasks, and the outbox
+// Reads behind delivery without NATS (docs/waiting.md): a worker's assigned tasks, and the outbox
 // (task_events) read in seq order with the snapshot the read ran in, for the event feed.
 import type { TaskRow } from '../core/task.js';
 import type { Db } from './db.js';

@@ -1,4 +1,4 @@
-// The event feed (docs/delivery.md): one reader per replica that follows the outbox (task_events)
+// The event feed (docs/waiting.md): one reader per replica that follows the outbox (task_events)
 // in seq order and fans each committed row out to the open SSE streams, exactly once and in seq
 // order, so a stream resumed with Last-Event-ID (replay from the table up to the feed's mark,
 // then live) misses nothing and repeats nothing.
@@ -19,10 +19,10 @@
 import type { Logger } from 'pino';
 import { Loop, waitAtMost, type ListenSpec, type Trigger } from '../loop.js';
 import type { Sql } from '../store/db.js';
-import { readFeed, seqWindow, type FeedRow } from '../store/delivery.js';
+import { readFeed, seqWindow, type FeedRow } from '../store/waiting.js';
 import { DispatchError } from '../errors.js';
 
-export type { FeedRow } from '../store/delivery.js';
+export type { FeedRow } from '../store/waiting.js';
 
 /** Rows per read. */
 export const FEED_BATCH = 500;

@@ -1,4 +1,4 @@
-// Delivery without NATS (docs/delivery.md): long-poll, await, SSE per task and the admin firehose,
+// Held requests without NATS (CONTRACT §12 "Delivery without NATS"; docs/waiting.md): long-poll, await, SSE per task and the admin firehose,
 // on two replicas of one database, over real HTTP.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('long-poll for assignments', () => {
   ] as const) {
     it(`a held worker gets its task as soon as it is assigned (${name})`, async () => {
       const held = poll(pollOn(), 'scout', 30);
-      await waitFor(() => pollOn().dispatch.context.delivery.agents.size === 1, 'the long-poll to be held');
+      await waitFor(() => pollOn().dispatch.context.waiting.agents.size === 1, 'the long-poll to be held');
       const created = await create(assignOn(), { scope: 'research' });
       expect(created.status).toBe(201);
       const tick = await schedulerOf(assignOn()).runOnce();
@@ -60,12 +60,12 @@ describe('long-poll for assignments', () => {
       expect(task).toMatchObject({ status: 'assigned', assignee: 'scout' });
       // The assignment's commit (assigned_at is stamped just before it) to the response. The
       // contract's bound is 100 ms; the tick is driven by hand on a shared machine, so the test
-      // holds a generous 1 s (docs/delivery.md): a missed wake would show as the 30 s wait.
+      // holds a generous 1 s (docs/waiting.md): a missed wake would show as the 30 s wait.
       const gap = res.at - Date.parse(task.assigned_at);
       expect(gap).toBeLessThan(1000);
       // Taken by the worker: no longer "assigned" once it reports progress.
       await assignOn().call('POST', `/api/v1/tasks/${created.body.id}/progress`, { agent: 'scout', body: {} });
-      expect(pollOn().dispatch.context.delivery.agents.size).toBe(0);
+      expect(pollOn().dispatch.context.waiting.agents.size).toBe(0);
     });
   }
 
@@ -83,7 +83,7 @@ describe('long-poll for assignments', () => {
   it('times out with {"tasks":[]}', async () => {
     const res = await poll(a, 'nobody', 1);
     expect(res).toMatchObject({ status: 200, body: { tasks: [] } });
-    expect(a.dispatch.context.delivery.agents.size).toBe(0);
+    expect(a.dispatch.context.waiting.agents.size).toBe(0);
   });
 
   it("403 forbidden for another agent's assignments; 400 for wait out of range", async () => {
@@ -94,8 +94,8 @@ describe('long-poll for assignments', () => {
 
   it('an assignment committed between the first read and the wait is not missed', async () => {
     // The waiter is registered before the read: a wake that arrives before the wait is kept.
-    const w = a.dispatch.context.delivery.agents.register('early-bird');
-    a.dispatch.context.delivery.agents.wake('early-bird');
+    const w = a.dispatch.context.waiting.agents.register('early-bird');
+    a.dispatch.context.waiting.agents.wake('early-bird');
     expect(await w.wait(60_000)).toBe('woken');
     w.release();
   });
@@ -105,7 +105,7 @@ describe('await a result', () => {
   it('GET /tasks/:id?wait=S returns when the task completes (woken from the other replica)', async () => {
     const task = await insertTask(a.sql, { status: 'running', assignee: 'scout' });
     const held = a.call('GET', `/api/v1/tasks/${task.id}?wait=30`);
-    await waitFor(() => a.dispatch.context.delivery.tasks.size === 1, 'the await to be held');
+    await waitFor(() => a.dispatch.context.waiting.tasks.size === 1, 'the await to be held');
     const done = await b.call('POST', `/api/v1/tasks/${task.id}/complete`, { agent: 'scout', body: { result: { ok: 1 } } });
     expect(done.status).toBe(200);
     const res = await held;
@@ -171,7 +171,7 @@ describe('server-sent events', () => {
     expect((await a.call('GET', '/api/v1/events', { agent: 'ops', headers: { accept: 'text/event-stream' } })).status).toBe(401);
     const hose = await openSse(url, headers);
     expect(hose.status).toBe(200);
-    await waitFor(() => a.dispatch.context.delivery.feed.subscriberCount >= 1, 'the firehose to subscribe');
+    await waitFor(() => a.dispatch.context.waiting.feed.subscriberCount >= 1, 'the firehose to subscribe');
     const mine = [
       await insertTask(a.sql, { status: 'running', assignee: 'scribe', requester: 'carol' }),
       await insertTask(a.sql, { status: 'running', assignee: 'scribe', requester: 'carol' }),
@@ -203,7 +203,7 @@ describe('shutdown', () => {
       const awaited = t.call('GET', `/api/v1/tasks/${task.id}?wait=60`);
       const stream = await openSse(`${t.apiUrl}/api/v1/tasks/${task.id}/events`, { 'x-agent-id': 'alice' });
       await stream.until(1);
-      await waitFor(() => t.dispatch.context.delivery.agents.size === 2 && t.dispatch.context.delivery.tasks.size === 1, 'the requests to be held');
+      await waitFor(() => t.dispatch.context.waiting.agents.size === 2 && t.dispatch.context.waiting.tasks.size === 1, 'the requests to be held');
       const t0 = performance.now();
       await t.dispatch.stop();
       // Not a speed assertion: the holds were 60 s; stop waited for none of them.
@@ -219,7 +219,7 @@ describe('shutdown', () => {
 
 describe('the event feed and seq visibility', () => {
   it('an event whose seq was drawn first but committed last is delivered first; a rolled-back seq is given up', async () => {
-    const feed = a.dispatch.context.delivery.feed;
+    const feed = a.dispatch.context.waiting.feed;
     const got: string[] = [];
     const sub = { push: (rows: readonly { id: string }[]) => void got.push(...rows.map((r) => r.id)) };
     await feed.subscribe(sub);

@@ -1,4 +1,4 @@
-// The in-process registry of held requests (docs/delivery.md): key (an agent id, a task id) → the
+// The in-process registry of held requests (docs/waiting.md): key (an agent id, a task id) → the
 // requests waiting on it. A waiter is registered BEFORE the request's first read, so a change
 // committed between that read and the wait still wakes it (the wake is remembered until the
 // request waits). While held, a request costs a timer and a set entry: no database work.
