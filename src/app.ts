@@ -16,7 +16,7 @@ import { buildAgentDirectory } from './agents/index.js';
 import { AgentSlots } from './agents/slots.js';
 import { RowVersions } from './store/versions.js';
 import { CreateWrites, ReportWrites } from './services/group-commit.js';
-import { Scheduler } from './assignment/scheduler.js';
+import { createScheduler } from './assignment/scheduler.js';
 import type { Component, DispatchContext } from './context.js';
 
 export type { Component, DispatchContext } from './context.js';
@@ -26,7 +26,7 @@ import { loadWorkflowDir } from './services/workflows.js';
 import { loadScheduleDir } from './services/schedules.js';
 import { createTokenAuthenticator } from './services/tokens.js';
 import type { AuthFailureLimiter } from './http/auth.js';
-import { ScheduleFirer } from './schedules/firer.js';
+import { createScheduleFirer } from './schedules/firer.js';
 import { createWaiting, registerWaitingMetrics } from './waiting/index.js';
 import { createSender } from './callbacks/sender.js';
 import { createHeartbeats } from './services/heartbeats.js';
@@ -110,10 +110,10 @@ export async function createDispatch(deps: DispatchDeps): Promise<Dispatch> {
   components.push(
     { name: 'neighbour-clients', start: async () => {}, stop: () => neighbours.close() },
     ctx.tokens,
-    new Scheduler(ctx, ctx.agents, (sql, log) => sweepDeadlines({ ...ctx, sql, log }), deps.backgroundSql ?? deps.sql),
+    createScheduler(ctx, ctx.agents, (sql, log) => sweepDeadlines({ ...ctx, sql, log }), deps.backgroundSql ?? deps.sql),
     createHousekeeping(ctx),
     createRetention(ctx),
-    new ScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
+    createScheduleFirer(ctx, deps.backgroundSql ?? deps.sql),
     waiting,
     // The API pool: callbacks follow the request load, and never queue behind a scheduler tick.
     createSender(ctx),

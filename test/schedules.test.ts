@@ -3,7 +3,7 @@
 // replicas on one database, one of them killed mid-firing.
 import { describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
-import { ScheduleFirer } from '../src/schedules/firer.js';
+import type { ScheduleFirer } from '../src/schedules/firer.js';
 
 function fakeClock(start: number) {
   let now = start;
@@ -19,7 +19,7 @@ function fakeClock(start: number) {
 }
 
 async function firerOf(t: TestApp): Promise<ScheduleFirer> {
-  const f = t.dispatch.components.find((c) => c instanceof ScheduleFirer) as ScheduleFirer | undefined;
+  const f = t.dispatch.components.find((c) => c.name === 'schedules') as ScheduleFirer | undefined;
   expect(f).toBeDefined();
   await f!.stopLoop();
   return f!;

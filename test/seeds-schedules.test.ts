@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase } from './helpers/db.js';
-import { ScheduleFirer } from '../src/schedules/firer.js';
+import type { ScheduleFirer } from '../src/schedules/firer.js';
 import { freePort } from '../src/store/embedded.js';
 
 const EVENT = readFileSync(new URL('./fixtures/seeds/morning_notification.json', import.meta.url));
@@ -21,7 +21,7 @@ function fakeClock(start: number) {
 }
 
 async function firerOf(t: TestApp): Promise<ScheduleFirer> {
-  const f = t.dispatch.components.find((c) => c instanceof ScheduleFirer) as ScheduleFirer;
+  const f = t.dispatch.components.find((c) => c.name === 'schedules') as ScheduleFirer;
   await f.stopLoop();
   return f;
 }

@@ -11,7 +11,7 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { startApp, type TestApp } from './helpers/app.js';
 import { natsConnect, waitFor } from './helpers/events.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
-import { ScheduleFirer } from '../src/schedules/firer.js';
+import type { ScheduleFirer } from '../src/schedules/firer.js';
 import { json, startReceiver, type Receiver } from './helpers/receiver.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/seeds/${name}`, import.meta.url));
@@ -84,7 +84,7 @@ describe('the Wisely seed, verbatim', () => {
   it('trigger.cron owns the schedule workflow:<key> (catch_up latest) that starts runs; a new version updates it, one without cron pauses it', async () => {
     const clock = fakeClock(Date.UTC(2026, 0, 5, 6, 0, 0));
     await using t = await startApp({ clock, config: seedConfig() });
-    const firer = t.dispatch.components.find((c) => c instanceof ScheduleFirer) as ScheduleFirer;
+    const firer = t.dispatch.components.find((c) => c.name === 'schedules') as ScheduleFirer;
     await firer.stopLoop();
     expect((await putYaml(t, 'daily_instructor_v1', DAILY)).status).toBe(201);
     const listed = (await t.call('GET', '/api/v1/schedules')).body.schedules as any[];

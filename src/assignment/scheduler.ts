@@ -26,115 +26,113 @@ export const SWEEP_MIN_GAP_MS = 100;
 export type { TickPhases, TickResult } from './tick.js';
 export { MAX_PAGES_PER_TICK } from './assign.js';
 
-export class Scheduler implements Component {
-  readonly name = 'scheduler';
+export interface Scheduler extends Component {
   /**
    * The loop shell around runOnce(): the tick_interval_ms timer (a safety net) and the
    * 'assign-needed' signal. Tests await its 'run' signals.
    */
   readonly loop: Loop<TickResult>;
-  private readonly log: Logger;
-  /** performance.now() of the last sweep (monotonic: scheduling, not business time). */
-  private lastSweepAt = -Infinity;
-  private readonly assigner: Assigner;
-  /**
-   * Whether the last tick left due tasks unassigned (or did not see the whole queue): only then
-   * is a freed slot worth a tick. A task that becomes pending always pokes.
-   */
-  private backlog = true;
-  /** Kept while the loop is stopped too: a state change must reach the directory either way. */
-  private readonly onAgentState = ({ agent, state }: { agent: string; state: string }) => {
-    this.directory.applyState(agent, state);
-    this.ctx.slots.stateChanged(agent, state);
-    this.poke();
-  };
-
-  /**
-   * `sql`: the pool the scheduler's own statements use (a dedicated small pool in production, so
-   * ticks do not wait behind API requests for a connection; the shared pool by default).
-   */
-  constructor(
-    private readonly ctx: DispatchContext,
-    private readonly directory: AgentDirectory,
-    /** The deadline sweeps (services/sweeps.ts sweepDeadlines, wired by app.ts), on the scheduler's pool and log. */
-    private readonly sweep: (sql: Sql, log: Logger) => Promise<SweepCounts>,
-    private readonly sql: Sql = ctx.sql,
-  ) {
-    this.log = ctx.logger.child({ component: 'scheduler' });
-    this.assigner = new Assigner({ ...ctx, sql, log: this.log, directory });
-    const a = ctx.config.assignment;
-    this.loop = new Loop<TickResult>({
-      name: 'scheduler',
-      log: this.log,
-      everyMs: a.tick_interval_ms,
-      runAtStart: true,
-      runOnce: (trigger) => this.runOnce({ sweep: this.sweepDue(trigger) }),
-      // A full tick that assigned something may leave more to do: go again at once.
-      again: (r) => r.considered >= a.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0,
-      // A held flow key frees by itself at its next token or the end of its pause (data in
-      // flow_keys, read each tick): tick then rather than at the next interval.
-      delayAfter: (r) => (r.flowWakeAt === null ? a.tick_interval_ms : Math.max(1, Math.min(a.tick_interval_ms, r.flowWakeAt - ctx.clock.now().getTime()))),
-      signals: { emitter: ctx.signals, on: { 'assign-needed': (reason) => this.poke(reason) } },
-      onError: (err) => this.log.error({ err }, 'scheduler tick failed'),
-    });
-  }
-
-  async start(): Promise<void> {
-    if (!this.directory.hasAgentSource) {
-      this.log.warn('no agents: the roster (agents:) is empty and no PromptForge/Warren/Alexandria URL is set; tasks wait, only deadlines are swept');
-    }
-    this.directory.start();
-    this.ctx.signals.off('agent-state', this.onAgentState).on('agent-state', this.onAgentState);
-    this.loop.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    this.ctx.signals.off('agent-state', this.onAgentState);
-    this.directory.stop();
-  }
-
   /**
    * Stop ticking on timers, notifications and signals, keeping the directory's background
    * refresh: runOnce() still works (tests drive ticks by hand this way).
    */
-  async stopLoop(): Promise<void> {
-    await this.loop.stop();
-  }
-
+  stopLoop(): Promise<void>;
   /**
    * Ask for a tick now; the loop shell coalesces (see loop.ts). A 'freed' poke (a slot freed, no
    * task became pending) starts a tick only while tasks wait (`backlog`); during a tick it always
    * folds into one more, since that tick may have counted the slot as taken.
    */
-  poke(reason?: 'freed'): void {
-    this.loop.poke(reason === 'freed' ? { when: () => this.backlog } : {});
-  }
-
-  /** The timer (and the first tick) always sweep; pokes only if the last sweep is old enough. */
-  private sweepDue(trigger: Trigger): boolean {
-    return trigger === 'start' || trigger === 'timer' || performance.now() - this.lastSweepAt >= SWEEP_MIN_GAP_MS;
-  }
-
+  poke(reason?: 'freed'): void;
   /**
    * One tick: sweep deadlines (unless `sweep: false`), then read → plan → write assignments for a
    * bounded batch.
    */
-  async runOnce(opts: { sweep?: boolean } = {}): Promise<TickResult> {
-    const endTimer = this.ctx.metrics.tickDuration.startTimer();
+  runOnce(opts?: { sweep?: boolean }): Promise<TickResult>;
+}
+
+/**
+ * `sweep`: the deadline sweeps (services/sweeps.ts sweepDeadlines, wired by app.ts), on the
+ * scheduler's pool and log. `sql`: the pool the scheduler's own statements use (a dedicated small
+ * pool in production, so ticks do not wait behind API requests for a connection).
+ */
+export function createScheduler(
+  ctx: DispatchContext,
+  directory: AgentDirectory,
+  sweep: (sql: Sql, log: Logger) => Promise<SweepCounts>,
+  sql: Sql = ctx.sql,
+): Scheduler {
+  const log = ctx.logger.child({ component: 'scheduler' });
+  const assigner = new Assigner({ ...ctx, sql, log, directory });
+  const a = ctx.config.assignment;
+  /** performance.now() of the last sweep (monotonic: scheduling, not business time). */
+  let lastSweepAt = -Infinity;
+  /**
+   * Whether the last tick left due tasks unassigned (or did not see the whole queue): only then
+   * is a freed slot worth a tick. A task that becomes pending always pokes.
+   */
+  let backlog = true;
+
+  const poke = (reason?: 'freed'): void => loop.poke(reason === 'freed' ? { when: () => backlog } : {});
+  /** Kept while the loop is stopped too: a state change must reach the directory either way. */
+  const onAgentState = ({ agent, state }: { agent: string; state: string }) => {
+    directory.applyState(agent, state);
+    ctx.slots.stateChanged(agent, state);
+    poke();
+  };
+  /** The timer (and the first tick) always sweep; pokes only if the last sweep is old enough. */
+  const sweepDue = (trigger: Trigger): boolean => trigger === 'start' || trigger === 'timer' || performance.now() - lastSweepAt >= SWEEP_MIN_GAP_MS;
+
+  async function runOnce(opts: { sweep?: boolean } = {}): Promise<TickResult> {
+    const endTimer = ctx.metrics.tickDuration.startTimer();
     try {
       const result = emptyTick();
       if (opts.sweep ?? true) {
         const t0 = performance.now();
-        this.lastSweepAt = t0;
-        Object.assign(result, await this.sweep(this.sql, this.log));
+        lastSweepAt = t0;
+        Object.assign(result, await sweep(sql, log));
         result.phases.sweep = since(t0);
       }
-      const backlog = await this.assigner.run(result);
-      if (this.directory.hasAgentSource) this.backlog = backlog;
+      const more = await assigner.run(result);
+      if (directory.hasAgentSource) backlog = more;
       return result;
     } finally {
       endTimer();
     }
   }
+
+  const loop: Loop<TickResult> = new Loop<TickResult>({
+    name: 'scheduler',
+    log,
+    everyMs: a.tick_interval_ms,
+    runAtStart: true,
+    runOnce: (trigger) => runOnce({ sweep: sweepDue(trigger) }),
+    // A full tick that assigned something may leave more to do: go again at once.
+    again: (r) => r.considered >= a.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0,
+    // A held flow key frees by itself at its next token or the end of its pause (data in
+    // flow_keys, read each tick): tick then rather than at the next interval.
+    delayAfter: (r) => (r.flowWakeAt === null ? a.tick_interval_ms : Math.max(1, Math.min(a.tick_interval_ms, r.flowWakeAt - ctx.clock.now().getTime()))),
+    signals: { emitter: ctx.signals, on: { 'assign-needed': (reason) => poke(reason) } },
+    onError: (err) => log.error({ err }, 'scheduler tick failed'),
+  });
+
+  return {
+    name: 'scheduler',
+    loop,
+    poke,
+    runOnce,
+    async start() {
+      if (!directory.hasAgentSource) {
+        log.warn('no agents: the roster (agents:) is empty and no PromptForge/Warren/Alexandria URL is set; tasks wait, only deadlines are swept');
+      }
+      directory.start();
+      ctx.signals.off('agent-state', onAgentState).on('agent-state', onAgentState);
+      loop.start();
+    },
+    async stop() {
+      await loop.stop();
+      ctx.signals.off('agent-state', onAgentState);
+      directory.stop();
+    },
+    stopLoop: () => loop.stop(),
+  };
 }

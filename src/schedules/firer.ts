@@ -18,47 +18,40 @@ export interface FirerRun extends FiringResult {
   nextAt: Date | null;
 }
 
-export class ScheduleFirer implements Component {
-  readonly name = 'schedules';
+export interface ScheduleFirer extends Component {
   readonly loop: Loop<FirerRun>;
-  private readonly log: Logger;
-
-  constructor(
-    private readonly ctx: DispatchContext,
-    private readonly sql: Sql = ctx.sql,
-  ) {
-    this.log = ctx.logger.child({ component: 'schedules' });
-    const cfg = ctx.config.schedules;
-    this.loop = new Loop<FirerRun>({
-      name: 'schedules',
-      log: this.log,
-      everyMs: cfg.max_sleep_ms,
-      runAtStart: true,
-      runOnce: () => this.runOnce(),
-      again: (r) => r.full,
-      delayAfter: (r) => (r.nextAt === null ? cfg.max_sleep_ms : Math.min(cfg.max_sleep_ms, Math.max(0, r.nextAt.getTime() - this.ctx.clock.now().getTime()))),
-      listen: [{ sql: ctx.sql, channel: SCHEDULES_CHANNEL }],
-      onError: (err) => this.log.error({ err }, 'firing schedules failed'),
-    });
-  }
-
-  async start(): Promise<void> {
-    this.loop.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
   /** Stop waking on timers and notifications; runOnce() still works (tests drive it by hand). */
-  async stopLoop(): Promise<void> {
-    await this.loop.stop();
-  }
-
+  stopLoop(): Promise<void>;
   /** Fire one batch of what is due now, then read the earliest timer. */
-  async runOnce(): Promise<FirerRun> {
-    const r = await fireDue({ ...this.ctx, sql: this.ctx.sql }, this.sql, this.ctx.clock.now(), this.ctx.config.schedules.batch_size);
-    if (r.fired || r.skipped) this.log.debug({ fired: r.fired, skipped: r.skipped }, 'schedules fired');
-    return { ...r, nextAt: await earliestNextRun(this.sql) };
+  runOnce(): Promise<FirerRun>;
+}
+
+/** `sql`: the pool the firings run on (the background pool in production). */
+export function createScheduleFirer(ctx: DispatchContext, sql: Sql = ctx.sql): ScheduleFirer {
+  const log: Logger = ctx.logger.child({ component: 'schedules' });
+  const cfg = ctx.config.schedules;
+  async function runOnce(): Promise<FirerRun> {
+    const r = await fireDue({ ...ctx, sql: ctx.sql }, sql, ctx.clock.now(), cfg.batch_size);
+    if (r.fired || r.skipped) log.debug({ fired: r.fired, skipped: r.skipped }, 'schedules fired');
+    return { ...r, nextAt: await earliestNextRun(sql) };
   }
+  const loop = new Loop<FirerRun>({
+    name: 'schedules',
+    log,
+    everyMs: cfg.max_sleep_ms,
+    runAtStart: true,
+    runOnce: () => runOnce(),
+    again: (r) => r.full,
+    delayAfter: (r) => (r.nextAt === null ? cfg.max_sleep_ms : Math.min(cfg.max_sleep_ms, Math.max(0, r.nextAt.getTime() - ctx.clock.now().getTime()))),
+    listen: [{ sql: ctx.sql, channel: SCHEDULES_CHANNEL }],
+    onError: (err) => log.error({ err }, 'firing schedules failed'),
+  });
+  return {
+    name: 'schedules',
+    loop,
+    runOnce,
+    start: async () => loop.start(),
+    stop: () => loop.stop(),
+    stopLoop: () => loop.stop(),
+  };
 }

@@ -1,7 +1,7 @@
 // The neighbour fakes (neighbours.ts), plus small helpers the engine tests share.
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
-import { Scheduler } from '../../src/assignment/scheduler.js';
+import type { Scheduler } from '../../src/assignment/scheduler.js';
 import type { Sql } from '../../src/store/db.js';
 import { decideComplete, decideProgress } from '../../src/core/decisions.js';
 import { applyDecision } from '../helpers/factories.js';
@@ -10,7 +10,7 @@ export { startFakes, type Fakes } from './neighbours.js';
 export { waitFor } from '../helpers/wait.js';
 
 export function schedulerOf(t: TestApp): Scheduler {
-  const s = t.dispatch.components.find((c) => c instanceof Scheduler);
+  const s = t.dispatch.components.find((c) => c.name === 'scheduler');
   expect(s).toBeDefined();
   return s as Scheduler;
 }
