@@ -104,13 +104,11 @@ async function startRun(url: string): Promise<Run> {
         listener();
       });
   run.complete = complete;
-  const original = scheduler.runOnce.bind(scheduler);
-  scheduler.runOnce = async (opts) => {
-    const r = await original(opts);
+  // Every tick the loop runs, as it reports it (the loop shell emits each run's result).
+  scheduler.loop.on('run', (r: TickResult) => {
     ticks.push(r);
     for (const a of r.assigned) complete(a.taskId, a.agent);
-    return r;
-  };
+  });
   const { apiUrl } = await dispatch.start();
   run.api = new Pool(apiUrl, { connections: 64, pipelining: 1 });
   return run;

@@ -107,13 +107,11 @@ async function startRun(url: string): Promise<Run> {
         await res.body.text();
         if (res.statusCode === 200) run.completed++;
       });
-  const original = scheduler.runOnce.bind(scheduler);
-  scheduler.runOnce = async (opts) => {
-    const r = await original(opts);
+  // Every tick the loop runs, as it reports it (the loop shell emits each run's result).
+  scheduler.loop.on('run', (r: TickResult) => {
     ticks.push(r);
     for (const a of r.assigned) run.complete(a.taskId, a.agent);
-    return r;
-  };
+  });
   const { apiUrl } = await dispatch.start();
   run.api = new Pool(apiUrl, { connections: 64, pipelining: 1 });
   return run;
