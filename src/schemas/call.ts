@@ -3,24 +3,21 @@
 // task API (create, templates) and the workflow definitions (whose steps also take the Wisely
 // seed's string form: `call: "/path"` with method/timeout_ms/headers/credential beside it).
 import { Type, type Static } from '@sinclair/typebox';
+import { CALL_BOUNDS, CALL_METHOD_NAMES } from '../core/call-spec.js';
 import { named } from './components.js';
 
-export const CALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export type CallMethod = (typeof CALL_METHODS)[number];
-
-/** Bounds of a call, named once. */
-export const CALL_LIMITS = {
+/** Bounds of a call's fields (the attempt's are core/call-spec.ts CALL_BOUNDS). */
+const CALL_LIMITS = {
   urlMax: 2048,
   headersMax: 32,
   headerNameMax: 128,
   headerValueMax: 4096,
   credentialMax: 64,
   timeoutMsMin: 100,
-  timeoutMsDefault: 15_000,
 } as const;
 
 export const CallMethodSchema = Type.Union(
-  CALL_METHODS.map((m) => Type.Literal(m)),
+  CALL_METHOD_NAMES.map((m) => Type.Literal(m)),
   { description: 'Default POST' },
 );
 
@@ -47,7 +44,7 @@ export const CallCredential = Type.String({
 export const CallTimeoutMs = Type.Integer({
   minimum: CALL_LIMITS.timeoutMsMin,
   maximum: 2_147_483_647,
-  description: 'Per attempt, 100..the task timeout_ms; default 15000',
+  description: `Per attempt, 100..the task timeout_ms; default ${CALL_BOUNDS.timeoutMsDefault}`,
 });
 
 export const CallSchema = named(
