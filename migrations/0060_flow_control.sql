@@ -107,7 +107,7 @@ returns void language sql volatile as $$
   where f.key = s.key
 $$;
 
--- dispatch_assign: the full body of 0019 (which counts input_required: 0030) plus the flow guard.
+-- dispatch_assign: the full body of 0032 (which counts input_required: 0030) plus the flow guard.
 -- New arguments, per item: its flow key (null: none) and the limit that applies to it (nulls: no
 -- rate / no concurrency). After the agents' rows, the rows of the items' limited keys are locked;
 -- an item is accepted only if dispatch_flow_outcomes says 'ok' (paused keys refused whether or
@@ -173,12 +173,12 @@ begin
     from upd order by upd.ord
     returning seq, id, task_id
   ), q as (
-    -- Queued for publishing here (no trigger: migration 0022).
+    -- Queued for publishing here (no trigger: migration 0035).
     insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev
   ), touched as (
     update agents g set last_assigned_at = p_now where g.id in (select agent from upd)
   ), st as (
-    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0021).
+    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0034).
     insert into task_stat_deltas (status, n)
     select s.status, s.n from (select 'pending' as status, -count(*) as n from upd union all select 'assigned', count(*) from upd) s
     where s.n <> 0

@@ -1,9 +1,11 @@
 -- The sync match (CONTRACT §17) beside flow control (§20, docs/flow-control.md): dispatch_create_matched
--- as in 0018 (which counts input_required: 0030), with one change: "nothing older is kept from that
+-- as in 0031 (which counts input_required: 0030), with one change: "nothing older is kept from that
 -- agent" looks only at pending tasks WITHOUT a flow key. Tasks with a key are never sync-matched
 -- (services/tasks.ts syncMatch) and are started by the scheduler, under their key's lock; counting
 -- them here made a held key's backlog (10,000 tasks a paused key cannot start) refuse every create's
--- sync match as `backlog`. Same signature, so `create or replace`.
+-- sync match as `backlog`. Pending CALL tasks are left out too (CONTRACT §18, docs/calls.md): they
+-- are the executor's, never an agent's, and counting them made a backlog of due calls refuse every
+-- create's sync match the same way. Same signature, so `create or replace`.
 create or replace function dispatch_create_matched(
   p_assigned jsonb, p_pending jsonb,
   p_event_ids uuid[], p_event_types text[], p_envelopes text[], p_pending_events integer,
@@ -31,7 +33,7 @@ begin
   -- keep every create from being matched; a keyed task is the scheduler's, which starts it within a tick.
   select count(*) filter (where h.required_tags <@ p_caps), count(*) into v_older, v_waiting
   from (select t.required_tags from tasks t
-        where t.status = 'pending' and t.flow_key is null and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority
+        where t.status = 'pending' and t.flow_key is null and t.call is null and (t.not_before is null or t.not_before <= p_now) and t.priority >= v_priority
         order by t.priority desc, t.created_at, t.id limit p_head) h;
   v_outcome := case when v_drained then 'drained'
                     when v_active >= p_max then 'at_limit'

@@ -1,6 +1,6 @@
 // Wake-ups after the commit (events/wakes.ts, docs/waiting.md): with NATS, a replica's held
 // requests hear of another replica's changes from the NATS event subjects, and the hot paths send
-// no NOTIFY at all (migration 0031 dropped the triggers that sent them inside every write).
+// no NOTIFY at all (migration 0037 dropped the triggers that sent them inside every write).
 import { inject, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { quiesce, waitFor } from './helpers/wait.js';

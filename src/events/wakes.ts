@@ -4,7 +4,7 @@
 // assignment (an `assigned` or `input_received` event), an await waiting for its task to end or
 // ask for input (`completed`, `failed`, `timeout`, `cancelled`, `input_required`), an SSE stream
 // following the event feed (any event), a relay that should publish what no fast path sent.
-// Until migration 0031 triggers sent these as NOTIFYs inside the writing transaction: Postgres
+// Until migration 0037 triggers sent these as NOTIFYs inside the writing transaction: Postgres
 // serialises notifying commits on one lock, so they could not share a disk flush. Now:
 //
 // - This replica's own writes wake its own waiters in-process, after the commit: the hot paths

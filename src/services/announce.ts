@@ -1,7 +1,7 @@
 // After the commit of a write off the hot paths (sweeps, cancels, drains, dependents, workflow
 // runs, schedule and webhook creates): tell this replica's waiters and the other replicas what it
 // may have ended (events/wakes.ts). The hot paths hand their committed events instead
-// ('events-committed'). No NOTIFY is sent inside a write since migration 0031.
+// ('events-committed'). No NOTIFY is sent inside a write since migration 0037.
 import { wakesOf } from '../core/wakes.js';
 import type { TaskRow } from '../core/task.js';
 import type { Signals } from '../signals.js';
