@@ -14,6 +14,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { createAtRate } from './bench/lib/in-process-creates.js';
 import { Pool } from 'undici';
 import { createDispatch, type Dispatch } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -133,33 +134,7 @@ async function openLoop(url: string, rate: number): Promise<void> {
   await sleep(500);
   run.ticks.length = 0;
   const n = Math.round(rate * WINDOW_S);
-  const sent = new Map<string, number>(); // task id → wall ms at request start
-  const t0 = performance.now();
-  const creates: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    const startedAt = Date.now();
-    creates.push(
-      run.api
-        .request({
-          method: 'POST',
-          path: '/api/v1/tasks',
-          headers: { 'x-agent-id': `req-${i % 16}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ title: `t${i}`, capabilities: ['bench'] }),
-        })
-        .then(async (res) => {
-          const body = (await res.body.json()) as { id?: string; status?: string; assignee?: string };
-          if (res.statusCode === 201 && body.id) sent.set(body.id, startedAt);
-          if (body.id && body.status === 'assigned') run.complete(body.id, body.assignee!);
-        }),
-    );
-  }
-  await Promise.all(creates);
-  const deadline = performance.now() + 30_000;
-  while (run.completed < sent.size && performance.now() < deadline) await sleep(20);
-  const seconds = (performance.now() - t0) / 1000;
+  const { sent, seconds } = await createAtRate(run, rate, n);
   const rows = await run.sql<{ id: string; assigned_at: Date | null }[]>`select id, assigned_at from tasks`;
   const lat = rows.filter((r) => r.assigned_at && sent.has(r.id)).map((r) => r.assigned_at!.getTime() - sent.get(r.id)!);
   console.log(

@@ -18,6 +18,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { createAtRate } from './lib/in-process-creates.js';
 import { Pool } from 'undici';
 import { createDispatch, type Dispatch } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -186,32 +187,7 @@ async function scenario(url: string, held: number): Promise<string[]> {
     run.ticks.length = 0;
     run.completed = 0;
     const n = Math.round(RATE * WINDOW_S);
-    const sent = new Map<string, number>();
-    const t0 = performance.now();
-    const creates: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const wait = t0 + (i * 1000) / RATE - performance.now();
-      if (wait > 0) await sleep(wait);
-      const startedAt = Date.now();
-      creates.push(
-        run.api
-          .request({
-            method: 'POST',
-            path: '/api/v1/tasks',
-            headers: { 'x-agent-id': `req-${i % 16}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ title: `t${i}`, capabilities: ['bench'] }),
-          })
-          .then(async (res) => {
-            const body = (await res.body.json()) as { id?: string; status?: string; assignee?: string };
-            if (res.statusCode === 201 && body.id) sent.set(body.id, startedAt);
-            if (body.id && body.status === 'assigned') run.complete(body.id, body.assignee!);
-          }),
-      );
-    }
-    await Promise.all(creates);
-    const deadline = performance.now() + 30_000;
-    while (run.completed < sent.size && performance.now() < deadline) await sleep(20);
-    const seconds = (performance.now() - t0) / 1000;
+    const { sent, seconds } = await createAtRate(run, RATE, n);
     const rows = await run.sql<{ id: string; assigned_at: Date | null }[]>`select id, assigned_at from tasks where flow_key is null`;
     const lat = rows.filter((r) => r.assigned_at && sent.has(r.id)).map((r) => r.assigned_at!.getTime() - sent.get(r.id)!);
     out.push(`| ${held} | open loop ${RATE}/s × ${WINDOW_S} s: create→assigned p50 / p99 ms | ${f(pct(lat, 50))} / ${f(pct(lat, 99))} |`);
