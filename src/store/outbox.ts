@@ -88,9 +88,12 @@ export async function countUnpublished(db: Db): Promise<number> {
 /** Mark events published by id (the fast path's acknowledged publishes; found by their tasks). */
 export async function markPublishedIds(db: Db, events: { id: string; taskId: string }[]): Promise<void> {
   if (events.length === 0) return;
+  // Pairs joined, each found through the task's index: `task_id = any(…) and id = any(…)` compared
+  // every row of the tasks with every id of the batch (12 ms a statement in a burn-down).
   await db`
-    delete from task_events_unpublished
-    where task_id = any(${db.array(events.map((e) => e.taskId))}::uuid[]) and id = any(${db.array(events.map((e) => e.id))}::uuid[])`;
+    delete from task_events_unpublished q
+    using unnest(${db.array(events.map((e) => e.taskId))}::uuid[], ${db.array(events.map((e) => e.id))}::uuid[]) as x(task_id, id)
+    where q.task_id = x.task_id and q.id = x.id`;
 }
 
 /** Which of these events are still waiting to be published (the fast path waiting on another replica's). */
