@@ -7,6 +7,7 @@ import { quiesce } from './helpers/wait.js';
 import { activeByAgent, eventTypes, schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
 import type { EventEnvelope } from '../src/store/events.js';
 import { EMPTY_RECORD } from '../src/core/record.js';
+import { LEAN_PAGE_MARGIN } from '../src/assignment/assign.js';
 
 async function eventsOf(sql: import('../src/store/db.js').Sql, taskId: string, type?: string): Promise<EventEnvelope[]> {
   const rows = await sql<
@@ -75,6 +76,38 @@ describe('assignment engine', () => {
       const events = await eventsOf(t.sql, task.id, 'unmatched');
       expect(events.map((e) => e.data.reason)).toEqual(['no_available_agent']);
     }
+  });
+
+  it('a lean tick (a poke) reads about the free slots, assigns them, and leaves no_available_agent to the full tick', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 60_000, max_concurrent_per_agent: 2, batch_size: 100 },
+        agents: [
+          { id: 'w1', name: 'w1', capabilities: ['x'], state: 'ready' },
+          { id: 'w2', name: 'w2', capabilities: ['x'], state: 'ready' },
+        ] as never,
+      },
+    });
+    const s = schedulerOf(t);
+    await s.stopLoop();
+    await insertTask(t.sql, { status: 'running', assignee: 'w1', capabilities: ['x'] });
+    await s.runOnce(); // the agents' views: 3 free slots (w1 1, w2 2)
+    const waiting = [];
+    for (let i = 0; i < 40; i++) waiting.push(await insertTask(t.sql, { capabilities: ['x'], created_at: at(i) }));
+    const nobody = await insertTask(t.sql, { capabilities: ['nobody-has-this'], created_at: at(-1) });
+    const lean = await s.runOnce({ lean: true });
+    // Free slots (3) + the margin, not batch_size: the head task no agent can take is read too.
+    expect(lean.considered).toBe(3 + LEAN_PAGE_MARGIN);
+    expect(lean.assigned.map((a) => a.taskId)).toEqual(waiting.slice(0, 3).map((w) => w.id));
+    // What is wrong with a task itself is announced at once; agents being busy is not.
+    expect(lean.unmatched).toEqual([{ taskId: nobody.id, reason: 'no_capable_agent' }]);
+    expect(await eventsOf(t.sql, waiting[3]!.id, 'unmatched')).toEqual([]);
+    // The timer's full tick announces the waiting ones (its page and one marking page).
+    const full = await s.runOnce();
+    expect(full.assigned).toEqual([]);
+    expect(full.unmatched.length).toBeGreaterThan(0);
+    expect(full.unmatched.every((u) => u.reason === 'no_available_agent')).toBe(true);
+    expect((await eventsOf(t.sql, waiting[3]!.id, 'unmatched')).map((e) => e.data.reason)).toEqual(['no_available_agent']);
   });
 
   it('degraded, stopped and unknown agents never get work; the task is announced unmatched once', async () => {

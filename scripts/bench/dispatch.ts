@@ -317,6 +317,7 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     await insertPending(sql, o.burnDown);
     await sql.end();
     await sleep(1500);
+    await resetStatements(pg.adminUrl);
     const c0 = await xactCommits(pg.adminUrl, DB);
     // The clock starts at the first assignment the workers hear of, so Dispatch's own start-up
     // (tsx, migrations check) is not counted, as the peers' is not.
@@ -344,6 +345,7 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     const done = workers.completed;
     await workers.close();
     const c1 = await stopAndCount(pg, d);
+    await printStatements(pg.adminUrl, DB, done, o.log ?? console.error, 'time');
     // What the lifecycles left on disk (the seeded tasks have no `created` event: they were inserted, not created).
     const bsql = connect(env.url, { max: 1 });
     const bytes = await lifecycleBytes(bsql, done);

@@ -4,7 +4,7 @@
 // a slot taken by a sync match, a slot freed by a report it handled. A hint, never a guard: the
 // create's statement (dispatch_create_matched) locks the agent row and recounts, so a stale view
 // costs at most a create that goes to pending as before, never an agent over its limit.
-import type { AgentView } from '../core/scoring.js';
+import { availabilityOf, type AgentView } from '../core/scoring.js';
 
 export class AgentSlots {
   private views = new Map<string, AgentView>();
@@ -30,6 +30,18 @@ export class AgentSlots {
   current(nowMs: number): AgentView[] | undefined {
     if (this.backlog || nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
     return [...this.views.values()];
+  }
+
+  /**
+   * How many tasks the agents as last known can still take (the lean tick's page size,
+   * assignment/assign.ts), or undefined when no tick refreshed them lately. Counts this replica's
+   * frees since that tick, not other replicas' (the safety-net tick reads a whole page).
+   */
+  free(nowMs: number, maxConcurrent: number): number | undefined {
+    if (nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
+    let n = 0;
+    for (const v of this.views.values()) if (!v.drained && availabilityOf(v, maxConcurrent).multiplier > 0) n += maxConcurrent - v.active;
+    return n;
   }
 
   /** A create was refused because older tasks wait: none tries again until the next tick. */

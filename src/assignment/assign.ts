@@ -24,6 +24,24 @@ import { FlowReader, type FlowView } from './flow.js';
 /** Pages of `batch_size` tasks one tick may read while agents still have free slots. */
 export const MAX_PAGES_PER_TICK = 4;
 
+/**
+ * A lean tick's page (see run()): the free slots as this replica last knew them, plus this many
+ * (tasks at the head that no free agent can take, slots freed by other replicas), at most batch_size.
+ */
+export const LEAN_PAGE_MARGIN = 16;
+
+export interface RunOptions {
+  /**
+   * A tick started by a poke (a create, a freed slot) rather than the safety-net timer: its page
+   * holds about as many tasks as there are free slots, and it announces only what is wrong with a
+   * task itself (no capable agent, ownership unknown, …), not `no_available_agent` — every agent
+   * busy is the normal state of a backlog being worked off, announced by the timer's full ticks
+   * (and their marking pages), so a task that waits less than a tick interval for a slot costs no
+   * row write and no event. Default false: a full tick (runOnce() in tests, the timer, the start).
+   */
+  lean?: boolean;
+}
+
 export type AssignerDeps = Pick<DispatchContext, 'config' | 'clock' | 'metrics' | 'signals' | 'slots' | 'versions'> & {
   sql: Sql;
   log: Logger;
@@ -62,10 +80,15 @@ export class Assigner {
    * Assign what can be assigned now. Returns the backlog flag: whether due tasks were left
    * unassigned (or the whole queue was not seen), the only case in which a freed slot is worth a tick.
    */
-  async run(result: TickResult): Promise<boolean> {
+  async run(result: TickResult, opts: RunOptions = {}): Promise<boolean> {
     const { clock, metrics, config, sql, directory } = this.deps;
     const a = config.assignment;
     const now = clock.now();
+    const fair = a.fairness === 'requester';
+    const lean = opts.lean === true;
+    // Fair pages keep their size: a page is a turn order over requesters, not a slice of the queue.
+    const free = lean && !fair ? this.deps.slots.free(now.getTime(), a.max_concurrent_per_agent) : undefined;
+    const size = free === undefined ? a.batch_size : Math.min(a.batch_size, free + LEAN_PAGE_MARGIN);
     if (!this.recordSizeSet) {
       // The track-record trigger (migrations/0015) reads the window from the database.
       await setTrackRecordSize(sql, a.track_record_size);
@@ -75,13 +98,12 @@ export class Assigner {
     const ph = result.phases;
     let t0 = performance.now();
     // Two independent reads, concurrently (each on its own pooled connection).
-    const fair = a.fairness === 'requester';
     const weighted = a.track_record_weight > 0;
     // The page depends on the flow keys' standings (held keys are not read): those two in turn.
     const flowAndPage = async () => {
       const flow = await this.flowReader.read(now);
       this.fair.skipKeys(flow.held);
-      return { flow, page: fair ? await this.fair.first(now) : await duePending(sql, now, a.batch_size, undefined, flow.reads) };
+      return { flow, page: fair ? await this.fair.first(now) : await duePending(sql, now, size, undefined, flow.reads) };
     };
     const [{ counts, rows: agentRows }, { flow, page: firstPage }, records] = await Promise.all([
       agentRowsAndCounts(sql),
@@ -117,7 +139,7 @@ export class Assigner {
       const decisions = plan(page);
       ph.plan += since(t0);
       const writeNow = clock.now();
-      const { batch, unmatched } = this.decide(page, decisions, writeNow);
+      const { batch, unmatched } = this.decide(page, decisions, writeNow, lean);
       // All of the page's assignments in one transaction (agent rows locked, limit re-checked),
       // and, concurrently on another connection, the unmatched bookkeeping of the page's other
       // tasks (disjoint rows: the two transactions never touch the same task).
@@ -199,7 +221,7 @@ export class Assigner {
         ph.read += since(t0);
         continue;
       }
-      if (page.length < a.batch_size) {
+      if (page.length < size) {
         this.resumeAfter = undefined; // reached the end of the queue: next time start at the top
         break;
       }
@@ -212,11 +234,11 @@ export class Assigner {
         break;
       }
       t0 = performance.now();
-      page = await duePending(sql, now, a.batch_size, cursor, flow.reads);
+      page = await duePending(sql, now, size, cursor, flow.reads);
       ph.read += since(t0);
       if (page.length === 0 && this.resumeAfter) this.resumeAfter = undefined;
     }
-    if (busy && (fair ? !this.fair.atEnd : page.length >= a.batch_size)) {
+    if (!lean && busy && (fair ? !this.fair.atEnd : page.length >= size)) {
       t0 = performance.now();
       await this.markBeyond(page[page.length - 1]!, now, plan, flow, result);
       ph.unmatched += since(t0);
@@ -228,7 +250,7 @@ export class Assigner {
       holding ||
       (fair
         ? result.assigned.length < result.considered || !this.fair.atEnd
-        : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= a.batch_size);
+        : result.assigned.length < result.considered || this.resumeAfter !== undefined || page.length >= size);
     if (result.assigned.length) {
       for (const x of result.assigned) counts.set(x.agent, (counts.get(x.agent) ?? 0) + 1);
       this.deps.log.debug({ assigned: result.assigned.length }, 'tasks assigned');
@@ -245,8 +267,11 @@ export class Assigner {
     }
   }
 
-  /** A page's plan as decided rows: assignments, and the unmatched reasons that changed. */
-  private decide(page: PendingRef[], decisions: Decision[], now: Date): { batch: BatchItem[]; unmatched: BatchItem[] } {
+  /**
+   * A page's plan as decided rows: assignments, and the unmatched reasons that changed (on a lean
+   * tick, not `no_available_agent`: see RunOptions).
+   */
+  private decide(page: PendingRef[], decisions: Decision[], now: Date, lean = false): { batch: BatchItem[]; unmatched: BatchItem[] } {
     const byId = new Map(page.map((t) => [t.id, t]));
     const batch: BatchItem[] = [];
     const unmatched: BatchItem[] = [];
@@ -255,7 +280,7 @@ export class Assigner {
       const read = byId.get(d.taskId)!;
       const row = unversioned(read);
       if (d.kind === 'unmatched') {
-        if (read.unmatched_reason !== d.reason) unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
+        if (read.unmatched_reason !== d.reason && !(lean && d.reason === 'no_available_agent')) unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
         continue;
       }
       const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, this.deps.config.assignment.wake_timeout_ms);

@@ -45,9 +45,9 @@ export interface Scheduler extends Component {
   poke(reason?: 'freed'): void;
   /**
    * One tick: sweep deadlines (unless `sweep: false`), then read → plan → write assignments for a
-   * bounded batch.
+   * bounded batch (a lean one with `lean: true`: assign/RunOptions; the loop's pokes run lean ticks).
    */
-  runOnce(opts?: { sweep?: boolean }): Promise<TickResult>;
+  runOnce(opts?: { sweep?: boolean; lean?: boolean }): Promise<TickResult>;
 }
 
 /**
@@ -82,7 +82,7 @@ export function createScheduler(
   /** The timer (and the first tick) always sweep; pokes only if the last sweep is old enough. */
   const sweepDue = (trigger: Trigger): boolean => trigger === 'start' || trigger === 'timer' || performance.now() - lastSweepAt >= SWEEP_MIN_GAP_MS;
 
-  async function runOnce(opts: { sweep?: boolean } = {}): Promise<TickResult> {
+  async function runOnce(opts: { sweep?: boolean; lean?: boolean } = {}): Promise<TickResult> {
     const endTimer = ctx.metrics.tickDuration.startTimer();
     try {
       const result = emptyTick();
@@ -92,7 +92,7 @@ export function createScheduler(
         Object.assign(result, await sweep(sql, log));
         result.phases.sweep = since(t0);
       }
-      const more = await assigner.run(result);
+      const more = await assigner.run(result, { lean: opts.lean });
       if (directory.hasAgentSource) backlog = more;
       return result;
     } finally {
@@ -105,7 +105,8 @@ export function createScheduler(
     log,
     everyMs: a.tick_interval_ms,
     runAtStart: true,
-    runOnce: (trigger) => runOnce({ sweep: sweepDue(trigger) }),
+    // The timer and the start run full ticks; pokes (and their follow-ups) lean ones (assign.ts RunOptions).
+    runOnce: (trigger) => runOnce({ sweep: sweepDue(trigger), lean: trigger === 'poke' || trigger === 'again' }),
     // A full tick that assigned something may leave more to do: go again at once.
     again: (r) => r.considered >= a.batch_size * MAX_PAGES_PER_TICK && r.assigned.length > 0,
     // A held flow key frees by itself at its next token or the end of its pause (data in
