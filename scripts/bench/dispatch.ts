@@ -28,7 +28,7 @@ import { num, numList } from './lib/args.js';
 import { sleep, waitFor } from './lib/child.js';
 import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
-import { openLoop } from './lib/open-loop.js';
+import { openLoop, warmUp } from './lib/open-loop.js';
 import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
@@ -140,6 +140,8 @@ const SETTLE_MS = Number(process.env.DISPATCH_BENCH_SETTLE_MS ?? 1000);
 export interface DispatchBenchOptions {
   rates: number[];
   windowMs: number;
+  /** The open loop before each rate's window, not measured (lib/open-loop.ts warmUp). */
+  warmupMs: number;
   agents: number;
   maxConcurrent: number;
   burnDown: number;
@@ -241,6 +243,20 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
       },
     });
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
+    // The same warm-up as the peers' (lib/open-loop.ts warmUp): bench_i < 0, never recorded.
+    await warmUp(rate, o.warmupMs, (k) =>
+      http
+        .request({
+          method: 'POST',
+          path: '/api/v1/tasks',
+          headers: { 'x-agent-id': `bench-producer-${-k % 16}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `warm-up ${-k}`, capabilities: ['bench'], context: { bench_i: k } }),
+        })
+        .then((res) => res.body.text()),
+    );
+    // Every warm-up task done before the window: the window's completions are its own.
+    await waitFor(() => workers.completed >= Math.round((rate * o.warmupMs) / 1000), 10_000);
+    const warmedUp = workers.completed;
     await sleep(SETTLE_MS);
     const c0 = await xactCommits(pg.adminUrl, DB);
     await resetStatements(pg.adminUrl);
@@ -267,7 +283,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
         created++;
       },
     });
-    await waitFor(() => workers.completed >= created && assigned >= created, Math.max(10_000, o.windowMs));
+    await waitFor(() => workers.completed - warmedUp >= created && assigned >= created, Math.max(10_000, o.windowMs));
     const tDone = performance.now();
     measuring = false;
     const usage = sampler.stop();
@@ -281,7 +297,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
         toNotified.add(tCut - sentAt[k]!);
       }
     }
-    const completed = workers.completed;
+    const completed = workers.completed - warmedUp;
     await workers.close();
     await http.close();
     const c1 = await stopAndCount(pg, d);
@@ -565,6 +581,7 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
   return {
     rates: numList(args.get('rates'), [50, 200, 1000]),
     windowMs: num(args.get('window-s'), 10) * 1000,
+    warmupMs: num(args.get('warmup-s'), 2) * 1000,
     agents: num(args.get('agents'), 50),
     maxConcurrent: num(args.get('max-concurrent'), 3),
     burnDown: num(args.get('burndown'), 20_000),
@@ -598,6 +615,7 @@ export function dispatchOptionsFromArgs(args: Map<string, string>): DispatchBenc
 
 export const DISPATCH_USAGE = `npm run bench:dispatch -- [options]   (Dispatch's side only; npm run bench: both sides)
   --rates 50,200,1000      open-loop task rates (tasks/s)        --window-s 10      window per rate
+  --warmup-s 2             the same open loop before each window, not measured (peers too)
   --agents 50              roster agents                          --max-concurrent 3 per agent
   --burndown 20000         burn-down tasks (0: skip)              --burndown-max-s 60
   --closed 64              closed-loop HTTP creators (0: skip)    --closed-s 10      its window

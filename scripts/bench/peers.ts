@@ -17,7 +17,7 @@ import postgres from 'postgres';
 import { num, numList } from './lib/args.js';
 import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
-import { openLoop } from './lib/open-loop.js';
+import { openLoop, warmUp } from './lib/open-loop.js';
 import { xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { ProcSampler } from './lib/proc.js';
@@ -66,6 +66,8 @@ export interface PeerOptions {
   peers: Peer[];
   rates: number[];
   windowMs: number;
+  /** The open loop before each rate's window, not measured (lib/open-loop.ts warmUp). */
+  warmupMs: number;
   burnDown: number;
   burnDownMaxMs: number;
   log?: (msg: string) => void;
@@ -150,7 +152,7 @@ async function startWorker(peer: Peer, url: string, onStarts: (s: number[]) => v
   };
 }
 
-async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, windowMs: number, iBase: number): Promise<RateResult> {
+async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, windowMs: number, iBase: number, warmupMs: number): Promise<RateResult> {
   const url = pg.urlOf(db);
   const n = Math.max(1, Math.round((rate * windowMs) / 1000));
   const sentAt = new Float64Array(n);
@@ -171,6 +173,9 @@ async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, 
   const prod = await producer(peer, url);
   const counter = remainingCounter(peer, url);
   await sleep(1000); // let the worker settle
+  // Its jobs' indices are negative (idx < 0 above): started, never recorded.
+  await warmUp(rate, warmupMs, (i) => prod.enqueue(iBase + i));
+  await waitFor(async () => (await counter.remaining()) === 0, 10_000, 50);
   const c0 = await xactCommits(pg.adminUrl, db);
   const sampler = new ProcSampler(worker.pid);
   sampler.start();
@@ -279,7 +284,7 @@ export async function runPeers(pg: BenchPostgres, opts: PeerOptions): Promise<Pe
     const res: PeerResult = { peer, rates: [] };
     for (const rate of opts.rates) {
       log(`[${peer}] open loop at ${rate} jobs/s for ${opts.windowMs / 1000} s`);
-      res.rates.push(await fresh(peer, (db) => rateRun(peer, pg, db, rate, opts.windowMs, 0)));
+      res.rates.push(await fresh(peer, (db) => rateRun(peer, pg, db, rate, opts.windowMs, 0, opts.warmupMs)));
     }
     if (opts.burnDown > 0) {
       log(`[${peer}] burn-down of ${opts.burnDown} jobs (at most ${opts.burnDownMaxMs / 1000} s)`);
@@ -296,6 +301,7 @@ export function peerOptionsFromArgs(args: Map<string, string>): PeerOptions {
     peers,
     rates: numList(args.get('rates'), [50, 200]),
     windowMs: num(args.get('window-s'), 10) * 1000,
+    warmupMs: num(args.get('warmup-s'), 2) * 1000,
     burnDown: num(args.get('burndown'), 20_000),
     burnDownMaxMs: num(args.get('burndown-max-s'), 60) * 1000,
   };

@@ -13,6 +13,17 @@ export interface OpenLoopResult {
   errors: string[];
 }
 
+/**
+ * The same open loop for `warmupMs` before a measured window, its sends numbered -1, -2, … (outside
+ * every window's range, so no recorder counts them): a fresh process's first second (JIT, pools
+ * connecting) is start-up, not the steady state a rate's latency describes. Every system in a run
+ * gets the same warm-up (`--warmup-s`, default 2; 0: none).
+ */
+export async function warmUp(rate: number, warmupMs: number, send: (i: number) => Promise<unknown>): Promise<void> {
+  if (warmupMs <= 0) return;
+  await openLoop({ rate, durationMs: warmupMs, send: (k) => send(-1 - k), drainTimeoutMs: 10_000 });
+}
+
 export async function openLoop(opts: {
   rate: number;
   durationMs: number;
