@@ -280,7 +280,8 @@ export class Assigner {
       const read = byId.get(d.taskId)!;
       const row = unversioned(read);
       if (d.kind === 'unmatched') {
-        if (read.unmatched_reason !== d.reason && !(lean && d.reason === 'no_available_agent')) unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
+        if (read.unmatched_reason !== d.reason && !(lean && d.reason === 'no_available_agent'))
+          unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
         continue;
       }
       const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, this.deps.config.assignment.wake_timeout_ms);
