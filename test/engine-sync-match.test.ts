@@ -62,6 +62,22 @@ describe('sync match at create (§17)', () => {
     expect(stats.body.pending).toBe(0);
   });
 
+  it('creates in flight at once count their slots while their statements run: each goes to its own free agent', async () => {
+    await using t = await startApp({
+      config: {
+        assignment: { tick_interval_ms: 600_000, max_concurrent_per_agent: 1 },
+        agents: ['w1', 'w2', 'w3', 'w4'].map((id) => ({ id, name: id, capabilities: ['x'], state: 'ready' })) as never,
+      },
+    });
+    await quiesce(t);
+    await schedulerOf(t).stopLoop(); // nothing but the creates can assign
+    const res = await Promise.all([0, 1, 2, 3].map(() => create(t)));
+    expect(res.map((r) => r.body.status)).toEqual(['assigned', 'assigned', 'assigned', 'assigned']);
+    expect(new Set(res.map((r) => r.body.assignee))).toEqual(new Set(['w1', 'w2', 'w3', 'w4']));
+    // A fifth finds every slot taken in the view: pending, for the scheduler.
+    expect((await create(t)).body.status).toBe('pending');
+  });
+
   it('two replicas creating at once never give an agent more than its limit; the rest wait pending', async () => {
     await using a = await quietApp(2);
     await using b = await quietApp(2, a.db);

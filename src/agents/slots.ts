@@ -15,15 +15,39 @@ export class AgentSlots {
    * the queue, which counts tasks no agent can take (those never hold a create back).
    */
   private backlog = false;
+  /**
+   * Slots this replica took (sync matches, +1) and freed (reports, −1) per agent since the running
+   * tick began reading its counts (readStarted): the tick's counts may not include them, so its
+   * refresh adds them back — else a create that committed during a tick is forgotten by the view,
+   * and the next create for that agent is refused by the database (`at_limit`), goes pending, and
+   * holds every create after it back until the next tick. Undefined while no tick reads.
+   */
+  private sinceRead: Map<string, number> | undefined;
 
   /** @param maxAgeMs views older than this (no tick since) are not used: the create goes to pending. */
   constructor(private readonly maxAgeMs: number) {}
 
-  /** After a tick: the views it planned with, its own assignments counted. */
+  /** A tick is about to read the agents' active counts (its refresh comes after). */
+  readStarted(): void {
+    this.sinceRead = new Map();
+  }
+
+  /**
+   * After a tick: the views it planned with, its own assignments counted, and what this replica
+   * took and freed since the tick began reading (a take counted twice — committed before the
+   * tick's read yet recorded after readStarted — only makes the view cautious: a create goes
+   * pending, never an agent over its limit, the database guards that).
+   */
   refresh(views: readonly AgentView[], nowMs: number): void {
-    this.views = new Map(views.map((v) => [v.id, { ...v }]));
+    const delta = this.sinceRead;
+    this.sinceRead = undefined;
+    this.views = new Map(views.map((v) => [v.id, { ...v, active: Math.max(0, v.active + (delta?.get(v.id) ?? 0)) }]));
     this.refreshedAt = nowMs;
     this.backlog = false;
+  }
+
+  private note(agent: string, d: number): void {
+    if (this.sinceRead) this.sinceRead.set(agent, (this.sinceRead.get(agent) ?? 0) + d);
   }
 
   /** The agents as last known, or undefined when no tick refreshed them lately or tasks wait in the queue (the scheduler's, in its order). */
@@ -49,8 +73,9 @@ export class AgentSlots {
     this.backlog = true;
   }
 
-  /** A sync match gave `agent` a task. */
+  /** A sync match is giving `agent` a task (counted from the plan on; released() if the database refuses). */
   taken(agent: string, nowMs: number, woke: boolean): void {
+    this.note(agent, 1);
     const v = this.views.get(agent);
     if (!v) return;
     v.active++;
@@ -63,8 +88,14 @@ export class AgentSlots {
     this.views.delete(agent);
   }
 
+  /** The database did not give `agent` the task taken() counted (it went pending, or failed). */
+  released(agent: string): void {
+    this.freed(agent);
+  }
+
   /** A task of `agent` left assigned/running through this replica. */
   freed(agent: string): void {
+    this.note(agent, -1);
     const v = this.views.get(agent);
     if (v && v.active > 0) v.active--;
   }

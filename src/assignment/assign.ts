@@ -105,6 +105,7 @@ export class Assigner {
       this.fair.skipKeys(flow.held);
       return { flow, page: fair ? await this.fair.first(now) : await duePending(sql, now, size, undefined, flow.reads) };
     };
+    this.deps.slots.readStarted();
     const [{ counts, rows: agentRows }, { flow, page: firstPage }, records] = await Promise.all([
       agentRowsAndCounts(sql),
       flowAndPage(),

@@ -184,16 +184,25 @@ export async function createTask(
       // A plain create outside a transaction may be taken by a free agent at once (§17).
       const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
       if (!match) return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
-      const { row: stored, outcome } = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
       const agent = match.assigned.row.assignee!;
-      if (outcome === 'assigned') {
-        ctx.versions.put(stored, stored.version);
-        ctx.slots.taken(agent, now.getTime(), match.assigned.row.assigned_woke === true);
-        if (match.assigned.row.assigned_woke) ctx.agents.wake(agent);
-        recordTransition(ctx.metrics, stored);
-      } else if (outcome === 'at_limit' || outcome === 'drained') ctx.slots.refused(agent);
-      else ctx.slots.queued();
-      return unversioned(stored);
+      // The slot is counted taken while the statement runs, so creates arriving meanwhile plan
+      // against the other agents instead of all asking the database for the same one.
+      ctx.slots.taken(agent, now.getTime(), match.assigned.row.assigned_woke === true);
+      let outcome: Awaited<ReturnType<typeof insertTaskMatched>>['outcome'] | undefined;
+      try {
+        const res = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
+        outcome = res.outcome;
+        const stored = res.row;
+        if (outcome === 'assigned') {
+          ctx.versions.put(stored, stored.version);
+          if (match.assigned.row.assigned_woke) ctx.agents.wake(agent);
+          recordTransition(ctx.metrics, stored);
+        } else if (outcome === 'at_limit' || outcome === 'drained') ctx.slots.refused(agent);
+        else ctx.slots.queued();
+        return unversioned(stored);
+      } finally {
+        if (outcome !== 'assigned') ctx.slots.released(agent);
+      }
     }
     const tx = db as Tx;
     const deps = await lockDependencies(tx, dependsOn);
