@@ -128,13 +128,17 @@ const NULL_BY_DEFAULT: ReadonlySet<string> = new Set([
   'completed_at',
 ]);
 
+const IMMUTABLE_LIST = [...IMMUTABLE_TASK_FIELDS];
+const NULL_BY_DEFAULT_LIST = [...NULL_BY_DEFAULT];
+
 /** What a task event row stores of its envelope (the rest is rebuilt on read: migrations/0017). */
 export function storedForm(env: EventEnvelope): string {
-  const task: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(env.data.task)) {
-    if (IMMUTABLE_TASK_FIELDS.has(k) || (v === null && NULL_BY_DEFAULT.has(k))) continue;
-    task[k] = v;
-  }
+  // A copy of the task with the left-out fields set to undefined (JSON.stringify skips them): the
+  // copy keeps the task's hidden class, where adding the kept fields one by one to an empty object
+  // built a dictionary for every event.
+  const task: Record<string, unknown> = { ...env.data.task };
+  for (const k of IMMUTABLE_LIST) task[k] = undefined;
+  for (const k of NULL_BY_DEFAULT_LIST) if (task[k] === null) task[k] = undefined;
   const { task: _full, ...extra } = env.data;
   return JSON.stringify({ id: env.id, type: env.type, timestamp: env.timestamp, data: { ...extra, task } });
 }
