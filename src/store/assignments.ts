@@ -5,7 +5,7 @@ import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
 import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
-import type { VersionedRow } from './tasks.js';
+import { versionedRowOf, type VersionedRow } from './tasks.js';
 import type { FlowLimitSpec } from '../core/flow.js';
 
 /** A due pending task as the scheduler read it, with its row version (see dispatch_assign). */
@@ -51,7 +51,9 @@ export async function duePending(db: Sql | Tx, now: Date, limit: number, after?:
            order by priority desc, created_at, id limit ${n})`
       : db`(select *, xmin::text as version from tasks where ${due} and ${cond} order by priority desc, created_at, id limit ${n})`;
   if (!flow) {
-    return db<PendingRef[]>`select * from (${ranges(db`true`, db`${limit}`)}) p order by priority desc, created_at, id limit ${limit}`;
+    return (await db<PendingRef[]>`select * from (${ranges(db`true`, db`${limit}`)}) p order by priority desc, created_at, id limit ${limit}`).map(
+      versionedRowOf,
+    );
   }
   const keyed = flow.keys.length
     ? db`union all
@@ -60,11 +62,12 @@ export async function duePending(db: Sql | Tx, now: Date, limit: number, after?:
           select * from (${ranges(db`flow_key = k.key`, db`k.n`)}) r order by priority desc, created_at, id limit k.n
         ) x`
     : db``;
-  return db<PendingRef[]>`
+  const rows = await db<PendingRef[]>`
     select * from (
       select * from (${ranges(db`flow_key is null`, db`${limit}`)}) u
       ${keyed}
     ) p order by priority desc, created_at, id limit ${limit}`;
+  return rows.map(versionedRowOf);
 }
 
 export interface BatchSpec {

@@ -11,9 +11,82 @@ import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsAt, eve
 
 export type { TaskRow } from '../core/task.js';
 
+/**
+ * A row as the driver read it, rebuilt as one object literal. The driver adds a row's 57 columns one
+ * by one to an empty object, which V8 keeps as a dictionary: every later copy of it (each decision
+ * spreads its row, a remembered version copies it) then cost ~11 µs, a literal's ~1 µs. The hot
+ * reads (a tick's page, a report's read, the locked reads) hand out rows in this form.
+ */
+export function taskRowOf(r: TaskRow): TaskRow {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    requester: r.requester,
+    owner: r.owner,
+    scope: r.scope,
+    capabilities: r.capabilities,
+    required_tags: r.required_tags,
+    priority: r.priority,
+    status: r.status,
+    assignee: r.assignee,
+    context: r.context,
+    progress: r.progress,
+    result: r.result,
+    error: r.error,
+    timeout_ms: r.timeout_ms,
+    max_retries: r.max_retries,
+    retry_count: r.retry_count,
+    attempt: r.attempt,
+    parent_id: r.parent_id,
+    not_before: r.not_before,
+    depends_on: r.depends_on,
+    workflow_run_id: r.workflow_run_id,
+    step_id: r.step_id,
+    callback_url: r.callback_url,
+    callback_events: r.callback_events,
+    has_dependents: r.has_dependents,
+    cancelled_by: r.cancelled_by,
+    start_by: r.start_by,
+    schedule_id: r.schedule_id,
+    scheduled_for: r.scheduled_for,
+    deadline_at: r.deadline_at,
+    wake_deadline_at: r.wake_deadline_at,
+    heartbeat_timeout_ms: r.heartbeat_timeout_ms,
+    heartbeat_deadline_at: r.heartbeat_deadline_at,
+    input_timeout_ms: r.input_timeout_ms,
+    input: r.input,
+    input_deadline_at: r.input_deadline_at,
+    call: r.call,
+    call_host: r.call_host,
+    start_at: r.start_at,
+    duration_ms: r.duration_ms,
+    dry_run: r.dry_run,
+    target: r.target,
+    flow_key: r.flow_key,
+    assigned_score: r.assigned_score,
+    assigned_woke: r.assigned_woke,
+    avoid_agent: r.avoid_agent,
+    unmatched_reason: r.unmatched_reason,
+    queued_at: r.queued_at,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    assigned_at: r.assigned_at,
+    started_at: r.started_at,
+    completed_at: r.completed_at,
+  };
+}
+
+/** As taskRowOf, with the row version. */
+export function versionedRowOf(r: VersionedRow): VersionedRow {
+  const row = taskRowOf(r) as VersionedRow;
+  row.version = r.version;
+  return row;
+}
+
 export async function getTaskRow(db: Db, id: string): Promise<TaskRow | undefined> {
   const [row] = await db<TaskRow[]>`select * from tasks where id = ${id}`;
-  return row;
+  return row && taskRowOf(row);
 }
 
 /** A task row with its row version (Postgres' xmin: it changes whenever the row is written). */
@@ -21,19 +94,18 @@ export type VersionedRow = TaskRow & { version: string };
 
 /** The row without its version: what a change built from it starts from. */
 export function unversioned(row: VersionedRow): TaskRow {
-  const { version: _version, ...rest } = row;
-  return rest;
+  return taskRowOf(row);
 }
 
 export async function getVersionedTaskRow(db: Db, id: string): Promise<VersionedRow | undefined> {
   const [row] = await db<VersionedRow[]>`select *, xmin::text as version from tasks where id = ${id}`;
-  return row;
+  return row && versionedRowOf(row);
 }
 
 /** Lock a task row for the rest of the caller's transaction (PATCH, and worker reports that lost their optimistic rounds). */
 export async function lockTaskRow(tx: Tx, id: string): Promise<TaskRow | undefined> {
   const [row] = await tx<TaskRow[]>`select * from tasks where id = ${id} for update`;
-  return row;
+  return row && taskRowOf(row);
 }
 
 export async function taskExists(db: Db, id: string): Promise<boolean> {
@@ -65,7 +137,7 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
     select * from t`;
   // New tasks: no earlier events to wait for.
   if (inserted.length > 0) collectEvents(sink, cols);
-  return inserted;
+  return inserted.map(taskRowOf);
 }
 
 /**
@@ -95,7 +167,7 @@ export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; eve
     select * from t`;
   // New tasks: no earlier events to wait for.
   items.forEach((it, i) => collectEvents(it.sink, perItem[i]!));
-  const byId = new Map(inserted.map((r) => [r.id, r]));
+  const byId = new Map(inserted.map((r) => [r.id, taskRowOf(r)]));
   return items.map((it) => byId.get(it.row.id)!);
 }
 
