@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { planAssignments, type PlanSnapshot, type PlanTask } from '../src/core/assignment.js';
+import { decideTask, evaluateTask, planAssignments, rankCandidates, type PlanSnapshot, type PlanTask } from '../src/core/assignment.js';
 import type { AgentView } from '../src/core/scoring.js';
 
 const agent = (id: string, o: Partial<AgentView> = {}): AgentView => ({
@@ -101,6 +101,38 @@ describe('planAssignments', () => {
             expect(a.active + got <= Math.max(max, a.active)).toBe(true);
             if (a.active >= max || a.state === 'degraded') expect(got).toBe(0);
           }
+        },
+      ),
+    );
+  });
+
+  it('property: the planner decides as explain shows (decideTask = evaluateTask, whose best candidate it names)', () => {
+    const agentArb = fc.record({
+      caps: fc.subarray(['a', 'B', 'c']),
+      state: fc.constantFrom('ready', 'sleeping', 'starting', 'degraded'),
+      active: fc.integer({ min: 0, max: 3 }),
+      drained: fc.boolean(),
+      last: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
+      rate: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(agentArb, { maxLength: 6 }),
+        fc.subarray(['a', 'b', 'c']),
+        fc.integer({ min: 0, max: 10 }),
+        fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+        fc.constantFrom(0, 0.5),
+        (specs, tags, priority, avoid, weight) => {
+          const agents = specs.map((x, i) =>
+            agent(`g${i}`, { capabilities: x.caps, state: x.state, active: x.active, drained: x.drained, lastAssignedAt: x.last, successRate: x.rate }),
+          );
+          const t = task('t', { requiredTags: tags, priority, avoidAgent: avoid === null ? null : `g${avoid}` });
+          const s = snap({ agents, recordWeight: weight });
+          const { candidates, decision } = evaluateTask(t, agents, s);
+          expect(decideTask(t, agents, s)).toEqual(decision);
+          const best = [...candidates].sort(rankCandidates)[0];
+          if (decision.kind === 'assign') expect(decision.agent).toBe(best!.agent.id);
+          else expect(candidates.every((c) => !c.eligible)).toBe(true);
         },
       ),
     );

@@ -111,6 +111,25 @@ export type Evaluation = { candidates: Candidate[]; decision: AgentDecision };
  * reason. planAssignments decides every task with this function, and GET /explain shows it.
  */
 export function evaluateTask(task: PlanTask, agents: readonly AgentView[], snap: Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'>): Evaluation {
+  const candidates: Candidate[] = [];
+  return { candidates, decision: evaluate(task, agents, snap, candidates) };
+}
+
+/**
+ * The decision of evaluateTask alone, with no candidate list (planning: a tick's page and every
+ * create's sync match evaluate each task against every agent; the list was most of what a create allocated).
+ */
+export function decideTask(task: PlanTask, agents: readonly AgentView[], snap: Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'>): AgentDecision {
+  return evaluate(task, agents, snap, undefined);
+}
+
+/** evaluateTask's one loop: the decision, and each agent as a Candidate into `list` when given. */
+function evaluate(
+  task: PlanTask,
+  agents: readonly AgentView[],
+  snap: Omit<PlanSnapshot, 'tasks' | 'agents' | 'now'>,
+  list: Candidate[] | undefined,
+): AgentDecision {
   let ownedBy: ReadonlySet<string> | undefined;
   let ownershipUnknown = false;
   if (snap.ownerFilter && task.owner !== null) {
@@ -125,57 +144,60 @@ export function evaluateTask(task: PlanTask, agents: readonly AgentView[], snap:
     ...(snap.recordWeight !== undefined ? { recordWeight: snap.recordWeight } : {}),
   };
   const categories = new Set<IneligibleReason>();
-  const candidates: Candidate[] = [];
-  let best: Candidate | undefined;
+  // The best so far by rankCandidates (every candidate here is eligible), kept as plain values.
+  let best: { agent: AgentView; score: number; avoided: boolean; wake: boolean } | undefined;
   for (const agent of agents) {
     const s = scoreCandidate(task, agent, policy);
     const avoided = agent.id === task.avoidAgent;
-    const extra = avoided ? [AVOIDED_REASON] : [];
     if (!s.eligible) {
       categories.add(s.reason);
-      const availability = availabilityOf(agent, snap.maxConcurrent);
-      candidates.push({
+      list?.push({
         agent,
         eligible: false,
         score: 0,
         availability: 0,
-        wake: availability.wake,
-        reasons: [...s.reasons, ...extra],
+        wake: availabilityOf(agent, snap.maxConcurrent).wake,
+        reasons: avoided ? [...s.reasons, AVOIDED_REASON] : [...s.reasons],
         avoided,
         recordFactor: 1,
       });
       continue;
     }
-    const c: Candidate = {
+    list?.push({
       agent,
       eligible: true,
       score: s.score,
       availability: s.availability,
       wake: s.wake,
-      reasons: extra,
+      reasons: avoided ? [AVOIDED_REASON] : [],
       avoided,
       recordFactor: s.recordFactor,
-    };
-    candidates.push(c);
-    if (!best || rankCandidates(c, best) < 0) best = c;
+    });
+    const better = !best || (avoided !== best.avoided ? !avoided : compareCandidates({ agent, score: s.score }, best) < 0);
+    if (better) best = { agent, score: s.score, avoided, wake: s.wake };
   }
-  if (ownershipUnknown) return { candidates, decision: { kind: 'unmatched', taskId: task.id, reason: 'ownership_unavailable' } };
+  if (ownershipUnknown) return { kind: 'unmatched', taskId: task.id, reason: 'ownership_unavailable' };
   if (!best) {
     if (categories.size === 0) categories.add('missing_capability'); // no agents at all
-    return { candidates, decision: { kind: 'unmatched', taskId: task.id, reason: unmatchedReason(categories, snap) } };
+    return { kind: 'unmatched', taskId: task.id, reason: unmatchedReason(categories, snap) };
   }
-  return { candidates, decision: { kind: 'assign', taskId: task.id, agent: best.agent.id, score: round(best.score), wake: best.wake } };
+  return { kind: 'assign', taskId: task.id, agent: best.agent.id, score: round(best.score), wake: best.wake };
 }
 
 export function planAssignments(snap: PlanSnapshot): Decision[] {
   // Working copies: what this plan has handed out so far.
-  const agents: AgentView[] = snap.agents.map((a) => ({ ...a, capabilities: a.capabilities.map((c) => c.toLowerCase()) }));
+  // (The capabilities array itself is kept when already lower-case, as the directory gives it: the
+  // scorer's tag sets are cached per array.)
+  const agents: AgentView[] = snap.agents.map((a) => ({
+    ...a,
+    capabilities: a.capabilities.every((c) => c === c.toLowerCase()) ? a.capabilities : a.capabilities.map((c) => c.toLowerCase()),
+  }));
   const byId = new Map(agents.map((a) => [a.id, a]));
   const decisions: Decision[] = [];
   // Per limited flow key: the starts left in this plan.
   const left = new Map<string, number>();
   for (const task of snap.tasks) {
-    const { decision } = evaluateTask(task, agents, snap);
+    const decision = decideTask(task, agents, snap);
     const standing = task.flowKey ? snap.flow?.get(task.flowKey) : undefined;
     const budget = standing && standing.admissible !== Infinity ? (left.get(standing.key) ?? standing.admissible) : Infinity;
     if (decision.kind === 'assign' && budget <= 0) {

@@ -90,10 +90,27 @@ export function recordFactor(successRate: number | null | undefined, weight: num
   return 1 - w + w * rate;
 }
 
+/** Each capabilities array's lower-cased tags as a set, built once per array (views are rebuilt per tick). */
+const heldSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function heldTags(agent: AgentView): ReadonlySet<string> {
+  let held = heldSets.get(agent.capabilities);
+  if (!held) {
+    held = new Set(agent.capabilities.map((c) => c.toLowerCase()));
+    heldSets.set(agent.capabilities, held);
+  }
+  return held;
+}
+
 function missingTags(agent: AgentView, tags: readonly string[]): string[] {
   if (tags.length === 0) return [];
-  const held = new Set(agent.capabilities.map((c) => c.toLowerCase()));
-  return tags.map((t) => t.toLowerCase()).filter((t) => !held.has(t));
+  const held = heldTags(agent);
+  let missing: string[] | undefined;
+  for (const t of tags) {
+    const tag = t.toLowerCase();
+    if (!held.has(tag)) (missing ??= []).push(tag);
+  }
+  return missing ?? [];
 }
 
 /**
