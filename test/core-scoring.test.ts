@@ -107,10 +107,12 @@ describe('agentReasons (the stable codes of GET /explain)', () => {
     for (const state of states)
       for (const active of [0, 1, MAX])
         for (const drained of [false, true])
-          for (const tags of [[], ['research'], ['nope']]) {
-            const a = agent({ state, active, drained });
-            const t = { requiredTags: tags, priority: 3 };
-            expect(agentReasons(t, a, { maxConcurrent: MAX }).length === 0).toBe(scoreCandidate(t, a, { maxConcurrent: MAX }).eligible);
-          }
+          for (const tags of [[], ['research'], ['Research', 'ANALYSIS'], ['nope']])
+            for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }]) {
+              const a = agent({ state, active, drained, capabilities: ['research', 'Analysis'] });
+              const t = { requiredTags: tags, priority: 3 };
+              const policy = { maxConcurrent: MAX, ...owner };
+              expect(agentReasons(t, a, policy).length === 0).toBe(scoreCandidate(t, a, policy).eligible);
+            }
   });
 });

@@ -142,9 +142,21 @@ export function agentReasons(task: TaskNeeds, agent: AgentView, policy: ScoringP
   return reasons;
 }
 
+/** Whether agentReasons would find nothing: the same checks, without building the list. */
+function eligible(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): boolean {
+  if (policy.ownershipUnknown || (policy.ownedBy && !policy.ownedBy.has(agent.id))) return false;
+  if (agent.drained || agent.active >= policy.maxConcurrent || !AVAILABLE_STATES.has(agent.state)) return false;
+  if (task.requiredTags.length === 0) return true;
+  const held = heldTags(agent);
+  for (const t of task.requiredTags) if (!held.has(t.toLowerCase())) return false;
+  return true;
+}
+
 export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): Score {
-  const reasons = agentReasons(task, agent, policy);
-  if (reasons.length > 0) return { eligible: false, reason: categoryOf(reasons[0]!), reasons };
+  if (!eligible(task, agent, policy)) {
+    const reasons = agentReasons(task, agent, policy);
+    return { eligible: false, reason: categoryOf(reasons[0]!), reasons };
+  }
   const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
   const factor = recordFactor(agent.successRate, policy.recordWeight);
   return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority) * factor, availability: multiplier, wake, recordFactor: factor };

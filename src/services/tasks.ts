@@ -42,7 +42,7 @@ import {
 import { recordTransition } from '../observability/metrics.js';
 import { IDEMPOTENCY_WINDOW_MS } from './housekeeping.js';
 import { committedEvents, eventsOfTask, type CommittedEvents, type EventEnvelope } from '../store/events.js';
-import { planAssignments } from '../core/assignment.js';
+import { decideTask } from '../core/assignment.js';
 import { planPolicy, planTask } from '../assignment/views.js';
 import {
   applyChanges,
@@ -282,7 +282,8 @@ function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCr
     return undefined;
   const agents = ctx.slots.current(now.getTime());
   if (!agents) return undefined;
-  const [d] = planAssignments({ tasks: [planTask(row)], agents, ...planPolicy(ctx.config, ctx.agents.known()), now: now.getTime() });
+  // One task: its decision as a plan of one would make it (planAssignments' working copies of the agents only matter from a second task on).
+  const d = decideTask(planTask(row), agents, planPolicy(ctx.config, ctx.agents.known()));
   if (d?.kind !== 'assign') return undefined;
   const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, ctx.config.assignment.wake_timeout_ms);
   const tags = agents.find((a) => a.id === d.agent)?.capabilities.map((t) => t.toLowerCase()) ?? [];
