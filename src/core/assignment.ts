@@ -4,7 +4,7 @@
 // own count of the slots it hands out, so one tick never gives an agent more than its free slots
 // and equal agents take turns. The writer re-checks every decision in the database (a CAS plus a
 // row lock on the agent), so a stale snapshot can only make it assign less, never too much.
-import { availabilityOf, compareCandidates, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
+import { availabilityOf, compareCandidates, compareScored, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
 import type { FlowHold, FlowStanding } from './flow.js';
 
 export interface PlanTask {
@@ -145,7 +145,10 @@ function evaluate(
   };
   const categories = new Set<IneligibleReason>();
   // The best so far by rankCandidates (every candidate here is eligible), kept as plain values.
-  let best: { agent: AgentView; score: number; avoided: boolean; wake: boolean } | undefined;
+  let best: AgentView | undefined;
+  let bestScore = 0;
+  let bestAvoided = false;
+  let bestWake = false;
   for (const agent of agents) {
     const s = scoreCandidate(task, agent, policy);
     const avoided = agent.id === task.avoidAgent;
@@ -173,15 +176,19 @@ function evaluate(
       avoided,
       recordFactor: s.recordFactor,
     });
-    const better = !best || (avoided !== best.avoided ? !avoided : compareCandidates({ agent, score: s.score }, best) < 0);
-    if (better) best = { agent, score: s.score, avoided, wake: s.wake };
+    if (!best || (avoided !== bestAvoided ? !avoided : compareScored(agent, s.score, best, bestScore) < 0)) {
+      best = agent;
+      bestScore = s.score;
+      bestAvoided = avoided;
+      bestWake = s.wake;
+    }
   }
   if (ownershipUnknown) return { kind: 'unmatched', taskId: task.id, reason: 'ownership_unavailable' };
   if (!best) {
     if (categories.size === 0) categories.add('missing_capability'); // no agents at all
     return { kind: 'unmatched', taskId: task.id, reason: unmatchedReason(categories, snap) };
   }
-  return { kind: 'assign', taskId: task.id, agent: best.agent.id, score: round(best.score), wake: best.wake };
+  return { kind: 'assign', taskId: task.id, agent: best.id, score: round(bestScore), wake: bestWake };
 }
 
 export function planAssignments(snap: PlanSnapshot): Decision[] {

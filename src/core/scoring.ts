@@ -167,10 +167,15 @@ export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: Scorin
  * longest (never assigned counts as idle longest), then agent id — so equal agents share work.
  */
 export function compareCandidates(a: { agent: AgentView; score: number }, b: { agent: AgentView; score: number }): number {
-  if (a.score !== b.score) return b.score - a.score;
-  if (a.agent.active !== b.agent.active) return a.agent.active - b.agent.active;
-  const la = a.agent.lastAssignedAt ?? -Infinity;
-  const lb = b.agent.lastAssignedAt ?? -Infinity;
+  return compareScored(a.agent, a.score, b.agent, b.score);
+}
+
+/** compareCandidates on its parts (the planner's loop compares without building candidates). */
+export function compareScored(a: AgentView, aScore: number, b: AgentView, bScore: number): number {
+  if (aScore !== bScore) return bScore - aScore;
+  if (a.active !== b.active) return a.active - b.active;
+  const la = a.lastAssignedAt ?? -Infinity;
+  const lb = b.lastAssignedAt ?? -Infinity;
   if (la !== lb) return la < lb ? -1 : 1;
-  return a.agent.id < b.agent.id ? -1 : a.agent.id > b.agent.id ? 1 : 0;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
