@@ -37,7 +37,7 @@ import { insertBusy, insertPending } from './lib/seed.js';
 import { duePending } from '../../src/store/assignments.js';
 import { fairBand } from '../../src/store/fairness.js';
 import { fmt, markdownTable } from './lib/table.js';
-import { startWorkers } from './lib/workers.js';
+import { startChildWorkers, startWorkers } from './lib/workers.js';
 import { runWorkflowBench, workflowTable, type WorkflowResult } from './workflow.js';
 import { runScheduleBench, scheduleTable, type ScheduleResult } from './schedule.js';
 import { retentionTable, runRetentionBench, type RetentionBenchResult } from './retention.js';
@@ -225,21 +225,20 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     let assigned = 0;
     let created = 0;
     let measuring = true;
-    const workers = await startWorkers({
+    // The workers run in a process of their own, as the peers' do (lib/workers.ts startChildWorkers).
+    const workers = await startChildWorkers({
       mode: o.notify,
       natsUrl: env.nats.url,
       apiUrl: d.apiUrl,
-      onAssigned: (e) => {
-        const i = e.task.context?.bench_i;
-        if (typeof i !== 'number' || i < 0 || i >= n || assignedSeen[i] || !measuring) return;
+      onAssigned: (i, receivedAt, assignedAt) => {
+        if (i < 0 || i >= n || assignedSeen[i] || !measuring) return;
         assignedSeen[i] = 1;
         assigned++;
-        toNotified.add(e.receivedAt - sentAt[i]!);
-        if (e.task.assigned_at) toAssigned.add(Date.parse(e.task.assigned_at) - sentAt[i]!);
+        toNotified.add(receivedAt - sentAt[i]!);
+        if (assignedAt >= 0) toAssigned.add(assignedAt - sentAt[i]!);
       },
-      onCompleted: (e, at) => {
-        const i = e.task.context?.bench_i;
-        if (typeof i === 'number' && i >= 0 && i < n && measuring) toCompleted.add(at - sentAt[i]!);
+      onCompleted: (i, at) => {
+        if (i >= 0 && i < n && measuring) toCompleted.add(at - sentAt[i]!);
       },
     });
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
@@ -338,23 +337,28 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     // The clock starts at the first assignment the workers hear of, so Dispatch's own start-up
     // (tsx, migrations check) is not counted, as the peers' is not.
     let first = 0;
+    let lastCompletedAt = 0;
     // Workers subscribe before Dispatch starts, so they hear of the very first assignments.
     const port = await freePort();
-    const workers = await startWorkers({
+    // In a process of their own, as the peers' workers are (lib/workers.ts startChildWorkers); times are wall clock.
+    const workers = await startChildWorkers({
       mode: o.notify,
       natsUrl: env.nats.url,
       apiUrl: `http://127.0.0.1:${port}`,
-      onAssigned: () => {
-        if (!first) first = performance.now();
+      onAssigned: (_i, receivedAt) => {
+        if (!first) first = receivedAt;
+      },
+      onCompleted: (_i, at) => {
+        lastCompletedAt = Math.max(lastCompletedAt, at);
       },
     });
-    const tStart = performance.now();
+    const tStart = wallMs();
     const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs, port });
     const sampler = new ProcSampler(d.pid);
     sampler.start();
     const m0 = await scrape(`${d.opsUrl}/metrics`);
     const finished = await waitFor(() => workers.completed >= o.burnDown, o.burnDownMaxMs, 50);
-    const t1 = performance.now();
+    const t1 = finished && lastCompletedAt ? lastCompletedAt : wallMs();
     const t0 = first || tStart;
     const usage = sampler.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);

@@ -159,3 +159,39 @@ function pollWorkers(o: Parameters<typeof startWorkers>[0], http: MultiHttp): Wo
   const poller = pollLoop(http, o.pollMs ?? 20, handle);
   return w;
 }
+
+/**
+ * startWorkers in a child process (scripts/bench/dispatch-worker.ts), as the peers' workers run in
+ * theirs: the same workers, reporting what they heard (with the times they heard it) over IPC.
+ * `onAssigned` gets the bench index (context.bench_i), the receive time and assigned_at (-1 when absent).
+ */
+export async function startChildWorkers(o: {
+  mode?: 'nats' | 'poll';
+  natsUrl: string;
+  apiUrl: string | string[];
+  onAssigned?: (benchI: number, receivedAt: number, assignedAt: number) => void;
+  onCompleted?: (benchI: number, at: number) => void;
+}): Promise<Workers> {
+  const { forkTs, nextMessage, stopChild } = await import('./child.js');
+  const child = forkTs(new URL('../dispatch-worker.ts', import.meta.url).pathname, [
+    o.natsUrl,
+    (Array.isArray(o.apiUrl) ? o.apiUrl : [o.apiUrl]).join(','),
+    o.mode ?? 'nats',
+  ]);
+  const w: Workers = {
+    completed: 0,
+    completeFailures: 0,
+    refusals: new Map(),
+    close: () => stopChild(child),
+  };
+  child.on('message', (m: { type: string; a?: number[]; c?: number[]; n?: number; f?: number; r?: [number, number][] }) => {
+    if (m.type !== 'seen') return;
+    for (let k = 0; k + 2 < m.a!.length; k += 3) o.onAssigned?.(m.a![k]!, m.a![k + 1]!, m.a![k + 2]!);
+    for (let k = 0; k + 1 < m.c!.length; k += 2) o.onCompleted?.(m.c![k]!, m.c![k + 1]!);
+    w.completed = m.n!;
+    w.completeFailures = m.f!;
+    w.refusals = new Map(m.r!);
+  });
+  await nextMessage(child, (m) => m.type === 'ready', 60_000);
+  return w;
+}
