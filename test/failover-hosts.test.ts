@@ -23,10 +23,19 @@ let admin: postgres.Sql;
 let name: string;
 let url: string;
 
-/** Make the test database read-only for new sessions (or writable again) and end the current ones. */
+/**
+ * Make the test database read-only for new sessions (or writable again) and end the sessions that
+ * began before the change. A few rounds: a session still authenticating when the first round ran
+ * is not yet listed under the database, and it keeps the setting it started with.
+ */
 async function setReadOnly(on: boolean): Promise<void> {
   await admin.unsafe(`alter database ${name} set default_transaction_read_only = ${on ? 'on' : 'off'}`);
-  await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+  const [now] = await admin<{ t: Date }[]>`select clock_timestamp() as t`;
+  const t = now!.t;
+  for (let round = 0; round < 5; round++) {
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid() and backend_start <= ${t}`;
+    await new Promise((r) => setTimeout(r, 30));
+  }
 }
 
 beforeAll(async () => {
