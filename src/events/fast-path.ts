@@ -16,9 +16,10 @@
 // the order it reads them, so the create's `assigned` reaches the worker one acknowledgement
 // sooner (docs/events.md "Fast path"; the 200/s notified p50 fell ~7.5 → ~2.6 ms). The one case
 // this gives up: the server refusing the first of the pair and storing the second (a limit hit
-// between two messages a few microseconds apart); the relay then sends the first after it. Those that are not (another replica's, or written off the fast path) are waited for by
-// reading the queue a few times over ~200 ms; if they are still there, the task's events are left
-// to the relay. The relay skips rows that are in flight here and stops a task's chain at them, so it
+// between two messages a few microseconds apart); the relay then sends the first after it.
+// Earlier events that are not this replica's (another replica's, or written off the fast path)
+// are waited for by reading the queue a few times over ~200 ms; if they are still there, the
+// task's events are left to the relay. The relay skips rows that are in flight here and stops a task's chain at them, so it
 // never sends a later event of a task ahead of an earlier one sent here; and it leaves a row it
 // sees for the first time alone for a short grace (unless it was declined here), so a row read
 // between its commit and its offer is not sent twice.
