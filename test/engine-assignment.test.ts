@@ -180,7 +180,7 @@ describe('assignment engine', () => {
     const created = await t.call('POST', '/api/v1/tasks', { body: { title: 'now' } });
     expect(created.body).toMatchObject({ status: 'assigned', assignee: 'quick' });
     // A task made pending on this replica (here: by hand, then the signal its writer emits) is
-    // assigned by the tick the signal starts. No NOTIFY from the insert any more (migrations/0033).
+    // assigned by the tick the signal starts. No NOTIFY from the insert any more (migrations/0020).
     const second = await insertTask(t.sql, {});
     t.dispatch.context.signals.emit('assign-needed');
     await waitFor(async () => (await t.sql`select 1 from tasks where id = ${second.id} and status = 'assigned'`).length === 1, 'assignment via signal', 10_000);

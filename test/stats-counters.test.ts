@@ -1,5 +1,5 @@
 // The stats counters (task_stats + task_stat_deltas) are written by the statements that change a
-// status (core/stats.ts decides, no trigger on tasks since migration 0034): through creates, sync
+// status (core/stats.ts decides, no trigger on tasks since migration 0021): through creates, sync
 // matches, ticks, grouped reports, retries, cancels and the retention purge they equal a count of
 // the table.
 import { describe, expect, it } from 'vitest';

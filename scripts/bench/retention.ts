@@ -219,8 +219,8 @@ export function logMinutes(run: LoadRun, timeline: ReplicaSample[], from: number
 export async function seedFinished(sql: Sql, n: number, template: string, ageMs: number): Promise<void> {
   const base = new Date(Date.now() - ageMs);
   const CHUNK = 20_000;
-  // Seeded history is not a track record (no trigger records it since migration 0036), and its
-  // events are not queued for publishing (long published; no trigger queues them since 0035):
+  // Seeded history is not a track record (no trigger records it since migration 0023), and its
+  // events are not queued for publishing (long published; no trigger queues them since 0022):
   // queueing then deleting 3 rows per task would leave the small queue table with millions of dead
   // rows, which a system that published them over a month never has (the first run of this bench
   // measured that bloat).

@@ -6,7 +6,7 @@
 // locked, so any number of replicas on one database never exceed max_concurrent_per_agent.
 // A replica's scheduler is woken by its own replica's writes (the 'assign-needed' signal the
 // services emit after a task became pending or freed a slot), never by a NOTIFY inside a write
-// (migrations/0033); another replica's work is that replica's to assign, and the tick interval is
+// (migrations/0020); another replica's work is that replica's to assign, and the tick interval is
 // the safety net (a replica that stopped mid-way, rows written by hand).
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';

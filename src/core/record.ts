@@ -39,7 +39,7 @@ export interface Outcome {
  * did not fail the work), cancellations, and a start-deadline timeout (no agent). The agent is the
  * event's `agent`, else the task's assignee; the duration runs from the task's assigned_at (as the
  * event shows it) to the event. Written by the statement that writes the event (no trigger since
- * migration 0036).
+ * migration 0023).
  */
 export function outcomeOf(
   draft: { type: string; task: { id: string; assignee: string | null; assigned_at: string | null }; extra?: Record<string, unknown> },

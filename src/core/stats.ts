@@ -1,7 +1,7 @@
 // The per-status counters behind GET /api/v1/stats and the queue-depth gauges (task_stats, with
 // task_stat_deltas folded into it): what one task's change adds to them. Written by the statement
 // that makes the change (store/), decided here — no trigger on `tasks` (issue "The lean engine";
-// until migration 0034 three statement-level triggers computed these from transition tables on
+// until migration 0021 three statement-level triggers computed these from transition tables on
 // every statement that touched `tasks`, heartbeats and unmatched marks included).
 import type { TaskRow, TaskStatus } from './task.js';
 

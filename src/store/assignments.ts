@@ -88,7 +88,7 @@ export type BatchOutcome =
 
 /**
  * Assign many tasks with ONE round trip, whatever the batch size: the `dispatch_assign` function
- * (migrations/0060: 0032's body plus the flow guard of §20) locks the agents' rows in id order, then
+ * (migrations/0060: 0019's body plus the flow guard of §20) locks the agents' rows in id order, then
  * the rows of the limited flow keys in key order, re-checks drain flags, active counts, pauses, tokens and key counts
  * after the locks, accepts items in plan order under the limit, and compare-and-sets the tasks
  * that are still pending and unchanged since they were read (rows another transaction holds are

@@ -202,7 +202,7 @@ export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnTyp
 /**
  * Queue the events a statement just inserted for publishing (the outbox's to-publish queue,
  * migration 0016): `from` names the statement's event-insert CTE, which returns seq, id and task_id.
- * Every statement that inserts events does this itself (no trigger since migration 0035).
+ * Every statement that inserts events does this itself (no trigger since migration 0022).
  */
 export function queueEvents(db: Db, from: ReturnType<Db>) {
   return db`insert into task_events_unpublished (seq, id, task_id) select seq, id, task_id from ${from}`;

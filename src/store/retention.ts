@@ -48,7 +48,7 @@ export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): P
     ), tk as (
       delete from tasks t using doomed where t.id = doomed.id returning t.status, t.completed_at, t.created_at
     ), st as (
-      -- The stats counters lose what was deleted (no trigger on tasks: migrations/0034).
+      -- The stats counters lose what was deleted (no trigger on tasks: migrations/0021).
       insert into task_stat_deltas (status, n, completion_ms)
       select tk.status, -count(*),
              -coalesce(sum(case when tk.status = 'completed' and tk.completed_at is not null

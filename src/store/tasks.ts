@@ -186,7 +186,7 @@ export const SYNC_MATCH_HEAD = 32;
 /**
  * Insert a new task already assigned when its agent still has a free slot and nothing older waits
  * for it, else as pending — ONE round trip and one commit either way (dispatch_create_matched,
- * migrations/0031, which only guards: the agent row locked, drain and active count re-checked,
+ * migrations/0018, which only guards: the agent row locked, drain and active count re-checked,
  * the head of the queue looked at). Returns the row as stored, with its version, and the outcome:
  * `assigned`, or why the task went pending instead.
  */

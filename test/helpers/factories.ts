@@ -63,7 +63,7 @@ export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskR
   };
   return sql.begin(async (tx) => {
     const [inserted] = await tx<TaskRow[]>`insert into tasks ${tx(row as never)} returning *`;
-    // The stats counters, as the store's own inserts write them (no trigger on tasks: migrations/0034).
+    // The stats counters, as the store's own inserts write them (no trigger on tasks: migrations/0021).
     await tx`insert into task_stat_deltas (status, n) values (${status}, 1)`;
     await insertEvents(tx, [{ type: 'created', task: rowToTask(inserted!) }], now);
     return inserted!;

@@ -19,7 +19,7 @@ export async function insertPending(sql: Sql, n: number, from = 0, tag = 'bench'
              jsonb_build_object('bench_i', g), 300000, 3, ${now}, ${now}::timestamptz + g * interval '1 microsecond', ${now}
       from generate_series(${lo}::int, ${hi}::int) g`;
   }
-  // The stats counters, as the store's own inserts write them (no trigger on tasks since migration 0034).
+  // The stats counters, as the store's own inserts write them (no trigger on tasks since migration 0021).
   await sql`insert into task_stat_deltas (status, n) values ('pending', ${n})`;
 }
 

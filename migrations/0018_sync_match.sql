@@ -9,9 +9,9 @@
 --     this priority or higher whose tags the agent holds still has a free slot of the agent
 --     left for it after this one (so the next tick can give it to the agent), and fewer than
 --     p_head are waiting at all (a backlog is the scheduler's to work through, in its order).
--- Its events are queued for publishing in the same statements (no trigger: migration 0035).
+-- Its events are queued for publishing in the same statements (no trigger: migration 0022).
 -- The inserted row counts once in the stats counters under its decided status (no trigger on
--- tasks writes them since migration 0034).
+-- tasks writes them since migration 0021).
 -- Otherwise the pending row goes in with its first p_pending_events events (`created`): the
 -- create behaves exactly as before the sync match existed. Returns the outcome ('assigned', else
 -- why not: drained, at_limit, older_waiting, backlog) and the row's version (xmin), so the

@@ -1,6 +1,6 @@
 -- dispatch_assign as in 0014, returning each assigned row's version (xmin) too, so the
 -- assignee's first report compare-and-sets without reading the row first (store/versions.ts),
--- and writing the stats counters' change itself (the triggers on tasks go in 0034).
+-- and writing the stats counters' change itself (the triggers on tasks go in 0021).
 drop function dispatch_assign(uuid[], text[], text[], text[], integer[], timestamptz[], timestamptz[], timestamptz[], double precision[], boolean[], timestamptz, integer);
 
 create function dispatch_assign(
@@ -50,12 +50,12 @@ begin
     from upd order by upd.ord
     returning seq, id, task_id
   ), q as (
-    -- Queued for publishing here (no trigger: migration 0035).
+    -- Queued for publishing here (no trigger: migration 0022).
     insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev
   ), touched as (
     update agents g set last_assigned_at = p_now where g.id in (select agent from upd)
   ), st as (
-    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0034).
+    -- Every row written went pending → assigned (the stats counters: no trigger on tasks since 0021).
     insert into task_stat_deltas (status, n)
     select s.status, s.n from (select 'pending' as status, -count(*) as n from upd union all select 'assigned', count(*) from upd) s
     where s.n <> 0
