@@ -242,17 +242,21 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
       },
     });
     const http = new Pool(d.apiUrl, { connections: 64, pipelining: 1 });
+    /** POST /api/v1/tasks for bench task `k` (context.bench_i = k); resolves with the status. */
+    const create = async (k: number): Promise<number> => {
+      const res = await http.request({
+        method: 'POST',
+        path: '/api/v1/tasks',
+        headers: { 'x-agent-id': `bench-producer-${Math.abs(k) % 16}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `bench ${k}`, capabilities: ['bench'], context: { bench_i: k } }),
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      await res.body.dump();
+      return res.statusCode;
+    };
     // The same warm-up as the peers' (lib/open-loop.ts warmUp): bench_i < 0, never recorded.
-    await warmUp(rate, o.warmupMs, (k) =>
-      http
-        .request({
-          method: 'POST',
-          path: '/api/v1/tasks',
-          headers: { 'x-agent-id': `bench-producer-${-k % 16}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ title: `warm-up ${-k}`, capabilities: ['bench'], context: { bench_i: k } }),
-        })
-        .then((res) => res.body.text()),
-    );
+    await warmUp(rate, o.warmupMs, create);
     // Every warm-up task done before the window: the window's completions are its own.
     await waitFor(() => workers.completed >= Math.round((rate * o.warmupMs) / 1000), 10_000);
     const warmedUp = workers.completed;
@@ -268,16 +272,8 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
       durationMs: o.windowMs,
       send: async (k) => {
         sentAt[k] = wallMs();
-        const res = await http.request({
-          method: 'POST',
-          path: '/api/v1/tasks',
-          headers: { 'x-agent-id': `bench-producer-${k % 16}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ title: `bench ${k}`, capabilities: ['bench'], context: { bench_i: k } }),
-          headersTimeout: 30_000,
-          bodyTimeout: 30_000,
-        });
-        await res.body.dump();
-        if (res.statusCode !== 201) throw new Error(`create → ${res.statusCode}`);
+        const status = await create(k);
+        if (status !== 201) throw new Error(`create → ${status}`);
         createHttp.add(wallMs() - sentAt[k]!);
         created++;
       },
