@@ -46,13 +46,18 @@ export class AgentSlots {
     this.backlog = false;
   }
 
+  /** Whether a tick refreshed the views lately (and there are any). */
+  private known(nowMs: number): boolean {
+    return nowMs - this.refreshedAt <= this.maxAgeMs && this.views.size > 0;
+  }
+
   private note(agent: string, d: number): void {
     if (this.sinceRead) this.sinceRead.set(agent, (this.sinceRead.get(agent) ?? 0) + d);
   }
 
   /** The agents as last known, or undefined when no tick refreshed them lately or tasks wait in the queue (the scheduler's, in its order). */
   current(nowMs: number): AgentView[] | undefined {
-    if (this.backlog || nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
+    if (this.backlog || !this.known(nowMs)) return undefined;
     return [...this.views.values()];
   }
 
@@ -62,7 +67,7 @@ export class AgentSlots {
    * frees since that tick, not other replicas' (the safety-net tick reads a whole page).
    */
   free(nowMs: number, maxConcurrent: number): number | undefined {
-    if (nowMs - this.refreshedAt > this.maxAgeMs || this.views.size === 0) return undefined;
+    if (!this.known(nowMs)) return undefined;
     let n = 0;
     for (const v of this.views.values()) if (!v.drained && availabilityOf(v, maxConcurrent).multiplier > 0) n += maxConcurrent - v.active;
     return n;
