@@ -11,7 +11,11 @@ import { startApp, type TestApp } from './helpers/app.js';
 import { collect, natsConnect, waitFor } from './helpers/events.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
-import type { WorkerReports } from '../src/events/worker-reports.js';
+import { headers } from '@nats-io/nats-core';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { REPORTS_DURABLE, type WorkerReports } from '../src/events/worker-reports.js';
+import { SOURCE_HEADER } from '../src/events/publisher.js';
+import { findCapturing, TASK_SUBJECTS } from '../src/events/stream.js';
 
 let nats: NatsServer;
 let nc: NatsConnection;
@@ -85,6 +89,27 @@ describe('worker reports over NATS', () => {
       data: { task: {} },
     };
     await report(t, `swarm.task.${task.id}.completed`, own, 'ignored');
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
+  });
+
+  it("a message with the Dispatch-Source header (Dispatch's own events) is skipped unread and acked", async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    const before = await reports(t, 'ignored');
+    const invalidBefore = await reports(t, 'invalid');
+    // Not JSON: read, it would count as invalid; with the header it is not read at all.
+    const h = headers();
+    h.set(SOURCE_HEADER, 'dispatch');
+    nc.publish(`swarm.task.${task.id}.completed`, 'not json', { headers: h });
+    await waitFor('the own event counted ignored', async () => (await reports(t, 'ignored')) > before);
+    const jsm = await jetstreamManager(nc);
+    const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
+    // Its ack goes out with the other own events' acks (at most OWN_ACK_MS later): nothing stays unacknowledged.
+    await waitFor('the own event acked', async () => {
+      const info = await jsm.consumers.info(stream, REPORTS_DURABLE);
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    expect(await reports(t, 'invalid')).toBe(invalidBefore);
     expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
   });
 

@@ -5,7 +5,14 @@
 // CPU per acknowledged message. A message counts as published only when its PubAck
 // arrives; an error ack, "no responders" (no stream captures the subject) or no answer within
 // the timeout rejects it, and the relay retries (the stream's duplicate window drops repeats).
+// Publishes are issued at the end of the turn, together (events/turn.ts): one socket write for all
+// the publishes of a turn. Each carries the `Dispatch-Source` header, so Dispatch's own consumer of
+// the same subjects (events/worker-reports.ts) skips its own events without reading them.
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { turnOf, type TurnBatch } from './turn.js';
+
+/** The header that marks a message as one of Dispatch's own events (its value: "dispatch"). */
+export const SOURCE_HEADER = 'Dispatch-Source';
 
 /** How often pending publishes are checked against their deadline (one timer, not one per message). */
 const SWEEP_MS = 100;
@@ -30,11 +37,13 @@ export class AckPublisher {
   private next = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly turn: TurnBatch;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
   ) {
+    this.turn = turnOf(nc);
     this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => (err ? this.failAll(err) : this.onAck(msg)) });
     void this.sub.closed.then(() => this.failAll(new Error('publish acks subscription closed')));
   }
@@ -45,16 +54,19 @@ export class AckPublisher {
     const key = String(++this.next);
     const h = headers();
     h.set('Nats-Msg-Id', msgId);
+    h.set(SOURCE_HEADER, 'dispatch');
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(key, { resolve, reject, deadline: Date.now() + this.timeoutMs });
-      try {
-        this.nc.publish(subject, data, { reply: `${this.prefix}.${key}`, headers: h });
-      } catch (err) {
-        this.pending.delete(key);
-        reject(err as Error);
-        return;
-      }
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+      this.turn.defer(() => {
+        if (!this.pending.has(key)) return; // failed meanwhile (closed)
+        try {
+          this.nc.publish(subject, data, { reply: `${this.prefix}.${key}`, headers: h });
+        } catch (err) {
+          this.pending.delete(key);
+          reject(err as Error);
+        }
+      });
     });
   }
 

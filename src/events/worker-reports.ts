@@ -7,7 +7,13 @@
 //
 // One consumer on swarm.task.*.* (not four per-type filters: nats-server 2.9 has no
 // filter_subjects, and one consumer keeps a task's started before its completed); messages of
-// other types are acked unread. Messages are handled one at a time, in stream order.
+// other types are acked unread, and so are Dispatch's own events, by their `Dispatch-Source` header
+// (events/publisher.ts; an envelope without it is still recognised by its source after parsing).
+// Messages are handled one at a time, in stream order. A report's ack goes out at the end of its
+// turn, with the turn's other NATS commands (events/turn.ts); the acks of Dispatch's own events —
+// most of what this consumer reads — go out together every OWN_ACK_MS (or OWN_ACK_MAX of them),
+// one socket write instead of one per event. An own event whose ack is lost (a crash) is delivered
+// again after the ack wait and skipped again.
 // A refused report (not the assignee, wrong state, unknown task, bad body) is logged, counted
 // (dispatch_nats_reports_total{outcome}) and acked: never retried. A failure of Dispatch itself
 // (the database down) is redelivered, at most MAX_DELIVER times.
@@ -19,6 +25,8 @@ import { DispatchError } from '../errors.js';
 import { LIMITS } from '../schemas/task.js';
 import { completeTask, failTask, getTask, reportProgress } from '../services/tasks.js';
 import type { NatsLink } from './nats.js';
+import { SOURCE_HEADER } from './publisher.js';
+import { turnOf } from './turn.js';
 import { ensureTaskStream, findCapturing, TASK_SUBJECTS } from './stream.js';
 
 export const REPORTS_DURABLE = 'dispatch-worker-reports';
@@ -26,6 +34,10 @@ const MAX_DELIVER = 5;
 const REPORT_TYPES = new Set(['started', 'progress', 'completed', 'failed']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RETRY_MS = 5000;
+/** Dispatch's own events are acked together at most this late (ms; the ack wait is 30 s)… */
+export const OWN_ACK_MS = 50;
+/** …or as soon as this many wait (well under the server's default of 1,000 unacknowledged). */
+const OWN_ACK_MAX = 256;
 
 export type ReportOutcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 
@@ -112,8 +124,33 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   let retry: NodeJS.Timeout | undefined;
   let markReady: () => void = () => {};
   let readyP = new Promise<void>((r) => (markReady = r));
+  let ownAcks: JsMsg[] = [];
+  let ownAckTimer: NodeJS.Timeout | undefined;
 
-  async function handle(m: JsMsg): Promise<void> {
+  /** Ack the waiting own events, in one go (one write). */
+  function flushOwnAcks(): void {
+    clearTimeout(ownAckTimer);
+    ownAckTimer = undefined;
+    const acks = ownAcks;
+    ownAcks = [];
+    for (const m of acks) {
+      try {
+        m.ack();
+      } catch {
+        // connection closed: delivered again later, and skipped again
+      }
+    }
+  }
+
+  async function handle(m: JsMsg, nc: NatsConnection): Promise<void> {
+    const turn = turnOf(nc);
+    if (m.headers?.get(SOURCE_HEADER) === 'dispatch') {
+      ownAcks.push(m);
+      if (ownAcks.length >= OWN_ACK_MAX) flushOwnAcks();
+      else ownAckTimer ??= setTimeout(flushOwnAcks, OWN_ACK_MS);
+      ctx.metrics.natsReports.inc({ outcome: 'ignored' });
+      return;
+    }
     let res: ReportResult;
     try {
       res = await applyWorkerReport(ctx, m.subject, m.string());
@@ -123,7 +160,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
       m.nak(1000);
       return;
     }
-    m.ack();
+    turn.defer(() => m.ack());
     if (res.outcome === 'ignored' && res.reason === 'not a report subject') return;
     ctx.metrics.natsReports.inc({ outcome: res.outcome });
     if (res.outcome === 'refused' || res.outcome === 'invalid') log.info({ subject: m.subject, reason: res.reason }, `${res.outcome} NATS report`);
@@ -150,7 +187,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
     log.info({ stream, durable: REPORTS_DURABLE }, 'consuming worker reports');
     markReady();
     loopDone = (async () => {
-      for await (const m of iter) await handle(m);
+      for await (const m of iter) await handle(m, nc);
     })();
   }
 
@@ -181,6 +218,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
       started = false;
       clearTimeout(retry);
       current = undefined;
+      flushOwnAcks();
       await messages?.close().catch(() => {});
       messages = undefined;
       await Promise.race([loopDone, new Promise((r) => setTimeout(r, 2000).unref())]);
