@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentReasons, compareCandidates, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
+import { agentReasons, compareCandidates, ineligibleCategory, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
 
 const agent = (o: Partial<AgentView> = {}): AgentView => ({
   id: 'a1',
@@ -114,5 +114,24 @@ describe('agentReasons (the stable codes of GET /explain)', () => {
               const policy = { maxConcurrent: MAX, ...owner };
               expect(agentReasons(t, a, policy).length === 0).toBe(scoreCandidate(t, a, policy).eligible);
             }
+  });
+
+  it("ineligibleCategory is scoreCandidate's category, without the reasons (undefined when eligible)", () => {
+    const seen = new Set<string | undefined>();
+    for (const state of ['ready', 'sleeping', 'starting', 'degraded', 'stopped'])
+      for (const active of [0, 1, MAX])
+        for (const drained of [false, true])
+          for (const tags of [[], ['research'], ['Research', 'ANALYSIS'], ['nope']])
+            for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }]) {
+              const a = agent({ state, active, drained, capabilities: ['research', 'Analysis'] });
+              const t = { requiredTags: tags, priority: 3 };
+              const policy = { maxConcurrent: MAX, ...owner };
+              const s = scoreCandidate(t, a, policy);
+              const category = ineligibleCategory(t, a, policy);
+              expect(category).toBe(s.eligible ? undefined : s.reason);
+              seen.add(category);
+            }
+    // Every category (and eligibility) came up, so the comparison above covered each branch.
+    expect([...seen].sort()).toEqual(['at_limit', 'drained', 'missing_capability', 'not_owned', 'unavailable', undefined]);
   });
 });

@@ -4,7 +4,7 @@
 // own count of the slots it hands out, so one tick never gives an agent more than its free slots
 // and equal agents take turns. The writer re-checks every decision in the database (a CAS plus a
 // row lock on the agent), so a stale snapshot can only make it assign less, never too much.
-import { availabilityOf, compareCandidates, compareScored, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
+import { availabilityOf, compareCandidates, compareScored, ineligibleCategory, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
 import type { FlowHold, FlowStanding } from './flow.js';
 
 export interface PlanTask {
@@ -150,8 +150,16 @@ function evaluate(
   let bestAvoided = false;
   let bestWake = false;
   for (const agent of agents) {
-    const s = scoreCandidate(task, agent, policy);
     const avoided = agent.id === task.avoidAgent;
+    if (!list) {
+      // Deciding only: no candidate to build, so no reasons list for an agent that cannot take it.
+      const category = ineligibleCategory(task, agent, policy);
+      if (category !== undefined) {
+        categories.add(category);
+        continue;
+      }
+    }
+    const s = scoreCandidate(task, agent, policy);
     if (!s.eligible) {
       categories.add(s.reason);
       list?.push({

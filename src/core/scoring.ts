@@ -152,6 +152,23 @@ function eligible(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): boo
   return true;
 }
 
+/**
+ * The category scoreCandidate would give an agent that cannot take the task (the first of
+ * agentReasons, in its order), or undefined when it can — without building the reasons: planning
+ * asks this of every agent for every task, and in a full system most agents are at their limit.
+ */
+export function ineligibleCategory(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): IneligibleReason | undefined {
+  if (task.requiredTags.length > 0) {
+    const held = heldTags(agent);
+    for (const t of task.requiredTags) if (!held.has(t.toLowerCase())) return 'missing_capability';
+  }
+  if (policy.ownershipUnknown || (policy.ownedBy && !policy.ownedBy.has(agent.id))) return 'not_owned';
+  if (agent.drained) return 'drained';
+  if (agent.active >= policy.maxConcurrent) return 'at_limit';
+  if (!AVAILABLE_STATES.has(agent.state)) return 'unavailable';
+  return undefined;
+}
+
 export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): Score {
   if (!eligible(task, agent, policy)) {
     const reasons = agentReasons(task, agent, policy);
