@@ -117,20 +117,22 @@ export async function agentRecords(db: Db): Promise<Map<string, AgentRecord>> {
 
 /**
  * The track record's part of a statement that writes outcome events (core/record.ts outcomeOf):
- * `cte` records each outcome of a task the statement wrote (`written`: a subquery of its ids),
- * agents in id order; `ref` must be selected by the statement (a CTE that is only a query runs
- * only when read). Empty fragments when there is nothing to record.
+ * `cte` records the outcomes of the tasks the statement wrote (`written`: a subquery of its ids)
+ * with one call of dispatch_record_outcome_set (migration 0062), agents in id order and each
+ * agent's outcomes in the order given; `ref` must be selected by the statement (a CTE that is only
+ * a query runs only when read). Empty fragments when there is nothing to record.
  */
 export function recordOutcomes(db: Db, outcomes: readonly Outcome[], written: ReturnType<Db>): { cte: ReturnType<Db>; ref: ReturnType<Db> } {
   if (outcomes.length === 0) return { cte: db``, ref: db`` };
   return {
     cte: db`, rec as (
-      select dispatch_record_outcome(o.agent, o.outcome, o.ms) as n
-      from (select * from unnest(${db.array(outcomes.map((o) => o.taskId))}::uuid[], ${db.array(outcomes.map((o) => o.agent))}::text[],
-              ${db.array(outcomes.map((o) => o.outcome))}::text[], ${db.array(outcomes.map((o) => o.durationMs))}::float8[])
-              with ordinality as u(task_id, agent, outcome, ms, ord)
-            where u.task_id in (${written}) order by u.agent, u.ord) o
+      select dispatch_record_outcome_set(array_agg(o.agent order by o.agent, o.ord), array_agg(o.outcome order by o.agent, o.ord),
+                                         array_agg(o.ms order by o.agent, o.ord)) as n
+      from unnest(${db.array(outcomes.map((o) => o.taskId))}::uuid[], ${db.array(outcomes.map((o) => o.agent))}::text[],
+                  ${db.array(outcomes.map((o) => o.outcome))}::text[], ${db.array(outcomes.map((o) => o.durationMs))}::float8[])
+             with ordinality as o(task_id, agent, outcome, ms, ord)
+      where o.task_id in (${written})
     )`,
-    ref: db`, (select count(*) from rec) as recorded`,
+    ref: db`, (select n from rec) as recorded`,
   };
 }
