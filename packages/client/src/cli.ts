@@ -115,7 +115,19 @@ function runNode(root: string, args: string[]): Promise<number> {
 
 /** The built service (dist/, `npm run build`) when there is one, else its TypeScript through tsx. */
 function serviceEntry(root: string): { flavour: 'dist' | 'src'; nodeArgs: string[] } {
-  return existsSync(path.join(root, 'dist', 'main.js')) ? { flavour: 'dist', nodeArgs: [] } : { flavour: 'src', nodeArgs: ['--import', 'tsx'] };
+  const flags = serviceNodeFlags(root);
+  return existsSync(path.join(root, 'dist', 'main.js')) ? { flavour: 'dist', nodeArgs: flags } : { flavour: 'src', nodeArgs: [...flags, '--import', 'tsx'] };
+}
+
+/** The node flags of the checkout's `npm start` (`node <flags> dist/main.js`), so the service runs as npm start runs it. */
+export function serviceNodeFlags(root: string): string[] {
+  try {
+    const start = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+    const words = start.split(/\s+/);
+    return words[0] === 'node' ? words.slice(1).filter((w) => w.startsWith('--')) : [];
+  } catch {
+    return [];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

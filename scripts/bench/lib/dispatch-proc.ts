@@ -1,4 +1,4 @@
-// Dispatch as its own process (`node dist/main.js`, compiled first), the way an operator runs it:
+// Dispatch as its own process (`node <npm start's flags> dist/main.js`, compiled first), the way an operator runs it:
 // config.yaml written to a temp dir (standalone roster of N agents standing in for the
 // neighbours, or the neighbours' URLs, e.g. the fakes of test/fakes), both servers on free
 // loopback ports, the benchmark's Postgres and nats-server. Used by the benchmark and the chaos
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as yaml from 'js-yaml';
 import { request } from 'undici';
 import { freePort } from '../../../src/store/embedded.js';
+import { serviceNodeFlags } from '../../../packages/client/src/cli.js';
 import { sleep } from './child.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -164,7 +165,8 @@ export async function startDispatch(o: DispatchOptions): Promise<DispatchProc> {
   for (const k of Object.keys(env)) if (k.startsWith('DISPATCH_') && k !== 'DISPATCH_CONFIG') delete env[k];
   const logs = o.inheritLogs ?? process.env.DISPATCH_BENCH_LOG === '1';
   // DISPATCH_BENCH_NODE_ARGS: extra node flags for the Dispatch process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // npm start's own flags first (package.json: the heap cap), as an operator runs it.
+  const nodeArgs = [...serviceNodeFlags(ROOT), ...(process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, compiledMain()], {
     cwd: ROOT,
     env,
