@@ -743,10 +743,15 @@ begin
   insert into agent_outcomes (agent, seq, outcome, duration_ms)
   select o.agent, a.seq - s.cnt + o.i, o.outcome, o.ms
   from o join s on s.agent = o.agent join a on a.agent = o.agent;
-  -- Evict what fell out of each window (one row per outcome normally; more once after N was lowered).
+  -- Evict what fell out of each window: per agent, a primary-key range (one row per outcome
+  -- normally; more once after N was lowered).
   with gone as (
-    delete from agent_outcomes x using agent_records r
-    where r.agent = any (p_agents) and x.agent = r.agent and x.seq <= r.seq - n
+    delete from agent_outcomes x
+    where (x.agent, x.seq) in (
+      select y.agent, y.seq
+      from (select distinct u.agent from unnest(p_agents) as u(agent)) b
+      join agent_records r on r.agent = b.agent
+      cross join lateral (select z.agent, z.seq from agent_outcomes z where z.agent = r.agent and z.seq <= r.seq - n) y)
     returning x.agent, x.outcome, x.duration_ms
   ), g as (
     select gone.agent, count(*) filter (where gone.outcome = 'completed') as c, count(*) filter (where gone.outcome = 'failed') as f,

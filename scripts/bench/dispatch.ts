@@ -32,7 +32,7 @@ import { openLoop, warmUp } from './lib/open-loop.js';
 import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
 import { memoryKb, ProcSampler } from './lib/proc.js';
-import { histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
+import { counterDeltas, gcSummary, histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
 import { duePending } from '../../src/store/assignments.js';
 import { fairBand } from '../../src/store/fairness.js';
@@ -283,6 +283,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     measuring = false;
     const usage = sampler.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);
+    (o.log ?? console.error)(`[dispatch] ${rate}/s sync match: ${counterDeltas(m0, m1, 'dispatch_sync_matches_total', 'outcome')}; ${gcSummary(m0, m1)}`);
     let censored = 0;
     const tCut = wallMs();
     for (let k = 0; k < r.sent; k++) {

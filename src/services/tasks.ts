@@ -183,7 +183,8 @@ export async function createTask(
       const { row, events } = decided();
       // A plain create outside a transaction may be taken by a free agent at once (§17).
       const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
-      if (!match) return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
+      if (typeof match === 'string') ctx.metrics.syncMatches.inc({ outcome: match });
+      if (!match || typeof match === 'string') return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
       const agent = match.assigned.row.assignee!;
       // The slot is counted taken while the statement runs, so creates arriving meanwhile plan
       // against the other agents instead of all asking the database for the same one.
@@ -192,6 +193,7 @@ export async function createTask(
       try {
         const res = await insertTaskMatched(db, { pending: { row, events }, ...match }, now, sink);
         outcome = res.outcome;
+        ctx.metrics.syncMatches.inc({ outcome });
         const stored = res.row;
         if (outcome === 'assigned') {
           ctx.versions.put(stored, stored.version);
@@ -264,10 +266,12 @@ export async function createTask(
 /**
  * The sync match of a new pending task (CONTRACT §17, docs/scheduler.md "Sync match"): planned as
  * the next tick would plan it, against the agents as this replica last knew them (AgentSlots) and
- * the directory's cache — no read, no neighbour call. Undefined when no agent can take it now,
- * the task is not due yet, or nothing is known; the database has the last word either way.
+ * the directory's cache — no read, no neighbour call. Undefined when the task is not one to match
+ * (off, a call, a flow key, not due yet); `no_view` when nothing recent is known or creates wait
+ * behind a refusal, `no_agent` when no agent as last known can take it. The database has the last
+ * word either way.
  */
-function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCreate, 'pending'> | undefined {
+function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCreate, 'pending'> | 'no_view' | 'no_agent' | undefined {
   // A call task is the executor's (src/calls/), never an agent's. A task with a flow key is never
   // sync-matched: its key's limits and pause are guarded where every start of the key is
   // (dispatch_assign, under the key's row lock); the create pokes the scheduler, which assigns it
@@ -281,10 +285,10 @@ function syncMatch(ctx: ServiceContext, row: TaskRow, now: Date): Omit<MatchedCr
   )
     return undefined;
   const agents = ctx.slots.current(now.getTime());
-  if (!agents) return undefined;
+  if (!agents) return 'no_view';
   // One task: its decision as a plan of one would make it (planAssignments' working copies of the agents only matter from a second task on).
   const d = decideTask(planTask(row), agents, planPolicy(ctx.config, ctx.agents.known()));
-  if (d?.kind !== 'assign') return undefined;
+  if (d?.kind !== 'assign') return 'no_agent';
   const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, ctx.config.assignment.wake_timeout_ms);
   const tags = agents.find((a) => a.id === d.agent)?.capabilities.map((t) => t.toLowerCase()) ?? [];
   return { assigned: { row: c.next, events: c.events }, agentTags: tags, maxConcurrent: ctx.config.assignment.max_concurrent_per_agent };

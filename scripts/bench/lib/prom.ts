@@ -46,3 +46,27 @@ export function histogramDelta(a: Scrape, b: Scrape, name: string): HistogramDel
   }
   return { count, meanMs: count ? (1000 * sum) / count : NaN, p50Ms: count ? q(0.5) : NaN, p99Ms: count ? q(0.99) : NaN, maxBucketMs: maxBucket };
 }
+
+/** A labelled counter's increases between two scrapes, as "value: n, …" (the label `label`'s values), or "none". */
+export function counterDeltas(a: Scrape, b: Scrape, name: string, label: string): string {
+  const parts: string[] = [];
+  for (const [k, v] of b) {
+    if (!k.startsWith(`${name}{`)) continue;
+    const d = v - (a.get(k) ?? 0);
+    const value = new RegExp(`${label}="([^"]*)"`).exec(k)?.[1];
+    if (d > 0 && value !== undefined) parts.push(`${value}: ${d}`);
+  }
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** Garbage collections between two scrapes (prom-client's default metrics), by kind: "gc minor 12 (30 ms), major 1 (8 ms)". */
+export function gcSummary(a: Scrape, b: Scrape): string {
+  const kinds: string[] = [];
+  for (const kind of ['minor', 'major', 'incremental']) {
+    const key = (m: string) => `dispatch_nodejs_gc_duration_seconds_${m}{kind="${kind}"}`;
+    const n = (b.get(key('count')) ?? 0) - (a.get(key('count')) ?? 0);
+    const ms = 1000 * ((b.get(key('sum')) ?? 0) - (a.get(key('sum')) ?? 0));
+    if (n > 0) kinds.push(`${kind} ${n} (${ms.toFixed(0)} ms)`);
+  }
+  return `gc ${kinds.join(', ') || 'none'}`;
+}
