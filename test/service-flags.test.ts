@@ -1,5 +1,5 @@
-// npm start runs `node <flags> dist/main.js` (package.json); the flags (the old-generation cap that
-// keeps V8 collecting early, docs/operations.md "Memory") are the service's, so every other way of
+// npm start runs `node <flags> dist/main.js` (package.json); the flags (V8's generation sizes that
+// keep it collecting early, docs/operations.md "Memory") are the service's, so every other way of
 // running it — the Docker image, `dispatch start`, the bench — must pass the same ones.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +8,9 @@ import { serviceNodeFlags } from '../packages/client/src/cli.js';
 const ROOT = new URL('../', import.meta.url).pathname;
 
 describe("npm start's node flags", () => {
-  it('cap the old generation, and the Dockerfile runs the service with the same flags', () => {
+  it('size the old and young generations, and the Dockerfile runs the service with the same flags', () => {
     const flags = serviceNodeFlags(ROOT);
-    expect(flags).toContain('--max-old-space-size=512');
+    expect(flags).toEqual(['--max-old-space-size=512', '--max-semi-space-size=8']);
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'));
     const args = JSON.parse(cmd![1]!) as string[];
     expect(args).toEqual(['node', ...flags, 'dist/main.js']);
