@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import fastJsonStringify from 'fast-json-stringify';
 import type { Logger } from 'pino';
 import * as yaml from 'js-yaml';
 import { installAuth, type AuthOptions } from './auth.js';
@@ -29,6 +30,9 @@ export interface ApiServerOptions {
   /** Route plugins, registered under the auth and error hooks. */
   routes: FastifyPluginAsync[];
 }
+
+/** Response serializers asked for (one per route and status) and built (one per distinct schema), over every server built in this process. */
+export const serializerStats = { asked: 0, built: 0 };
 
 function makeAjv(opts: AjvOptions): Ajv {
   const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, strict: false, ...opts });
@@ -58,6 +62,22 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   const strict = makeAjv({ coerceTypes: false });
   const coercing = makeAjv({ coerceTypes: 'array' });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  // One serializer per distinct response schema, not one per route and status: fastify's default
+  // compiler builds each anew, and every fast-json-stringify build of a schema with a union (a
+  // nullable field) owns an Ajv instance of its own — ~520 of them held by a started Dispatch.
+  // Same options as the default compiler (no shared schemas: ours are inline).
+  const serializers = new Map<string, (data: unknown) => string>();
+  app.setSerializerCompiler(({ schema }) => {
+    serializerStats.asked++;
+    const key = JSON.stringify(schema);
+    let serialize = serializers.get(key);
+    if (!serialize) {
+      serialize = fastJsonStringify(schema as Parameters<typeof fastJsonStringify>[0], {}) as (data: unknown) => string;
+      serializers.set(key, serialize);
+      serializerStats.built++;
+    }
+    return serialize;
+  });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
