@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentReasons, compareCandidates, ineligibleCategory, priorityWeight, scoreCandidate, type AgentView } from '../src/core/scoring.js';
+import { agentReasons, compareCandidates, ineligibleCategory, priorityWeight, scoreCandidate, type AgentView, type ScoringPolicy, type TaskNeeds } from '../src/core/scoring.js';
 
 const agent = (o: Partial<AgentView> = {}): AgentView => ({
   id: 'a1',
@@ -102,35 +102,28 @@ describe('agentReasons (the stable codes of GET /explain)', () => {
     expect(agentReasons({ requiredTags: [], priority: 5 }, agent(), { maxConcurrent: MAX, ownershipUnknown: true })).toEqual(['ownership_unavailable']);
   });
 
-  it('is empty exactly when scoreCandidate finds the agent eligible', () => {
-    const states = ['ready', 'sleeping', 'starting', 'degraded', 'stopped'];
-    for (const state of states)
-      for (const active of [0, 1, MAX])
-        for (const drained of [false, true])
-          for (const tags of [[], ['research'], ['Research', 'ANALYSIS'], ['nope']])
-            for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }]) {
-              const a = agent({ state, active, drained, capabilities: ['research', 'Analysis'] });
-              const t = { requiredTags: tags, priority: 3 };
-              const policy = { maxConcurrent: MAX, ...owner };
-              expect(agentReasons(t, a, policy).length === 0).toBe(scoreCandidate(t, a, policy).eligible);
-            }
-  });
-
-  it("ineligibleCategory is scoreCandidate's category, without the reasons (undefined when eligible)", () => {
-    const seen = new Set<string | undefined>();
+  /** Every combination of state, load, drain flag, required tags and ownership the checks branch on. */
+  function eachCase(check: (t: TaskNeeds, a: AgentView, policy: ScoringPolicy) => void): void {
     for (const state of ['ready', 'sleeping', 'starting', 'degraded', 'stopped'])
       for (const active of [0, 1, MAX])
         for (const drained of [false, true])
           for (const tags of [[], ['research'], ['Research', 'ANALYSIS'], ['nope']])
-            for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }]) {
-              const a = agent({ state, active, drained, capabilities: ['research', 'Analysis'] });
-              const t = { requiredTags: tags, priority: 3 };
-              const policy = { maxConcurrent: MAX, ...owner };
-              const s = scoreCandidate(t, a, policy);
-              const category = ineligibleCategory(t, a, policy);
-              expect(category).toBe(s.eligible ? undefined : s.reason);
-              seen.add(category);
-            }
+            for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }])
+              check({ requiredTags: tags, priority: 3 }, agent({ state, active, drained, capabilities: ['research', 'Analysis'] }), { maxConcurrent: MAX, ...owner });
+  }
+
+  it('is empty exactly when scoreCandidate finds the agent eligible', () => {
+    eachCase((t, a, policy) => expect(agentReasons(t, a, policy).length === 0).toBe(scoreCandidate(t, a, policy).eligible));
+  });
+
+  it("ineligibleCategory is scoreCandidate's category, without the reasons (undefined when eligible)", () => {
+    const seen = new Set<string | undefined>();
+    eachCase((t, a, policy) => {
+      const s = scoreCandidate(t, a, policy);
+      const category = ineligibleCategory(t, a, policy);
+      expect(category).toBe(s.eligible ? undefined : s.reason);
+      seen.add(category);
+    });
     // Every category (and eligibility) came up, so the comparison above covered each branch.
     expect([...seen].sort()).toEqual(['at_limit', 'drained', 'missing_capability', 'not_owned', 'unavailable', undefined]);
   });
