@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { agentReasons, compareCandidates, ineligibleCategory, priorityWeight, scoreCandidate, type AgentView, type ScoringPolicy, type TaskNeeds } from '../src/core/scoring.js';
+import {
+  agentReasons,
+  compareCandidates,
+  ineligibleCategory,
+  priorityWeight,
+  scoreCandidate,
+  type AgentView,
+  type ScoringPolicy,
+  type TaskNeeds,
+} from '../src/core/scoring.js';
 
 const agent = (o: Partial<AgentView> = {}): AgentView => ({
   id: 'a1',
@@ -109,7 +118,10 @@ describe('agentReasons (the stable codes of GET /explain)', () => {
         for (const drained of [false, true])
           for (const tags of [[], ['research'], ['Research', 'ANALYSIS'], ['nope']])
             for (const owner of [{}, { ownedBy: new Set(['a1']) }, { ownedBy: new Set(['other']) }, { ownershipUnknown: true }])
-              check({ requiredTags: tags, priority: 3 }, agent({ state, active, drained, capabilities: ['research', 'Analysis'] }), { maxConcurrent: MAX, ...owner });
+              check({ requiredTags: tags, priority: 3 }, agent({ state, active, drained, capabilities: ['research', 'Analysis'] }), {
+                maxConcurrent: MAX,
+                ...owner,
+              });
   }
 
   it('is empty exactly when scoreCandidate finds the agent eligible', () => {

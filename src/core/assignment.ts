@@ -4,7 +4,16 @@
 // own count of the slots it hands out, so one tick never gives an agent more than its free slots
 // and equal agents take turns. The writer re-checks every decision in the database (a CAS plus a
 // row lock on the agent), so a stale snapshot can only make it assign less, never too much.
-import { availabilityOf, compareCandidates, compareScored, ineligibleCategory, scoreCandidate, type AgentReason, type AgentView, type IneligibleReason } from './scoring.js';
+import {
+  availabilityOf,
+  compareCandidates,
+  compareScored,
+  ineligibleCategory,
+  scoreCandidate,
+  type AgentReason,
+  type AgentView,
+  type IneligibleReason,
+} from './scoring.js';
 import type { FlowHold, FlowStanding } from './flow.js';
 
 export interface PlanTask {

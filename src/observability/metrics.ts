@@ -92,8 +92,7 @@ export function createMetrics() {
     }),
     syncMatches: new Counter({
       name: 'dispatch_sync_matches_total',
-      help:
-        "Plain creates by what the sync match did (CONTRACT §17): assigned; the database's refusal (at_limit, drained, older_waiting, backlog); or not tried: no_view (no tick lately, or creates wait behind a refusal until the next tick), no_agent (no agent as last known can take it)",
+      help: "Plain creates by what the sync match did (CONTRACT §17): assigned; the database's refusal (at_limit, drained, older_waiting, backlog); or not tried: no_view (no tick lately, or creates wait behind a refusal until the next tick), no_agent (no agent as last known can take it)",
       labelNames: ['outcome'] as const,
       registers: r,
     }),

@@ -184,7 +184,8 @@ export async function createTask(
       // A plain create outside a transaction may be taken by a free agent at once (§17).
       const match = db === ctx.sql ? syncMatch(ctx, row, now) : undefined;
       if (typeof match === 'string') ctx.metrics.syncMatches.inc({ outcome: match });
-      if (!match || typeof match === 'string') return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
+      if (!match || typeof match === 'string')
+        return db === ctx.sql && sink ? ctx.creates.insert(row, events, now, sink) : insertTaskRow(db, row, events, now, sink);
       const agent = match.assigned.row.assignee!;
       // The slot is counted taken while the statement runs, so creates arriving meanwhile plan
       // against the other agents instead of all asking the database for the same one.
