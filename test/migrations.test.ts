@@ -1,11 +1,21 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TASK_STATUSES } from '../src/core/task.js';
-import { connect, migrate, MigrationChecksumError, migrationChecksum, MigrationOrderError, MIGRATIONS_DIR, readMigrations } from '../src/store/db.js';
+import {
+  connect,
+  migrate,
+  MigrationChecksumError,
+  migrationChecksum,
+  MigrationOrderError,
+  MIGRATION_TWINS,
+  MIGRATIONS_DIR,
+  readMigrations,
+} from '../src/store/db.js';
 import { checkManifest, MANIFEST_FILE } from '../scripts/migrations-manifest.js';
+import { renderSchema } from '../scripts/schema.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 const dbs: TestDatabase[] = [];
@@ -88,6 +98,31 @@ describe('migrations are frozen once they land', () => {
     const db = await database({ template: null });
     await migrate(db.sql);
     expect(await recorded(db)).toEqual(fileChecksums());
+  });
+
+  it('the twins (0018–0023 landed again as 0031–0036): a database with either set recorded upgrades to the same schema, every file recorded', async () => {
+    const fresh = await database({ template: null });
+    const ran = await migrate(fresh.sql);
+    // A fresh database runs one of each pair and records the other.
+    expect(ran.some((n) => n.startsWith('0018_'))).toBe(true);
+    expect(ran.some((n) => n.startsWith('0031_'))).toBe(false);
+    expect(await recorded(fresh)).toEqual(fileChecksums());
+    const schema = await renderSchema(fresh.sql);
+    // Stop 31 landed 0031–0036 only; stops 30 and 32 landed 0018–0023 only.
+    for (const [gone, ran] of [
+      [/^00(1[89]|2[0-3])_/, '0031_'],
+      [/^003[1-6]_/, '0018_'],
+    ] as const) {
+      const dir = migrationsCopy();
+      for (const f of readdirSync(dir)) if (gone.test(f)) unlinkSync(path.join(dir, f));
+      const db = await database({ template: null });
+      expect((await migrate(db.sql, undefined, dir)).some((n) => n.startsWith(ran))).toBe(true);
+      // Today's set on top: the missing twins are recorded, not run (running them again would fail).
+      const applied = await migrate(db.sql);
+      expect(applied.filter((n) => /^00(1[89]|2[0-3]|3[1-6])_/.test(n))).toEqual([]);
+      expect(await recorded(db)).toEqual(fileChecksums());
+      expect(await renderSchema(db.sql)).toBe(schema);
+    }
   });
 
   it('a migration file edited after it was applied stops migrate() with both checksums, applying nothing', async () => {
@@ -208,7 +243,11 @@ describe('migrations', () => {
     const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
     await Promise.all([a.end(), b.end()]);
     const all = readMigrations().map((m) => m.name);
-    expect([...ra, ...rb].sort()).toEqual(all.sort());
+    // Run: every migration but the later twin of each pair (recorded without running).
+    const run = readMigrations()
+      .filter((m) => !((MIGRATION_TWINS.get(m.version) ?? Infinity) < m.version))
+      .map((m) => m.name);
+    expect([...ra, ...rb].sort()).toEqual(run.sort());
     const rows = await db.sql<{ name: string; n: number }[]>`select name, count(*)::int as n from schema_migrations group by name`;
     expect(rows.map((r) => r.name).sort()).toEqual(all.sort());
     expect(rows.every((r) => r.n === 1)).toBe(true);

@@ -153,6 +153,29 @@ export class MigrationOrderError extends MigrationError {
 }
 
 /**
+ * Migrations that landed twice under two numbers: stop 30 landed the lean engine's six as
+ * 0018–0023, stop 31 renumbered them 0031–0036 (a few comments changed with the numbers) and
+ * landed that, and stop 32 landed 0018–0023 again. Databases exist with either set recorded, and
+ * both files of each pair are frozen, so both stay. Each pair is one change: whichever of the two
+ * a database applied, the other is recorded as applied without running (a fresh database runs
+ * 0018–0023 and records 0031–0036), and it never counts as applied out of order.
+ */
+export const MIGRATION_TWINS: ReadonlyMap<number, number> = new Map([
+  [18, 31],
+  [19, 32],
+  [20, 33],
+  [21, 34],
+  [22, 35],
+  [23, 36],
+  [31, 18],
+  [32, 19],
+  [33, 20],
+  [34, 21],
+  [35, 22],
+  [36, 23],
+]);
+
+/**
  * Apply pending migrations in one transaction under an advisory lock, so replicas starting
  * together apply each exactly once. Returns the names applied by this call.
  *
@@ -188,8 +211,9 @@ export async function migrate(sql: Sql, log?: Logger, dir = MIGRATIONS_DIR): Pro
     }
     if (problems.length > 0) throw new MigrationChecksumError(problems);
     const done = new Set(rows.map((r) => r.version));
+    const twinDone = (m: Migration) => done.has(MIGRATION_TWINS.get(m.version) ?? -1);
     const latest = rows.at(-1);
-    const early = latest ? migrations.filter((m) => !done.has(m.version) && m.version < latest.version) : [];
+    const early = latest ? migrations.filter((m) => !done.has(m.version) && !twinDone(m) && m.version < latest.version) : [];
     if (early.length > 0)
       throw new MigrationOrderError(
         early.map((m) => m.name),
@@ -198,8 +222,14 @@ export async function migrate(sql: Sql, log?: Logger, dir = MIGRATIONS_DIR): Pro
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.version)) continue;
-      await tx.unsafe(m.sql);
+      const twin = twinDone(m);
+      if (!twin) await tx.unsafe(m.sql);
       await tx`insert into schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${m.checksum})`;
+      done.add(m.version);
+      if (twin) {
+        log?.info({ migration: m.name }, 'migration recorded: its twin was applied');
+        continue;
+      }
       applied.push(m.name);
       log?.info({ migration: m.name }, 'migration applied');
     }
