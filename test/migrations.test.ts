@@ -11,6 +11,7 @@ import {
   migrationChecksum,
   MigrationOrderError,
   MIGRATION_TWINS,
+  MIGRATION_VARIANTS,
   MIGRATIONS_DIR,
   readMigrations,
 } from '../src/store/db.js';
@@ -108,19 +109,22 @@ describe('migrations are frozen once they land', () => {
     expect(ran.some((n) => n.startsWith('0031_'))).toBe(false);
     expect(await recorded(fresh)).toEqual(fileChecksums());
     const schema = await renderSchema(fresh.sql);
-    // Stop 31 landed 0031–0036 only; stops 30 and 32 landed 0018–0023 only.
-    for (const [gone, ran] of [
-      [/^00(1[89]|2[0-3])_/, '0031_'],
-      [/^003[1-6]_/, '0018_'],
+    // Stop 31 landed 0031–0036 only, and its own text of 0030 (MIGRATION_VARIANTS); stops 30 and 32 landed 0018–0023 only.
+    for (const [gone, ran, stop31] of [
+      [/^00(1[89]|2[0-3])_/, '0031_', true],
+      [/^003[1-6]_/, '0018_', false],
     ] as const) {
       const dir = migrationsCopy();
       for (const f of readdirSync(dir)) if (gone.test(f)) unlinkSync(path.join(dir, f));
+      if (stop31) cpSync(new URL('./fixtures/migrations/0030_input_required.stop31.sql', import.meta.url), path.join(dir, '0030_input_required.sql'));
       const db = await database({ template: null });
       expect((await migrate(db.sql, undefined, dir)).some((n) => n.startsWith(ran))).toBe(true);
       // Today's set on top: the missing twins are recorded, not run (running them again would fail).
       const applied = await migrate(db.sql);
       expect(applied.filter((n) => /^00(1[89]|2[0-3]|3[1-6])_/.test(n))).toEqual([]);
-      expect(await recorded(db)).toEqual(fileChecksums());
+      expect(await recorded(db)).toEqual(
+        stop31 ? { ...fileChecksums(), '0030_input_required.sql': MIGRATION_VARIANTS.get('0030_input_required.sql')![0] } : fileChecksums(),
+      );
       expect(await renderSchema(db.sql)).toBe(schema);
     }
   });
