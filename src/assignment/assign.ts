@@ -12,7 +12,7 @@ import { availabilityOf, type AgentView } from '../core/scoring.js';
 import { recordTransition } from '../observability/metrics.js';
 import { agentRowsAndCounts } from '../store/agents.js';
 import { assignBatch, duePending, markUnmatched, type BatchCursor, type BatchItem, type PendingRef } from '../store/assignments.js';
-import { unversioned } from '../store/tasks.js';
+import { unversioned, writeOf } from '../store/tasks.js';
 import { committedEvents } from '../store/events.js';
 import { since, type TickResult } from './tick.js';
 import { agentViews, planPolicy, planTask } from './views.js';
@@ -282,11 +282,11 @@ export class Assigner {
       const row = unversioned(read);
       if (d.kind === 'unmatched') {
         if (read.unmatched_reason !== d.reason && !(lean && d.reason === 'no_available_agent'))
-          unmatched.push({ ...decideUnmatched(row, d.reason), version: read.version });
+          unmatched.push(writeOf(decideUnmatched(row, d.reason), read.version));
         continue;
       }
       const c = decideAssignment(row, { agent: d.agent, score: d.score, woke: d.wake }, now, this.deps.config.assignment.wake_timeout_ms);
-      batch.push({ ...c, version: read.version });
+      batch.push(writeOf(c, read.version));
     }
     return { batch, unmatched };
   }

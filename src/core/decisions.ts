@@ -29,6 +29,16 @@ import { canonical } from './ids.js';
 
 export type { Change, Guard } from './task.js';
 
+/**
+ * A fresh change marked retried or not. Never `{ ...change(…), retried }`: an object spread's copy
+ * plus a new field is a brand-new V8 map every call (store/tasks.ts withVersion).
+ */
+function withRetried(c: Change, retried: boolean): Change & { retried: boolean } {
+  const r = c as Change & { retried: boolean };
+  r.retried = retried;
+  return r;
+}
+
 function change(before: TaskRow, next: TaskRow, events: Array<[EventType, Record<string, unknown>?]>, guard: Guard): Change {
   const task = rowToTask(next);
   return {
@@ -250,8 +260,8 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
       retry_count: d.retryCount,
       not_before: new Date(now.getTime() + Math.max(d.delayMs, report.retryAfterMs ?? 0)),
     };
-    return {
-      ...change(
+    return withRetried(
+      change(
         row,
         next,
         [
@@ -260,11 +270,11 @@ export function decideFail(row: TaskRow, agent: string, report: FailReport, poli
         ],
         guard,
       ),
-      retried: true,
-    };
+      true,
+    );
   }
   const next: TaskRow = { ...row, ...ended('failed', now), error: report.error };
-  return { ...change(row, next, [['failed', { will_retry: false, agent, ...code }]], guard), retried: false };
+  return withRetried(change(row, next, [['failed', { will_retry: false, agent, ...code }]], guard), false);
 }
 
 export interface ProgressReport {
@@ -541,8 +551,8 @@ export function decideAttemptTimeout(
       retry_count: d.retryCount,
       not_before: new Date(now.getTime() + d.delayMs),
     };
-    return {
-      ...change(
+    return withRetried(
+      change(
         row,
         next,
         [
@@ -551,14 +561,14 @@ export function decideAttemptTimeout(
         ],
         guard,
       ),
-      retried: true,
-    };
+      true,
+    );
   }
   const next: TaskRow = { ...row, ...ended('timed_out', now), error, avoid_agent: agent };
-  return {
-    ...change(row, next, [['timeout', { ...counts(next), reason: heartbeat ? 'heartbeat' : 'retries_exhausted', agent, will_retry: false }]], guard),
-    retried: false,
-  };
+  return withRetried(
+    change(row, next, [['timeout', { ...counts(next), reason: heartbeat ? 'heartbeat' : 'retries_exhausted', agent, will_retry: false }]], guard),
+    false,
+  );
 }
 
 /**

@@ -56,6 +56,7 @@ import {
   lockTaskRow,
   taskExists,
   unversioned,
+  writeOf,
 } from '../store/tasks.js';
 import { inTransaction, type Db, type Tx } from '../store/db.js';
 import { dependencyStates, insertEdges, lockDependencies } from '../store/dependencies.js';
@@ -445,7 +446,7 @@ export async function writeReport(ctx: ServiceContext, id: string, decide: (row:
       round--; // the remembered row may be out of date: decide again on the row as it is
       continue;
     }
-    const write = { ...c, version: read.version };
+    const write = writeOf(c, read.version);
     if (!needsSettling(c)) {
       const sink = committedEvents();
       const version = await ctx.reports.write(write, sink);

@@ -139,8 +139,12 @@ export function storedForm(env: EventEnvelope): string {
   const task: Record<string, unknown> = { ...env.data.task };
   for (const k of IMMUTABLE_LIST) task[k] = undefined;
   for (const k of NULL_BY_DEFAULT_LIST) if (task[k] === null) task[k] = undefined;
-  const { task: _full, ...extra } = env.data;
-  return JSON.stringify({ id: env.id, type: env.type, timestamp: env.timestamp, data: { ...extra, task } });
+  // The data's other fields, then the slim task: added one by one to a literal, never as
+  // `{ ...extra, task }` (a spread's copy plus a new field is a new V8 map every call: withVersion).
+  const data: Record<string, unknown> = {};
+  for (const k of Object.keys(env.data)) if (k !== 'task') data[k] = (env.data as Record<string, unknown>)[k];
+  data.task = task;
+  return JSON.stringify({ id: env.id, type: env.type, timestamp: env.timestamp, data });
 }
 
 /**

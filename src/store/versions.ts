@@ -5,7 +5,7 @@
 // is simply missed and read again; a decision that refuses on a cached row is re-decided on a
 // fresh read before the refusal is answered.
 import type { TaskRow } from '../core/task.js';
-import type { VersionedRow } from './tasks.js';
+import { withVersion, type VersionedRow } from './tasks.js';
 
 /** Rows kept at most; the oldest go first. A miss costs one read. */
 export const MAX_CACHED_ROWS = 20_000;
@@ -29,7 +29,7 @@ export class RowVersions {
       return;
     }
     this.rows.delete(row.id);
-    this.rows.set(row.id, { ...row, version });
+    this.rows.set(row.id, withVersion(row, version));
     if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
   }
 
