@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import fastJsonStringify from 'fast-json-stringify';
+import { buildSerializer } from './serializers.js';
 import type { Logger } from 'pino';
 import * as yaml from 'js-yaml';
 import { installAuth, type AuthOptions } from './auth.js';
@@ -65,14 +65,14 @@ export async function buildApiServer(opts: ApiServerOptions): Promise<FastifyIns
   // One serializer per distinct response schema, not one per route and status: fastify's default
   // compiler builds each anew, and every fast-json-stringify build of a schema with a union (a
   // nullable field) owns an Ajv instance of its own — ~520 of them held by a started Dispatch.
-  // Same options as the default compiler (no shared schemas: ours are inline).
+  // Each is built with its nullable unions in fast-json-stringify's own forms (http/serializers.ts).
   const serializers = new Map<string, (data: unknown) => string>();
   app.setSerializerCompiler(({ schema }) => {
     serializerStats.asked++;
     const key = JSON.stringify(schema);
     let serialize = serializers.get(key);
     if (!serialize) {
-      serialize = fastJsonStringify(schema as Parameters<typeof fastJsonStringify>[0], {}) as (data: unknown) => string;
+      serialize = buildSerializer(schema);
       serializers.set(key, serialize);
       serializerStats.built++;
     }
