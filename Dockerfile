@@ -23,4 +23,4 @@ EXPOSE 8600 8601
 HEALTHCHECK --interval=10s --timeout=2s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8601/health').then(r=>process.exit(r.status===200?0:1)).catch(()=>process.exit(1))"
 # The node flags of `npm start` (package.json; test/service-flags.test.ts keeps them equal).
-CMD ["node", "--max-old-space-size=512", "--initial-old-space-size=96", "--max-semi-space-size=8", "dist/main.js"]
+CMD ["node", "--max-old-space-size=512", "--initial-old-space-size=80", "--max-semi-space-size=8", "dist/main.js"]

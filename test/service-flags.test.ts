@@ -10,7 +10,7 @@ const ROOT = new URL('../', import.meta.url).pathname;
 describe("npm start's node flags", () => {
   it('size the old and young generations, and the Dockerfile runs the service with the same flags', () => {
     const flags = serviceNodeFlags(ROOT);
-    expect(flags).toEqual(['--max-old-space-size=512', '--initial-old-space-size=96', '--max-semi-space-size=8']);
+    expect(flags).toEqual(['--max-old-space-size=512', '--initial-old-space-size=80', '--max-semi-space-size=8']);
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'));
     const args = JSON.parse(cmd![1]!) as string[];
     expect(args).toEqual(['node', ...flags, 'dist/main.js']);
