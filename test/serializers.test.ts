@@ -47,7 +47,7 @@ describe('nullable unions in response serializers', () => {
     const tasks: Record<string, unknown>[] = [];
     const created = await t.call('POST', '/api/v1/tasks', { agent: 'r1', body: { title: 'plain', capabilities: ['c'], context: { k: [1, 'two', null] } } });
     tasks.push(created.body);
-    const running = await assignedTask(t.sql, 'w1', { title: 'running "quoted" \\ text', description: 'd' });
+    const running = await assignedTask(t.sql, 'w1', { title: 'running "quoted" \\ text' });
     tasks.push((await t.call('POST', `/api/v1/tasks/${running.id}/progress`, { agent: 'w1', body: { message: 'half', percent: 50, data: { a: 1 } } })).body);
     const done = await assignedTask(t.sql, 'w1');
     tasks.push((await t.call('POST', `/api/v1/tasks/${done.id}/complete`, { agent: 'w1', body: { result: { ok: true, list: [1, { x: null }] } } })).body);
