@@ -1,10 +1,12 @@
-// `npm run schema` writes migrations/schema.sql: the schema the migrations build, as one readable
+// `npm run schema` writes docs/schema.sql: the schema the migrations build, as one readable
 // file (tables with their columns and constraints, indexes, functions, triggers), so a newcomer
 // reads what `tasks` looks like instead of replaying every migration. Generated from a migrated
 // database through the catalogs (no pg_dump: the embedded Postgres ships without it), in a stable
 // order. `npm run schema -- --check` exits 1 when the committed file differs; test/schema.test.ts
 // checks it against the test suite's migrated template database. Never edited by hand, never
-// applied: the migrations stay the only way a database changes.
+// applied: the migrations stay the only way a database changes. It lives outside migrations/,
+// where every file is frozen once it lands (migrations/schema.sql is the snapshot as it stood when
+// it moved, kept unedited: migrations/README.md).
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../src/store/embedded.js';
 import { connect, migrate } from '../src/store/db.js';
 
-export const SCHEMA_FILE = fileURLToPath(new URL('../migrations/schema.sql', import.meta.url));
+export const SCHEMA_FILE = fileURLToPath(new URL('../docs/schema.sql', import.meta.url));
 
 type Sql = ReturnType<typeof postgres>;
 
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
       if (check) {
         const same = existsSync(SCHEMA_FILE) && readFileSync(SCHEMA_FILE, 'utf8') === text;
         if (!same) {
-          console.error('migrations/schema.sql is stale: run `npm run schema`');
+          console.error('docs/schema.sql is stale: run `npm run schema`');
           process.exitCode = 1;
         }
       } else {

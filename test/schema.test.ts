@@ -1,11 +1,11 @@
-// migrations/schema.sql is the schema the migrations build (npm run schema), committed so a
+// docs/schema.sql is the schema the migrations build (npm run schema), committed so a
 // newcomer can read it. This checks it against a database migrated by the suite's global setup.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderSchema, SCHEMA_FILE } from '../scripts/schema.js';
 import { createTestDatabase } from './helpers/db.js';
 
-describe('migrations/schema.sql', () => {
+describe('docs/schema.sql', () => {
   it('is what the migrations build (run `npm run schema` when this fails)', async () => {
     const db = await createTestDatabase();
     try {
