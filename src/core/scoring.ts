@@ -142,19 +142,10 @@ export function agentReasons(task: TaskNeeds, agent: AgentView, policy: ScoringP
   return reasons;
 }
 
-/** Whether agentReasons would find nothing: the same checks, without building the list. */
-function eligible(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): boolean {
-  if (policy.ownershipUnknown || (policy.ownedBy && !policy.ownedBy.has(agent.id))) return false;
-  if (agent.drained || agent.active >= policy.maxConcurrent || !AVAILABLE_STATES.has(agent.state)) return false;
-  if (task.requiredTags.length === 0) return true;
-  const held = heldTags(agent);
-  for (const t of task.requiredTags) if (!held.has(t.toLowerCase())) return false;
-  return true;
-}
-
 /**
  * The category scoreCandidate would give an agent that cannot take the task (the first of
- * agentReasons, in its order), or undefined when it can — without building the reasons: planning
+ * agentReasons, in its order), or undefined when it can (agentReasons would find nothing) —
+ * without building the reasons: planning
  * asks this of every agent for every task, and in a full system most agents are at their limit.
  */
 export function ineligibleCategory(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): IneligibleReason | undefined {
@@ -170,7 +161,7 @@ export function ineligibleCategory(task: TaskNeeds, agent: AgentView, policy: Sc
 }
 
 export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): Score {
-  if (!eligible(task, agent, policy)) {
+  if (ineligibleCategory(task, agent, policy) !== undefined) {
     const reasons = agentReasons(task, agent, policy);
     return { eligible: false, reason: categoryOf(reasons[0]!), reasons };
   }

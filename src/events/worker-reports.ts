@@ -143,7 +143,6 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   }
 
   async function handle(m: JsMsg, nc: NatsConnection): Promise<void> {
-    const turn = turnOf(nc);
     if (m.headers?.get(SOURCE_HEADER) === 'dispatch') {
       ownAcks.push(m);
       if (ownAcks.length >= OWN_ACK_MAX) flushOwnAcks();
@@ -160,7 +159,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
       m.nak(1000);
       return;
     }
-    turn.defer(() => m.ack());
+    turnOf(nc).defer(() => m.ack());
     if (res.outcome === 'ignored' && res.reason === 'not a report subject') return;
     ctx.metrics.natsReports.inc({ outcome: res.outcome });
     if (res.outcome === 'refused' || res.outcome === 'invalid') log.info({ subject: m.subject, reason: res.reason }, `${res.outcome} NATS report`);

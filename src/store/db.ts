@@ -160,20 +160,12 @@ export class MigrationOrderError extends MigrationError {
  * a database applied, the other is recorded as applied without running (a fresh database runs
  * 0018–0023 and records 0031–0036), and it never counts as applied out of order.
  */
-export const MIGRATION_TWINS: ReadonlyMap<number, number> = new Map([
-  [18, 31],
-  [19, 32],
-  [20, 33],
-  [21, 34],
-  [22, 35],
-  [23, 36],
-  [31, 18],
-  [32, 19],
-  [33, 20],
-  [34, 21],
-  [35, 22],
-  [36, 23],
-]);
+export const MIGRATION_TWINS: ReadonlyMap<number, number> = new Map(
+  [18, 19, 20, 21, 22, 23].flatMap((v): [number, number][] => [
+    [v, v + 13],
+    [v + 13, v],
+  ]),
+);
 
 /**
  * Migrations that landed with two texts: stop 31 landed 0030 without its redefinition of
