@@ -31,7 +31,7 @@ import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop, warmUp } from './lib/open-loop.js';
 import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
-import { memoryKb, ProcSampler } from './lib/proc.js';
+import { boxCpu, CpuGroups, formatBoxCpu, memoryKb, ProcSampler, type BoxCpu } from './lib/proc.js';
 import { counterDeltas, gcSummary, histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
 import { duePending } from '../../src/store/assignments.js';
@@ -65,6 +65,8 @@ export interface DispatchRateResult {
   cpuPct: number;
   peakRssMb: number;
   commitsPerTask: number;
+  /** CPU per lifecycle across the box's processes (lib/proc.ts CpuGroups), when /proc shows them. */
+  box?: BoxCpu;
   producerMaxLagMs: number;
   errors: string[];
 }
@@ -78,6 +80,8 @@ export interface DispatchBurnDown {
   cpuPct: number;
   peakRssMb: number;
   commitsPerTask: number;
+  /** CPU per lifecycle across the box's processes (lib/proc.ts CpuGroups), when /proc shows them. */
+  box?: BoxCpu;
   tick: HistogramDelta;
   /** Bytes per lifecycle of what the burn-down left (lib/storage.ts): as written, and live after VACUUM FULL. */
   bytes?: StorageBytes;
@@ -205,6 +209,24 @@ async function freshEnv(pg: BenchPostgres): Promise<Env> {
   };
 }
 
+/**
+ * The box's CPU for a run: Dispatch, the Postgres server's processes, nats-server and the worker
+ * process (the load generator is the bench's own process, as the peers' producer is, and not
+ * counted). Undefined when /proc does not show the Postgres server (an external one elsewhere).
+ */
+function boxGroups(pg: BenchPostgres, dispatchPid: number, env: Env, workers: { pid?: number }): CpuGroups | undefined {
+  const serverPids = pg.serverPids;
+  if (!serverPids || workers.pid === undefined) return undefined;
+  const natsPid = env.nats.pid;
+  const workersPid = workers.pid;
+  return new CpuGroups({
+    Dispatch: () => [dispatchPid],
+    Postgres: () => serverPids(),
+    'nats-server': () => (natsPid === undefined ? [] : [natsPid]),
+    workers: () => [workersPid],
+  });
+}
+
 async function stopAndCount(pg: BenchPostgres, d: DispatchProc): Promise<number> {
   await d.stop();
   await sleep(1500); // backends flush their statistics on exit
@@ -266,6 +288,8 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     const m0 = await scrape(`${d.opsUrl}/metrics`);
     const sampler = new ProcSampler(d.pid);
     sampler.start();
+    const box = boxGroups(pg, d.pid, env, workers);
+    box?.start();
     const t0 = performance.now();
     const r = await openLoop({
       rate,
@@ -282,6 +306,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     const tDone = performance.now();
     measuring = false;
     const usage = sampler.stop();
+    const boxSeconds = box?.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);
     (o.log ?? console.error)(`[dispatch] ${rate}/s sync match: ${counterDeltas(m0, m1, 'dispatch_sync_matches_total', 'outcome')}; ${gcSummary(m0, m1)}`);
     let censored = 0;
@@ -314,6 +339,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
       cpuPct: usage.cpuPct,
       peakRssMb: usage.peakRssMb,
       commitsPerTask: (c1 - c0) / Math.max(1, completed),
+      ...(boxSeconds ? { box: boxCpu(boxSeconds, completed) } : {}),
       producerMaxLagMs: r.maxLagMs,
       errors: [...r.errors, ...[...workers.refusals].map(([s, c]) => `complete → ${s} ×${c}`)],
     };
@@ -353,11 +379,14 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
     const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs, port });
     const sampler = new ProcSampler(d.pid);
     sampler.start();
+    const box = boxGroups(pg, d.pid, env, workers);
+    box?.start();
     const m0 = await scrape(`${d.opsUrl}/metrics`);
     const finished = await waitFor(() => workers.completed >= o.burnDown, o.burnDownMaxMs, 50);
     const t1 = finished && lastCompletedAt ? lastCompletedAt : wallMs();
     const t0 = first || tStart;
     const usage = sampler.stop();
+    const boxSeconds = box?.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);
     const done = workers.completed;
     await workers.close();
@@ -380,6 +409,7 @@ async function burnDownRun(pg: BenchPostgres, o: DispatchBenchOptions): Promise<
       cpuPct: usage.cpuPct,
       peakRssMb: usage.peakRssMb,
       commitsPerTask: (c1 - c0) / Math.max(1, done),
+      ...(boxSeconds ? { box: boxCpu(boxSeconds, done) } : {}),
       tick: histogramDelta(m0, m1, TICK),
     };
   } finally {
@@ -694,7 +724,9 @@ export function dispatchTable(r: DispatchResults): string {
     rows,
   );
   const bytes = b?.bytes && b.liveBytes ? `\n\nburn-down bytes per lifecycle: ${formatBytes(b.bytes)}; ${formatBytes(b.liveBytes)}` : '';
-  if (!r.scale.length) return main + bytes;
+  const boxes = [...r.rates.map((x) => [`open loop ${x.rate}/s`, x.box] as const), ['burn-down', b?.box] as const].filter(([, x]) => x);
+  const box = boxes.length ? `\n\nCPU per lifecycle, whole box: ${boxes.map(([run, x]) => `${run} ${formatBoxCpu(x!)}`).join('; ')}` : '';
+  if (!r.scale.length) return main + bytes + box;
   const scale = markdownTable(
     ['pending', 'agents (all busy)', 'ticks', 'tick mean ms', 'tick p50 ≤ ms', 'tick p99 ≤ ms', 'RSS MB', 'peak RSS MB', 'CPU %'],
     r.scale.map((s) => [
@@ -709,7 +741,7 @@ export function dispatchTable(r: DispatchResults): string {
       fmt(s.cpuPct, 0),
     ]),
   );
-  return `${main}${bytes}\n\n${scale}`;
+  return `${main}${bytes}${box}\n\n${scale}`;
 }
 
 function fairnessTable(rows: ScaleResult[]): string {

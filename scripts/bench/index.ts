@@ -15,6 +15,12 @@ import { startBenchPostgres } from './lib/postgres.js';
 import { fmt, markdownTable, ratio } from './lib/table.js';
 import { DISPATCH_USAGE, dispatchOptionsFromArgs, dispatchTables, runDispatchBench, type DispatchResults } from './dispatch.js';
 import { peerOptionsFromArgs, peersTable, runPeers, type PeerResult } from './peers.js';
+import type { BoxCpu } from './lib/proc.js';
+
+/** CPU per job/lifecycle across each system's processes (its Postgres server's included). */
+function boxRow(run: string, peer: string, p: BoxCpu, d: BoxCpu): string[] {
+  return [run, peer, 'CPU ms per job/lifecycle, whole box', fmt(p.msPerLifecycle, 2), fmt(d.msPerLifecycle, 2), ratio(d.msPerLifecycle, p.msPerLifecycle)];
+}
 
 function hardware(pgVersion: string, settings: string): string {
   const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
@@ -80,6 +86,7 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
         ratio(dr.toNotified.p50, pr.latency.p50),
       ]);
       rows.push([`${pr.rate}/s`, p.peer, 'CPU % of one core', fmt(pr.cpuPct, 0), fmt(dr.cpuPct, 0), ratio(dr.cpuPct, pr.cpuPct)]);
+      if (pr.box && dr.box) rows.push(boxRow(`${pr.rate}/s`, p.peer, pr.box, dr.box));
       rows.push([`${pr.rate}/s`, p.peer, 'peak RSS MB', fmt(pr.peakRssMb, 0), fmt(dr.peakRssMb, 0), ratio(dr.peakRssMb, pr.peakRssMb)]);
       rows.push([
         `${pr.rate}/s`,
@@ -101,6 +108,7 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
         fmt(db.jobsPerS) + (db.capped ? ' (capped)' : ''),
         ratio(db.jobsPerS, pb.jobsPerS),
       ]);
+      if (pb.box && db.box) rows.push(boxRow('burn-down', p.peer, pb.box, db.box));
       rows.push([`burn-down`, p.peer, 'peak RSS MB', fmt(pb.peakRssMb, 0), fmt(db.peakRssMb, 0), ratio(db.peakRssMb, pb.peakRssMb)]);
       rows.push([`burn-down`, p.peer, 'commits per job/task', fmt(pb.commitsPerJob, 2), fmt(db.commitsPerTask, 2), ratio(db.commitsPerTask, pb.commitsPerJob)]);
     }

@@ -20,7 +20,7 @@ import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop, warmUp } from './lib/open-loop.js';
 import { xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
-import { ProcSampler } from './lib/proc.js';
+import { boxCpu, CpuGroups, formatBoxCpu, ProcSampler, type BoxCpu } from './lib/proc.js';
 import { fmt, markdownTable } from './lib/table.js';
 
 export const PEERS = ['graphile-worker', 'pg-boss', 'pg-boss-tuned'] as const;
@@ -42,6 +42,8 @@ export interface RateResult {
   cpuPct: number;
   peakRssMb: number;
   commitsPerJob: number;
+  /** CPU per job across the box's processes: the worker process and the Postgres server (lib/proc.ts CpuGroups). */
+  box?: BoxCpu;
   producerMaxLagMs: number;
 }
 
@@ -54,6 +56,8 @@ export interface BurnDownResult {
   cpuPct: number;
   peakRssMb: number;
   commitsPerJob: number;
+  /** CPU per job across the box's processes: the worker process and the Postgres server (lib/proc.ts CpuGroups). */
+  box?: BoxCpu;
 }
 
 export interface PeerResult {
@@ -179,6 +183,8 @@ async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, 
   const c0 = await xactCommits(pg.adminUrl, db);
   const sampler = new ProcSampler(worker.pid);
   sampler.start();
+  const box = boxGroups(peer, pg, worker.pid);
+  box?.start();
   const t0 = performance.now();
   const r = await openLoop({
     rate,
@@ -204,6 +210,7 @@ async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, 
   }
   if (censored === 0) await waitFor(async () => (await counter.remaining()) === 0, 30_000, 100);
   const usage = sampler.stop();
+  const boxSeconds = box?.stop();
   await prod.close();
   await stopChild(worker.child);
   await counter.end();
@@ -220,6 +227,7 @@ async function rateRun(peer: Peer, pg: BenchPostgres, db: string, rate: number, 
     cpuPct: usage.cpuPct,
     peakRssMb: usage.peakRssMb,
     commitsPerJob: (c1 - c0 - counter.queries) / Math.max(1, r.ok),
+    ...(boxSeconds ? { box: boxCpu(boxSeconds, r.ok) } : {}),
     producerMaxLagMs: r.maxLagMs,
   };
 }
@@ -236,6 +244,8 @@ async function burnDownRun(peer: Peer, pg: BenchPostgres, db: string, jobs: numb
   const worker = await startWorker(peer, url, () => {});
   const sampler = new ProcSampler(worker.pid);
   sampler.start();
+  const box = boxGroups(peer, pg, worker.pid);
+  box?.start();
   const t0 = performance.now();
   await worker.go();
   let left = before;
@@ -249,6 +259,7 @@ async function burnDownRun(peer: Peer, pg: BenchPostgres, db: string, jobs: numb
   );
   const seconds = (performance.now() - t0) / 1000;
   const usage = sampler.stop();
+  const boxSeconds = box?.stop();
   await stopChild(worker.child);
   const done = before - (finished ? 0 : await counter.remaining());
   await counter.end();
@@ -263,7 +274,19 @@ async function burnDownRun(peer: Peer, pg: BenchPostgres, db: string, jobs: numb
     cpuPct: usage.cpuPct,
     peakRssMb: usage.peakRssMb,
     commitsPerJob: (c1 - c0 - counter.queries) / Math.max(1, done),
+    ...(boxSeconds ? { box: boxCpu(boxSeconds, done) } : {}),
   };
+}
+
+/**
+ * The box's CPU for a run: the worker process and the Postgres server's processes (the producer
+ * is the bench's own process, as Dispatch's HTTP creators are, and not counted). Undefined when
+ * /proc does not show the Postgres server.
+ */
+function boxGroups(peer: Peer, pg: BenchPostgres, workerPid: number): CpuGroups | undefined {
+  const serverPids = pg.serverPids;
+  if (!serverPids) return undefined;
+  return new CpuGroups({ [peer]: () => [workerPid], Postgres: () => serverPids() });
 }
 
 export async function runPeers(pg: BenchPostgres, opts: PeerOptions): Promise<PeerResult[]> {
@@ -343,7 +366,13 @@ export function peersTable(results: PeerResult[]): string {
       ]);
     }
   }
-  return markdownTable(['system', 'run', 'started/sent', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'jobs/s', 'CPU %', 'peak RSS MB', 'commits/job'], rows);
+  const table = markdownTable(['system', 'run', 'started/sent', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'jobs/s', 'CPU %', 'peak RSS MB', 'commits/job'], rows);
+  const boxes = results.flatMap((r) =>
+    [...r.rates.map((x) => [`open loop ${x.rate}/s`, x.box] as const), ['burn-down', r.burnDown?.box] as const]
+      .filter(([, x]) => x)
+      .map(([run, x]) => `${r.peer} ${run} ${formatBoxCpu(x!)}`),
+  );
+  return boxes.length ? `${table}\n\nCPU per job, whole box: ${boxes.join('; ')}` : table;
 }
 
 runBenchScript(import.meta.url, peerOptionsFromArgs, runPeers, peersTable);

@@ -10,6 +10,8 @@ import { freePort } from '../../src/store/embedded.js';
 export interface NatsServer {
   url: string;
   port: number;
+  /** The server process's pid (undefined while it is down). */
+  readonly pid: number | undefined;
   /** Kill the server (SIGKILL), keeping its JetStream store for a restart. */
   kill(): Promise<void>;
   /** Start it again on the same port and store. */
@@ -58,6 +60,9 @@ export async function startNatsServer(port?: number): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${p}`,
     port: p,
+    get pid() {
+      return child?.pid;
+    },
     kill,
     restart: launch,
     stop: async () => {

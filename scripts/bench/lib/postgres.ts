@@ -4,7 +4,7 @@
 // software, not the VM's disk flush (~3-4 ms here, which caps every system at a few hundred
 // commits/s); DISPATCH_BENCH_PG_DURABLE=1 keeps Postgres' durable defaults. Every system under
 // test gets the same server and the same settings in the same run.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { STATEMENTS } from './pg-stats.js';
 import postgres from 'postgres';
 import { freePort } from '../../../src/store/embedded.js';
 import { parseArgs } from './args.js';
+import { childrenOf, parentOf } from './proc.js';
 
 export interface BenchPostgres {
   adminUrl: string;
@@ -26,6 +27,11 @@ export interface BenchPostgres {
   stop(): Promise<void>;
   /** Stop the embedded server, wait `downMs`, start it again (chaos). Absent for an external server. */
   restart?(downMs?: number): Promise<void>;
+  /**
+   * The server's processes now (postmaster and every child: backends, WAL writer, checkpointer,
+   * autovacuum), when it runs on this machine and /proc shows them; absent otherwise.
+   */
+  serverPids?(): number[];
 }
 
 export function withDatabase(url: string, db: string): string {
@@ -89,7 +95,8 @@ export async function attachPostgres(
 ): Promise<BenchPostgres> {
   const url = adminUrl;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
-  const [{ version }] = (await admin`select version()`) as unknown as [{ version: string }];
+  const [{ version, pid }] = (await admin`select version(), pg_backend_pid() as pid`) as unknown as [{ version: string; pid: number }];
+  const postmaster = postmasterOf(url, pid); // while that backend still runs
   await admin.end();
   const run = async (stmt: string) => {
     const a = postgres(url, { max: 1, onnotice: () => {} });
@@ -112,7 +119,20 @@ export async function attachPostgres(
     dropDatabase: (name) => run(`drop database if exists ${name} with (force)`),
     stop: o.stop ?? (async () => {}),
     ...(o.restart ? { restart: o.restart } : {}),
+    ...(postmaster !== undefined ? { serverPids: () => [postmaster, ...childrenOf(postmaster)] } : {}),
   };
+}
+
+/** The postmaster of a server on this machine, from one of its backends' pid (its parent). */
+function postmasterOf(url: string, backendPid: number): number | undefined {
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname)) return undefined;
+  const ppid = parentOf(backendPid);
+  if (ppid === undefined) return undefined;
+  try {
+    return readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() === 'postgres' ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // CPU and memory of a process from /proc (Linux): CPU seconds from utime+stime in
 // /proc/<pid>/stat, RSS sampled from /proc/<pid>/status (VmRSS) and its high-water mark (VmHWM).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86-64
 
@@ -62,4 +62,101 @@ export class ProcSampler {
     this.last = { cpuS, wallS, peakRssMb: this.peakKb / 1024 };
     return { cpuS, wallS, cpuPct: (100 * cpuS) / wallS, peakRssMb: this.peakKb / 1024 };
   }
+}
+
+/** The processes whose parent is `ppid` (from /proc/<pid>/stat; empty off Linux). */
+export function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** The parent of `pid`, or undefined when /proc cannot say (another machine, not Linux). */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU of named groups of processes from start() to stop() — a system's whole box: the broker,
+ * its Postgres server's processes, nats-server, its workers. A group's members are listed anew at
+ * every sample, so a process that starts inside the window (a new backend) counts from zero, and
+ * one that exits keeps what its last sample saw.
+ */
+export class CpuGroups {
+  /** pid → [group, CPU seconds when first seen, CPU seconds at the last sample]. */
+  private seen = new Map<number, [string, number, number]>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly groups: Record<string, () => number[]>,
+    private readonly everyMs = 250,
+  ) {}
+
+  start(): void {
+    this.sample(false);
+    this.timer = setInterval(() => this.sample(true), this.everyMs);
+    this.timer.unref();
+  }
+
+  /** CPU seconds per group since start(). */
+  stop(): Record<string, number> {
+    clearInterval(this.timer);
+    this.sample(true);
+    const out: Record<string, number> = Object.fromEntries(Object.keys(this.groups).map((g) => [g, 0]));
+    for (const [group, first, last] of this.seen.values()) out[group] = (out[group] ?? 0) + (last - first);
+    return out;
+  }
+
+  private sample(started: boolean): void {
+    for (const [group, list] of Object.entries(this.groups)) {
+      for (const pid of list()) {
+        let cpu: number;
+        try {
+          cpu = cpuSeconds(pid);
+        } catch {
+          continue; // gone: keeps its last sample
+        }
+        const s = this.seen.get(pid);
+        if (s) s[2] = cpu;
+        else this.seen.set(pid, [group, started ? 0 : cpu, cpu]);
+      }
+    }
+  }
+}
+
+/** A system's CPU per lifecycle across its processes (CpuGroups), in ms: the sum and each group's share. */
+export interface BoxCpu {
+  msPerLifecycle: number;
+  parts: Record<string, number>;
+}
+
+export function boxCpu(seconds: Record<string, number>, lifecycles: number): BoxCpu {
+  const n = Math.max(1, lifecycles);
+  const parts = Object.fromEntries(Object.entries(seconds).map(([g, s]) => [g, (1000 * s) / n]));
+  return { msPerLifecycle: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}
+
+/** "0.95 ms (Dispatch 0.42, Postgres 0.30, …)". */
+export function formatBoxCpu(b: BoxCpu): string {
+  const parts = Object.entries(b.parts).map(([g, ms]) => `${g} ${ms.toFixed(2)}`);
+  return `${b.msPerLifecycle.toFixed(2)} ms (${parts.join(', ')})`;
 }

@@ -17,6 +17,8 @@ export interface Workers {
   completed: number;
   completeFailures: number;
   refusals: Map<number, number>;
+  /** The workers' own process, when they run in one (startChildWorkers). */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -192,6 +194,7 @@ export async function startChildWorkers(o: {
     w.completeFailures = m.f!;
     w.refusals = new Map(m.r!);
   });
-  await nextMessage(child, (m) => m.type === 'ready', 60_000);
+  const ready = await nextMessage<{ pid: number }>(child, (m) => m.type === 'ready', 60_000);
+  w.pid = ready.pid;
   return w;
 }
