@@ -62,7 +62,8 @@ describe('event storage', () => {
       {
         id,
         title: 'every field ✓',
-        description: 'a description with "quotes" and ünïcode',
+        // What the stored envelopes' one-parameter array (store/events.ts jsonTextArray) must survive.
+        description: 'a description with "quotes", a \\ backslash, a\nnew line, a\ttab, \u2028, {braces}, a comma and ünïcode',
         requester: 'requester-x',
         owner: 'owner-y',
         scope: 'Research',

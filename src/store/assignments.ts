@@ -4,7 +4,7 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
+import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, jsonTextArray, queueEvents, type CommittedEvents } from './events.js';
 import { versionedRowOf, type VersionedRow } from './tasks.js';
 import type { FlowLimitSpec } from '../core/flow.js';
 
@@ -114,7 +114,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' | FlowRefusal; version: string | null; before?: string[] | null }[]>`
     select d.task_id, d.outcome, d.version ${before} from dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
-      ${sql.array(unique.map((it) => it.version))}::text[], ${sql.array(cols.stored)}::text[],
+      ${sql.array(unique.map((it) => it.version))}::text[], ${jsonTextArray(sql, cols.stored)},
       ${sql.array(next.map((n) => n.attempt))}::int[],
       ${sql.array(next.map((n) => n.deadline_at!.toISOString()))}::timestamptz[],
       ${sql.array(next.map((n) => n.wake_deadline_at!.toISOString()))}::timestamptz[],

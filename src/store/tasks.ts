@@ -7,7 +7,17 @@ import { statDeltas } from '../core/stats.js';
 import { statDeltasInsert } from './stats.js';
 import { recordOutcomes } from './fairness.js';
 import { outcomeOf } from '../core/record.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsAt, eventRowsFragment, queueEvents, type CommittedEvents } from './events.js';
+import {
+  addBefore,
+  collectEvents,
+  unpublishedOf,
+  eventColumns,
+  eventRowsAt,
+  eventRowsFragment,
+  jsonTextArray,
+  queueEvents,
+  type CommittedEvents,
+} from './events.js';
 
 export type { TaskRow } from '../core/task.js';
 
@@ -217,7 +227,7 @@ export async function insertTaskMatched(
   const [r] = await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
     select * from dispatch_create_matched(
       ${db.json(m.assigned.row as never)}::jsonb, ${db.json(m.pending.row as never)}::jsonb,
-      ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${db.array(cols.stored)}::text[], ${m.pending.events.length}::int,
+      ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${jsonTextArray(db, cols.stored)}, ${m.pending.events.length}::int,
       ${db.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
   const assigned = r!.outcome === 'assigned';
   if (sink) {
