@@ -8,6 +8,7 @@ import {
   availabilityOf,
   compareCandidates,
   compareScored,
+  eligibleScore,
   ineligibleCategory,
   scoreCandidate,
   type AgentReason,
@@ -161,12 +162,20 @@ function evaluate(
   for (const agent of agents) {
     const avoided = agent.id === task.avoidAgent;
     if (!list) {
-      // Deciding only: no candidate to build, so no reasons list for an agent that cannot take it.
+      // Deciding only: no candidate to build — no reasons list for an agent that cannot take it,
+      // no score object for one that can (the best one's wake is looked up once, below).
       const category = ineligibleCategory(task, agent, policy);
       if (category !== undefined) {
         categories.add(category);
         continue;
       }
+      const score = eligibleScore(task, agent, policy);
+      if (!best || (avoided !== bestAvoided ? !avoided : compareScored(agent, score, best, bestScore) < 0)) {
+        best = agent;
+        bestScore = score;
+        bestAvoided = avoided;
+      }
+      continue;
     }
     const s = scoreCandidate(task, agent, policy);
     if (!s.eligible) {
@@ -205,7 +214,8 @@ function evaluate(
     if (categories.size === 0) categories.add('missing_capability'); // no agents at all
     return { kind: 'unmatched', taskId: task.id, reason: unmatchedReason(categories, snap) };
   }
-  return { kind: 'assign', taskId: task.id, agent: best.id, score: round(bestScore), wake: bestWake };
+  const wake = list ? bestWake : availabilityOf(best, snap.maxConcurrent).wake;
+  return { kind: 'assign', taskId: task.id, agent: best.id, score: round(bestScore), wake };
 }
 
 export function planAssignments(snap: PlanSnapshot): Decision[] {

@@ -118,16 +118,21 @@ function missingTags(agent: AgentView, tags: readonly string[]): string[] {
  * that already holds work counts as busy (×0.5): it is waking for that work.
  */
 export function availabilityOf(agent: AgentView, maxConcurrent: number): { multiplier: number; wake: boolean } {
-  if (agent.active >= maxConcurrent) return { multiplier: 0, wake: false };
+  const multiplier = availabilityMultiplier(agent, maxConcurrent);
+  return { multiplier, wake: multiplier > 0 && agent.state === 'sleeping' };
+}
+
+/** availabilityOf's multiplier alone (planning asks it of every agent for every task: no object). */
+export function availabilityMultiplier(agent: AgentView, maxConcurrent: number): number {
+  if (agent.active >= maxConcurrent) return 0;
   switch (agent.state) {
     case 'ready':
-      return { multiplier: agent.active === 0 ? AVAILABILITY.idle : AVAILABILITY.busy, wake: false };
+      return agent.active === 0 ? AVAILABILITY.idle : AVAILABILITY.busy;
     case 'sleeping':
-      return { multiplier: agent.active === 0 ? AVAILABILITY.waking : AVAILABILITY.busy, wake: true };
     case 'starting':
-      return { multiplier: agent.active === 0 ? AVAILABILITY.waking : AVAILABILITY.busy, wake: false };
+      return agent.active === 0 ? AVAILABILITY.waking : AVAILABILITY.busy;
     default:
-      return { multiplier: 0, wake: false };
+      return 0;
   }
 }
 
@@ -167,8 +172,18 @@ export function scoreCandidate(task: TaskNeeds, agent: AgentView, policy: Scorin
   }
   const { multiplier, wake } = availabilityOf(agent, policy.maxConcurrent);
   const factor = recordFactor(agent.successRate, policy.recordWeight);
-  return { eligible: true, score: 1 * multiplier * priorityWeight(task.priority) * factor, availability: multiplier, wake, recordFactor: factor };
+  return { eligible: true, score: scoreOf(multiplier, task.priority, factor), availability: multiplier, wake, recordFactor: factor };
 }
+
+/**
+ * scoreCandidate's score of an agent already known to be eligible (ineligibleCategory undefined),
+ * with nothing allocated: what planning compares agents by.
+ */
+export function eligibleScore(task: TaskNeeds, agent: AgentView, policy: ScoringPolicy): number {
+  return scoreOf(availabilityMultiplier(agent, policy.maxConcurrent), task.priority, recordFactor(agent.successRate, policy.recordWeight));
+}
+
+const scoreOf = (multiplier: number, priority: number, factor: number): number => 1 * multiplier * priorityWeight(priority) * factor;
 
 /**
  * Order two scored candidates, best first: higher score, then fewer active tasks, then idle
