@@ -113,6 +113,24 @@ describe('worker reports over NATS', () => {
     expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
   });
 
+  it('a message on a subject that is no report (assigned, …) is acked unread, headers or not, and counted as nothing', async () => {
+    await using t = await app();
+    const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
+    const counts = async () => Promise.all(['ok', 'ignored', 'refused', 'invalid', 'error'].map((o) => reports(t, o)));
+    const before = await counts();
+    const jsm = await jetstreamManager(nc);
+    const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
+    const deliveredBefore = (await jsm.consumers.info(stream, REPORTS_DURABLE)).delivered.stream_seq;
+    // Not JSON and no Dispatch-Source header: read as a report, it would count as invalid.
+    nc.publish(`swarm.task.${task.id}.assigned`, 'not json');
+    await waitFor('the message delivered and acked', async () => {
+      const info = await jsm.consumers.info(stream, REPORTS_DURABLE);
+      return info.delivered.stream_seq > deliveredBefore && info.num_ack_pending === 0 && info.num_pending === 0;
+    });
+    expect(await counts()).toEqual(before);
+    expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
+  });
+
   it('started and progress in a Hermes envelope move assigned → running and record the progress', async () => {
     await using t = await app();
     const task = await insertTask(t.sql, { status: 'assigned', assignee: 'w1' });

@@ -7,8 +7,9 @@
 //
 // One consumer on swarm.task.*.* (not four per-type filters: nats-server 2.9 has no
 // filter_subjects, and one consumer keeps a task's started before its completed); messages of
-// other types are acked unread, and so are Dispatch's own events, by their `Dispatch-Source` header
-// (events/publisher.ts; an envelope without it is still recognised by its source after parsing).
+// other types are acked unread, by their subject alone, and so are Dispatch's own events on a
+// report's subject, by their `Dispatch-Source` header (events/publisher.ts; an envelope without it
+// is still recognised by its source after parsing).
 // Messages are handled one at a time, in stream order. A report's ack goes out at the end of its
 // turn, with the turn's other NATS commands (events/turn.ts); the acks of Dispatch's own events —
 // most of what this consumer reads — go out together every OWN_ACK_MS (or OWN_ACK_MAX of them),
@@ -45,6 +46,9 @@ export interface ReportResult {
   outcome: ReportOutcome;
   reason?: string;
 }
+
+/** The last token of swarm.task.<id>.<type>. */
+const subjectType = (subject: string): string => subject.slice(subject.lastIndexOf('.') + 1);
 
 /** The report body: the raw body, or the `data` of a Hermes envelope holding it. */
 function reportBody(msg: Record<string, unknown>): Record<string, unknown> {
@@ -142,12 +146,21 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
     }
   }
 
+  /** Acked unread, with the other own events' acks (one write, at most OWN_ACK_MS later). */
+  function ackLater(m: JsMsg): void {
+    ownAcks.push(m);
+    if (ownAcks.length >= OWN_ACK_MAX) flushOwnAcks();
+    else ownAckTimer ??= setTimeout(flushOwnAcks, OWN_ACK_MS);
+  }
+  const ignored = ctx.metrics.natsReports.labels({ outcome: 'ignored' });
+
   async function handle(m: JsMsg, nc: NatsConnection): Promise<void> {
+    // Not a report's subject (created, assigned, …: Dispatch's own events, two of the three a
+    // plain lifecycle brings): acked unread, without parsing its headers.
+    if (!REPORT_TYPES.has(subjectType(m.subject))) return ackLater(m);
     if (m.headers?.get(SOURCE_HEADER) === 'dispatch') {
-      ownAcks.push(m);
-      if (ownAcks.length >= OWN_ACK_MAX) flushOwnAcks();
-      else ownAckTimer ??= setTimeout(flushOwnAcks, OWN_ACK_MS);
-      ctx.metrics.natsReports.inc({ outcome: 'ignored' });
+      ackLater(m);
+      ignored.inc();
       return;
     }
     let res: ReportResult;
