@@ -12,8 +12,8 @@ import { collect, natsConnect, waitFor } from './helpers/events.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { headers } from '@nats-io/nats-core';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { REPORTS_DURABLE, type WorkerReports } from '../src/events/worker-reports.js';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { replyOf, REPORTS_DURABLE, type WorkerReports } from '../src/events/worker-reports.js';
 import { SOURCE_HEADER } from '../src/events/publisher.js';
 import { findCapturing, TASK_SUBJECTS } from '../src/events/stream.js';
 
@@ -129,6 +129,18 @@ describe('worker reports over NATS', () => {
     });
     expect(await counts()).toEqual(before);
     expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
+  });
+
+  it('own events are acked by their ack subject alone: replyOf finds it on the nats.js in use', async () => {
+    await using _app = await app(); // it makes the stream
+    const jsm = await jetstreamManager(nc);
+    const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
+    const id = randomUUID();
+    await jsm.consumers.add(stream, { durable_name: 'reply-of', ack_policy: AckPolicy.Explicit, filter_subject: `swarm.task.${id}.*` });
+    nc.publish(`swarm.task.${id}.created`, '{}');
+    const m = (await (await jetstream(nc).consumers.get(stream, 'reply-of')).next({ expires: 5000 }))!;
+    expect(replyOf(m)).toMatch(/^\$JS\.ACK\./);
+    await jsm.consumers.delete(stream, 'reply-of');
   });
 
   it('started and progress in a Hermes envelope move assigned → running and record the progress', async () => {

@@ -35,6 +35,8 @@ const MAX_DELIVER = 5;
 const REPORT_TYPES = new Set(['started', 'progress', 'completed', 'failed']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RETRY_MS = 5000;
+/** A JetStream ack's body (what JsMsg.ack() sends to the message's reply subject). */
+const ACK = Uint8Array.of(43, 65, 67, 75); // "+ACK"
 /** Dispatch's own events are acked together at most this late (ms; the ack wait is 30 s)… */
 export const OWN_ACK_MS = 50;
 /** …or as soon as this many wait (well under the server's default of 1,000 unacknowledged). */
@@ -45,6 +47,15 @@ export type ReportOutcome = 'ok' | 'ignored' | 'refused' | 'invalid' | 'error';
 export interface ReportResult {
   outcome: ReportOutcome;
   reason?: string;
+}
+
+/**
+ * The ack subject of a JetStream message: its underlying message's reply (JsMsgImpl.msg in
+ * @nats-io/jetstream 3.x, not in the public type), or undefined when that is not where it is.
+ */
+export function replyOf(m: JsMsg): string | undefined {
+  const reply = (m as unknown as { msg?: { reply?: unknown } }).msg?.reply;
+  return typeof reply === 'string' && reply !== '' ? reply : undefined;
 }
 
 /** The last token of swarm.task.<id>.<type>. */
@@ -128,18 +139,24 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   let retry: NodeJS.Timeout | undefined;
   let markReady: () => void = () => {};
   let readyP = new Promise<void>((r) => (markReady = r));
-  let ownAcks: JsMsg[] = [];
+  /**
+   * The ack subjects (replies) of the messages waiting to be acked, and their connection: only
+   * the subjects are kept, not the messages, whose payloads (a whole envelope each) would
+   * otherwise outlive a young-generation collection or two for nothing.
+   */
+  let ownAcks: string[] = [];
+  let ownAckConn: NatsConnection | undefined;
   let ownAckTimer: NodeJS.Timeout | undefined;
 
-  /** Ack the waiting own events, in one go (one write). */
+  /** Ack the waiting own events, in one go (one write): what JsMsg.ack() publishes. */
   function flushOwnAcks(): void {
     clearTimeout(ownAckTimer);
     ownAckTimer = undefined;
     const acks = ownAcks;
     ownAcks = [];
-    for (const m of acks) {
+    for (const reply of acks) {
       try {
-        m.ack();
+        ownAckConn?.publish(reply, ACK);
       } catch {
         // connection closed: delivered again later, and skipped again
       }
@@ -147,8 +164,12 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   }
 
   /** Acked unread, with the other own events' acks (one write, at most OWN_ACK_MS later). */
-  function ackLater(m: JsMsg): void {
-    ownAcks.push(m);
+  function ackLater(m: JsMsg, nc: NatsConnection): void {
+    const reply = replyOf(m);
+    if (reply === undefined) return m.ack(); // not the nats.js this was written against: ack now
+    if (ownAckConn !== nc) flushOwnAcks();
+    ownAckConn = nc;
+    ownAcks.push(reply);
     if (ownAcks.length >= OWN_ACK_MAX) flushOwnAcks();
     else ownAckTimer ??= setTimeout(flushOwnAcks, OWN_ACK_MS);
   }
@@ -157,9 +178,9 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   async function handle(m: JsMsg, nc: NatsConnection): Promise<void> {
     // Not a report's subject (created, assigned, …: Dispatch's own events, two of the three a
     // plain lifecycle brings): acked unread, without parsing its headers.
-    if (!REPORT_TYPES.has(subjectType(m.subject))) return ackLater(m);
+    if (!REPORT_TYPES.has(subjectType(m.subject))) return ackLater(m, nc);
     if (m.headers?.get(SOURCE_HEADER) === 'dispatch') {
-      ackLater(m);
+      ackLater(m, nc);
       ignored.inc();
       return;
     }
