@@ -85,6 +85,14 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
         lbD + fmt(dr.toNotified.p50),
         ratio(dr.toNotified.p50, pr.latency.p50),
       ]);
+      rows.push([
+        `${pr.rate}/s`,
+        p.peer,
+        'start / worker notified p99 ms',
+        lbP + fmt(pr.latency.p99),
+        lbD + fmt(dr.toNotified.p99),
+        ratio(dr.toNotified.p99, pr.latency.p99),
+      ]);
       rows.push([`${pr.rate}/s`, p.peer, 'CPU % of one core', fmt(pr.cpuPct, 0), fmt(dr.cpuPct, 0), ratio(dr.cpuPct, pr.cpuPct)]);
       if (pr.box && dr.box) rows.push(boxRow(`${pr.rate}/s`, p.peer, pr.box, dr.box));
       rows.push([`${pr.rate}/s`, p.peer, 'peak RSS MB', fmt(pr.peakRssMb, 0), fmt(dr.peakRssMb, 0), ratio(dr.peakRssMb, pr.peakRssMb)]);
