@@ -61,38 +61,15 @@ export function sideBySide(peers: PeerResult[], d: DispatchResults): string {
       if (!dr) continue;
       const lbP = pr.censored > 0 ? '≥' : '';
       const lbD = dr.censored > 0 ? '≥' : '';
-      rows.push([
-        `${pr.rate}/s`,
-        p.peer,
-        'start / assigned p50 ms',
-        lbP + fmt(pr.latency.p50),
-        lbD + fmt(dr.toAssigned.p50),
-        ratio(dr.toAssigned.p50, pr.latency.p50),
-      ]);
-      rows.push([
-        `${pr.rate}/s`,
-        p.peer,
-        'start / assigned p99 ms',
-        lbP + fmt(pr.latency.p99),
-        lbD + fmt(dr.toAssigned.p99),
-        ratio(dr.toAssigned.p99, pr.latency.p99),
-      ]);
-      rows.push([
-        `${pr.rate}/s`,
-        p.peer,
-        'start / worker notified p50 ms',
-        lbP + fmt(pr.latency.p50),
-        lbD + fmt(dr.toNotified.p50),
-        ratio(dr.toNotified.p50, pr.latency.p50),
-      ]);
-      rows.push([
-        `${pr.rate}/s`,
-        p.peer,
-        'start / worker notified p99 ms',
-        lbP + fmt(pr.latency.p99),
-        lbD + fmt(dr.toNotified.p99),
-        ratio(dr.toNotified.p99, pr.latency.p99),
-      ]);
+      // The peer's one latency (a job's start) against each of Dispatch's two (assigned, worker notified).
+      for (const [what, dLat] of [
+        ['assigned', dr.toAssigned],
+        ['worker notified', dr.toNotified],
+      ] as const) {
+        for (const q of ['p50', 'p99'] as const) {
+          rows.push([`${pr.rate}/s`, p.peer, `start / ${what} ${q} ms`, lbP + fmt(pr.latency[q]), lbD + fmt(dLat[q]), ratio(dLat[q], pr.latency[q])]);
+        }
+      }
       rows.push([`${pr.rate}/s`, p.peer, 'CPU % of one core', fmt(pr.cpuPct, 0), fmt(dr.cpuPct, 0), ratio(dr.cpuPct, pr.cpuPct)]);
       if (pr.box && dr.box) rows.push(boxRow(`${pr.rate}/s`, p.peer, pr.box, dr.box));
       rows.push([`${pr.rate}/s`, p.peer, 'peak RSS MB', fmt(pr.peakRssMb, 0), fmt(dr.peakRssMb, 0), ratio(dr.peakRssMb, pr.peakRssMb)]);
