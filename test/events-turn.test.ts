@@ -2,10 +2,9 @@
 // together, in order, then the connection's buffer is written at once — before what those chains
 // queue next (a create's HTTP answer) and before the turn's check phase.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TurnBatch, writeOutbound } from '../src/events/turn.js';
 import { natsConnect } from './helpers/events.js';
-import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
 
 describe('TurnBatch', () => {
   it('issues the commands of chains already queued in one flush, in order, then writes', async () => {
@@ -52,16 +51,11 @@ describe('TurnBatch', () => {
 });
 
 describe('writeOutbound', () => {
-  let nats: NatsServer;
   let nc: NatsConnection;
   beforeAll(async () => {
-    nats = await startNatsServer();
-    nc = await natsConnect(nats.url);
+    nc = await natsConnect(inject('natsUrl')); // the suite's shared nats-server (test/global-setup.ts)
   });
-  afterAll(async () => {
-    await nc?.close();
-    await nats?.stop();
-  });
+  afterAll(async () => nc?.close());
 
   it("writes a connection's buffered commands at once, on the nats.js in use", () => {
     const outbound = (nc as unknown as { protocol: { outbound: { size(): number } } }).protocol.outbound;

@@ -17,7 +17,7 @@ export class TurnBatch {
 
   private queue: (() => void)[] = [];
   private scheduled = false;
-  /** Flushes so far, and the commands they carried (test/turn.test.ts reads these). */
+  /** Flushes so far, and the commands they carried (test/events-turn.test.ts reads these). */
   readonly stats = { flushes: 0, commands: 0 };
 
   /** Run `command` once the microtasks already queued have run, with every other command deferred meanwhile, in order. */
