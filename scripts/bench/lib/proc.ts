@@ -4,10 +4,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86-64
 
-export function cpuSeconds(pid: number): number {
+/** /proc/<pid>/stat's fields after the command name (which may contain spaces): state, ppid, …. */
+function statFields(pid: number | string): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLK_TCK;
@@ -76,8 +80,7 @@ export function childrenOf(ppid: number): number[] {
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
+      if (Number(statFields(e)[1]) === ppid) out.push(Number(e));
     } catch {
       /* gone meanwhile */
     }
@@ -88,8 +91,7 @@ export function childrenOf(ppid: number): number[] {
 /** The parent of `pid`, or undefined when /proc cannot say (another machine, not Linux). */
 export function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number(statFields(pid)[1]);
   } catch {
     return undefined;
   }
