@@ -1,9 +1,9 @@
 // Fork a TypeScript child (through tsx) with an IPC channel, and wait for typed messages.
 import { fork, type ChildProcess } from 'node:child_process';
 
-export function forkTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function forkTs(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): ChildProcess {
   return fork(script, args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeArgs],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

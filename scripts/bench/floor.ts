@@ -1,0 +1,202 @@
+// The floor (issue #23): what one lifecycle costs on Dispatch's own parts — fastify, postgres.js,
+// NATS with JetStream, the HTTP hop to a worker process — with none of Dispatch's logic
+// (floor-broker.ts), beside graphile-worker 0.17.3 and Dispatch in the same run, at one open-loop
+// rate. It answers how much of Dispatch's CPU and latency the parts alone take, so a target can be
+// read against what is reachable at all: the issue's pgbench floor, one layer up.
+//   npm run bench:floor -- [--rate 200] [--window-s 10] [--warmup-s 2] [--skip-dispatch] [--skip-peer] [--json out.json]
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { num } from './lib/args.js';
+import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
+import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
+import { openLoop, warmUp } from './lib/open-loop.js';
+import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
+import { boxCpu, CpuGroups, formatBoxCpu, ProcSampler, type BoxCpu } from './lib/proc.js';
+import { fmt, markdownTable, ratio } from './lib/table.js';
+import { runPeers } from './peers.js';
+import { dispatchOptionsFromArgs, runDispatchBench } from './dispatch.js';
+import { startNatsServer } from '../../test/helpers/nats-server.js';
+
+const DB = 'bench_floor';
+const SCRIPT = fileURLToPath(new URL('./floor-broker.ts', import.meta.url));
+
+export interface FloorOptions {
+  rate: number;
+  windowMs: number;
+  warmupMs: number;
+  dispatch: boolean;
+  peer: boolean;
+  log?: (m: string) => void;
+}
+
+/** One system's figures at the rate: CPU of its service process, create → worker notified, the whole box. */
+export interface FloorRow {
+  system: string;
+  done: number;
+  sent: number;
+  notified: LatencySummary;
+  cpuPct: number;
+  box?: BoxCpu;
+}
+
+export interface FloorResults {
+  rate: number;
+  rows: FloorRow[];
+}
+
+async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
+  const url = await pg.createDatabase(DB);
+  const nats = await startNatsServer();
+  // DISPATCH_BENCH_NODE_ARGS (e.g. "--cpu-prof"): for the floor's broker too, as for Dispatch's process.
+  const broker = forkTs(SCRIPT, ['broker', url, nats.url], {}, (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const worker = { child: undefined as ReturnType<typeof forkTs> | undefined };
+  try {
+    const b = await nextMessage<{ pid: number; url: string }>(broker, (m) => m.type === 'ready', 60_000);
+    const n = Math.max(1, Math.round((o.rate * o.windowMs) / 1000));
+    const sentAt = new Float64Array(n);
+    const seen = new Uint8Array(n);
+    const notified = new LatencyRecorder();
+    let heard = 0;
+    let completed = 0;
+    let measuring = false;
+    worker.child = forkTs(SCRIPT, ['worker', nats.url, b.url]);
+    worker.child.on('message', (m: { type: string; a?: number[]; n?: number }) => {
+      if (m.type !== 'seen') return;
+      completed = m.n!;
+      for (let k = 0; k + 1 < m.a!.length; k += 2) {
+        const i = m.a![k]!;
+        if (!measuring || i < 0 || i >= n || seen[i]) continue;
+        seen[i] = 1;
+        heard++;
+        notified.add(m.a![k + 1]! - sentAt[i]!);
+      }
+    });
+    const w = await nextMessage<{ pid: number }>(worker.child, (m) => m.type === 'ready', 60_000);
+    const http = new Pool(b.url, { connections: 64, pipelining: 1 });
+    const create = async (i: number) => {
+      const res = await http.request({
+        method: 'POST',
+        path: '/tasks',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: { i, title: `floor ${i}` } }),
+      });
+      await res.body.dump();
+      if (res.statusCode !== 201) throw new Error(`create → ${res.statusCode}`);
+    };
+    await warmUp(o.rate, o.warmupMs, create);
+    await waitFor(() => completed >= Math.round((o.rate * o.warmupMs) / 1000), 10_000);
+    const warmed = completed;
+    await sleep(1000);
+    const sampler = new ProcSampler(b.pid);
+    const serverPids = pg.serverPids;
+    const box = serverPids
+      ? new CpuGroups({ floor: () => [b.pid], Postgres: () => serverPids(), 'nats-server': () => (nats.pid ? [nats.pid] : []), workers: () => [w.pid] })
+      : undefined;
+    measuring = true;
+    sampler.start();
+    box?.start();
+    const r = await openLoop({
+      rate: o.rate,
+      durationMs: o.windowMs,
+      send: (i) => {
+        sentAt[i] = wallMs();
+        return create(i);
+      },
+    });
+    await waitFor(() => completed - warmed >= r.ok && heard >= r.ok, Math.max(10_000, o.windowMs));
+    const usage = sampler.stop();
+    const seconds = box?.stop();
+    measuring = false;
+    await http.close();
+    const done = completed - warmed;
+    return {
+      system: 'floor (the parts alone)',
+      done,
+      sent: r.sent,
+      notified: notified.summary(),
+      cpuPct: usage.cpuPct,
+      ...(seconds ? { box: boxCpu(seconds, done) } : {}),
+    };
+  } finally {
+    if (worker.child) await stopChild(worker.child);
+    await stopChild(broker);
+    await nats.stop();
+    await pg.dropDatabase(DB);
+  }
+}
+
+export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise<FloorResults> {
+  const log = o.log ?? ((m: string) => console.error(m));
+  const rows: FloorRow[] = [];
+  if (o.peer) {
+    log(`[graphile-worker] open loop at ${o.rate} jobs/s for ${o.windowMs / 1000} s`);
+    const [g] = await runPeers(pg, { peers: ['graphile-worker'], rates: [o.rate], windowMs: o.windowMs, warmupMs: o.warmupMs, burnDown: 0, burnDownMaxMs: 0, log });
+    const x = g!.rates[0]!;
+    rows.push({
+      system: 'graphile-worker',
+      done: x.started,
+      sent: x.sent,
+      notified: x.latency,
+      cpuPct: x.cpuPct,
+      ...(x.box ? { box: x.box } : {}),
+    });
+  }
+  log(`[floor] open loop at ${o.rate} tasks/s for ${o.windowMs / 1000} s`);
+  rows.push(await floorRun(pg, o));
+  if (o.dispatch) {
+    const args = new Map([
+      ['rates', String(o.rate)],
+      ['window-s', String(o.windowMs / 1000)],
+      ['warmup-s', String(o.warmupMs / 1000)],
+      ['burndown', '0'],
+      ['closed', '0'],
+      ['scale', '0'],
+      ['skip-workflow', ''],
+      ['schedules', '0'],
+    ]);
+    const d = await runDispatchBench(pg, { ...dispatchOptionsFromArgs(args), log });
+    const x = d.rates[0]!;
+    rows.push({
+      system: 'Dispatch',
+      done: x.completed,
+      sent: x.sent,
+      notified: x.toNotified,
+      cpuPct: x.cpuPct,
+      ...(x.box ? { box: x.box } : {}),
+    });
+  }
+  return { rate: o.rate, rows };
+}
+
+export function floorTable(r: FloorResults): string {
+  const peer = r.rows.find((x) => x.system === 'graphile-worker');
+  const table = markdownTable(
+    ['system', `${r.rate}/s done/sent`, 'notified p50 ms', 'p99 ms', 'CPU % of one core (service)', 'service ms per lifecycle', 'whole box ms', 'p50 / graphile', 'CPU / graphile', 'whole box / graphile'],
+    r.rows.map((x) => [
+      x.system,
+      `${x.done}/${x.sent}`,
+      fmt(x.notified.p50),
+      fmt(x.notified.p99),
+      fmt(x.cpuPct, 0),
+      x.box ? fmt(Object.values(x.box.parts)[0], 2) : '–',
+      x.box ? fmt(x.box.msPerLifecycle, 2) : '–',
+      peer ? ratio(x.notified.p50, peer.notified.p50) : '–',
+      peer ? ratio(x.cpuPct, peer.cpuPct) : '–',
+      peer?.box && x.box ? ratio(x.box.msPerLifecycle, peer.box.msPerLifecycle) : '–',
+    ]),
+  );
+  const boxes = r.rows.filter((x) => x.box).map((x) => `${x.system} ${formatBoxCpu(x.box!)}`);
+  return boxes.length ? `${table}\n\nCPU per lifecycle, whole box: ${boxes.join('; ')}` : table;
+}
+
+export function floorOptionsFromArgs(args: Map<string, string>): FloorOptions {
+  return {
+    rate: num(args.get('rate'), 200),
+    windowMs: num(args.get('window-s'), 10) * 1000,
+    warmupMs: num(args.get('warmup-s'), 2) * 1000,
+    dispatch: !args.has('skip-dispatch'),
+    peer: !args.has('skip-peer'),
+  };
+}
+
+runBenchScript(import.meta.url, floorOptionsFromArgs, runFloorBench, floorTable);
