@@ -6,6 +6,9 @@
 //           answer, as Dispatch's fast path does) → the row as JSON.
 //           POST /tasks/:id/complete → one compare-and-set UPDATE (status, assignee) → `completed`
 //           published → the row as JSON.
+//           In a burn-down (POST /seed, then POST /go), the completion's statement also assigns
+//           the freed slot's next pending task to the same agent (`for update skip locked`), the
+//           least a broker can do to refill a slot: one statement, one commit, per lifecycle.
 //   worker: hears `floor.task.*.assigned` on core NATS, reports the receive time to the parent,
 //           and POSTs the completion over HTTP (undici, a keep-alive pool), as Dispatch's bench
 //           workers do (lib/workers.ts).
@@ -41,8 +44,9 @@ interface Row {
 async function broker(databaseUrl: string, natsUrl: string): Promise<void> {
   const sql = postgres(databaseUrl, { max: 10, onnotice: () => {} });
   await sql`create table if not exists floor_tasks (
-    id uuid primary key, status text not null, assignee text not null, input jsonb, result jsonb,
+    id uuid primary key, status text not null, assignee text, input jsonb, result jsonb,
     created_at timestamptz not null, updated_at timestamptz not null)`;
+  await sql`create index if not exists floor_pending on floor_tasks (created_at, id) where status = 'pending'`;
   const nc = await connect({ servers: natsUrl });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'FLOOR', subjects: ['floor.task.>'] }).catch(() => {});
@@ -65,16 +69,62 @@ async function broker(databaseUrl: string, natsUrl: string): Promise<void> {
     publish('assigned', row!);
     return reply.code(201).send(row);
   });
+  let refill = false;
   app.post('/tasks/:id/complete', async (req, reply) => {
     const { id } = req.params as { id: string };
     const body = req.body as { result?: unknown };
-    const [row] = await sql<Row[]>`
-      update floor_tasks set status = 'completed', result = ${sql.json((body?.result ?? null) as never)}, updated_at = ${new Date()}
-      where id = ${id} and status = 'assigned' and assignee = ${String(req.headers['x-agent-id'])}
-      returning *`;
+    const agent = String(req.headers['x-agent-id']);
+    const now = new Date();
+    if (!refill) {
+      const [row] = await sql<Row[]>`
+        update floor_tasks set status = 'completed', result = ${sql.json((body?.result ?? null) as never)}, updated_at = ${now}
+        where id = ${id} and status = 'assigned' and assignee = ${agent}
+        returning *`;
+      if (!row) return reply.code(409).send({ error: 'conflict' });
+      publish('completed', row);
+      return row;
+    }
+    const rows = await sql<(Row & { done: boolean })[]>`
+      with done as (
+        update floor_tasks set status = 'completed', result = ${sql.json((body?.result ?? null) as never)}, updated_at = ${now}
+        where id = ${id} and status = 'assigned' and assignee = ${agent}
+        returning *
+      ), next as (
+        update floor_tasks set status = 'assigned', assignee = ${agent}, updated_at = ${now}
+        where id = (select id from floor_tasks where status = 'pending' order by created_at, id limit 1 for update skip locked)
+          and exists (select 1 from done)
+        returning *
+      )
+      select *, true as done from done union all select *, false as done from next`;
+    const row = rows.find((r) => r.done);
     if (!row) return reply.code(409).send({ error: 'conflict' });
     publish('completed', row);
+    const next = rows.find((r) => !r.done);
+    if (next) publish('assigned', next);
     return row;
+  });
+  // Burn-down: `n` pending tasks (input.i = 0…n-1), then every agent's slots filled at once.
+  app.post('/seed', async (req) => {
+    const { n } = req.body as { n: number };
+    await sql`
+      insert into floor_tasks (id, status, input, created_at, updated_at)
+      select gen_random_uuid(), 'pending', jsonb_build_object('i', g, 'title', 'floor ' || g), clock_timestamp(), now()
+      from generate_series(0, ${n - 1}) g`;
+    await sql`vacuum analyze floor_tasks`;
+    return { ok: true };
+  });
+  app.post('/go', async (req) => {
+    const { agents, slots } = req.body as { agents: number; slots: number };
+    refill = true;
+    const rows = await sql<Row[]>`
+      with pick as (
+        select id, row_number() over (order by created_at, id) - 1 as k from floor_tasks
+        where status = 'pending' order by created_at, id limit ${agents * slots}
+      )
+      update floor_tasks t set status = 'assigned', assignee = 'floor-agent-' || (pick.k % ${agents}), updated_at = now()
+      from pick where t.id = pick.id returning t.*`;
+    for (const r of rows) publish('assigned', r);
+    return { assigned: rows.length };
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.on('message', (m: { type: string }) => {

@@ -3,9 +3,11 @@
 // (floor-broker.ts), beside graphile-worker 0.17.3 and Dispatch in the same run, at one open-loop
 // rate. It answers how much of Dispatch's CPU and latency the parts alone take, so a target can be
 // read against what is reachable at all: the issue's pgbench floor, one layer up.
-//   npm run bench:floor -- [--rate 200] [--window-s 10] [--warmup-s 2] [--skip-dispatch] [--skip-peer] [--json out.json]
+// And a burn-down (`--burndown N`, default 20,000; 0: none): N tasks waiting, 50 agents × 3 slots,
+// each completion refilling its slot in the same statement (floor-broker.ts).
+//   npm run bench:floor -- [--rate 200] [--window-s 10] [--warmup-s 2] [--burndown 20000] [--skip-dispatch] [--skip-peer] [--json out.json]
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { num } from './lib/args.js';
 import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
@@ -18,12 +20,16 @@ import { dispatchOptionsFromArgs, runDispatchBench } from './dispatch.js';
 import { startNatsServer } from '../../test/helpers/nats-server.js';
 
 const DB = 'bench_floor';
+/** Dispatch's bench roster: 50 agents × 3 slots. */
+const AGENTS = 50;
+const SLOTS = 3;
 const SCRIPT = fileURLToPath(new URL('./floor-broker.ts', import.meta.url));
 
 export interface FloorOptions {
   rate: number;
   windowMs: number;
   warmupMs: number;
+  burnDown: number;
   dispatch: boolean;
   peer: boolean;
   log?: (m: string) => void;
@@ -39,19 +45,108 @@ export interface FloorRow {
   box?: BoxCpu;
 }
 
+/** A burn-down's figures: lifecycles per second from the first assignment heard to the last completion. */
+export interface FloorBurnDown {
+  system: string;
+  jobs: number;
+  done: number;
+  jobsPerS: number;
+  box?: BoxCpu;
+}
+
 export interface FloorResults {
   rate: number;
   rows: FloorRow[];
+  burnDowns: FloorBurnDown[];
 }
 
-async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
+/** The floor's broker and worker processes on a fresh database and nats-server; `run` gets them, all is stopped after. */
+async function withFloor<T>(
+  pg: BenchPostgres,
+  run: (f: { brokerPid: number; workerPid: number; url: string; natsPid: () => number | undefined; onSeen: (fn: (m: Seen) => void) => void }) => Promise<T>,
+): Promise<T> {
   const url = await pg.createDatabase(DB);
   const nats = await startNatsServer();
   // DISPATCH_BENCH_NODE_ARGS (e.g. "--cpu-prof"): for the floor's broker too, as for Dispatch's process.
   const broker = forkTs(SCRIPT, ['broker', url, nats.url], {}, (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  const worker = { child: undefined as ReturnType<typeof forkTs> | undefined };
+  let worker: ReturnType<typeof forkTs> | undefined;
   try {
     const b = await nextMessage<{ pid: number; url: string }>(broker, (m) => m.type === 'ready', 60_000);
+    const listeners: ((m: Seen) => void)[] = [];
+    worker = forkTs(SCRIPT, ['worker', nats.url, b.url]);
+    worker.on('message', (m: Seen) => {
+      if (m.type === 'seen') for (const fn of listeners) fn(m);
+    });
+    const w = await nextMessage<{ pid: number }>(worker, (m) => m.type === 'ready', 60_000);
+    return await run({ brokerPid: b.pid, workerPid: w.pid, url: b.url, natsPid: () => nats.pid, onSeen: (fn) => listeners.push(fn) });
+  } finally {
+    if (worker) await stopChild(worker);
+    await stopChild(broker);
+    await nats.stop();
+    await pg.dropDatabase(DB);
+  }
+}
+
+interface Seen {
+  type: string;
+  /** [i, receivedAt, …] */
+  a: number[];
+  /** [i, completedAt, …] */
+  c: number[];
+  /** Completed so far. */
+  n: number;
+}
+
+function floorGroups(pg: BenchPostgres, f: { brokerPid: number; workerPid: number; natsPid: () => number | undefined }): CpuGroups | undefined {
+  const serverPids = pg.serverPids;
+  if (!serverPids) return undefined;
+  return new CpuGroups({
+    floor: () => [f.brokerPid],
+    Postgres: () => serverPids(),
+    'nats-server': () => {
+      const p = f.natsPid();
+      return p === undefined ? [] : [p];
+    },
+    workers: () => [f.workerPid],
+  });
+}
+
+async function post(url: string, path: string, body: unknown): Promise<void> {
+  const res = await request(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), bodyTimeout: 120_000, headersTimeout: 120_000 });
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`POST ${path} → ${res.statusCode}`);
+}
+
+async function floorBurnDown(pg: BenchPostgres, jobs: number): Promise<FloorBurnDown> {
+  return withFloor(pg, async (f) => {
+    let first = 0;
+    let last = 0;
+    let completed = 0;
+    f.onSeen((m) => {
+      if (!first && m.a.length) first = m.a[1]!;
+      for (let k = 1; k < m.c.length; k += 2) last = Math.max(last, m.c[k]!);
+      completed = m.n;
+    });
+    await post(f.url, '/seed', { n: jobs });
+    await sleep(1500);
+    const box = floorGroups(pg, f);
+    box?.start();
+    await post(f.url, '/go', { agents: AGENTS, slots: SLOTS });
+    const finished = await waitFor(() => completed >= jobs, 60_000, 50);
+    const seconds = box?.stop();
+    const t1 = finished ? last : wallMs();
+    return {
+      system: 'floor (the parts alone)',
+      jobs,
+      done: completed,
+      jobsPerS: completed / ((t1 - first) / 1000),
+      ...(seconds ? { box: boxCpu(seconds, completed) } : {}),
+    };
+  });
+}
+
+async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
+  return withFloor(pg, async (f) => {
     const n = Math.max(1, Math.round((o.rate * o.windowMs) / 1000));
     const sentAt = new Float64Array(n);
     const seen = new Uint8Array(n);
@@ -59,20 +154,17 @@ async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
     let heard = 0;
     let completed = 0;
     let measuring = false;
-    worker.child = forkTs(SCRIPT, ['worker', nats.url, b.url]);
-    worker.child.on('message', (m: { type: string; a?: number[]; n?: number }) => {
-      if (m.type !== 'seen') return;
-      completed = m.n!;
-      for (let k = 0; k + 1 < m.a!.length; k += 2) {
-        const i = m.a![k]!;
+    f.onSeen((m) => {
+      completed = m.n;
+      for (let k = 0; k + 1 < m.a.length; k += 2) {
+        const i = m.a[k]!;
         if (!measuring || i < 0 || i >= n || seen[i]) continue;
         seen[i] = 1;
         heard++;
-        notified.add(m.a![k + 1]! - sentAt[i]!);
+        notified.add(m.a[k + 1]! - sentAt[i]!);
       }
     });
-    const w = await nextMessage<{ pid: number }>(worker.child, (m) => m.type === 'ready', 60_000);
-    const http = new Pool(b.url, { connections: 64, pipelining: 1 });
+    const http = new Pool(f.url, { connections: 64, pipelining: 1 });
     const create = async (i: number) => {
       const res = await http.request({
         method: 'POST',
@@ -87,11 +179,8 @@ async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
     await waitFor(() => completed >= Math.round((o.rate * o.warmupMs) / 1000), 10_000);
     const warmed = completed;
     await sleep(1000);
-    const sampler = new ProcSampler(b.pid);
-    const serverPids = pg.serverPids;
-    const box = serverPids
-      ? new CpuGroups({ floor: () => [b.pid], Postgres: () => serverPids(), 'nats-server': () => (nats.pid ? [nats.pid] : []), workers: () => [w.pid] })
-      : undefined;
+    const sampler = new ProcSampler(f.brokerPid);
+    const box = floorGroups(pg, f);
     measuring = true;
     sampler.start();
     box?.start();
@@ -117,21 +206,19 @@ async function floorRun(pg: BenchPostgres, o: FloorOptions): Promise<FloorRow> {
       cpuPct: usage.cpuPct,
       ...(seconds ? { box: boxCpu(seconds, done) } : {}),
     };
-  } finally {
-    if (worker.child) await stopChild(worker.child);
-    await stopChild(broker);
-    await nats.stop();
-    await pg.dropDatabase(DB);
-  }
+  });
 }
 
 export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise<FloorResults> {
   const log = o.log ?? ((m: string) => console.error(m));
   const rows: FloorRow[] = [];
+  const burnDowns: FloorBurnDown[] = [];
   if (o.peer) {
     log(`[graphile-worker] open loop at ${o.rate} jobs/s for ${o.windowMs / 1000} s`);
-    const [g] = await runPeers(pg, { peers: ['graphile-worker'], rates: [o.rate], windowMs: o.windowMs, warmupMs: o.warmupMs, burnDown: 0, burnDownMaxMs: 0, log });
+    const [g] = await runPeers(pg, { peers: ['graphile-worker'], rates: [o.rate], windowMs: o.windowMs, warmupMs: o.warmupMs, burnDown: o.burnDown, burnDownMaxMs: 60_000, log });
     const x = g!.rates[0]!;
+    const bd = g!.burnDown;
+    if (bd) burnDowns.push({ system: 'graphile-worker', jobs: bd.jobs, done: bd.done, jobsPerS: bd.jobsPerS, ...(bd.box ? { box: bd.box } : {}) });
     rows.push({
       system: 'graphile-worker',
       done: x.started,
@@ -143,12 +230,16 @@ export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise
   }
   log(`[floor] open loop at ${o.rate} tasks/s for ${o.windowMs / 1000} s`);
   rows.push(await floorRun(pg, o));
+  if (o.burnDown > 0) {
+    log(`[floor] burn-down of ${o.burnDown} tasks`);
+    burnDowns.push(await floorBurnDown(pg, o.burnDown));
+  }
   if (o.dispatch) {
     const args = new Map([
       ['rates', String(o.rate)],
       ['window-s', String(o.windowMs / 1000)],
       ['warmup-s', String(o.warmupMs / 1000)],
-      ['burndown', '0'],
+      ['burndown', String(o.burnDown)],
       ['closed', '0'],
       ['scale', '0'],
       ['skip-workflow', ''],
@@ -164,8 +255,10 @@ export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise
       cpuPct: x.cpuPct,
       ...(x.box ? { box: x.box } : {}),
     });
+    const bd = d.burnDown;
+    if (bd) burnDowns.push({ system: 'Dispatch', jobs: bd.jobs, done: bd.done, jobsPerS: bd.jobsPerS, ...(bd.box ? { box: bd.box } : {}) });
   }
-  return { rate: o.rate, rows };
+  return { rate: o.rate, rows, burnDowns };
 }
 
 export function floorTable(r: FloorResults): string {
@@ -186,7 +279,29 @@ export function floorTable(r: FloorResults): string {
     ]),
   );
   const boxes = r.rows.filter((x) => x.box).map((x) => `${x.system} ${formatBoxCpu(x.box!)}`);
-  return boxes.length ? `${table}\n\nCPU per lifecycle, whole box: ${boxes.join('; ')}` : table;
+  const peerBd = r.burnDowns.find((x) => x.system === 'graphile-worker');
+  const bdTable = r.burnDowns.length
+    ? markdownTable(
+        ['system', 'burn-down done/tasks', 'lifecycles/s', 'whole box ms', 'rate / graphile', 'whole box / graphile'],
+        r.burnDowns.map((x) => [
+          x.system,
+          `${x.done}/${x.jobs}`,
+          fmt(x.jobsPerS),
+          x.box ? fmt(x.box.msPerLifecycle, 2) : '–',
+          peerBd ? ratio(x.jobsPerS, peerBd.jobsPerS) : '–',
+          peerBd?.box && x.box ? ratio(x.box.msPerLifecycle, peerBd.box.msPerLifecycle) : '–',
+        ]),
+      )
+    : '';
+  const bdBoxes = r.burnDowns.filter((x) => x.box).map((x) => `${x.system} ${formatBoxCpu(x.box!)}`);
+  return [
+    table,
+    boxes.length ? `CPU per lifecycle, whole box, ${r.rate}/s: ${boxes.join('; ')}` : '',
+    bdTable,
+    bdBoxes.length ? `CPU per lifecycle, whole box, burn-down: ${bdBoxes.join('; ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 export function floorOptionsFromArgs(args: Map<string, string>): FloorOptions {
@@ -194,6 +309,7 @@ export function floorOptionsFromArgs(args: Map<string, string>): FloorOptions {
     rate: num(args.get('rate'), 200),
     windowMs: num(args.get('window-s'), 10) * 1000,
     warmupMs: num(args.get('warmup-s'), 2) * 1000,
+    burnDown: num(args.get('burndown'), 20_000),
     dispatch: !args.has('skip-dispatch'),
     peer: !args.has('skip-peer'),
   };
