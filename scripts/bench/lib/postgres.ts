@@ -55,7 +55,16 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=400'];
     if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
     if (STATEMENTS)
-      flags.push('-c', 'shared_preload_libraries=pg_stat_statements', '-c', `pg_stat_statements.track=${process.env.DISPATCH_BENCH_STATEMENTS_TRACK ?? 'all'}`);
+      flags.push(
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
+        '-c',
+        `pg_stat_statements.track=${process.env.DISPATCH_BENCH_STATEMENTS_TRACK ?? 'all'}`,
+        '-c',
+        'pg_stat_statements.track_planning=on',
+      );
+    // DISPATCH_BENCH_PG_SETTINGS="name=value …": more server settings, for an experiment (e.g. plan_cache_mode=force_generic_plan).
+    for (const kv of (process.env.DISPATCH_BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean)) flags.push('-c', kv);
     const pg = new EmbeddedPostgres({
       databaseDir: path.join(dir, 'data'),
       port,

@@ -1,0 +1,87 @@
+// What Postgres spends on one `tasks` row (issue #23's slim-table question): the server backend's
+// CPU (/proc/<pid>/stat) per single-row insert and per single-row update, one statement per round
+// trip, through jsonb_populate_record as the store writes rows — first with every index of the
+// migrated schema, then with the primary key alone; and, for scale, `select 1` and a 3-column insert.
+//   npx tsx scripts/bench/row-cost.ts [--rows 4000]
+import { randomUUID } from 'node:crypto';
+import { connect, migrate } from '../../src/store/db.js';
+import { num, parseArgs } from './lib/args.js';
+import { startBenchPostgres } from './lib/postgres.js';
+import { cpuSeconds } from './lib/proc.js';
+
+const rows = num(parseArgs().get('rows'), 4000);
+const pg = await startBenchPostgres();
+const url = await pg.createDatabase('bench_row_cost');
+const sql = connect(url, { max: 1 });
+try {
+  await migrate(sql);
+  const pid = (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+  const now = new Date();
+  // An assigned task as a sync match writes it (the columns a create sets; the rest take defaults).
+  const row = (id: string) => ({
+    id,
+    title: 'bench',
+    requester: 'bench-producer-1',
+    capabilities: ['bench'],
+    required_tags: ['bench'],
+    priority: 5,
+    status: 'assigned',
+    assignee: 'agent-1',
+    context: { bench_i: 1 },
+    timeout_ms: 300_000,
+    max_retries: 3,
+    retry_count: 0,
+    attempt: 1,
+    queued_at: now,
+    created_at: now,
+    updated_at: now,
+    assigned_at: now,
+    deadline_at: new Date(+now + 300_000),
+    heartbeat_timeout_ms: 60_000,
+    heartbeat_deadline_at: new Date(+now + 60_000),
+    assigned_score: 1.5,
+    assigned_woke: false,
+    depends_on: [],
+    has_dependents: false,
+    input_timeout_ms: 86_400_000,
+    dry_run: false,
+  });
+  /** Backend CPU µs per call of `fn`, over `n` calls. */
+  const perCall = async (n: number, fn: (i: number) => Promise<unknown>) => {
+    const c0 = cpuSeconds(pid);
+    for (let i = 0; i < n; i++) await fn(i);
+    return (1e6 * (cpuSeconds(pid) - c0)) / n;
+  };
+  const lifecycle = async (label: string) => {
+    const ids = Array.from({ length: rows }, () => randomUUID());
+    const insert = await perCall(
+      rows,
+      (i) => sql`insert into tasks select * from jsonb_populate_record(null::tasks, ${sql.json(row(ids[i]!) as never)}::jsonb)`,
+    );
+    const update = await perCall(
+      rows,
+      (i) => sql`update tasks set status = 'completed', result = ${sql.json({ ok: true } as never)}, completed_at = ${new Date()}, updated_at = ${new Date()},
+                   deadline_at = null, heartbeat_deadline_at = null where id = ${ids[i]!} and status = 'assigned'`,
+    );
+    console.log(`| ${label} | ${insert.toFixed(0)} | ${update.toFixed(0)} |`);
+  };
+  const select1 = await perCall(rows, () => sql`select 1`);
+  await sql`create table bench_plain (id uuid primary key, status text, result jsonb)`;
+  const plain = await perCall(rows, () => sql`insert into bench_plain (id, status) values (${randomUUID()}, 'assigned')`);
+  console.log(
+    `Postgres backend CPU per statement, µs (${rows} each): select 1 ${select1.toFixed(0)}; a 3-column insert (primary key only) ${plain.toFixed(0)}\n`,
+  );
+  console.log('| tasks | insert µs | update µs |\n| --- | --- | --- |');
+  const n = (await sql<{ n: number }[]>`select count(*)::int as n from pg_indexes where tablename = 'tasks'`)[0]!.n;
+  await lifecycle(`warm-up (${n} indexes)`);
+  await lifecycle(`${n} indexes`);
+  await lifecycle(`${n} indexes, again`);
+  for (const { indexname } of await sql<{ indexname: string }[]>`select indexname from pg_indexes where tablename = 'tasks' and indexname <> 'tasks_pkey'`)
+    await sql.unsafe(`drop index ${indexname}`);
+  await sql`vacuum tasks`;
+  await lifecycle('primary key only');
+  await lifecycle('primary key only, again');
+} finally {
+  await sql.end();
+  await pg.stop();
+}
