@@ -1,7 +1,10 @@
 // What Postgres spends on one `tasks` row (issue #23's slim-table question): the server backend's
 // CPU (/proc/<pid>/stat) per single-row insert and per single-row update, one statement per round
-// trip, through jsonb_populate_record as the store writes rows — first with every index of the
-// migrated schema, then with the primary key alone; and, for scale, `select 1` and a 3-column insert.
+// trip, through jsonb_populate_record as the store writes rows — with every index of the migrated
+// schema; with only the indexes on columns no transition changes and room left in each page
+// (fillfactor 70), so the update can be HOT (the slim-table question: what the record would cost if
+// the status-bound indexes lived elsewhere); with the primary key alone. For scale, `select 1` and
+// a 3-column insert. The updates that were HOT are counted (pg_stat_user_tables).
 //   npx tsx scripts/bench/row-cost.ts [--rows 4000]
 import { randomUUID } from 'node:crypto';
 import { connect, migrate } from '../../src/store/db.js';
@@ -63,22 +66,48 @@ try {
       (i) => sql`update tasks set status = 'completed', result = ${sql.json({ ok: true } as never)}, completed_at = ${new Date()}, updated_at = ${new Date()},
                    deadline_at = null, heartbeat_deadline_at = null where id = ${ids[i]!} and status = 'assigned'`,
     );
-    console.log(`| ${label} | ${insert.toFixed(0)} | ${update.toFixed(0)} |`);
+    await sql`select pg_stat_force_next_flush()`;
+    await sql`select pg_stat_clear_snapshot()`;
+    const hot = (
+      await sql<{ n: string; h: string }[]>`select n_tup_upd::text as n, n_tup_hot_upd::text as h from pg_stat_user_tables where relname = 'tasks'`
+    )[0]!;
+    const hotShare = (Number(hot.h) - hot0) / (Number(hot.n) - upd0);
+    hot0 = Number(hot.h);
+    upd0 = Number(hot.n);
+    console.log(`| ${label} | ${insert.toFixed(0)} | ${update.toFixed(0)} | ${(100 * hotShare).toFixed(0)} % |`);
   };
+  let hot0 = 0;
+  let upd0 = 0;
+  const dropIndexes = async (keep: (def: string) => boolean) => {
+    for (const { indexname, indexdef } of await sql<{ indexname: string; indexdef: string }[]>`
+      select indexname, indexdef from pg_indexes where tablename = 'tasks' and indexname <> 'tasks_pkey'`)
+      if (!keep(indexdef)) await sql.unsafe(`drop index ${indexname}`);
+    await sql`vacuum tasks`;
+  };
+  /** Columns some transition writes: an index on one (or a predicate over one) makes the update non-HOT. */
+  const CHANGING = /status|assignee|deadline|completed_at|queued_at|start_by/;
   const select1 = await perCall(rows, () => sql`select 1`);
   await sql`create table bench_plain (id uuid primary key, status text, result jsonb)`;
   const plain = await perCall(rows, () => sql`insert into bench_plain (id, status) values (${randomUUID()}, 'assigned')`);
-  console.log(
-    `Postgres backend CPU per statement, µs (${rows} each): select 1 ${select1.toFixed(0)}; a 3-column insert (primary key only) ${plain.toFixed(0)}\n`,
+  // The row built from its JSON and nothing inserted: what jsonb_populate_record and the statement cost.
+  const populate = await perCall(
+    rows,
+    () => sql`insert into tasks select * from jsonb_populate_record(null::tasks, ${sql.json(row(randomUUID()) as never)}::jsonb) where false`,
   );
-  console.log('| tasks | insert µs | update µs |\n| --- | --- | --- |');
+  console.log(
+    `Postgres backend CPU per statement, µs (${rows} each): select 1 ${select1.toFixed(0)}; a 3-column insert (primary key only) ${plain.toFixed(0)}; a tasks row populated from its JSON, not inserted ${populate.toFixed(0)}\n`,
+  );
+  console.log('| tasks | insert µs | update µs | updates HOT |\n| --- | --- | --- | --- |');
   const n = (await sql<{ n: number }[]>`select count(*)::int as n from pg_indexes where tablename = 'tasks'`)[0]!.n;
   await lifecycle(`warm-up (${n} indexes)`);
   await lifecycle(`${n} indexes`);
   await lifecycle(`${n} indexes, again`);
-  for (const { indexname } of await sql<{ indexname: string }[]>`select indexname from pg_indexes where tablename = 'tasks' and indexname <> 'tasks_pkey'`)
-    await sql.unsafe(`drop index ${indexname}`);
-  await sql`vacuum tasks`;
+  await dropIndexes((def) => !CHANGING.test(def.replace(/^.* USING /, '')));
+  await sql`alter table tasks set (fillfactor = 70)`;
+  const kept = (await sql<{ n: number }[]>`select count(*)::int as n from pg_indexes where tablename = 'tasks'`)[0]!.n;
+  await lifecycle(`${kept} indexes on columns no transition changes, fillfactor 70`);
+  await lifecycle(`${kept} indexes on columns no transition changes, fillfactor 70, again`);
+  await dropIndexes(() => false);
   await lifecycle('primary key only');
   await lifecycle('primary key only, again');
 } finally {
