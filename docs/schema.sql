@@ -517,30 +517,6 @@ begin
   return query select v_outcome, v_version;
 end $function$;
 
-CREATE OR REPLACE FUNCTION public.dispatch_delivery_for_event()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-declare
-  t   jsonb := new.envelope -> 'data' -> 'task';
-  evs jsonb := t -> 'callback_events';
-begin
-  if evs is null or jsonb_typeof(evs) <> 'array' then
-    -- Default: only the event that ends the task (completed, failed for good, the timeout that
-    -- leaves it timed_out, cancelled).
-    if not ((new.type, t ->> 'status') in (('completed','completed'), ('failed','failed'), ('timeout','timed_out'), ('cancelled','cancelled'))) then
-      return null;
-    end if;
-  elsif not (evs ? '*' or evs ? new.type) then
-    return null;
-  end if;
-  insert into deliveries (task_id, event_id, type, url, next_attempt_at, created_at)
-  values (new.task_id, new.id, new.type, t ->> 'callback_url', new.created_at, new.created_at)
-  on conflict (event_id) do nothing;
-  perform pg_notify('dispatch_deliveries', '');
-  return null;
-end $function$;
-
 CREATE OR REPLACE FUNCTION public.dispatch_dlq_for_event()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -796,5 +772,4 @@ AS $function$
     where t.id = e.task_id), e.envelope) end
 $function$;
 
-CREATE TRIGGER task_events_deliveries AFTER INSERT ON public.task_events FOR EACH ROW WHEN (((new.kind = 'task'::text) AND ((new.envelope #>> '{data,task,callback_url}'::text[]) IS NOT NULL))) EXECUTE FUNCTION dispatch_delivery_for_event();
 CREATE TRIGGER task_events_dlq AFTER INSERT ON public.task_events FOR EACH ROW WHEN (((new.kind = 'task'::text) AND (new.type = ANY (ARRAY['failed'::text, 'timeout'::text, 'cancelled'::text])))) EXECUTE FUNCTION dispatch_dlq_for_event();

@@ -9,8 +9,11 @@
 // relay (it shares none of their connections or loops). A finished POST settles its row and pokes
 // the loop, so the task's next event (or a waiting row) goes out at once.
 //
-// Wake-ups: LISTEN dispatch_deliveries (the trigger that writes rows, from any replica), a slot
-// freed, and a poll every POLL_MS for retries coming due. A restart loses nothing: rows stay
+// Wake-ups: this replica's writes that added delivery rows, after their commit (signals: the rows
+// are written by the statements that insert their events, store/events.ts deliveryRows), a slot
+// freed, and a poll every POLL_MS — for another replica's rows (its own sender took them at once)
+// and for retries coming due. No NOTIFY: migration 0064 dropped the trigger that sent one inside
+// every write that added a row. A restart loses nothing: rows stay
 // pending; a claim whose replica died is due again when its lease passes (at least once — the
 // receiver dedups on X-Dispatch-Delivery).
 import { Agent, request } from 'undici';
@@ -124,7 +127,19 @@ export function createSender(ctx: DispatchContext, options: SenderOptions = {}):
     runOnce: () => runOnce(),
     again: (r) => r.claimed > 0 && inflight.size < maxInFlight,
     backoff: { baseMs: 200, maxMs: 5000 },
-    listen: [{ sql: ctx.sql, channel: 'dispatch_deliveries' }],
+    // The statements that write delivery rows (store/events.ts deliveryRows) are this replica's;
+    // after their commit: the hot writes hand their sink (with how many rows they added), the
+    // others say they wrote events. Another replica's rows are found by the poll.
+    signals: {
+      emitter: ctx.signals,
+      on: {
+        'events-committed': (c) => {
+          if (c.deliveries > 0) loop.poke();
+        },
+        'events-written': true,
+        'tasks-changed': true,
+      },
+    },
   });
 
   return {

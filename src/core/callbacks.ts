@@ -1,6 +1,7 @@
 // Callback delivery decisions (docs/callbacks.md): what one attempt's outcome does to its
 // delivery row. Pure: the clock and the random source come in.
 import { backoffDelay, type BackoffPolicy } from './retry.js';
+import type { Task } from './task.js';
 
 /** Retries of a callback: 1 s doubling to 10 min, full jitter (core/retry.ts backoffDelay). */
 export const DELIVERY_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 600_000 };
@@ -47,4 +48,20 @@ export function decideDeliveryAttempt(attempts: number, outcome: AttemptOutcome,
   }
   const delay = backoffDelay(attempts - 1, DELIVERY_BACKOFF, random);
   return { status: 'pending', last_status_code: outcome.statusCode, last_error: error, next_attempt_at: new Date(now.getTime() + delay), delivered_at: null };
+}
+
+/** The event that ends a task, as (event type, task status): what a callback gets when its task lists no events. */
+const ENDING: ReadonlySet<string> = new Set(['completed/completed', 'failed/failed', 'timeout/timed_out', 'cancelled/cancelled']);
+
+/**
+ * Where the event `type` of a task in this state is to be delivered, or null (docs/callbacks.md):
+ * to the task's callback_url, for the events its callback_events lists (`*`: all), or by default
+ * only for the event that ends it. Decided here, written by the statement that inserts the event
+ * (store/events.ts deliveryRows).
+ */
+export function deliveryUrlOf(type: string, task: Pick<Task, 'status' | 'callback_url' | 'callback_events'>): string | null {
+  if (!task.callback_url) return null;
+  const listed = task.callback_events;
+  const wanted = Array.isArray(listed) ? listed.includes('*') || listed.includes(type) : ENDING.has(`${type}/${task.status}`);
+  return wanted ? task.callback_url : null;
 }

@@ -4,7 +4,17 @@
 import type { Change } from '../core/decisions.js';
 import type { TaskRow } from '../core/task.js';
 import type { Sql, Tx } from './db.js';
-import { addBefore, collectEvents, unpublishedOf, eventColumns, eventRowsFragment, jsonTextArray, queueEvents, type CommittedEvents } from './events.js';
+import {
+  addBefore,
+  collectEvents,
+  deliveryRows,
+  unpublishedOf,
+  eventColumns,
+  eventRowsFragment,
+  jsonTextArray,
+  queueEvents,
+  type CommittedEvents,
+} from './events.js';
 import { versionedRowOf, type VersionedRow } from './tasks.js';
 import type { FlowLimitSpec } from '../core/flow.js';
 
@@ -111,8 +121,7 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
   // writes a row still at the version the scheduler read.
   const before = sink ? sql`, case when d.outcome = 'ok' then ${unpublishedOf(sql, sql`d.task_id`)} end as before` : sql``;
   const limits = next.map((n) => (n.flow_key ? s.flowLimit?.(n.flow_key) : undefined));
-  const res = await sql<{ task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' | FlowRefusal; version: string | null; before?: string[] | null }[]>`
-    select d.task_id, d.outcome, d.version ${before} from dispatch_assign(
+  const call = sql`dispatch_assign(
       ${sql.array(next.map((n) => n.id))}::uuid[], ${sql.array(next.map((n) => n.assignee!))}::text[],
       ${sql.array(unique.map((it) => it.version))}::text[], ${jsonTextArray(sql, cols.stored)},
       ${sql.array(next.map((n) => n.attempt))}::int[],
@@ -123,7 +132,20 @@ export async function assignBatch(sql: Sql, items: BatchItem[], s: BatchSpec, si
       ${s.now}::timestamptz, ${s.maxConcurrent}::int,
       ${sql.array(next.map((n) => n.flow_key) as string[])}::text[], ${sql.array(limits.map((l) => l?.rate ?? null) as number[])}::int[],
       ${sql.array(limits.map((l) => l?.per_ms ?? null) as number[])}::int[], ${sql.array(limits.map((l) => (l?.rate !== undefined ? (l.burst ?? l.rate) : null)) as number[])}::int[],
-      ${sql.array(limits.map((l) => l?.concurrency ?? null) as number[])}::int[]) d`;
+      ${sql.array(limits.map((l) => l?.concurrency ?? null) as number[])}::int[])`;
+  type Row = { task_id: string; outcome: 'ok' | 'drained' | 'at_limit' | 'lost' | FlowRefusal; version: string | null; before?: string[] | null };
+  // Callback deliveries of the `assigned` events, when any is wanted: those of the tasks assigned.
+  const dl = () =>
+    deliveryRows(
+      sql,
+      [cols],
+      [s.now],
+      sql`(select e.id from unnest(${sql.array(cols.ids)}::uuid[], ${sql.array(cols.taskIds)}::uuid[]) as e(id, task_id)
+        join d on d.task_id = e.task_id and d.outcome = 'ok') as ins`,
+    );
+  const res = cols.urls.some((u) => u !== null)
+    ? await sql<Row[]>`with d as (select * from ${call}) ${dl()} select d.task_id, d.outcome, d.version ${before} from d`
+    : await sql<Row[]>`select d.task_id, d.outcome, d.version ${before} from ${call} d`;
   if (sink) {
     const ok = new Set(res.filter((r) => r.outcome === 'ok').map((r) => r.task_id));
     collectEvents(sink, cols, ok);
@@ -171,7 +193,7 @@ export async function markUnmatched(sql: Sql, items: BatchItem[], now: Date, sin
       select e.* from (${eventRowsFragment(sql, cols, now)}) e(id, task_id, type, envelope, created_at)
       where e.task_id in (select id from upd)
       returning seq, id, task_id
-    ), q as (${queueEvents(sql, sql`ev`)})
+    ), q as (${queueEvents(sql, sql`ev`)}) ${deliveryRows(sql, [cols], [now], sql`ev`)}
     select id ${before} from upd`;
   const ids = new Set(changed.map((r) => r.id));
   if (sink) {

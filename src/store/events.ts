@@ -2,6 +2,7 @@
 // of docs/workflows.md), inserted in the transaction of the change they describe. The relay
 // (events/) publishes the rows in the to-publish queue (task_events_unpublished), oldest first, on swarm.<kind>.<id>.<type>.
 import { randomUUID } from 'node:crypto';
+import { deliveryUrlOf } from '../core/callbacks.js';
 import type { EventDraft, EventType, Task } from '../core/task.js';
 import type { Run, RunEventType } from '../core/workflow.js';
 import type { Db } from './db.js';
@@ -173,7 +174,42 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
     json: envelopes.map((e) => JSON.stringify(e)),
     /** What the row stores. */
     stored: envelopes.map(storedForm),
+    /** Where each event is to be delivered (core/callbacks.ts deliveryUrlOf), or null: written by deliveryRows. */
+    urls: drafts.map((d) => deliveryUrlOf(d.type, d.task)),
   };
+}
+
+/**
+ * The callback deliveries of the events a statement inserts (docs/callbacks.md), as one more CTE
+ * of that statement — `, dl as (insert into deliveries …)`, or nothing when no event is wanted:
+ * the rows of the events of `cols[i]` (inserted at `at[i]`) that deliveryUrlOf gave a URL and that
+ * the statement's event-insert CTE `inserted` (returning id) really inserted. What the trigger of
+ * migration 0011 did after each insert, until 0064 dropped it.
+ */
+export function deliveryRows(db: Db, cols: readonly ReturnType<typeof eventColumns>[], at: readonly Date[], inserted: ReturnType<Db>) {
+  const ids: string[] = [];
+  const taskIds: string[] = [];
+  const types: string[] = [];
+  const urls: string[] = [];
+  const times: string[] = [];
+  cols.forEach((c, k) =>
+    c.urls.forEach((url, i) => {
+      if (url === null) return;
+      ids.push(c.ids[i]!);
+      taskIds.push(c.taskIds[i]!);
+      types.push(c.types[i]!);
+      urls.push(url);
+      times.push(at[k]!.toISOString());
+    }),
+  );
+  if (ids.length === 0) return db``;
+  return db`, dl as (
+    insert into deliveries (task_id, event_id, type, url, next_attempt_at, created_at)
+    select x.task_id, x.event_id, x.type, x.url, x.at, x.at
+    from unnest(${db.array(taskIds)}::uuid[], ${db.array(ids)}::uuid[], ${db.array(types)}::text[], ${db.array(urls)}::text[], ${db.array(times)}::timestamptz[])
+      as x(task_id, event_id, type, url, at)
+    where x.event_id in (select id from ${inserted})
+    on conflict (event_id) do nothing)`;
 }
 
 /**
@@ -185,9 +221,11 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
 export interface CommittedEvents {
   rows: { id: string; taskId: string; type: string; json: string }[];
   before: Map<string, string[]>;
+  /** Callback deliveries the write added (deliveryRows): the sender is poked after the commit. */
+  deliveries: number;
 }
 
-export const committedEvents = (): CommittedEvents => ({ rows: [], before: new Map() });
+export const committedEvents = (): CommittedEvents => ({ rows: [], before: new Map(), deliveries: 0 });
 
 /**
  * A select-list fragment: the ids of the events of the task `taskId` (a column of the statement)
@@ -210,6 +248,7 @@ export function collectEvents(sink: CommittedEvents | undefined, cols: ReturnTyp
     const taskId = cols.taskIds[i]!;
     if (written && !written.has(taskId)) continue;
     sink.rows.push({ id: cols.ids[i]!, taskId, type: cols.types[i]!, json: cols.json[i]! });
+    if (cols.urls[i] !== null) sink.deliveries++;
   }
 }
 
@@ -243,6 +282,7 @@ export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>,
       as e(id, task_id, type, envelope)`;
 }
 
+/** Events (and their callback deliveries) into the outbox on their own: test factories and tools; the services' writes insert theirs in their own statements. */
 export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Promise<EventEnvelope[]> {
   if (drafts.length === 0) return [];
   const cols = eventColumns(drafts, now);
@@ -250,8 +290,8 @@ export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Pro
     with ev as (
       insert into task_events (id, task_id, type, envelope, created_at) ${eventRowsFragment(tx, cols, now)}
       returning seq, id, task_id
-    )
-    ${queueEvents(tx, tx`ev`)}`;
+    ), q as (${queueEvents(tx, tx`ev`)}) ${deliveryRows(tx, [cols], [now], tx`ev`)}
+    select 1`;
   return cols.envelopes;
 }
 

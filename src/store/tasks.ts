@@ -12,6 +12,7 @@ import {
   collectEvents,
   unpublishedOf,
   eventColumns,
+  deliveryRows,
   eventRowsAt,
   eventRowsFragment,
   jsonTextArray,
@@ -160,7 +161,7 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
       db,
       rows.flatMap((r) => statDeltas(null, r)),
       db`select id from t`,
-    )})
+    )}) ${deliveryRows(db, [cols], [now], db`e`)}
     select * from t`;
   // New tasks: no earlier events to wait for.
   if (inserted.length > 0) collectEvents(sink, cols);
@@ -190,7 +191,12 @@ export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; eve
       db,
       items.flatMap((i) => statDeltas(null, i.row)),
       db`select id from t`,
-    )})
+    )}) ${deliveryRows(
+      db,
+      perItem,
+      items.map((i) => i.now),
+      db`e`,
+    )}
     select * from t`;
   // New tasks: no earlier events to wait for.
   items.forEach((it, i) => collectEvents(it.sink, perItem[i]!));
@@ -224,11 +230,24 @@ export async function insertTaskMatched(
   sink?: CommittedEvents,
 ): Promise<{ row: VersionedRow; outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog' }> {
   const cols = eventColumns([...m.pending.events, ...m.assigned.events], now);
-  const [r] = await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
-    select * from dispatch_create_matched(
+  const call = db`dispatch_create_matched(
       ${db.json(m.assigned.row as never)}::jsonb, ${db.json(m.pending.row as never)}::jsonb,
       ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${jsonTextArray(db, cols.stored)}, ${m.pending.events.length}::int,
       ${db.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
+  // Callback deliveries of its events, when any is wanted: the pending events always inserted, the
+  // assigned ones only with the match (the function's outcome).
+  const dl = () =>
+    deliveryRows(
+      db,
+      [cols],
+      [now],
+      db`(select u.id from unnest(${db.array(cols.ids)}::uuid[]) with ordinality as u(id, ord)
+        where u.ord <= ${m.pending.events.length} or (select outcome from m) = 'assigned') as ins`,
+    );
+  const [r] = cols.urls.some((u) => u !== null)
+    ? await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
+        with m as (select * from ${call}) ${dl()} select * from m`
+    : await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`select * from ${call}`;
   const assigned = r!.outcome === 'assigned';
   if (sink) {
     const n = assigned ? cols.ids.length : m.pending.events.length;
@@ -346,7 +365,7 @@ async function writeMany(db: Db, writes: readonly Write[], at: (w: Write) => Dat
       db,
       writes.flatMap((w) => statDeltas(w.before, w.next)),
       db`select id from upd`,
-    )})
+    )}) ${deliveryRows(db, events, writes.map(at), db`ev`)}
     ${rec.cte}
     select upd.id, upd.version ${earlier} ${rec.ref} from upd`;
   return { written: new Map(rowsWritten.map((r) => [r.id, r])), events };
@@ -397,7 +416,7 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
       where exists (select 1 from upd)
       returning seq, id, task_id
     ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(db, statDeltas(w.before, w.next), db`select id from upd`)})
-    ${rec.cte}
+    ${deliveryRows(db, [cols], [now], db`ev`)} ${rec.cte}
     select id, version ${before} ${rec.ref} from upd`;
   const ids = new Map(written.map((r) => [r.id, r.version]));
   if (sink && ids.size > 0) {
