@@ -112,7 +112,13 @@ function floorGroups(pg: BenchPostgres, f: { brokerPid: number; workerPid: numbe
 }
 
 async function post(url: string, path: string, body: unknown): Promise<void> {
-  const res = await request(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), bodyTimeout: 120_000, headersTimeout: 120_000 });
+  const res = await request(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    bodyTimeout: 120_000,
+    headersTimeout: 120_000,
+  });
   await res.body.dump();
   if (res.statusCode !== 200) throw new Error(`POST ${path} → ${res.statusCode}`);
 }
@@ -215,7 +221,15 @@ export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise
   const burnDowns: FloorBurnDown[] = [];
   if (o.peer) {
     log(`[graphile-worker] open loop at ${o.rate} jobs/s for ${o.windowMs / 1000} s`);
-    const [g] = await runPeers(pg, { peers: ['graphile-worker'], rates: [o.rate], windowMs: o.windowMs, warmupMs: o.warmupMs, burnDown: o.burnDown, burnDownMaxMs: 60_000, log });
+    const [g] = await runPeers(pg, {
+      peers: ['graphile-worker'],
+      rates: [o.rate],
+      windowMs: o.windowMs,
+      warmupMs: o.warmupMs,
+      burnDown: o.burnDown,
+      burnDownMaxMs: 60_000,
+      log,
+    });
     const x = g!.rates[0]!;
     const bd = g!.burnDown;
     if (bd) burnDowns.push({ system: 'graphile-worker', jobs: bd.jobs, done: bd.done, jobsPerS: bd.jobsPerS, ...(bd.box ? { box: bd.box } : {}) });
@@ -264,7 +278,18 @@ export async function runFloorBench(pg: BenchPostgres, o: FloorOptions): Promise
 export function floorTable(r: FloorResults): string {
   const peer = r.rows.find((x) => x.system === 'graphile-worker');
   const table = markdownTable(
-    ['system', `${r.rate}/s done/sent`, 'notified p50 ms', 'p99 ms', 'CPU % of one core (service)', 'service ms per lifecycle', 'whole box ms', 'p50 / graphile', 'CPU / graphile', 'whole box / graphile'],
+    [
+      'system',
+      `${r.rate}/s done/sent`,
+      'notified p50 ms',
+      'p99 ms',
+      'CPU % of one core (service)',
+      'service ms per lifecycle',
+      'whole box ms',
+      'p50 / graphile',
+      'CPU / graphile',
+      'whole box / graphile',
+    ],
     r.rows.map((x) => [
       x.system,
       `${x.done}/${x.sent}`,

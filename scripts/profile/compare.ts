@@ -18,7 +18,20 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const FASTIFY = new Set(['fastify', 'find-my-way', 'ajv', 'fast-json-stringify', 'secure-json-parse', 'avvio', 'fast-uri', 'toad-cache', 'fast-querystring', 'rfdc', 'pino', '@pinojs/redact']);
+const FASTIFY = new Set([
+  'fastify',
+  'find-my-way',
+  'ajv',
+  'fast-json-stringify',
+  'secure-json-parse',
+  'avvio',
+  'fast-uri',
+  'toad-cache',
+  'fast-querystring',
+  'rfdc',
+  'pino',
+  '@pinojs/redact',
+]);
 
 export function groupOf(cf: CallFrame): string {
   const url = cf.url;
