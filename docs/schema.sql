@@ -517,26 +517,16 @@ begin
   return query select v_outcome, v_version;
 end $function$;
 
-CREATE OR REPLACE FUNCTION public.dispatch_dlq_for_event()
- RETURNS trigger
+CREATE OR REPLACE FUNCTION public.dispatch_dlq_entry(p_id uuid, p_task uuid, p_seq bigint, p_reason text, p_type text, p_stored jsonb, p_full jsonb)
+ RETURNS jsonb
  LANGUAGE plpgsql
+ STABLE
 AS $function$
 declare
-  t      jsonb := dispatch_task_envelope(new) -> 'data' -> 'task';
-  reason text;
-  dlq    uuid := gen_random_uuid();
-  body   jsonb;
-  hist   jsonb;
+  t    jsonb := p_full -> 'data' -> 'task';
+  body jsonb;
+  hist jsonb;
 begin
-  if new.type = 'failed' and t ->> 'status' = 'failed' then
-    reason := 'execution_failed';
-  elsif new.type = 'timeout' and t ->> 'status' = 'timed_out' then
-    reason := case when new.envelope -> 'data' ->> 'reason' = 'not_started' then 'assignment_timeout' else 'execution_timeout' end;
-  elsif new.type = 'cancelled' and new.envelope -> 'data' ->> 'reason' = 'dependency_failed' then
-    reason := 'dependency_failed';
-  else
-    return null;
-  end if;
   -- The create body: the requester plus the create fields that are set (top-level nulls dropped,
   -- the context untouched). depends_on is left out: its dependencies ended badly.
   select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) into body
@@ -547,8 +537,8 @@ begin
     'max_retries', t -> 'max_retries', 'parent_id', t -> 'parent_id',
     'callback_url', t -> 'callback_url', 'callback_events', t -> 'callback_events')) as x(k, v)
   where v is not null and v <> 'null'::jsonb;
-  -- One entry per failed or timed-out attempt, oldest first; the agent and start of each attempt
-  -- from the `assigned` event before it.
+  -- One entry per failed or timed-out attempt, oldest first (this event last, when it is one);
+  -- the agent and start of each attempt from the `assigned` event before it.
   select coalesce(jsonb_agg(jsonb_build_object(
            'attempt', h.n,
            'attempted_at', coalesce(h.assigned -> 'timestamp', h.envelope -> 'timestamp'),
@@ -558,30 +548,29 @@ begin
   from (
     select e.envelope, row_number() over (order by e.seq) as n,
            (select a.envelope from task_events a
-             where a.task_id = e.task_id and a.kind = 'task' and a.type = 'assigned' and a.seq < e.seq
+             where a.task_id = p_task and a.kind = 'task' and a.type = 'assigned' and a.seq < e.seq
              order by a.seq desc limit 1) as assigned
-    from task_events e
-    where e.task_id = new.task_id and e.kind = 'task' and e.type in ('failed','timeout') and e.seq <= new.seq
+    from (
+      select x.envelope, x.seq from task_events x
+      where x.task_id = p_task and x.kind = 'task' and x.type in ('failed','timeout') and x.seq < p_seq
+      union all
+      select p_stored, p_seq where p_type in ('failed','timeout')
+    ) e
   ) h;
-  with d as (
-  insert into task_events (id, task_id, type, envelope, created_at, kind)
-  values (dlq, new.task_id, reason, jsonb_build_object(
-    'dlq_id', dlq,
+  return jsonb_build_object(
+    'dlq_id', p_id,
     'original_subject', 'swarm.task.request',
     'original_payload', body,
-    'reason', reason,
+    'reason', p_reason,
     'reason_detail', t -> 'error',
-    'failed_at', new.envelope -> 'timestamp',
+    'failed_at', p_stored -> 'timestamp',
     'retry_count', t -> 'retry_count',
     'max_retries', t -> 'max_retries',
     'retry_history', hist,
-    'task_id', new.task_id,
+    'task_id', p_task,
     'source', 'dispatch',
     'recoverable', true,
-    'recovered', false), new.created_at, 'dlq')
-  returning seq, id, task_id)
-  insert into task_events_unpublished (seq, id, task_id) select d.seq, d.id, d.task_id from d;
-  return null;
+    'recovered', false);
 end $function$;
 
 CREATE OR REPLACE FUNCTION public.dispatch_flow_lock(p_keys text[], p_now timestamp with time zone)
@@ -771,5 +760,3 @@ AS $function$
       ) || coalesce(e.envelope -> 'data' -> 'task', '{}'::jsonb) as task) s
     where t.id = e.task_id), e.envelope) end
 $function$;
-
-CREATE TRIGGER task_events_dlq AFTER INSERT ON public.task_events FOR EACH ROW WHEN (((new.kind = 'task'::text) AND (new.type = ANY (ARRAY['failed'::text, 'timeout'::text, 'cancelled'::text])))) EXECUTE FUNCTION dispatch_dlq_for_event();

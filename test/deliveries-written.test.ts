@@ -2,9 +2,11 @@
 // database trigger remains"): whichever path inserts an event — a create, a sync match, the
 // scheduler's assignment, an unmatched mark, a report, a PATCH — inserts the event's delivery row
 // in the same statement when core/callbacks.ts deliveryUrlOf says the event is wanted, and only then.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
-import { quiesce } from './helpers/wait.js';
+import { quiesce, waitFor } from './helpers/wait.js';
 import { schedulerOf } from './fakes/swarm.js';
 import { deliveryUrlOf } from '../src/core/callbacks.js';
 import type { Sender } from '../src/callbacks/sender.js';
@@ -85,6 +87,36 @@ describe('delivery rows written with their events', () => {
     const d = await eventsAndDeliveries(t, dflt.body.id);
     expect(d.events.map((e) => e.type)).toContain('task.failed');
     expect(d.deliveries).toEqual([]);
+  });
+
+  it("the writer's sender is poked after the commit: the first claim comes from the write, not the poll", async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(String(req.headers['x-dispatch-event']));
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    try {
+      await using t = await startApp({ config });
+      await quiesce(t);
+      const sender = t.dispatch.components.find((c) => c.name === 'callback-sender') as unknown as Sender;
+      const claims: string[] = [];
+      sender.loop.on('run', (r, trigger) => {
+        if (r.claimed > 0) claims.push(trigger);
+      });
+      // Right after a run, the poll is a whole interval (1 s) away.
+      await new Promise<void>((r) => sender.loop.once('run', () => r()));
+      const res = await t.call('POST', '/api/v1/tasks', { body: { title: 'tell me', capabilities: ['x'], callback_url: url, callback_events: ['assigned'] } });
+      expect(res.body.status).toBe('assigned');
+      await waitFor(() => (received.length > 0 ? received : undefined), 'the callback');
+      expect(received).toEqual(['task.assigned']);
+      expect(claims[0]).toBe('poke');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('no trigger writes them', async () => {

@@ -3,6 +3,7 @@
 // (events/) publishes the rows in the to-publish queue (task_events_unpublished), oldest first, on swarm.<kind>.<id>.<type>.
 import { randomUUID } from 'node:crypto';
 import { deliveryUrlOf } from '../core/callbacks.js';
+import { dlqReasonOf, type DlqReason } from '../core/dlq.js';
 import type { EventDraft, EventType, Task } from '../core/task.js';
 import type { Run, RunEventType } from '../core/workflow.js';
 import type { Db } from './db.js';
@@ -176,7 +177,49 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
     stored: envelopes.map(storedForm),
     /** Where each event is to be delivered (core/callbacks.ts deliveryUrlOf), or null: written by deliveryRows. */
     urls: drafts.map((d) => deliveryUrlOf(d.type, d.task)),
+    /** Why each event is dead-lettered (core/dlq.ts dlqReasonOf), or null: written by dlqRows. */
+    dlq: drafts.map((d): DlqReason | null => dlqReasonOf(d.type, d.task, d.extra)),
   };
+}
+
+/**
+ * The swarm-dlq entries of the events a statement inserts (docs/callbacks.md), as two more CTEs of
+ * that statement — the entries (kind `dlq`, built by dispatch_dlq_entry, migration 0065) and their
+ * to-publish queue rows — or nothing when no event ends its task badly: the events of `cols[i]`
+ * (inserted at `at[i]`) that dlqReasonOf gave a reason and that the statement's event-insert CTE
+ * `inserted` (returning seq, id, task_id) really inserted. Read after `inserted`, so each entry's seq
+ * follows its event's. What the trigger of migrations 0011–0035 did, until 0065 dropped it.
+ */
+export function dlqRows(db: Db, cols: readonly ReturnType<typeof eventColumns>[], at: readonly Date[], inserted: ReturnType<Db>) {
+  const ids: string[] = [];
+  const eventIds: string[] = [];
+  const reasons: string[] = [];
+  const types: string[] = [];
+  const stored: string[] = [];
+  const full: string[] = [];
+  const times: string[] = [];
+  cols.forEach((c, k) =>
+    c.dlq.forEach((reason, i) => {
+      if (reason === null) return;
+      ids.push(randomUUID());
+      eventIds.push(c.ids[i]!);
+      reasons.push(reason);
+      types.push(c.types[i]!);
+      stored.push(c.stored[i]!);
+      full.push(c.json[i]!);
+      times.push(at[k]!.toISOString());
+    }),
+  );
+  if (ids.length === 0) return db``;
+  return db`, dq as (
+    insert into task_events (id, task_id, type, envelope, created_at, kind)
+    select x.id, src.task_id, x.reason, dispatch_dlq_entry(x.id, src.task_id, src.seq, x.reason, x.type, x.stored::jsonb, x.whole::jsonb), x.at, 'dlq'
+    from unnest(${db.array(ids)}::uuid[], ${db.array(eventIds)}::uuid[], ${db.array(reasons)}::text[], ${db.array(types)}::text[],
+      ${jsonTextArray(db, stored)}, ${jsonTextArray(db, full)}, ${db.array(times)}::timestamptz[]) as x(id, event_id, reason, type, stored, whole, at)
+    join ${inserted} as src on src.id = x.event_id
+    order by src.seq
+    returning seq, id, task_id
+  ), dq_queue as (${queueEvents(db, db`dq`)})`;
 }
 
 /**
@@ -290,7 +333,7 @@ export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Pro
     with ev as (
       insert into task_events (id, task_id, type, envelope, created_at) ${eventRowsFragment(tx, cols, now)}
       returning seq, id, task_id
-    ), q as (${queueEvents(tx, tx`ev`)}) ${deliveryRows(tx, [cols], [now], tx`ev`)}
+    ), q as (${queueEvents(tx, tx`ev`)}) ${deliveryRows(tx, [cols], [now], tx`ev`)} ${dlqRows(tx, [cols], [now], tx`ev`)}
     select 1`;
   return cols.envelopes;
 }

@@ -13,6 +13,7 @@ import {
   unpublishedOf,
   eventColumns,
   deliveryRows,
+  dlqRows,
   eventRowsAt,
   eventRowsFragment,
   jsonTextArray,
@@ -161,7 +162,7 @@ export async function insertTaskRows(db: Db, rows: TaskRow[], events: EventDraft
       db,
       rows.flatMap((r) => statDeltas(null, r)),
       db`select id from t`,
-    )}) ${deliveryRows(db, [cols], [now], db`e`)}
+    )}) ${deliveryRows(db, [cols], [now], db`e`)} ${dlqRows(db, [cols], [now], db`e`)}
     select * from t`;
   // New tasks: no earlier events to wait for.
   if (inserted.length > 0) collectEvents(sink, cols);
@@ -192,6 +193,11 @@ export async function insertNewTasks(db: Db, items: readonly { row: TaskRow; eve
       items.flatMap((i) => statDeltas(null, i.row)),
       db`select id from t`,
     )}) ${deliveryRows(
+      db,
+      perItem,
+      items.map((i) => i.now),
+      db`e`,
+    )} ${dlqRows(
       db,
       perItem,
       items.map((i) => i.now),
@@ -251,7 +257,10 @@ export async function insertTaskMatched(
   const assigned = r!.outcome === 'assigned';
   if (sink) {
     const n = assigned ? cols.ids.length : m.pending.events.length;
-    for (let i = 0; i < n; i++) sink.rows.push({ id: cols.ids[i]!, taskId: cols.taskIds[i]!, type: cols.types[i]!, json: cols.json[i]! });
+    for (let i = 0; i < n; i++) {
+      sink.rows.push({ id: cols.ids[i]!, taskId: cols.taskIds[i]!, type: cols.types[i]!, json: cols.json[i]! });
+      if (cols.urls[i] !== null) sink.deliveries++;
+    }
   }
   return { row: withVersion(assigned ? m.assigned.row : m.pending.row, r!.version), outcome: r!.outcome };
 }
@@ -365,7 +374,7 @@ async function writeMany(db: Db, writes: readonly Write[], at: (w: Write) => Dat
       db,
       writes.flatMap((w) => statDeltas(w.before, w.next)),
       db`select id from upd`,
-    )}) ${deliveryRows(db, events, writes.map(at), db`ev`)}
+    )}) ${deliveryRows(db, events, writes.map(at), db`ev`)} ${dlqRows(db, events, writes.map(at), db`ev`)}
     ${rec.cte}
     select upd.id, upd.version ${earlier} ${rec.ref} from upd`;
   return { written: new Map(rowsWritten.map((r) => [r.id, r])), events };
@@ -416,7 +425,7 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
       where exists (select 1 from upd)
       returning seq, id, task_id
     ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(db, statDeltas(w.before, w.next), db`select id from upd`)})
-    ${deliveryRows(db, [cols], [now], db`ev`)} ${rec.cte}
+    ${deliveryRows(db, [cols], [now], db`ev`)} ${dlqRows(db, [cols], [now], db`ev`)} ${rec.cte}
     select id, version ${before} ${rec.ref} from upd`;
   const ids = new Map(written.map((r) => [r.id, r.version]));
   if (sink && ids.size > 0) {
