@@ -7,17 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
 import { quiesce } from './helpers/wait.js';
 import { schedulerOf } from './fakes/swarm.js';
+import { fakeClock } from './helpers/clock.js';
 import { dlqReasonOf } from '../src/core/dlq.js';
-
-function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 type Envelope = { id: string; type: string; timestamp: string; data: Record<string, any> & { task: Record<string, any> } };
 

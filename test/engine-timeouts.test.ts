@@ -7,6 +7,7 @@ import { insertTask } from './helpers/factories.js';
 import { eventTypes, schedulerOf, startFakes, waitFor } from './fakes/swarm.js';
 import type { EventEnvelope } from '../src/store/events.js';
 import type { Sql } from '../src/store/db.js';
+import { fakeClock } from './helpers/clock.js';
 
 async function envelopes(sql: Sql, id: string): Promise<EventEnvelope[]> {
   return (
@@ -14,18 +15,6 @@ async function envelopes(sql: Sql, id: string): Promise<EventEnvelope[]> {
       { envelope: EventEnvelope }[]
     >`select dispatch_task_envelope(task_events) as envelope from task_events where task_id = ${id} and kind = 'task' order by seq`
   ).map((r) => r.envelope);
-}
-
-/** A clock that moves only when told to. */
-function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-    date: () => new Date(now),
-  };
 }
 
 describe('deadlines', () => {

@@ -3,16 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
-
-function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
+import { fakeClock } from './helpers/clock.js';
 
 describe('start deadline', () => {
   it('a task not assigned by start_by ends timed_out with a not_started timeout event; its dependent is cancelled in the same tick', async () => {

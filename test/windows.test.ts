@@ -5,16 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { startApp } from './helpers/app.js';
 import { schedulerOf } from './fakes/swarm.js';
-
-function fakeClock(start = Date.UTC(2026, 0, 1, 12)) {
-  let now = start;
-  return {
-    now: () => new Date(now),
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
+import { fakeClock } from './helpers/clock.js';
 
 const AGENTS = [{ id: 'actor', name: 'Actor', capabilities: ['battery'], state: 'ready' as const }];
 const iso = (ms: number) => new Date(ms).toISOString();
