@@ -3,7 +3,8 @@
 // trip, through jsonb_populate_record as the store writes rows — with every index of the migrated
 // schema; with only the indexes on columns no transition changes and room left in each page
 // (fillfactor 70), so the update can be HOT (the slim-table question: what the record would cost if
-// the status-bound indexes lived elsewhere); with the primary key alone. For scale, `select 1` and
+// the status-bound indexes lived elsewhere); with the primary key alone; and that without the
+// table's CHECK constraints (what they cost per statement). For scale, `select 1` and
 // a 3-column insert. The updates that were HOT are counted (pg_stat_user_tables).
 //   npx tsx scripts/bench/row-cost.ts [--rows 4000]
 import { randomUUID } from 'node:crypto';
@@ -110,6 +111,10 @@ try {
   await dropIndexes(() => false);
   await lifecycle('primary key only');
   await lifecycle('primary key only, again');
+  for (const { conname } of await sql<{ conname: string }[]>`select conname from pg_constraint where conrelid = 'tasks'::regclass and contype = 'c'`)
+    await sql.unsafe(`alter table tasks drop constraint ${conname}`);
+  await lifecycle('primary key only, no CHECK constraints');
+  await lifecycle('primary key only, no CHECK constraints, again');
 } finally {
   await sql.end();
   await pg.stop();
