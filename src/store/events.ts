@@ -325,7 +325,7 @@ export function eventRowsFragment(db: Db, cols: ReturnType<typeof eventColumns>,
       as e(id, task_id, type, envelope)`;
 }
 
-/** Events (and their callback deliveries) into the outbox on their own: test factories and tools; the services' writes insert theirs in their own statements. */
+/** Events (with their callback deliveries and swarm-dlq entries) into the outbox on their own: test factories and tools; the services' writes insert theirs in their own statements. */
 export async function insertEvents(tx: Db, drafts: EventDraft[], now: Date): Promise<EventEnvelope[]> {
   if (drafts.length === 0) return [];
   const cols = eventColumns(drafts, now);
