@@ -17,6 +17,8 @@ import { boxCpu, CpuGroups, formatBoxCpu, ProcSampler, type BoxCpu } from './lib
 import { fmt, markdownTable, ratio } from './lib/table.js';
 import { runPeers } from './peers.js';
 import { dispatchOptionsFromArgs, runDispatchBench } from './dispatch.js';
+import { ROOT } from './lib/dispatch-proc.js';
+import { serviceNodeFlags } from '../../packages/client/src/cli.js';
 import { startNatsServer } from '../../test/helpers/nats-server.js';
 
 const DB = 'bench_floor';
@@ -67,8 +69,10 @@ async function withFloor<T>(
 ): Promise<T> {
   const url = await pg.createDatabase(DB);
   const nats = await startNatsServer();
-  // DISPATCH_BENCH_NODE_ARGS (e.g. "--cpu-prof"): for the floor's broker too, as for Dispatch's process.
-  const broker = forkTs(SCRIPT, ['broker', url, nats.url], {}, (process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  // The service's own node flags (its heap sizes: `dispatch start`, npm start), then
+  // DISPATCH_BENCH_NODE_ARGS (e.g. "--cpu-prof"), as for Dispatch's process.
+  const nodeArgs = [...serviceNodeFlags(ROOT), ...(process.env.DISPATCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const broker = forkTs(SCRIPT, ['broker', url, nats.url], {}, nodeArgs);
   let worker: ReturnType<typeof forkTs> | undefined;
   try {
     const b = await nextMessage<{ pid: number; url: string }>(broker, (m) => m.type === 'ready', 60_000);
