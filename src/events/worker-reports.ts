@@ -194,7 +194,6 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
       return;
     }
     turnOf(nc).defer(() => m.ack());
-    if (res.outcome === 'ignored' && res.reason === 'not a report subject') return;
     ctx.metrics.natsReports.inc({ outcome: res.outcome });
     if (res.outcome === 'refused' || res.outcome === 'invalid') log.info({ subject: m.subject, reason: res.reason }, `${res.outcome} NATS report`);
   }

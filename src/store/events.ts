@@ -182,6 +182,23 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
   };
 }
 
+type Columns = ReturnType<typeof eventColumns>;
+
+/**
+ * The events of `cols` (those of `cols[k]` inserted at `at[k]`) that `pick` gives a value, in
+ * order: what deliveryRows and dlqRows write beside them.
+ */
+function picked<T>(cols: readonly Columns[], at: readonly Date[], pick: (c: Columns, i: number) => T | null) {
+  const out: { c: Columns; i: number; value: T; at: string }[] = [];
+  cols.forEach((c, k) =>
+    c.ids.forEach((_, i) => {
+      const value = pick(c, i);
+      if (value !== null) out.push({ c, i, value, at: at[k]!.toISOString() });
+    }),
+  );
+  return out;
+}
+
 /**
  * The swarm-dlq entries of the events a statement inserts (docs/callbacks.md), as two more CTEs of
  * that statement — the entries (kind `dlq`, built by dispatch_dlq_entry, migration 0065) and their
@@ -190,32 +207,21 @@ export function eventColumns(drafts: EventDraft[], now: Date) {
  * `inserted` (returning seq, id, task_id) really inserted. Read after `inserted`, so each entry's seq
  * follows its event's. What the trigger of migrations 0011–0035 did, until 0065 dropped it.
  */
-export function dlqRows(db: Db, cols: readonly ReturnType<typeof eventColumns>[], at: readonly Date[], inserted: ReturnType<Db>) {
-  const ids: string[] = [];
-  const eventIds: string[] = [];
-  const reasons: string[] = [];
-  const types: string[] = [];
-  const stored: string[] = [];
-  const full: string[] = [];
-  const times: string[] = [];
-  cols.forEach((c, k) =>
-    c.dlq.forEach((reason, i) => {
-      if (reason === null) return;
-      ids.push(randomUUID());
-      eventIds.push(c.ids[i]!);
-      reasons.push(reason);
-      types.push(c.types[i]!);
-      stored.push(c.stored[i]!);
-      full.push(c.json[i]!);
-      times.push(at[k]!.toISOString());
-    }),
-  );
-  if (ids.length === 0) return db``;
+export function dlqRows(db: Db, cols: readonly Columns[], at: readonly Date[], inserted: ReturnType<Db>) {
+  const rows = picked(cols, at, (c, i) => c.dlq[i]!);
+  if (rows.length === 0) return db``;
   return db`, dq as (
     insert into task_events (id, task_id, type, envelope, created_at, kind)
     select x.id, src.task_id, x.reason, dispatch_dlq_entry(x.id, src.task_id, src.seq, x.reason, x.type, x.stored::jsonb, x.whole::jsonb), x.at, 'dlq'
-    from unnest(${db.array(ids)}::uuid[], ${db.array(eventIds)}::uuid[], ${db.array(reasons)}::text[], ${db.array(types)}::text[],
-      ${jsonTextArray(db, stored)}, ${jsonTextArray(db, full)}, ${db.array(times)}::timestamptz[]) as x(id, event_id, reason, type, stored, whole, at)
+    from unnest(${db.array(rows.map(() => randomUUID()))}::uuid[], ${db.array(rows.map((r) => r.c.ids[r.i]!))}::uuid[],
+      ${db.array(rows.map((r) => r.value))}::text[], ${db.array(rows.map((r) => r.c.types[r.i]!))}::text[],
+      ${jsonTextArray(
+        db,
+        rows.map((r) => r.c.stored[r.i]!),
+      )}, ${jsonTextArray(
+        db,
+        rows.map((r) => r.c.json[r.i]!),
+      )}, ${db.array(rows.map((r) => r.at))}::timestamptz[]) as x(id, event_id, reason, type, stored, whole, at)
     join ${inserted} as src on src.id = x.event_id
     order by src.seq
     returning seq, id, task_id
@@ -229,27 +235,14 @@ export function dlqRows(db: Db, cols: readonly ReturnType<typeof eventColumns>[]
  * the statement's event-insert CTE `inserted` (returning id) really inserted. What the trigger of
  * migration 0011 did after each insert, until 0064 dropped it.
  */
-export function deliveryRows(db: Db, cols: readonly ReturnType<typeof eventColumns>[], at: readonly Date[], inserted: ReturnType<Db>) {
-  const ids: string[] = [];
-  const taskIds: string[] = [];
-  const types: string[] = [];
-  const urls: string[] = [];
-  const times: string[] = [];
-  cols.forEach((c, k) =>
-    c.urls.forEach((url, i) => {
-      if (url === null) return;
-      ids.push(c.ids[i]!);
-      taskIds.push(c.taskIds[i]!);
-      types.push(c.types[i]!);
-      urls.push(url);
-      times.push(at[k]!.toISOString());
-    }),
-  );
-  if (ids.length === 0) return db``;
+export function deliveryRows(db: Db, cols: readonly Columns[], at: readonly Date[], inserted: ReturnType<Db>) {
+  const rows = picked(cols, at, (c, i) => c.urls[i]!);
+  if (rows.length === 0) return db``;
   return db`, dl as (
     insert into deliveries (task_id, event_id, type, url, next_attempt_at, created_at)
     select x.task_id, x.event_id, x.type, x.url, x.at, x.at
-    from unnest(${db.array(taskIds)}::uuid[], ${db.array(ids)}::uuid[], ${db.array(types)}::text[], ${db.array(urls)}::text[], ${db.array(times)}::timestamptz[])
+    from unnest(${db.array(rows.map((r) => r.c.taskIds[r.i]!))}::uuid[], ${db.array(rows.map((r) => r.c.ids[r.i]!))}::uuid[],
+      ${db.array(rows.map((r) => r.c.types[r.i]!))}::text[], ${db.array(rows.map((r) => r.value))}::text[], ${db.array(rows.map((r) => r.at))}::timestamptz[])
       as x(task_id, event_id, type, url, at)
     where x.event_id in (select id from ${inserted})
     on conflict (event_id) do nothing)`;
