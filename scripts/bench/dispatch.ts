@@ -31,7 +31,7 @@ import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop, warmUp } from './lib/open-loop.js';
 import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
-import { boxCpu, CpuGroups, formatBoxCpu, memoryKb, ProcSampler, type BoxCpu } from './lib/proc.js';
+import { boxCpu, brokerGroups, formatBoxCpu, memoryKb, ProcSampler, type BoxCpu, type CpuGroups } from './lib/proc.js';
 import { counterDeltas, gcSummary, histogramDelta, scrape, type HistogramDelta } from './lib/prom.js';
 import { insertBusy, insertPending } from './lib/seed.js';
 import { duePending } from '../../src/store/assignments.js';
@@ -209,22 +209,9 @@ async function freshEnv(pg: BenchPostgres): Promise<Env> {
   };
 }
 
-/**
- * The box's CPU for a run: Dispatch, the Postgres server's processes, nats-server and the worker
- * process (the load generator is the bench's own process, as the peers' producer is, and not
- * counted). Undefined when /proc does not show the Postgres server (an external one elsewhere).
- */
+/** The box's CPU for a run (lib/proc.ts brokerGroups): Dispatch, its Postgres server, nats-server, the workers. */
 function boxGroups(pg: BenchPostgres, dispatchPid: number, env: Env, workers: { pid?: number }): CpuGroups | undefined {
-  const serverPids = pg.serverPids;
-  if (!serverPids || workers.pid === undefined) return undefined;
-  const natsPid = env.nats.pid;
-  const workersPid = workers.pid;
-  return new CpuGroups({
-    Dispatch: () => [dispatchPid],
-    Postgres: () => serverPids(),
-    'nats-server': () => (natsPid === undefined ? [] : [natsPid]),
-    workers: () => [workersPid],
-  });
+  return brokerGroups('Dispatch', dispatchPid, pg.serverPids, () => env.nats.pid, workers.pid);
 }
 
 async function stopAndCount(pg: BenchPostgres, d: DispatchProc): Promise<number> {

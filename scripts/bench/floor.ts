@@ -13,7 +13,7 @@ import { forkTs, nextMessage, sleep, stopChild, waitFor } from './lib/child.js';
 import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop, warmUp } from './lib/open-loop.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
-import { boxCpu, CpuGroups, formatBoxCpu, ProcSampler, type BoxCpu } from './lib/proc.js';
+import { boxCpu, brokerGroups, formatBoxCpu, ProcSampler, type BoxCpu, type CpuGroups } from './lib/proc.js';
 import { fmt, markdownTable, ratio } from './lib/table.js';
 import { runPeers } from './peers.js';
 import { dispatchOptionsFromArgs, runDispatchBench } from './dispatch.js';
@@ -102,17 +102,7 @@ interface Seen {
 }
 
 function floorGroups(pg: BenchPostgres, f: { brokerPid: number; workerPid: number; natsPid: () => number | undefined }): CpuGroups | undefined {
-  const serverPids = pg.serverPids;
-  if (!serverPids) return undefined;
-  return new CpuGroups({
-    floor: () => [f.brokerPid],
-    Postgres: () => serverPids(),
-    'nats-server': () => {
-      const p = f.natsPid();
-      return p === undefined ? [] : [p];
-    },
-    workers: () => [f.workerPid],
-  });
+  return brokerGroups('floor', f.brokerPid, pg.serverPids, f.natsPid, f.workerPid);
 }
 
 async function post(url: string, path: string, body: unknown): Promise<void> {

@@ -145,6 +145,31 @@ export class CpuGroups {
   }
 }
 
+/**
+ * A NATS-fed broker's box: its own process (the group `name`), its Postgres server's processes,
+ * nats-server and its workers' process — the load generator is the bench's own process and not
+ * counted. Undefined when /proc does not show the Postgres server (an external one elsewhere) or
+ * the workers' process is unknown.
+ */
+export function brokerGroups(
+  name: string,
+  pid: number,
+  serverPids: (() => number[]) | undefined,
+  natsPid: () => number | undefined,
+  workersPid: number | undefined,
+): CpuGroups | undefined {
+  if (!serverPids || workersPid === undefined) return undefined;
+  return new CpuGroups({
+    [name]: () => [pid],
+    Postgres: () => serverPids(),
+    'nats-server': () => {
+      const p = natsPid();
+      return p === undefined ? [] : [p];
+    },
+    workers: () => [workersPid],
+  });
+}
+
 /** A system's CPU per lifecycle across its processes (CpuGroups), in ms: the sum and each group's share. */
 export interface BoxCpu {
   msPerLifecycle: number;
