@@ -6,6 +6,10 @@ create table agent_outcomes (
   seq bigint not null,
   outcome text not null,
   duration_ms double precision not null,
+  before_completed bigint not null default 0,
+  before_failed bigint not null default 0,
+  before_timed_out bigint not null default 0,
+  before_ms double precision not null default 0,
   constraint agent_outcomes_outcome_check CHECK ((outcome = ANY (ARRAY['completed'::text, 'failed'::text, 'timed_out'::text]))),
   constraint agent_outcomes_pkey PRIMARY KEY (agent, seq)
 );
@@ -13,9 +17,9 @@ create table agent_outcomes (
 create table agent_records (
   agent text not null,
   seq bigint not null default 0,
-  completed integer not null default 0,
-  failed integer not null default 0,
-  timed_out integer not null default 0,
+  completed bigint not null default 0,
+  failed bigint not null default 0,
+  timed_out bigint not null default 0,
   completed_ms double precision not null default 0,
   constraint agent_records_pkey PRIMARY KEY (agent)
 );
@@ -644,33 +648,8 @@ CREATE OR REPLACE FUNCTION public.dispatch_record_outcome(p_agent text, p_outcom
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$
-declare
-  n integer := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
-  s bigint;
 begin
-  insert into agent_records as a (agent, seq, completed, failed, timed_out, completed_ms)
-  values (p_agent, 1, (p_outcome = 'completed')::int, (p_outcome = 'failed')::int, (p_outcome = 'timed_out')::int,
-          case when p_outcome = 'completed' then p_duration_ms else 0 end)
-  on conflict (agent) do update set
-    seq = a.seq + 1,
-    completed = a.completed + excluded.completed,
-    failed = a.failed + excluded.failed,
-    timed_out = a.timed_out + excluded.timed_out,
-    completed_ms = a.completed_ms + excluded.completed_ms
-  returning a.seq into s;
-  insert into agent_outcomes (agent, seq, outcome, duration_ms) values (p_agent, s, p_outcome, p_duration_ms);
-  -- Evict what fell out of the window (one row normally; more once after N was lowered).
-  with gone as (
-    delete from agent_outcomes where agent = p_agent and seq <= s - n returning outcome, duration_ms
-  ), g as (
-    select count(*) filter (where outcome = 'completed') as c, count(*) filter (where outcome = 'failed') as f,
-           count(*) filter (where outcome = 'timed_out') as t,
-           coalesce(sum(duration_ms) filter (where outcome = 'completed'), 0) as ms
-    from gone
-  )
-  update agent_records a set completed = a.completed - g.c, failed = a.failed - g.f, timed_out = a.timed_out - g.t,
-                             completed_ms = greatest(0, a.completed_ms - g.ms)
-  from g where a.agent = p_agent and g.c + g.f + g.t > 0;
+  perform dispatch_record_outcome_set(array[p_agent], array[p_outcome], array[p_duration_ms]);
   return 1;
 end $function$;
 
@@ -679,15 +658,18 @@ CREATE OR REPLACE FUNCTION public.dispatch_record_outcome_set(p_agents text[], p
  LANGUAGE plpgsql
 AS $function$
 declare
-  n integer := coalesce((select value from dispatch_settings where name = 'track_record_size'), 100);
-  k integer := coalesce(cardinality(p_agents), 0);
+  k integer;
 begin
-  if k = 0 then
-    return 0;
-  end if;
   with o as (
-    select u.agent, u.outcome, u.ms, row_number() over (partition by u.agent order by u.ord) as i
+    select u.agent, u.outcome, u.ms,
+           row_number() over b as i,
+           count(*) filter (where u.outcome = 'completed') over p as pc,
+           count(*) filter (where u.outcome = 'failed') over p as pf,
+           count(*) filter (where u.outcome = 'timed_out') over p as pt,
+           coalesce(sum(u.ms) filter (where u.outcome = 'completed') over p, 0) as pms
     from unnest(p_agents, p_outcomes, p_durations_ms) with ordinality as u(agent, outcome, ms, ord)
+    window b as (partition by u.agent order by u.ord),
+           p as (b rows between unbounded preceding and 1 preceding)
   ), s as (
     select o.agent, count(*) as cnt,
            count(*) filter (where o.outcome = 'completed') as c, count(*) filter (where o.outcome = 'failed') as f,
@@ -703,30 +685,15 @@ begin
       failed = a.failed + excluded.failed,
       timed_out = a.timed_out + excluded.timed_out,
       completed_ms = a.completed_ms + excluded.completed_ms
-    returning a.agent, a.seq
+    returning a.agent, a.seq, a.completed, a.failed, a.timed_out, a.completed_ms
+  ), ins as (
+    insert into agent_outcomes (agent, seq, outcome, duration_ms, before_completed, before_failed, before_timed_out, before_ms)
+    select o.agent, a.seq - s.cnt + o.i, o.outcome, o.ms,
+           a.completed - s.c + o.pc, a.failed - s.f + o.pf, a.timed_out - s.t + o.pt, a.completed_ms - s.ms + o.pms
+    from o join s on s.agent = o.agent join a on a.agent = o.agent
+    returning 1
   )
-  insert into agent_outcomes (agent, seq, outcome, duration_ms)
-  select o.agent, a.seq - s.cnt + o.i, o.outcome, o.ms
-  from o join s on s.agent = o.agent join a on a.agent = o.agent;
-  -- Evict what fell out of each window: per agent, a primary-key range (one row per outcome
-  -- normally; more once after N was lowered).
-  with gone as (
-    delete from agent_outcomes x
-    where (x.agent, x.seq) in (
-      select y.agent, y.seq
-      from (select distinct u.agent from unnest(p_agents) as u(agent)) b
-      join agent_records r on r.agent = b.agent
-      cross join lateral (select z.agent, z.seq from agent_outcomes z where z.agent = r.agent and z.seq <= r.seq - n) y)
-    returning x.agent, x.outcome, x.duration_ms
-  ), g as (
-    select gone.agent, count(*) filter (where gone.outcome = 'completed') as c, count(*) filter (where gone.outcome = 'failed') as f,
-           count(*) filter (where gone.outcome = 'timed_out') as t,
-           coalesce(sum(gone.duration_ms) filter (where gone.outcome = 'completed'), 0) as ms
-    from gone group by gone.agent
-  )
-  update agent_records a set completed = a.completed - g.c, failed = a.failed - g.f, timed_out = a.timed_out - g.t,
-                             completed_ms = greatest(0, a.completed_ms - g.ms)
-  from g where a.agent = g.agent;
+  select count(*)::int into k from ins;
   return k;
 end $function$;
 

@@ -88,7 +88,7 @@ describe('retention under load', () => {
     // The purge, pass after pass, for as long as tasks flow and until the last one is finished.
     let flowing = true;
     let passes = 0;
-    const purged: RetentionResult = { tasks: 0, events: 0, deliveries: 0, idempotency_keys: 0, runs: 0, schedule_runs: 0 };
+    const purged: RetentionResult = { tasks: 0, events: 0, deliveries: 0, idempotency_keys: 0, runs: 0, schedule_runs: 0, track_record: 0 };
     let purgedWhileFlowing = 0;
     const purging = (async () => {
       while (flowing) {

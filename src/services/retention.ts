@@ -3,13 +3,14 @@
 // by an index, rows in use skipped), in slices of SLICE_MS with rests between them so a backlog
 // never takes more than retention.busy_fraction of one connection: finished tasks older than retention.finished_task_ms with
 // their events, deliveries, idempotency keys and edges; finished runs left without tasks; schedule
-// history beyond retention.schedule_runs_kept. Published events of live tasks older than
+// history beyond retention.schedule_runs_kept; track-record outcomes older than their agent's
+// window (assignment.track_record_size; migration 0066). Published events of live tasks older than
 // retention.event_ms are the outbox relay's retention (events/relay.ts cleanup). Two replicas at
 // once only split the work.
 import type { Logger } from 'pino';
 import type { Component, DispatchContext } from '../context.js';
 import { Loop } from '../loop.js';
-import { purgeFinishedRuns, purgeFinishedTasks, pruneScheduleRuns } from '../store/retention.js';
+import { purgeFinishedRuns, purgeFinishedTasks, pruneScheduleRuns, trimTrackRecord } from '../store/retention.js';
 
 /** Rows per statement: small enough that no statement holds many locks or runs long. */
 export const BATCH = 500;
@@ -28,6 +29,8 @@ export interface RetentionResult {
   idempotency_keys: number;
   runs: number;
   schedule_runs: number;
+  /** Track-record outcomes older than their agent's window (migration 0066). */
+  track_record: number;
 }
 
 /** One slice: what it deleted, whether work is left, and the wall time its statements took. */
@@ -52,7 +55,7 @@ export function createRetention(ctx: Pick<DispatchContext, 'sql' | 'config' | 'c
   // Each kind in turn, a statement at a time, until its batch comes back short (then the next
   // kind) or the budget is spent (then `more`: the next slice starts again from the first kind).
   async function runSlice(budgetMs: number): Promise<RetentionSlice> {
-    const out: RetentionSlice = { tasks: 0, events: 0, deliveries: 0, idempotency_keys: 0, runs: 0, schedule_runs: 0, more: false, busyMs: 0 };
+    const out: RetentionSlice = { tasks: 0, events: 0, deliveries: 0, idempotency_keys: 0, runs: 0, schedule_runs: 0, track_record: 0, more: false, busyMs: 0 };
     const t0 = performance.now();
     const spent = () => performance.now() - t0 >= budgetMs;
     const cutoff = new Date(ctx.clock.now().getTime() - r.finished_task_ms);
@@ -77,6 +80,11 @@ export function createRetention(ctx: Pick<DispatchContext, 'sql' | 'config' | 'c
       out.schedule_runs += n;
       return n;
     });
+    kinds.push(async () => {
+      const n = await trimTrackRecord(ctx.sql, batch);
+      out.track_record += n;
+      return n;
+    });
     try {
       for (const kind of kinds) {
         for (;;) {
@@ -94,7 +102,7 @@ export function createRetention(ctx: Pick<DispatchContext, 'sql' | 'config' | 'c
       out.busyMs = performance.now() - t0;
       const { more: _more, busyMs: _busy, ...counts } = out;
       for (const [kind, n] of Object.entries(counts)) if (n > 0) ctx.metrics.retentionDeleted.inc({ kind }, n);
-      if (out.tasks || out.runs || out.schedule_runs) log.debug(counts, 'retention purged finished work');
+      if (out.tasks || out.runs || out.schedule_runs || out.track_record) log.debug(counts, 'retention purged finished work');
     }
   }
 

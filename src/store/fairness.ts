@@ -101,24 +101,36 @@ export async function recordTurns(db: Db, requesters: readonly string[]): Promis
   return new Map(rows.map((r) => [r.requester, Number(r.served)]));
 }
 
-/** Tell the database the track-record window (the trigger of migrations/0015 reads it). */
+/** Tell the database the track-record window (agentRecords and the retention sweep's trim read it). */
 export async function setTrackRecordSize(db: Db, n: number): Promise<void> {
   await db`
     insert into dispatch_settings (name, value) values ('track_record_size', ${n})
     on conflict (name) do update set value = excluded.value where dispatch_settings.value <> excluded.value`;
 }
 
-/** agent → its track record (one row per agent that ever finished an attempt). */
+/**
+ * agent → its track record over the window set now (one row per agent that ever finished an
+ * attempt). Migration 0066: an agent's latest running totals (agent_records) minus the totals
+ * before the oldest outcome in its window (agent_outcomes, one primary-key probe per agent).
+ */
 export async function agentRecords(db: Db): Promise<Map<string, AgentRecord>> {
   const rows = await db<{ agent: string; completed: number; failed: number; timed_out: number; completed_ms: number }[]>`
-    select agent, completed, failed, timed_out, completed_ms from agent_records`;
+    select r.agent, (r.completed - b.c)::int as completed, (r.failed - b.f)::int as failed, (r.timed_out - b.t)::int as timed_out,
+           greatest(0, r.completed_ms - b.ms) as completed_ms
+    from agent_records r
+    cross join lateral (
+      select o.before_completed as c, o.before_failed as f, o.before_timed_out as t, o.before_ms as ms
+      from agent_outcomes o
+      where o.agent = r.agent and o.seq > r.seq - coalesce((select value from dispatch_settings where name = 'track_record_size'), 100)
+      order by o.seq limit 1
+    ) b`;
   return new Map(rows.map((r) => [r.agent, toRecord(r)]));
 }
 
 /**
  * The track record's part of a statement that writes outcome events (core/record.ts outcomeOf):
  * `cte` records the outcomes of the tasks the statement wrote (`written`: a subquery of its ids)
- * with one call of dispatch_record_outcome_set (migration 0062), agents in id order and each
+ * with one call of dispatch_record_outcome_set (migrations 0062, 0066), agents in id order and each
  * agent's outcomes in the order given; `ref` must be selected by the statement (a CTE that is only
  * a query runs only when read). Empty fragments when there is nothing to record.
  */

@@ -91,3 +91,21 @@ export async function pruneScheduleRuns(db: Db, kept: number, limit: number): Pr
       ) x where x.rn > ${kept} limit ${limit})`;
   return res.count;
 }
+
+/**
+ * Delete at most `limit` track-record outcomes older than their agent's window (migration 0066:
+ * the hot path only inserts; agentRecords never reads these rows). Each agent's are a range of the
+ * primary key (agent, seq ≤ its latest − N).
+ */
+export async function trimTrackRecord(db: Db, limit: number): Promise<number> {
+  const res = await db`
+    delete from agent_outcomes x where (x.agent, x.seq) in (
+      select y.agent, y.seq from agent_records r
+      cross join lateral (
+        select z.agent, z.seq from agent_outcomes z
+        where z.agent = r.agent and z.seq <= r.seq - coalesce((select value from dispatch_settings where name = 'track_record_size'), 100)
+        order by z.seq limit ${limit}
+      ) y
+      limit ${limit})`;
+  return res.count;
+}
