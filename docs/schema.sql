@@ -431,8 +431,8 @@ begin
     returning t.id, acc.agent, acc.envelope, acc.ord, t.xmin::text as version, acc.flow_key, acc.flow_rate, acc.flow_per_ms, acc.flow_burst
   ), ev as (
     insert into task_events (id, task_id, type, envelope, created_at)
-    select (upd.envelope::jsonb ->> 'id')::uuid, upd.id, 'assigned', upd.envelope::jsonb, p_now
-    from upd order by upd.ord
+    select (x.j ->> 'id')::uuid, upd.id, 'assigned', x.j, p_now
+    from upd cross join lateral (select upd.envelope::jsonb as j offset 0) x order by upd.ord
     returning seq, id, task_id
   ), q as (
     -- Queued for publishing here (no trigger: migration 0035).
@@ -457,10 +457,11 @@ begin
          case when r.flow <> 'ok' then r.flow
               when r.drained then 'drained'
               when r.active + r.k > p_max then 'at_limit'
-              when exists (select 1 from upd where upd.id = r.id) then 'ok'
+              when u.id is not null then 'ok'
               else 'lost' end,
-         (select upd.version from upd where upd.id = r.id)
-  from ranked r order by r.ord;
+         u.version
+  from ranked r left join upd u on u.id = r.id
+  order by r.ord;
 end $function$;
 
 CREATE OR REPLACE FUNCTION public.dispatch_create_matched(p_assigned jsonb, p_pending jsonb, p_event_ids uuid[], p_event_types text[], p_envelopes text[], p_pending_events integer, p_caps text[], p_max integer, p_head integer, p_now timestamp with time zone)

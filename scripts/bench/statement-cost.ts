@@ -1,0 +1,140 @@
+// What a hot-path SQL function costs Postgres per row, one body against another in the same
+// database (issue #23: a lever in SQL is measured here, where the box's noise does not reach the
+// figure): the server backend's CPU (/proc/<pid>/stat) over batches of the sizes a burn-down sends,
+// each body installed in turn with `create or replace`, rounds alternating. The bodies are the
+// migrations' own texts: the last two migrations that define each function.
+//   - dispatch_assign (0060 against 0067: each event's envelope parsed once),
+//     batches of 32 pending tasks over 50 agents (the page read and a delete of the batch's rows
+//     afterwards included, the same for both);
+//   - dispatch_record_outcome_set (0063, with its eviction, against 0066:
+//     running totals, nothing deleted), batches of 32 outcomes over 50 agents, windows full.
+//   npx tsx scripts/bench/statement-cost.ts [--rounds 4]
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { connect, migrate, MIGRATIONS_DIR } from '../../src/store/db.js';
+import { num, parseArgs } from './lib/args.js';
+import { startBenchPostgres } from './lib/postgres.js';
+import { cpuSeconds } from './lib/proc.js';
+import { trimTrackRecord } from '../../src/store/retention.js';
+import { insertPending } from './lib/seed.js';
+
+const rounds = num(parseArgs().get('rounds'), 4);
+const BATCH = 32;
+const AGENTS = Array.from({ length: 50 }, (_, i) => `agent-${i}`);
+
+/** The text of `create … function <name>(` … `end $$;` in migration `file`, as `create or replace`. */
+function functionText(file: string, name: string): string {
+  const text = readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8');
+  const start = text.search(new RegExp(`create (or replace )?function ${name}\\(`));
+  const end = text.indexOf('end $$;', start);
+  if (start < 0 || end < 0) throw new Error(`${name} not found in ${file}`);
+  return text.slice(start, end + 'end $$;'.length).replace(/^create function/, 'create or replace function');
+}
+
+/** The last two migrations that define function `name`: { previous body, current body }, by file. */
+function lastTwo(name: string): Record<string, string> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f) && new RegExp(`create (or replace )?function ${name}\\(`).test(readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8')))
+    .sort();
+  if (files.length < 2) throw new Error(`fewer than two migrations define ${name}`);
+  return Object.fromEntries(files.slice(-2).map((f) => [f.slice(0, 4), functionText(f, name)]));
+}
+
+const pg = await startBenchPostgres();
+const url = await pg.createDatabase('bench_statement_cost');
+const sql = connect(url, { max: 1 });
+try {
+  await migrate(sql);
+  const pid = (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+  const perRow = async (rows: number, fn: () => Promise<unknown>, calls: number) => {
+    const c0 = cpuSeconds(pid);
+    for (let i = 0; i < calls; i++) await fn();
+    return (1e6 * (cpuSeconds(pid) - c0)) / (rows * calls);
+  };
+  /** Each body in turn, `rounds` times; `prepare` (not measured) runs after a body is installed. */
+  const compare = async (label: string, bodies: Record<string, string>, step: () => Promise<unknown>, calls: number, prepare?: () => Promise<unknown>) => {
+    const out: Record<string, number[]> = Object.fromEntries(Object.keys(bodies).map((k) => [k, []]));
+    for (let r = 0; r < rounds; r++)
+      for (const [name, body] of Object.entries(bodies)) {
+        await sql.unsafe(body);
+        await prepare?.();
+        out[name]!.push(await perRow(BATCH, step, calls));
+      }
+    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' · ');
+    console.log(`${label}, backend CPU µs per row (${rounds} rounds of ${calls} batches of ${BATCH}), by the migration that defines it:`);
+    for (const [name, xs] of Object.entries(out))
+      console.log(`  ${name}: ${fmt(xs)} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+  };
+
+  // dispatch_assign: the next BATCH pending tasks to agents in turn, each with its `assigned` envelope.
+  const calls = 150;
+  await insertPending(sql, rounds * 2 * calls * BATCH + 1000);
+  const now = new Date();
+  const envelope = (id: string, task: string, agent: string) =>
+    JSON.stringify({
+      id: randomUUID(),
+      type: 'task.assigned',
+      timestamp: now.toISOString(),
+      data: {
+        agent,
+        score: 1.5,
+        task: {
+          id: undefined,
+          status: 'assigned',
+          assignee: agent,
+          priority: 5,
+          context: { bench_i: id },
+          required_tags: ['bench'],
+          attempt: 1,
+          max_retries: 3,
+          retry_count: 0,
+          queued_at: now.toISOString(),
+          updated_at: now.toISOString(),
+          assigned_at: now.toISOString(),
+          deadline_at: new Date(+now + 300_000).toISOString(),
+          heartbeat_timeout_ms: null,
+          heartbeat_deadline_at: null,
+          input_timeout_ms: 86_400_000,
+          flow_key: null,
+          dry_run: false,
+          version: task.slice(0, 8),
+        },
+      },
+    });
+  let turn = 0;
+  const assign = async () => {
+    const page = await sql<{ id: string; version: string }[]>`
+      select id, xmin::text as version from tasks where status = 'pending' order by priority desc, created_at, id limit ${BATCH}`;
+    const agents = page.map(() => AGENTS[turn++ % AGENTS.length]!);
+    const at = (ms: number) => page.map(() => new Date(+now + ms).toISOString());
+    const none = page.map(() => null);
+    const a = (xs: unknown[]) => sql.array(xs as never[]);
+    await sql`select * from dispatch_assign(
+      ${a(page.map((p) => p.id))}::uuid[], ${a(agents)}::text[], ${a(page.map((p) => p.version))}::text[],
+      ${a(page.map((p, i) => envelope(p.id, p.id, agents[i]!)))}::text[], ${a(page.map(() => 1))}::int[],
+      ${a(at(300_000))}::timestamptz[], ${a(at(30_000))}::timestamptz[], ${a(none)}::timestamptz[],
+      ${a(page.map(() => 1.5))}::float8[], ${a(page.map(() => false))}::bool[], ${now}::timestamptz, 1000000::int,
+      ${a(none)}::text[], ${a(none)}::int[], ${a(none)}::int[], ${a(none)}::int[], ${a(none)}::int[])`;
+    // Gone again, so an agent's active count stays as small as in a burn-down (the same for both bodies).
+    await sql`delete from tasks where id = any(${a(page.map((p) => p.id))}::uuid[])`;
+  };
+  await compare('dispatch_assign', lastTwo('dispatch_assign'), assign, calls);
+
+  // dispatch_record_outcome_set: BATCH outcomes of random agents, every agent's window (100) full.
+  await sql`insert into dispatch_settings (name, value) values ('track_record_size', 100) on conflict (name) do update set value = excluded.value`;
+  const outcomes = ['completed', 'completed', 'completed', 'failed', 'timed_out'];
+  const record = () => {
+    const agents = Array.from({ length: BATCH }, () => AGENTS[Math.floor(Math.random() * AGENTS.length)]!).sort();
+    return sql`select dispatch_record_outcome_set(${agents}::text[], ${agents.map(() => outcomes[Math.floor(Math.random() * outcomes.length)]!)}::text[],
+                                                  ${agents.map(() => Math.random() * 1000)}::float8[])`;
+  };
+  for (let i = 0; i < (2 * 100 * AGENTS.length) / BATCH; i++) await record();
+  // A body that evicts as it goes (0063) starts from rings trimmed to the window, as it leaves them.
+  await compare('dispatch_record_outcome_set', lastTwo('dispatch_record_outcome_set'), record, 200, async () => {
+    while ((await trimTrackRecord(sql, 5000)) > 0);
+  });
+} finally {
+  await sql.end();
+  await pg.stop();
+}
