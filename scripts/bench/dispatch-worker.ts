@@ -6,6 +6,7 @@
 // Messages out: {type:'ready', pid}, {type:'seen', a:[bench_i, receivedAt, assignedAt|NaN, …],
 // c:[bench_i, completedAt, …] (assignedAt -1: none), n: completed so far, f: failed reports, r: [[status, count], …]}.
 // Messages in: {type:'stop'} close and exit.
+import { reportUntilStopped } from './lib/child.js';
 import { startWorkers } from './lib/workers.js';
 
 const [natsUrl, apiUrls, mode] = process.argv.slice(2);
@@ -31,18 +32,12 @@ const workers = await startWorkers({
     if (i !== undefined) completed.push(i, at);
   },
 });
-const flush = () => {
-  send({ type: 'seen', a: assigned, c: completed, n: workers.completed, f: workers.completeFailures, r: [...workers.refusals] });
-  assigned = [];
-  completed = [];
-};
-const timer = setInterval(flush, 25);
-process.on('message', (m: { type: string }) => {
-  if (m.type !== 'stop') return;
-  clearInterval(timer);
-  void workers.close().then(() => {
-    flush();
-    process.exit(0);
-  });
-});
+reportUntilStopped(
+  () => {
+    send({ type: 'seen', a: assigned, c: completed, n: workers.completed, f: workers.completeFailures, r: [...workers.refusals] });
+    assigned = [];
+    completed = [];
+  },
+  () => workers.close(),
+);
 send({ type: 'ready', pid: process.pid });

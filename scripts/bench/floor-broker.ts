@@ -21,6 +21,7 @@ import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Pool } from 'undici';
+import { reportUntilStopped } from './lib/child.js';
 import { wallMs } from './lib/latency.js';
 import { AckPublisher } from '../../src/events/publisher.js';
 
@@ -172,22 +173,17 @@ async function worker(natsUrl: string, apiUrl: string): Promise<void> {
     },
   });
   await nc.flush();
-  const flush = () => {
-    send({ type: 'seen', a: assigned, c: completed, n });
-    assigned = [];
-    completed = [];
-  };
-  const timer = setInterval(flush, 25);
-  process.on('message', (m: { type: string }) => {
-    if (m.type !== 'stop') return;
-    clearInterval(timer);
-    void (async () => {
+  reportUntilStopped(
+    () => {
+      send({ type: 'seen', a: assigned, c: completed, n });
+      assigned = [];
+      completed = [];
+    },
+    async () => {
       await nc.drain().catch(() => {});
       await http.close();
-      flush();
-      process.exit(0);
-    })();
-  });
+    },
+  );
   send({ type: 'ready', pid: process.pid });
 }
 

@@ -55,3 +55,22 @@ export async function waitFor(fn: () => Promise<boolean> | boolean, timeoutMs: n
   }
   return false;
 }
+
+/**
+ * The child's side of a worker process: `report()` every `everyMs` (what it saw since the last one),
+ * and on the parent's `stop` (stopChild) the ticker stops, `close()` runs, a last report goes out and
+ * the process exits.
+ */
+export function reportUntilStopped(report: () => void, close: () => Promise<unknown>, everyMs = 25): void {
+  const timer = setInterval(report, everyMs);
+  process.on('message', (m: { type: string }) => {
+    if (m.type !== 'stop') return;
+    clearInterval(timer);
+    void close()
+      .catch(() => {})
+      .then(() => {
+        report();
+        process.exit(0);
+      });
+  });
+}
