@@ -1,6 +1,6 @@
 // What a hot-path SQL function costs Postgres per row, one body against another in the same
-// database (issue #23: a lever in SQL is measured here, where the box's noise does not reach the
-// figure): the server backend's CPU (/proc/<pid>/stat) over batches of the sizes a burn-down sends,
+// database (issue #23: a lever in SQL is measured here, less exposed to the box's noise than a
+// whole-run A/B; rounds still vary by ~15 %, so compare medians): the server backend's CPU (/proc/<pid>/stat) over batches of the sizes a burn-down sends,
 // each body installed in turn with `create or replace`, rounds alternating. The bodies are the
 // migrations' own texts: the last two migrations that define each function.
 //   - dispatch_assign (0060 against 0067: each event's envelope parsed once),

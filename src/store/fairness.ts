@@ -101,6 +101,9 @@ export async function recordTurns(db: Db, requesters: readonly string[]): Promis
   return new Map(rows.map((r) => [r.requester, Number(r.served)]));
 }
 
+/** The track-record window as the database holds it (setTrackRecordSize; 100 before the first tick writes it). */
+export const trackRecordWindow = (db: Db) => db`coalesce((select value from dispatch_settings where name = 'track_record_size'), 100)`;
+
 /** Tell the database the track-record window (agentRecords and the retention sweep's trim read it). */
 export async function setTrackRecordSize(db: Db, n: number): Promise<void> {
   await db`
@@ -121,7 +124,7 @@ export async function agentRecords(db: Db): Promise<Map<string, AgentRecord>> {
     cross join lateral (
       select o.before_completed as c, o.before_failed as f, o.before_timed_out as t, o.before_ms as ms
       from agent_outcomes o
-      where o.agent = r.agent and o.seq > r.seq - coalesce((select value from dispatch_settings where name = 'track_record_size'), 100)
+      where o.agent = r.agent and o.seq > r.seq - ${trackRecordWindow(db)}
       order by o.seq limit 1
     ) b`;
   return new Map(rows.map((r) => [r.agent, toRecord(r)]));

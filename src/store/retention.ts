@@ -2,6 +2,7 @@
 // index, rows in use skipped (`skip locked`), so a purge of a million rows never holds a lock a
 // request or a tick waits on for long.
 import type { Db } from './db.js';
+import { trackRecordWindow } from './fairness.js';
 
 export interface PurgedTasks {
   tasks: number;
@@ -103,7 +104,7 @@ export async function trimTrackRecord(db: Db, limit: number): Promise<number> {
       select y.agent, y.seq from agent_records r
       cross join lateral (
         select z.agent, z.seq from agent_outcomes z
-        where z.agent = r.agent and z.seq <= r.seq - coalesce((select value from dispatch_settings where name = 'track_record_size'), 100)
+        where z.agent = r.agent and z.seq <= r.seq - ${trackRecordWindow(db)}
         order by z.seq limit ${limit}
       ) y
       limit ${limit})`;
