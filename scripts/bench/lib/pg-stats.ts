@@ -37,8 +37,8 @@ export async function printStatements(url: string, db: string, tasks: number, lo
   if (!STATEMENTS) return;
   const a = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const rows = await a<{ calls: string; ms: number; mean: number; max: number; plan: number; query: string }[]>`
-      select s.calls::text, s.total_exec_time as ms, s.mean_exec_time as mean, s.max_exec_time as max,
+    const rows = await a<{ calls: string; plans: string; rows: string; ms: number; mean: number; max: number; plan: number; query: string }[]>`
+      select s.calls::text, s.plans::text, s.rows::text, s.total_exec_time as ms, s.mean_exec_time as mean, s.max_exec_time as max,
              case when s.plans > 0 then s.total_plan_time / s.plans else 0 end as plan,
              regexp_replace(s.query, '\\s+', ' ', 'g') as query
       from pg_stat_statements s join pg_database d on d.oid = s.dbid
@@ -47,7 +47,7 @@ export async function printStatements(url: string, db: string, tasks: number, lo
     log(`  statements: ${(total / Math.max(1, tasks)).toFixed(2)} per task (top 30 by ${by})`);
     for (const r of rows)
       log(
-        `  ${(Number(r.calls) / Math.max(1, tasks)).toFixed(2).padStart(6)}/task ${r.ms.toFixed(0).padStart(6)} ms (mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}${r.plan > 0 ? `, planning ${r.plan.toFixed(2)}` : ''})  ${r.query.slice(0, 140)}`,
+        `  ${(Number(r.calls) / Math.max(1, tasks)).toFixed(2).padStart(6)}/task ${r.ms.toFixed(0).padStart(6)} ms (rows ${(Number(r.rows) / Math.max(1, Number(r.calls))).toFixed(1)}, mean ${r.mean.toFixed(2)}, max ${r.max.toFixed(1)}${r.plan > 0 ? `, planning ${r.plan.toFixed(2)} × ${(Number(r.plans) / Math.max(1, Number(r.calls))).toFixed(2)}` : ''})  ${r.query.slice(0, 140)}`,
       );
   } finally {
     await a.end();
