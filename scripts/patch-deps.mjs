@@ -34,10 +34,10 @@
 //    closing over the constructor's context; and Query, a Promise subclass, defines
 //    Symbol.species. With both, V8 (Node 20) keeps each Query — fragments that are never run
 //    included, and whatever they hold: their arguments, rows as JSON — alive through the next
-//    scavenge and promotes it to the old generation (measured with --trace-gc-nvp:
-//    `node --trace-gc-nvp` on a loop that builds unexecuted queries promotes ~40 % of what it
-//    allocates, ~2 % without either). Dispatch builds a dozen fragments per statement: at 200
-//    tasks/s, ~770 KB of its ~6 MB per scavenge was promoted (docs/benchmarks.md run 18). The
+//    scavenge and promotes it to the old generation (`node scripts/profile/query-promotion.mjs`:
+//    a loop building unexecuted queries promotes ~36 % of what it allocates, ~2 % patched).
+//    Dispatch builds a dozen fragments per statement: at 200 tasks/s, ~770 KB of the ~6 MB each
+//    scavenge collected was promoted, 40 KB patched (docs/benchmarks.md run 18). The
 //    two become prototype methods over the promise's own settle functions; the places that
 //    assign an instance's own `resolve`/`reject` (cursors, the array-types query) still shadow them.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
