@@ -43,7 +43,11 @@ if (mode === 'child') {
       '    this.settle = { resolve, reject } /* dispatch: settle methods */\n',
       '    this.resolve = x => (this.active = false, resolve(x))\n    this.reject = x => (this.active = false, reject(x))\n',
     )
-    .replace(/  resolve\(x\) \{\n[\s\S]*?\n  \}\n\n  reject\(x\) \{\n[\s\S]*?\n  \}\n\n/, '');
+    .replace(
+      '  resolve(x) {\n    this.active = false\n    this.settle.resolve(x)\n  }\n\n  reject(x) {\n    this.active = false\n    this.settle.reject(x)\n  }\n\n',
+      '',
+    );
+  if (unpatched.includes('settle')) throw new Error('could not undo patch 4 in a copy of query.js: scripts/patch-deps.mjs changed it?');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'query-promotion-'));
   // query.js imports nothing: a copy anywhere runs (.mjs: outside the driver's package, ESM by name).
   writeFileSync(path.join(dir, 'query.mjs'), unpatched);
