@@ -9,18 +9,11 @@
 // a 3-column insert. The updates that were HOT are counted (pg_stat_user_tables).
 //   npx tsx scripts/bench/row-cost.ts [--rows 4000]
 import { randomUUID } from 'node:crypto';
-import { connect, migrate } from '../../src/store/db.js';
 import { num, parseArgs } from './lib/args.js';
-import { startBenchPostgres } from './lib/postgres.js';
-import { cpuSeconds } from './lib/proc.js';
+import { withBackend } from './lib/backend.js';
 
 const rows = num(parseArgs().get('rows'), 4000);
-const pg = await startBenchPostgres();
-const url = await pg.createDatabase('bench_row_cost');
-const sql = connect(url, { max: 1 });
-try {
-  await migrate(sql);
-  const pid = (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+await withBackend('bench_row_cost', async ({ sql, cpuPerCall: perCall }) => {
   const now = new Date();
   // An assigned task as a sync match writes it (the columns a create sets; the rest take defaults).
   const row = (id: string) => ({
@@ -51,12 +44,6 @@ try {
     input_timeout_ms: 86_400_000,
     dry_run: false,
   });
-  /** Backend CPU µs per call of `fn`, over `n` calls. */
-  const perCall = async (n: number, fn: (i: number) => Promise<unknown>) => {
-    const c0 = cpuSeconds(pid);
-    for (let i = 0; i < n; i++) await fn(i);
-    return (1e6 * (cpuSeconds(pid) - c0)) / n;
-  };
   const lifecycle = async (label: string) => {
     const ids = Array.from({ length: rows }, () => randomUUID());
     const insert = await perCall(
@@ -135,7 +122,4 @@ try {
   const domains = (await sql<{ n: number }[]>`select count(*)::int as n from pg_type where typname like 'bench\\_%' and typtype = 'd'`)[0]!.n;
   await lifecycle(`primary key only, ${domains} one-column CHECKs as domains`);
   await lifecycle(`primary key only, ${domains} one-column CHECKs as domains, again`);
-} finally {
-  await sql.end();
-  await pg.stop();
-}
+});

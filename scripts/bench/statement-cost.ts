@@ -12,10 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { connect, migrate, MIGRATIONS_DIR } from '../../src/store/db.js';
+import { MIGRATIONS_DIR } from '../../src/store/db.js';
 import { num, parseArgs } from './lib/args.js';
-import { startBenchPostgres } from './lib/postgres.js';
-import { cpuSeconds } from './lib/proc.js';
+import { withBackend } from './lib/backend.js';
 import { trimTrackRecord } from '../../src/store/retention.js';
 import { insertPending } from './lib/seed.js';
 
@@ -41,17 +40,7 @@ function lastTwo(name: string): Record<string, string> {
   return Object.fromEntries(files.slice(-2).map((f) => [f.slice(0, 4), functionText(f, name)]));
 }
 
-const pg = await startBenchPostgres();
-const url = await pg.createDatabase('bench_statement_cost');
-const sql = connect(url, { max: 1 });
-try {
-  await migrate(sql);
-  const pid = (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
-  const perRow = async (rows: number, fn: () => Promise<unknown>, calls: number) => {
-    const c0 = cpuSeconds(pid);
-    for (let i = 0; i < calls; i++) await fn();
-    return (1e6 * (cpuSeconds(pid) - c0)) / (rows * calls);
-  };
+await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   /** Each body in turn, `rounds` times; `prepare` (not measured) runs after a body is installed. */
   const compare = async (label: string, bodies: Record<string, string>, step: () => Promise<unknown>, calls: number, prepare?: () => Promise<unknown>) => {
     const out: Record<string, number[]> = Object.fromEntries(Object.keys(bodies).map((k) => [k, []]));
@@ -59,7 +48,7 @@ try {
       for (const [name, body] of Object.entries(bodies)) {
         await sql.unsafe(body);
         await prepare?.();
-        out[name]!.push(await perRow(BATCH, step, calls));
+        out[name]!.push((await cpuPerCall(calls, step)) / BATCH);
       }
     const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' · ');
     console.log(`${label}, backend CPU µs per row (${rounds} rounds of ${calls} batches of ${BATCH}), by the migration that defines it:`);
@@ -134,7 +123,4 @@ try {
   await compare('dispatch_record_outcome_set', lastTwo('dispatch_record_outcome_set'), record, 200, async () => {
     while ((await trimTrackRecord(sql, 5000)) > 0);
   });
-} finally {
-  await sql.end();
-  await pg.stop();
-}
+});
