@@ -69,14 +69,18 @@ export class RateLimiter {
  */
 export function rateLimitPlugin(limiter: RateLimiter): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {
-    app.addHook('onRequest', async (req: FastifyRequest) => {
-      if (!req.agentId) return;
-      const d = limiter.take(req.agentId);
-      if (!d.ok) {
-        throw new DispatchError('rate_limited', 429, `too many requests from agent ${req.agentId}; retry in ${d.retryAfterS}s`, {
-          retry_after_s: d.retryAfterS,
-        });
+    // Callback-style (it never waits): no promise per request.
+    app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+      const d = req.agentId ? limiter.take(req.agentId) : undefined;
+      if (d && !d.ok) {
+        done(
+          new DispatchError('rate_limited', 429, `too many requests from agent ${req.agentId}; retry in ${d.retryAfterS}s`, {
+            retry_after_s: d.retryAfterS,
+          }),
+        );
+        return;
       }
+      done();
     });
   };
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
