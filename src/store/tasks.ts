@@ -7,6 +7,7 @@ import { statDeltas } from '../core/stats.js';
 import { statDeltasInsert } from './stats.js';
 import { recordOutcomes } from './fairness.js';
 import { outcomeOf } from '../core/record.js';
+import { composer, run } from './statement.js';
 import {
   addBefore,
   collectEvents,
@@ -236,24 +237,11 @@ export async function insertTaskMatched(
   sink?: CommittedEvents,
 ): Promise<{ row: VersionedRow; outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog' }> {
   const cols = eventColumns([...m.pending.events, ...m.assigned.events], now);
-  const call = db`dispatch_create_matched(
-      ${db.json(m.assigned.row as never)}::jsonb, ${db.json(m.pending.row as never)}::jsonb,
-      ${db.array(cols.ids)}::uuid[], ${db.array(cols.types)}::text[], ${jsonTextArray(db, cols.stored)}, ${m.pending.events.length}::int,
-      ${db.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
-  // Callback deliveries of its events, when any is wanted: the pending events always inserted, the
-  // assigned ones only with the match (the function's outcome).
-  const dl = () =>
-    deliveryRows(
-      db,
-      [cols],
-      [now],
-      db`(select u.id from unnest(${db.array(cols.ids)}::uuid[]) with ordinality as u(id, ord)
-        where u.ord <= ${m.pending.events.length} or (select outcome from m) = 'assigned') as ins`,
-    );
-  const [r] = cols.urls.some((u) => u !== null)
-    ? await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`
-        with m as (select * from ${call}) ${dl()} select * from m`
-    : await db<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }[]>`select * from ${call}`;
+  // Sent through store/statement.ts: the same fragments, without postgres.js's fragment objects.
+  const [r] = await run<{ outcome: 'assigned' | 'drained' | 'at_limit' | 'older_waiting' | 'backlog'; version: string }>(
+    db,
+    matchedCreateStatement(composer(db), m, cols, now),
+  );
   const assigned = r!.outcome === 'assigned';
   if (sink) {
     const n = assigned ? cols.ids.length : m.pending.events.length;
@@ -263,6 +251,28 @@ export async function insertTaskMatched(
     }
   }
   return { row: withVersion(assigned ? m.assigned.row : m.pending.row, r!.version), outcome: r!.outcome };
+}
+
+/**
+ * insertTaskMatched's statement, composed on `q`: composer(db) as it is sent, or db itself
+ * (test/statement.test.ts renders it both ways and compares). Callback deliveries of its events,
+ * when any is wanted: the pending events always inserted, the assigned ones only with the match
+ * (the function's outcome).
+ */
+export function matchedCreateStatement(q: Db, m: MatchedCreate, cols: ReturnType<typeof eventColumns>, now: Date) {
+  const call = q`dispatch_create_matched(
+      ${q.json(m.assigned.row as never)}::jsonb, ${q.json(m.pending.row as never)}::jsonb,
+      ${q.array(cols.ids)}::uuid[], ${q.array(cols.types)}::text[], ${jsonTextArray(q, cols.stored)}, ${m.pending.events.length}::int,
+      ${q.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
+  if (!cols.urls.some((u) => u !== null)) return q`select * from ${call}`;
+  const dl = deliveryRows(
+    q,
+    [cols],
+    [now],
+    q`(select u.id from unnest(${q.array(cols.ids)}::uuid[]) with ordinality as u(id, ord)
+        where u.ord <= ${m.pending.events.length} or (select outcome from m) = 'assigned') as ins`,
+  );
+  return q`with m as (select * from ${call}) ${dl} select * from m`;
 }
 
 export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date, sink?: CommittedEvents): Promise<TaskRow> {
@@ -398,41 +408,50 @@ export async function applyWrite(db: Db, w: Write, now: Date, sink?: CommittedEv
 }
 
 async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, sink?: CommittedEvents): Promise<Map<string, string>> {
-  const values: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = w.next[k];
-    values[k] = JSON_COLUMNS.has(k) && v !== null && v !== undefined ? db.json(v as never) : v;
-  }
   const cols = eventColumns(w.events, now);
-  const byVersion = w.version !== undefined ? db`and xmin = ${w.version}::xid` : db``;
-  const byAssignee = w.guard.assignee !== undefined ? db`and assignee = ${w.guard.assignee}` : db``;
-  const rec = recordOutcomes(
-    db,
-    outcomesOf([w], () => now),
-    db`select id from upd`,
-  );
-  // With a sink: also the task's events still unpublished before this statement (its own
-  // inserts are not visible to the subquery: one snapshot for the whole statement).
-  const before = sink ? db`, ${unpublishedOf(db, db`upd.id`)} as before` : db``;
-  const written = await db<{ id: string; version: string; before?: string[] }[]>`
-    with upd as (
-      update tasks set ${db(values as never, keys as never)}
-      where id = ${w.next.id} and status = any(${db.array(w.guard.statuses as string[])}::text[]) ${byAssignee} ${byVersion}
-      returning id, xmin::text as version
-    ), ev as (
-      insert into task_events (id, task_id, type, envelope, created_at)
-      select e.* from (${eventRowsFragment(db, cols, now)}) e(id, task_id, type, envelope, created_at)
-      where exists (select 1 from upd)
-      returning seq, id, task_id
-    ), q as (${queueEvents(db, db`ev`)}), st as (${statDeltasInsert(db, statDeltas(w.before, w.next), db`select id from upd`)})
-    ${deliveryRows(db, [cols], [now], db`ev`)} ${dlqRows(db, [cols], [now], db`ev`)} ${rec.cte}
-    select id, version ${before} ${rec.ref} from upd`;
+  // Sent through store/statement.ts: the same fragments, without postgres.js's fragment objects.
+  const written = await run<{ id: string; version: string; before?: string[] }>(db, oneWriteStatement(composer(db), w, keys, now, cols, sink !== undefined));
   const ids = new Map(written.map((r) => [r.id, r.version]));
   if (sink && ids.size > 0) {
     collectEvents(sink, cols);
     addBefore(sink, written[0]!.id, written[0]!.before);
   }
   return ids;
+}
+
+/**
+ * applyOne's statement, composed on `q`: composer(db) as applyOne sends it, or db itself
+ * (test/statement.test.ts renders it both ways and compares). With `withBefore`, the row also
+ * names the task's events still unpublished before this statement (its own inserts are not
+ * visible to the subquery: one snapshot for the whole statement).
+ */
+export function oneWriteStatement(q: Db, w: Write, keys: (keyof TaskRow)[], now: Date, cols: ReturnType<typeof eventColumns>, withBefore: boolean) {
+  const values: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = w.next[k];
+    values[k] = JSON_COLUMNS.has(k) && v !== null && v !== undefined ? q.json(v as never) : v;
+  }
+  const byVersion = w.version !== undefined ? q`and xmin = ${w.version}::xid` : q``;
+  const byAssignee = w.guard.assignee !== undefined ? q`and assignee = ${w.guard.assignee}` : q``;
+  const rec = recordOutcomes(
+    q,
+    outcomesOf([w], () => now),
+    q`select id from upd`,
+  );
+  const before = withBefore ? q`, ${unpublishedOf(q, q`upd.id`)} as before` : q``;
+  return q`
+    with upd as (
+      update tasks set ${q(values as never, keys as never)}
+      where id = ${w.next.id} and status = any(${q.array(w.guard.statuses as string[])}::text[]) ${byAssignee} ${byVersion}
+      returning id, xmin::text as version
+    ), ev as (
+      insert into task_events (id, task_id, type, envelope, created_at)
+      select e.* from (${eventRowsFragment(q, cols, now)}) e(id, task_id, type, envelope, created_at)
+      where exists (select 1 from upd)
+      returning seq, id, task_id
+    ), q as (${queueEvents(q, q`ev`)}), st as (${statDeltasInsert(q, statDeltas(w.before, w.next), q`select id from upd`)})
+    ${deliveryRows(q, [cols], [now], q`ev`)} ${dlqRows(q, [cols], [now], q`ev`)} ${rec.cte}
+    select id, version ${before} ${rec.ref} from upd`;
 }
 
 export interface ListFilter {
