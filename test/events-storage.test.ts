@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from './helpers/app.js';
+import { newTaskInput } from './helpers/factories.js';
 import { decideAssignment, decideComplete, decideCreate, decideFail, decidePatch, decideProgress, type Change } from '../src/core/decisions.js';
 import { requiredTags, type TaskRow } from '../src/core/task.js';
 import { committedEvents, eventsOfTask, type CommittedEvents } from '../src/store/events.js';
@@ -34,28 +35,7 @@ async function apply(sink: CommittedEvents, id: string, decide: (row: TaskRow) =
 describe('event storage', () => {
   it('every envelope rebuilt from storage equals the one the writer built, with every Task field set', async () => {
     const sink = committedEvents();
-    const parent = decideCreate(
-      {
-        id: randomUUID(),
-        title: 'parent',
-        description: null,
-        requester: 'r',
-        owner: null,
-        scope: null,
-        capabilities: [],
-        required_tags: [],
-        priority: 5,
-        context: {},
-        timeout_ms: 60_000,
-        max_retries: 0,
-        parent_id: null,
-        not_before: null,
-        depends_on: [],
-        workflow_run_id: null,
-        step_id: null,
-      },
-      at(0),
-    );
+    const parent = decideCreate(newTaskInput({ title: 'parent', requester: 'r' }), at(0));
     await insertTaskRows(t.sql, [parent.row], parent.events, at(0));
     const id = randomUUID();
     const created = decideCreate(

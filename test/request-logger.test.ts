@@ -55,26 +55,29 @@ async function server(logger: Logger) {
 const get = (app: Awaited<ReturnType<typeof server>>, url: string, id: string) =>
   app.inject({ method: 'GET', url, headers: { 'x-agent-id': 'a', 'x-request-id': id } });
 
+/** A started server logging at `level`, handed to `body` with its log; closed after. */
+async function withServer(level: string, body: (app: Awaited<ReturnType<typeof server>>, log: ReturnType<typeof collectingLogger>) => Promise<void>) {
+  const log = collectingLogger(level);
+  const app = await server(log.logger);
+  try {
+    await app.ready();
+    await body(app, log);
+  } finally {
+    await app.close();
+  }
+}
+
 describe('request.log', () => {
-  it('makes no child for a request that logs nothing at the level the service logs', async () => {
-    const log = collectingLogger('warn');
-    const app = await server(log.logger);
-    try {
-      await app.ready();
+  it('makes no child for a request that logs nothing at the level the service logs', () =>
+    withServer('warn', async (app, log) => {
       const before = log.children();
       for (let i = 0; i < 5; i++) expect((await get(app, '/api/v1/quiet', `q-${i}`)).statusCode).toBe(200);
       expect(log.children() - before).toBe(0);
       expect(log.lines).toEqual([]);
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 
-  it('writes what the request logs at an enabled level, with its reqId and the redaction', async () => {
-    const log = collectingLogger('warn');
-    const app = await server(log.logger);
-    try {
-      await app.ready();
+  it('writes what the request logs at an enabled level, with its reqId and the redaction', () =>
+    withServer('warn', async (app, log) => {
       const before = log.children();
       expect((await get(app, '/api/v1/chatty', 'req-chatty')).statusCode).toBe(200);
       expect(log.children() - before).toBe(1);
@@ -83,21 +86,12 @@ describe('request.log', () => {
 
       expect((await get(app, '/api/v1/broken', 'req-broken')).statusCode).toBe(500);
       expect(log.lines.find((l) => l.reqId === 'req-broken')).toMatchObject({ level: 50, msg: 'unhandled error' });
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 
-  it('at info, writes fastify’s request lines and the route’s info line, each with its reqId', async () => {
-    const log = collectingLogger('info');
-    const app = await server(log.logger);
-    try {
-      await app.ready();
+  it('at info, writes fastify’s request lines and the route’s info line, each with its reqId', () =>
+    withServer('info', async (app, log) => {
       expect((await get(app, '/api/v1/chatty', 'req-info')).statusCode).toBe(200);
       const mine = log.lines.filter((l) => l.reqId === 'req-info').map((l) => l.msg);
       expect(mine).toEqual(['incoming request', 'an info line', 'a warn line', 'request completed']);
-    } finally {
-      await app.close();
-    }
-  });
+    }));
 });

@@ -3,7 +3,6 @@
 // Compared on the statements the services send this way (a report's write, a create's sync match),
 // in the shapes they take: with and without a version, an assignee, callback deliveries, a
 // swarm-dlq entry, the track record, a task's earlier unpublished events.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideAssignment, decideComplete, decideCreate, decideFail, type Change } from '../src/core/decisions.js';
 import { requiredTags, type TaskRow } from '../src/core/task.js';
@@ -12,6 +11,7 @@ import { eventColumns } from '../src/store/events.js';
 import { composer, render, run } from '../src/store/statement.js';
 import { matchedCreateStatement, oneWriteStatement } from '../src/store/tasks.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { newTaskInput } from './helpers/factories.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -49,27 +49,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const at = new Date('2026-12-07T12:00:00.000Z');
 const later = (s: number) => new Date(at.getTime() + s * 1000);
 
-function taskInput(): Parameters<typeof decideCreate>[0] {
-  return {
-    id: randomUUID(),
+const taskInput = () =>
+  newTaskInput({
     title: 'a task with "quotes" and a \\ backslash',
-    description: null,
     requester: 'requester-x',
-    owner: null,
     scope: 'Research',
     capabilities: ['web'],
     required_tags: requiredTags('Research', ['web']),
-    priority: 5,
     context: { nested: { list: [1, 'two', null] } },
-    timeout_ms: 60_000,
-    max_retries: 0,
-    parent_id: null,
-    not_before: null,
-    depends_on: [],
-    workflow_run_id: null,
-    step_id: null,
-  };
-}
+  });
 
 function task(extra: Partial<Parameters<typeof decideCreate>[0]> = {}): TaskRow {
   return decideCreate({ ...taskInput(), ...extra }, at).row;

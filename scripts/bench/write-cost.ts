@@ -10,10 +10,10 @@
 // the first loses its compare-and-set (the task is completed), so each call runs the same statement
 // with the same values, and Postgres's share is the same for both. Rounds alternate; compare medians.
 //   npx tsx scripts/bench/write-cost.ts [--calls 3000] [--rounds 5]
-import { randomUUID } from 'node:crypto';
 import { decideAssignment, decideComplete, decideCreate } from '../../src/core/decisions.js';
 import { connect, migrate } from '../../src/store/db.js';
 import { applyChanges, getTaskRow, insertTaskRows } from '../../src/store/tasks.js';
+import { newTaskInput } from '../../test/helpers/factories.js';
 import { num, parseArgs } from './lib/args.js';
 import { startBenchPostgres } from './lib/postgres.js';
 
@@ -33,25 +33,7 @@ try {
 
   const now = new Date();
   const created = decideCreate(
-    {
-      id: randomUUID(),
-      title: 'a benchmark task',
-      description: null,
-      requester: 'bench',
-      owner: null,
-      scope: null,
-      capabilities: ['code'],
-      required_tags: ['code'],
-      priority: 5,
-      context: { a: 1 },
-      timeout_ms: 60_000,
-      max_retries: 0,
-      parent_id: null,
-      not_before: null,
-      depends_on: [],
-      workflow_run_id: null,
-      step_id: null,
-    },
+    newTaskInput({ title: 'a benchmark task', requester: 'bench', capabilities: ['code'], required_tags: ['code'], context: { a: 1 } }),
     now,
   );
   await insertTaskRows(db, [created.row], created.events, now);

@@ -1,7 +1,7 @@
 // Factories that write rows straight into a test database (with their `created` event), for
 // tests that need tasks in a given state without going through the API.
 import { randomUUID } from 'node:crypto';
-import { decideAssignment, type Change } from '../../src/core/decisions.js';
+import { decideAssignment, type Change, type NewTask } from '../../src/core/decisions.js';
 import { requiredTags, rowToTask, type TaskRow, type TaskStatus } from '../../src/core/task.js';
 import type { BatchItem } from '../../src/store/assignments.js';
 import type { Sql } from '../../src/store/db.js';
@@ -29,6 +29,30 @@ export interface TaskOverrides {
   context?: Record<string, unknown>;
   parent_id?: string | null;
   flow_key?: string | null;
+}
+
+/** A create's input (core/decisions.ts decideCreate) with every field at a plain value; `o` overrides. */
+export function newTaskInput(o: Partial<NewTask> = {}): NewTask {
+  return {
+    id: randomUUID(),
+    title: 'a task',
+    description: null,
+    requester: 'requester-1',
+    owner: null,
+    scope: null,
+    capabilities: [],
+    required_tags: [],
+    priority: 5,
+    context: {},
+    timeout_ms: 60_000,
+    max_retries: 0,
+    parent_id: null,
+    not_before: null,
+    depends_on: [],
+    workflow_run_id: null,
+    step_id: null,
+    ...o,
+  };
 }
 
 export async function insertTask(sql: Sql, o: TaskOverrides = {}): Promise<TaskRow> {
