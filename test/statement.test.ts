@@ -145,5 +145,7 @@ describe('composer', () => {
     const bad = (composer(t.sql) as unknown as (s: TemplateStringsArray, ...a: unknown[]) => unknown)`update tasks set ${q({ 'a"b': 1 }, ['a"b'])}`;
     expect(() => render(bad)).toThrow(/not a column name/);
     expect(() => render(t.sql`select 1`)).toThrow(/not a statement composed with composer/);
+    const mixed = (composer(t.sql) as unknown as (s: TemplateStringsArray, ...a: unknown[]) => unknown)`select * from tasks where ${t.sql`true`}`;
+    expect(() => render(mixed)).toThrow(/fragment inside a composed statement/);
   });
 });

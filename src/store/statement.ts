@@ -43,6 +43,8 @@ function value(x: unknown, out: Rendered): string {
       .join(',');
   // An array of fragments: each after a space (postgres.js's stringifyValue).
   if (Array.isArray(x) && x[0] instanceof Piece) return x.reduce((acc: string, p: Piece) => acc + ' ' + piece(p, out), '');
+  // A postgres.js fragment (a Query, a Promise) is no value: every fragment of a composed statement is composer()'s.
+  if (x instanceof Promise) throw new Error('composer: a db`…` fragment inside a composed statement; compose it on composer(db)');
   out.params.push(x);
   return '$' + out.params.length;
 }
