@@ -1,7 +1,7 @@
 // A request's logger (fastify's `request.log`), made a pino child only when something is logged
 // at a level the service logs. fastify builds one child per request (its reqId binding); a pino
-// child copies the bindings and re-applies the redaction paths, ~10 µs per request on the 2-core
-// box (docs/benchmarks.md run 19), while most requests log nothing at `warn`, and at `info` only
+// child copies the bindings and re-applies the redaction paths, ~8 µs per request on the 2-core
+// box (17 µs per lifecycle of two requests: docs/benchmarks.md run 19), while most requests log nothing at `warn`, and at `info` only
 // fastify's two request lines. The child, once made, is the same as fastify's own would be.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino';

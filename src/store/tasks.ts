@@ -254,25 +254,25 @@ export async function insertTaskMatched(
 }
 
 /**
- * insertTaskMatched's statement, composed on `q`: composer(db) as it is sent, or db itself
+ * insertTaskMatched's statement, composed on `sql`: composer(db) as it is sent, or db itself
  * (test/statement.test.ts renders it both ways and compares). Callback deliveries of its events,
  * when any is wanted: the pending events always inserted, the assigned ones only with the match
  * (the function's outcome).
  */
-export function matchedCreateStatement(q: Db, m: MatchedCreate, cols: ReturnType<typeof eventColumns>, now: Date) {
-  const call = q`dispatch_create_matched(
-      ${q.json(m.assigned.row as never)}::jsonb, ${q.json(m.pending.row as never)}::jsonb,
-      ${q.array(cols.ids)}::uuid[], ${q.array(cols.types)}::text[], ${jsonTextArray(q, cols.stored)}, ${m.pending.events.length}::int,
-      ${q.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
-  if (!cols.urls.some((u) => u !== null)) return q`select * from ${call}`;
+export function matchedCreateStatement(sql: Db, m: MatchedCreate, cols: ReturnType<typeof eventColumns>, now: Date) {
+  const call = sql`dispatch_create_matched(
+      ${sql.json(m.assigned.row as never)}::jsonb, ${sql.json(m.pending.row as never)}::jsonb,
+      ${sql.array(cols.ids)}::uuid[], ${sql.array(cols.types)}::text[], ${jsonTextArray(sql, cols.stored)}, ${m.pending.events.length}::int,
+      ${sql.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
+  if (!cols.urls.some((u) => u !== null)) return sql`select * from ${call}`;
   const dl = deliveryRows(
-    q,
+    sql,
     [cols],
     [now],
-    q`(select u.id from unnest(${q.array(cols.ids)}::uuid[]) with ordinality as u(id, ord)
+    sql`(select u.id from unnest(${sql.array(cols.ids)}::uuid[]) with ordinality as u(id, ord)
         where u.ord <= ${m.pending.events.length} or (select outcome from m) = 'assigned') as ins`,
   );
-  return q`with m as (select * from ${call}) ${dl} select * from m`;
+  return sql`with m as (select * from ${call}) ${dl} select * from m`;
 }
 
 export async function insertTaskRow(db: Db, row: TaskRow, events: EventDraft[], now: Date, sink?: CommittedEvents): Promise<TaskRow> {
@@ -420,37 +420,37 @@ async function applyOne(db: Db, w: Write, keys: (keyof TaskRow)[], now: Date, si
 }
 
 /**
- * applyOne's statement, composed on `q`: composer(db) as applyOne sends it, or db itself
+ * applyOne's statement, composed on `sql`: composer(db) as applyOne sends it, or db itself
  * (test/statement.test.ts renders it both ways and compares). With `withBefore`, the row also
  * names the task's events still unpublished before this statement (its own inserts are not
  * visible to the subquery: one snapshot for the whole statement).
  */
-export function oneWriteStatement(q: Db, w: Write, keys: (keyof TaskRow)[], now: Date, cols: ReturnType<typeof eventColumns>, withBefore: boolean) {
+export function oneWriteStatement(sql: Db, w: Write, keys: (keyof TaskRow)[], now: Date, cols: ReturnType<typeof eventColumns>, withBefore: boolean) {
   const values: Record<string, unknown> = {};
   for (const k of keys) {
     const v = w.next[k];
-    values[k] = JSON_COLUMNS.has(k) && v !== null && v !== undefined ? q.json(v as never) : v;
+    values[k] = JSON_COLUMNS.has(k) && v !== null && v !== undefined ? sql.json(v as never) : v;
   }
-  const byVersion = w.version !== undefined ? q`and xmin = ${w.version}::xid` : q``;
-  const byAssignee = w.guard.assignee !== undefined ? q`and assignee = ${w.guard.assignee}` : q``;
+  const byVersion = w.version !== undefined ? sql`and xmin = ${w.version}::xid` : sql``;
+  const byAssignee = w.guard.assignee !== undefined ? sql`and assignee = ${w.guard.assignee}` : sql``;
   const rec = recordOutcomes(
-    q,
+    sql,
     outcomesOf([w], () => now),
-    q`select id from upd`,
+    sql`select id from upd`,
   );
-  const before = withBefore ? q`, ${unpublishedOf(q, q`upd.id`)} as before` : q``;
-  return q`
+  const before = withBefore ? sql`, ${unpublishedOf(sql, sql`upd.id`)} as before` : sql``;
+  return sql`
     with upd as (
-      update tasks set ${q(values as never, keys as never)}
-      where id = ${w.next.id} and status = any(${q.array(w.guard.statuses as string[])}::text[]) ${byAssignee} ${byVersion}
+      update tasks set ${sql(values as never, keys as never)}
+      where id = ${w.next.id} and status = any(${sql.array(w.guard.statuses as string[])}::text[]) ${byAssignee} ${byVersion}
       returning id, xmin::text as version
     ), ev as (
       insert into task_events (id, task_id, type, envelope, created_at)
-      select e.* from (${eventRowsFragment(q, cols, now)}) e(id, task_id, type, envelope, created_at)
+      select e.* from (${eventRowsFragment(sql, cols, now)}) e(id, task_id, type, envelope, created_at)
       where exists (select 1 from upd)
       returning seq, id, task_id
-    ), q as (${queueEvents(q, q`ev`)}), st as (${statDeltasInsert(q, statDeltas(w.before, w.next), q`select id from upd`)})
-    ${deliveryRows(q, [cols], [now], q`ev`)} ${dlqRows(q, [cols], [now], q`ev`)} ${rec.cte}
+    ), q as (${queueEvents(sql, sql`ev`)}), st as (${statDeltasInsert(sql, statDeltas(w.before, w.next), sql`select id from upd`)})
+    ${deliveryRows(sql, [cols], [now], sql`ev`)} ${dlqRows(sql, [cols], [now], sql`ev`)} ${rec.cte}
     select id, version ${before} ${rec.ref} from upd`;
 }
 
