@@ -26,6 +26,14 @@ export async function renderSchema(sql: Sql): Promise<string> {
     '-- Read it; never edit or apply it (a change is a new migration, then `npm run schema`).',
     '',
   ];
+  const domains = await sql<{ name: string; type: string; checks: string[] }[]>`
+    select t.typname as name, format_type(t.typbasetype, t.typtypmod) as type,
+           array(select 'constraint ' || c.conname || ' ' || pg_get_constraintdef(c.oid) from pg_constraint c
+                 where c.contypid = t.oid order by c.conname) as checks
+    from pg_type t join pg_namespace n on n.oid = t.typnamespace
+    where n.nspname = 'public' and t.typtype = 'd' order by t.typname`;
+  for (const d of domains) out.push(`create domain ${d.name} as ${d.type}${d.checks.map((c) => `\n  ${c}`).join('')};`);
+  if (domains.length) out.push('');
   const tables = await sql<{ name: string }[]>`
     select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'public' and c.relkind in ('r', 'p') order by c.relname`;
