@@ -3,9 +3,9 @@
 // trip, through jsonb_populate_record as the store writes rows — with every index of the migrated
 // schema; with only the indexes on columns no transition changes and room left in each page
 // (fillfactor 70), so the update can be HOT (the slim-table question: what the record would cost if
-// the status-bound indexes lived elsewhere); with the primary key alone; that without the table's
-// CHECK constraints (what they cost per statement); and with the one-column ones as domains
-// (the same guard, checked from the type cache). For scale, `select 1` and
+// the status-bound indexes lived elsewhere); with the primary key alone (the one-column CHECKs as
+// domains, as migration 0068 made them); that with them as table constraints instead (before
+// 0068: what preparing them for every statement costs); and without them. For scale, `select 1` and
 // a 3-column insert. The updates that were HOT are counted (pg_stat_user_tables).
 //   npx tsx scripts/bench/row-cost.ts [--rows 4000]
 import { randomUUID } from 'node:crypto';
@@ -99,27 +99,21 @@ await withBackend('bench_row_cost', async ({ sql, cpuPerCall: perCall }) => {
   await dropIndexes(() => false);
   await lifecycle('primary key only');
   await lifecycle('primary key only, again');
-  // The one-column CHECKs as domains instead (checked from the type cache, not prepared from the
-  // constraint's stored text for every statement); the two-column one stays a table constraint.
-  const checks = await sql<{ conname: string; def: string }[]>`
-    select conname, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = 'tasks'::regclass and contype = 'c'`;
-  for (const { conname } of checks) await sql.unsafe(`alter table tasks drop constraint ${conname}`);
-  await lifecycle('primary key only, no CHECK constraints');
-  await lifecycle('primary key only, no CHECK constraints, again');
-  for (const { conname, def } of checks) {
-    const column = conname.replace(/^tasks_/, '').replace(/_check$/, '');
-    const type = (
-      await sql<{ t: string }[]>`select format_type(atttypid, atttypmod) as t from pg_attribute where attrelid = 'tasks'::regclass and attname = ${column}`
-    )[0]?.t;
-    if (!type || column === 'assignee') {
-      await sql.unsafe(`alter table tasks add constraint ${conname} ${def}`);
-      continue;
-    }
-    const check = def.replace(new RegExp(`\\b${column}\\b`, 'g'), 'VALUE');
-    await sql.unsafe(`create domain bench_${column} as ${type} ${check}`);
-    await sql.unsafe(`alter table tasks alter column ${column} type bench_${column}`);
+  // The one-column CHECKs: as the schema has them since migration 0068 (domains, checked from the
+  // type cache), as table constraints (before it: prepared from each constraint's stored text for
+  // every statement), and not at all. The two-column one (tasks_assignee_check) stays throughout.
+  const domains = await sql<{ domain: string; conname: string; column: string; def: string }[]>`
+    select t.typname as domain, c.conname, a.attname as column, pg_get_constraintdef(c.oid) as def
+    from pg_constraint c join pg_type t on t.oid = c.contypid
+    join pg_attribute a on a.attrelid = 'tasks'::regclass and a.atttypid = t.oid and not a.attisdropped`;
+  const asTable = (column: string, def: string) => def.replace(/\bVALUE\b/g, column);
+  for (const d of domains) {
+    await sql.unsafe(`alter domain ${d.domain} drop constraint ${d.conname}`);
+    await sql.unsafe(`alter table tasks add constraint tasks_${d.column}_check ${asTable(d.column, d.def)}`);
   }
-  const domains = (await sql<{ n: number }[]>`select count(*)::int as n from pg_type where typname like 'bench\\_%' and typtype = 'd'`)[0]!.n;
-  await lifecycle(`primary key only, ${domains} one-column CHECKs as domains`);
-  await lifecycle(`primary key only, ${domains} one-column CHECKs as domains, again`);
+  await lifecycle(`primary key only, ${domains.length} one-column CHECKs as table constraints (before migration 0068)`);
+  await lifecycle(`primary key only, ${domains.length} one-column CHECKs as table constraints, again`);
+  for (const d of domains) await sql.unsafe(`alter table tasks drop constraint tasks_${d.column}_check`);
+  await lifecycle('primary key only, no one-column CHECKs');
+  await lifecycle('primary key only, no one-column CHECKs, again');
 });
