@@ -475,6 +475,18 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION public.dispatch_create_matched(p_assigned jsonb, p_pending jsonb, p_event_ids uuid[], p_event_types text[], p_envelopes text[], p_pending_events integer, p_caps text[], p_max integer, p_head integer, p_now timestamp with time zone)
  RETURNS TABLE(outcome text, version text)
+ LANGUAGE sql
+AS $function$
+  select * from dispatch_create_matched_diff(
+    p_assigned,
+    (select coalesce(jsonb_object_agg(k, coalesce(p_pending -> k, 'null'::jsonb)), '{}'::jsonb)
+     from jsonb_object_keys(p_assigned || p_pending) as k
+     where (p_assigned -> k) is distinct from (p_pending -> k)),
+    p_event_ids, p_event_types, p_envelopes, p_pending_events, p_caps, p_max, p_head, p_now)
+$function$;
+
+CREATE OR REPLACE FUNCTION public.dispatch_create_matched_diff(p_assigned jsonb, p_pending_diff jsonb, p_event_ids uuid[], p_event_types text[], p_envelopes text[], p_pending_events integer, p_caps text[], p_max integer, p_head integer, p_now timestamp with time zone)
+ RETURNS TABLE(outcome text, version text)
  LANGUAGE plpgsql
 AS $function$
 #variable_conflict use_column
@@ -519,7 +531,7 @@ begin
     return query select v_outcome, v_version;
     return;
   end if;
-  insert into tasks select * from jsonb_populate_record(null::tasks, p_pending) returning xmin::text into v_version;
+  insert into tasks select * from jsonb_populate_record(null::tasks, p_assigned || p_pending_diff) returning xmin::text into v_version;
   with ev as (
     insert into task_events (id, task_id, type, envelope, created_at)
     select e.id, v_task, e.type, e.envelope::jsonb, p_now
@@ -527,7 +539,7 @@ begin
     where e.ord <= p_pending_events order by e.ord
     returning seq, id, task_id)
   insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;
-  insert into task_stat_deltas (status, n) values (p_pending ->> 'status', 1);
+  insert into task_stat_deltas (status, n) values ((p_assigned || p_pending_diff) ->> 'status', 1);
   return query select v_outcome, v_version;
 end $function$;
 

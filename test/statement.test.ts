@@ -122,7 +122,7 @@ describe('composer', () => {
     const cols = eventColumns([...m.pending.events, ...m.assigned.events], at);
     const { tagged, rendered } = await bothWays((q) => matchedCreateStatement(q, m, cols, at));
     expect(rendered).toEqual(tagged);
-    expect(tagged.text).toContain(extra.callback_url ? 'insert into deliveries' : 'select * from dispatch_create_matched(');
+    expect(tagged.text).toContain(extra.callback_url ? 'insert into deliveries' : 'select * from dispatch_create_matched_diff(');
   });
 
   it('renders nested fragments, a list of fragments and empty ones as postgres.js does, and run() sends them', async () => {

@@ -7,7 +7,12 @@
 //     batches of 32 pending tasks over 50 agents (the page read and a delete of the batch's rows
 //     afterwards included, the same for both);
 //   - dispatch_record_outcome_set (0063, with its eviction, against 0066:
-//     running totals, nothing deleted), batches of 32 outcomes over 50 agents, windows full.
+//     running totals, nothing deleted), batches of 32 outcomes over 50 agents, windows full;
+//   - a create's sync match, per create (not per batch): dispatch_create_matched (0061: the task as
+//     matched and as unmatched, two full rows) against dispatch_create_matched_diff (0069: the
+//     matched row and the columns where the unmatched one differs), each with the create's two
+//     events, each create to an agent with a free slot (the 200/s case); both functions are in
+//     the migrated schema, so the calls alternate, not the bodies.
 //   npx tsx scripts/bench/statement-cost.ts [--rounds 4]
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,6 +21,10 @@ import { MIGRATIONS_DIR } from '../../src/store/db.js';
 import { num, parseArgs } from './lib/args.js';
 import { withBackend } from './lib/backend.js';
 import { trimTrackRecord } from '../../src/store/retention.js';
+import { decideAssignment, decideCreate } from '../../src/core/decisions.js';
+import { eventColumns, jsonTextArray } from '../../src/store/events.js';
+import { pendingDiff, SYNC_MATCH_HEAD } from '../../src/store/tasks.js';
+import { newTaskInput } from '../../test/helpers/factories.js';
 import { insertPending } from './lib/seed.js';
 
 const rounds = num(parseArgs().get('rounds'), 4);
@@ -123,4 +132,28 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   await compare('dispatch_record_outcome_set', lastTwo('dispatch_record_outcome_set'), record, 200, async () => {
     while ((await trimTrackRecord(sql, 5000)) > 0);
   });
+
+  // A create's sync match: the old call and the new, alternating, each create to a fresh agent and
+  // nothing pending (the assign step's leftovers would make every create wait behind them).
+  await sql`delete from tasks where status = 'pending'`;
+  const creates = 1000;
+  let k = 0;
+  const create = (fn: 'dispatch_create_matched' | 'dispatch_create_matched_diff') => async () => {
+    const at = new Date();
+    const created = decideCreate(newTaskInput({ title: 'a benchmark task', requester: 'bench', context: { bench_i: k } }), at);
+    const match = decideAssignment(created.row, { agent: `create-agent-${k++}`, score: 1.5, woke: false }, at, 30_000);
+    const cols = eventColumns([...created.events, ...match.events], at);
+    const second = fn === 'dispatch_create_matched' ? created.row : pendingDiff(match.next, created.row);
+    await sql`select * from ${sql(fn)}(${sql.json(match.next as never)}::jsonb, ${sql.json(second as never)}::jsonb,
+      ${sql.array(cols.ids)}::uuid[], ${sql.array(cols.types)}::text[], ${jsonTextArray(sql, cols.stored)}, ${created.events.length}::int,
+      ${sql.array([] as string[])}::text[], 3::int, ${SYNC_MATCH_HEAD}::int, ${at}::timestamptz)`;
+  };
+  const byCall: Record<string, number[]> = { '0061 dispatch_create_matched': [], '0069 dispatch_create_matched_diff': [] };
+  for (let r = 0; r < rounds; r++) {
+    byCall['0061 dispatch_create_matched']!.push(await cpuPerCall(creates, create('dispatch_create_matched')));
+    byCall['0069 dispatch_create_matched_diff']!.push(await cpuPerCall(creates, create('dispatch_create_matched_diff')));
+  }
+  console.log(`a create's sync match, backend CPU µs per create (${rounds} rounds of ${creates}), by the migration that defines the function:`);
+  for (const [name, xs] of Object.entries(byCall))
+    console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
 });

@@ -2,7 +2,7 @@
 // (CONTRACT §17, docs/scheduler.md "Sync match"): the agents as the last tick planned with them
 // (drain flags, active counts, last assignment), kept current with what this replica did since —
 // a slot taken by a sync match, a slot freed by a report it handled. A hint, never a guard: the
-// create's statement (dispatch_create_matched) locks the agent row and recounts, so a stale view
+// create's statement (dispatch_create_matched_diff) locks the agent row and recounts, so a stale view
 // costs at most a create that goes to pending as before, never an agent over its limit.
 import { availabilityOf, type AgentView } from '../core/scoring.js';
 

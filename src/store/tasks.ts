@@ -225,8 +225,8 @@ export const SYNC_MATCH_HEAD = 32;
 
 /**
  * Insert a new task already assigned when its agent still has a free slot and nothing older waits
- * for it, else as pending — ONE round trip and one commit either way (dispatch_create_matched,
- * migrations/0018, which only guards: the agent row locked, drain and active count re-checked,
+ * for it, else as pending — ONE round trip and one commit either way (dispatch_create_matched_diff,
+ * migrations/0018 and 0069, which only guards: the agent row locked, drain and active count re-checked,
  * the head of the queue looked at). Returns the row as stored, with its version, and the outcome:
  * `assigned`, or why the task went pending instead.
  */
@@ -254,14 +254,33 @@ export async function insertTaskMatched(
 }
 
 /**
+ * The columns where the task as stored unmatched differs from the task as stored matched, with the
+ * unmatched values (null where it has none): dispatch_create_matched_diff (migration 0069) stores
+ * `assigned || diff` when the match does not hold, so the task travels as one row, not two.
+ */
+export function pendingDiff(assigned: TaskRow, pending: TaskRow): Record<string, unknown> {
+  const a = assigned as unknown as Record<string, unknown>;
+  const p = pending as unknown as Record<string, unknown>;
+  const diff: Record<string, unknown> = {};
+  for (const k in a) {
+    const x = a[k];
+    const y = p[k];
+    if (x === y || (x instanceof Date && y instanceof Date && x.getTime() === y.getTime())) continue;
+    diff[k] = y ?? null;
+  }
+  for (const k in p) if (!(k in a) && p[k] !== undefined) diff[k] = p[k];
+  return diff;
+}
+
+/**
  * insertTaskMatched's statement, composed on `sql`: composer(db) as it is sent, or db itself
  * (test/statement.test.ts renders it both ways and compares). Callback deliveries of its events,
  * when any is wanted: the pending events always inserted, the assigned ones only with the match
  * (the function's outcome).
  */
 export function matchedCreateStatement(sql: Db, m: MatchedCreate, cols: ReturnType<typeof eventColumns>, now: Date) {
-  const call = sql`dispatch_create_matched(
-      ${sql.json(m.assigned.row as never)}::jsonb, ${sql.json(m.pending.row as never)}::jsonb,
+  const call = sql`dispatch_create_matched_diff(
+      ${sql.json(m.assigned.row as never)}::jsonb, ${sql.json(pendingDiff(m.assigned.row, m.pending.row) as never)}::jsonb,
       ${sql.array(cols.ids)}::uuid[], ${sql.array(cols.types)}::text[], ${jsonTextArray(sql, cols.stored)}, ${m.pending.events.length}::int,
       ${sql.array(m.agentTags)}::text[], ${m.maxConcurrent}::int, ${SYNC_MATCH_HEAD}::int, ${now}::timestamptz)`;
   if (!cols.urls.some((u) => u !== null)) return sql`select * from ${call}`;
