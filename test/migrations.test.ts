@@ -268,4 +268,29 @@ describe('migrations', () => {
     const inDb = [...row!.def.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]).sort();
     expect(inDb).toEqual([...TASK_STATUSES].sort());
   });
+
+  it('the one-column guards as domains (0068) still refuse a bad value, written as a row or set as a column, and change nothing', async () => {
+    const db = await database();
+    const id = '00000000-0000-4000-8000-000000000068';
+    await db.sql`insert into tasks (id, title, requester, timeout_ms, max_retries, queued_at, created_at, updated_at) values (${id}, 'guarded', 'r', 1000, 3, now(), now(), now())`;
+    const refused = async (q: Promise<unknown>) =>
+      expect(
+        await q.then(
+          () => 'written',
+          (e: { code?: string }) => e.code,
+        ),
+      ).toBe('23514');
+    // As the store writes rows: the task's JSON populated into a tasks record (here over the stored row, with a new id).
+    for (const bad of [{ priority: 11 }, { status: 'lost' }, { title: '' }, { max_retries: 21 }, { timeout_ms: 0 }, { heartbeat_timeout_ms: 999 }])
+      await refused(
+        db.sql`insert into tasks select * from jsonb_populate_record((select t from tasks t where t.id = ${id}), ${db.sql.json({ id: crypto.randomUUID(), ...bad })}::jsonb)`,
+      );
+    await refused(db.sql`update tasks set priority = 11 where id = ${id}`);
+    await refused(db.sql`update tasks set status = 'lost' where id = ${id}`);
+    await refused(db.sql`update tasks set duration_ms = 999 where id = ${id}`);
+    await refused(db.sql`update tasks set input_timeout_ms = 0 where id = ${id}`);
+    const [t] = await db.sql<{ n: number; priority: number; status: string }[]>`
+      select (select count(*)::int from tasks) as n, priority, status from tasks where id = ${id}`;
+    expect(t).toEqual({ n: 1, priority: 5, status: 'pending' });
+  });
 });
