@@ -142,7 +142,9 @@ describe('callbacks', () => {
       req.socket.on('close', () => (hangingClosed = true));
     });
     const fast = await endpoint((_n, _req, res) => res.writeHead(200).end());
-    await using t = await startApp({ config: { webhooks: { secret: SECRET, allowed_hosts: ['127.0.0.1'] } } });
+    // The retry's jitter at its top (~1 s after the failed attempt, not a draw that may be ~0 ms),
+    // so the failed first attempt is seen before a second one is claimed.
+    await using t = await startApp({ config: { webhooks: { secret: SECRET, allowed_hosts: ['127.0.0.1'] } }, random: () => 0.99 });
     try {
       const a = (await t.call('POST', '/api/v1/tasks', { body: { title: 'slow', callback_url: slow.url() } })).body;
       await t.call('PATCH', `/api/v1/tasks/${a.id}`, { body: { status: 'cancelled' } });
