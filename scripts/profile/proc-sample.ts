@@ -38,6 +38,15 @@ const read = (p: string): string | undefined => {
   }
 };
 
+/** A /proc stat line's fields after the ")" of comm: field n of proc(5) is at index n - 3. */
+const fieldsOf = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/** utime and stime, in ticks (fields 14 and 15). */
+function cpuOf(stat: string): [number, number] {
+  const f = fieldsOf(stat);
+  return [Number(f[11]), Number(f[12])];
+}
+
 /** Of the `node` processes (not this one) whose command line contains `match` and that have run
  *  for `after` seconds, the one that has used the most CPU: a benchmark starts short-lived ones
  *  (a migration) and quieter ones (the workers' process) beside the service it measures. */
@@ -53,19 +62,12 @@ function find(after: number): number | undefined {
     if (!cmdline.includes(match) || cmdline.includes('proc-sample')) continue;
     const stat = read(`/proc/${pid}/stat`);
     if (!stat) continue;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14, 15: user and system ticks; 22: the start time, in ticks since boot.
-    if (uptime - Number(f[19]) / HZ < after) continue;
-    const cpu = Number(f[11]) + Number(f[12]);
-    if (!busiest || cpu > busiest.cpu) busiest = { pid, cpu };
+    // Field 22: the start time, in ticks since boot.
+    if (uptime - Number(fieldsOf(stat)[19]) / HZ < after) continue;
+    const [user, system] = cpuOf(stat);
+    if (!busiest || user + system > busiest.cpu) busiest = { pid, cpu: user + system };
   }
   return busiest?.pid;
-}
-
-/** utime and stime (ticks) of a /proc stat line: fields 14 and 15, counted after the ")" of comm. */
-function cpuOf(stat: string): [number, number] {
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return [Number(f[11]), Number(f[12])];
 }
 
 interface Snapshot {
@@ -110,7 +112,7 @@ const b = snapshot(pid);
 
 const n = values.lifecycles ? Number(values.lifecycles) : undefined;
 const ms = (ticks: number) => (ticks * 1000) / HZ;
-const per = (x: number, unit: string, digits = 2) => (n ? `${(x / n).toFixed(digits)} ${unit}/lifecycle` : `${x} ${unit}`);
+const per = (x: number, unit: string, digits = 2) => (n ? `${(x / n).toFixed(digits)} ${unit} per lifecycle` : `${x} ${unit}`);
 let main: [number, number] = [0, 0];
 let others: [number, number] = [0, 0];
 const rows: string[] = [];
@@ -129,4 +131,4 @@ console.log(`other threads: user ${ms(others[0])} ms, system ${ms(others[1])} ms
 for (const r of rows) console.log(r);
 const dio = (k: string) => (b.io[k] ?? 0) - (a.io[k] ?? 0);
 console.log(`syscalls: read ${per(dio('syscr'), 'calls')}, write ${per(dio('syscw'), 'calls')}`);
-console.log(`context switches: voluntary ${per(b.switches[0] - a.switches[0], '')}, involuntary ${per(b.switches[1] - a.switches[1], '')}`);
+console.log(`context switches: voluntary ${per(b.switches[0] - a.switches[0], 'switches')}, involuntary ${per(b.switches[1] - a.switches[1], 'switches')}`);
