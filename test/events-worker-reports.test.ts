@@ -12,8 +12,9 @@ import { collect, natsConnect, waitFor } from './helpers/events.js';
 import { insertTask } from './helpers/factories.js';
 import { startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { headers } from '@nats-io/nats-core';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { replyOf, REPORTS_DURABLE, type WorkerReports } from '../src/events/worker-reports.js';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { LEGACY_REPORTS_DURABLE, replyOf, REPORT_DURABLES, type WorkerReports } from '../src/events/worker-reports.js';
+import { createTestDatabase } from './helpers/db.js';
 import { SOURCE_HEADER } from '../src/events/publisher.js';
 import { findCapturing, TASK_SUBJECTS } from '../src/events/stream.js';
 
@@ -106,29 +107,76 @@ describe('worker reports over NATS', () => {
     const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
     // Its ack goes out with the other own events' acks (at most OWN_ACK_MS later): nothing stays unacknowledged.
     await waitFor('the own event acked', async () => {
-      const info = await jsm.consumers.info(stream, REPORTS_DURABLE);
+      const info = await jsm.consumers.info(stream, REPORT_DURABLES.completed);
       return info.num_ack_pending === 0 && info.num_pending === 0;
     });
     expect(await reports(t, 'invalid')).toBe(invalidBefore);
     expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
   });
 
-  it('a message on a subject that is no report (assigned, …) is acked unread, headers or not, and counted as nothing', async () => {
+  it('a message on a subject that is no report (assigned, …) is delivered to none of the report consumers and counted as nothing', async () => {
     await using t = await app();
     const task = await insertTask(t.sql, { status: 'running', assignee: 'w1' });
     const counts = async () => Promise.all(['ok', 'ignored', 'refused', 'invalid', 'error'].map((o) => reports(t, o)));
-    const before = await counts();
     const jsm = await jetstreamManager(nc);
     const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
-    const deliveredBefore = (await jsm.consumers.info(stream, REPORTS_DURABLE)).delivered.stream_seq;
+    const delivered = async () =>
+      Object.fromEntries(
+        await Promise.all(Object.entries(REPORT_DURABLES).map(async ([type, d]) => [type, (await jsm.consumers.info(stream, d)).delivered.consumer_seq])),
+      );
+    const before = { counts: await counts(), delivered: await delivered(), last: (await jsm.streams.info(stream)).state.last_seq };
     // Not JSON and no Dispatch-Source header: read as a report, it would count as invalid.
     nc.publish(`swarm.task.${task.id}.assigned`, 'not json');
-    await waitFor('the message delivered and acked', async () => {
-      const info = await jsm.consumers.info(stream, REPORTS_DURABLE);
-      return info.delivered.stream_seq > deliveredBefore && info.num_ack_pending === 0 && info.num_pending === 0;
-    });
-    expect(await counts()).toEqual(before);
+    nc.publish(`swarm.task.${task.id}.created`, 'not json');
+    // Then a report-subject message (an own event, by its header): once it is handled, the two before it were stored long ago.
+    const h = headers();
+    h.set(SOURCE_HEADER, 'dispatch');
+    nc.publish(`swarm.task.${task.id}.completed`, '{}', { headers: h });
+    await waitFor('the own completed event counted ignored', async () => (await reports(t, 'ignored')) > before.counts[1]!);
+    expect((await jsm.streams.info(stream)).state.last_seq).toBe(before.last + 3);
+    expect(await delivered()).toEqual({ ...before.delivered, completed: before.delivered.completed + 1 });
+    const after = await counts();
+    expect(after).toEqual([before.counts[0], before.counts[1]! + 1, ...before.counts.slice(2)]);
     expect((await t.call('GET', `/api/v1/tasks/${task.id}`)).body.status).toBe('running');
+  });
+
+  it('an upgrade from the one consumer of earlier releases: what it acked is not applied again, what came after is, and it is deleted', async () => {
+    {
+      await using _first = await app(); // it makes the stream
+    }
+    const jsm = await jetstreamManager(nc);
+    const stream = (await findCapturing(jsm, TASK_SUBJECTS))!;
+    for (const d of Object.values(REPORT_DURABLES)) await jsm.consumers.delete(stream, d);
+    await jsm.consumers.add(stream, {
+      durable_name: LEGACY_REPORTS_DURABLE,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      filter_subject: TASK_SUBJECTS,
+    });
+    const db = await createTestDatabase();
+    try {
+      const acked = await insertTask(db.sql, { status: 'running', assignee: 'w1' });
+      const waiting = await insertTask(db.sql, { status: 'running', assignee: 'w1' });
+      // The earlier release read and acked one report (as if applied: here it changed nothing)…
+      nc.publish(`swarm.task.${acked.id}.completed`, JSON.stringify({ summary: 'acked by the old release' }));
+      const m = (await (await jetstream(nc).consumers.get(stream, LEGACY_REPORTS_DURABLE)).next({ expires: 5000 }))!;
+      expect(await m.ackAck()).toBe(true);
+      // …and the next came while no replica ran.
+      nc.publish(`swarm.task.${waiting.id}.completed`, JSON.stringify({ summary: 'during the upgrade' }));
+      await using t = await startApp({ db, config: { hermes: { url: nats.url } } });
+      await (t.dispatch.components.find((c) => c.name === 'worker-reports') as WorkerReports).ready();
+      await waitFor(
+        'the report published during the upgrade applied',
+        async () => (await t.call('GET', `/api/v1/tasks/${waiting.id}`)).body.status === 'completed',
+      );
+      expect((await t.call('GET', `/api/v1/tasks/${waiting.id}`)).body.result).toEqual({ summary: 'during the upgrade' });
+      await expect(jsm.consumers.info(stream, LEGACY_REPORTS_DURABLE)).rejects.toThrow();
+      for (const d of Object.values(REPORT_DURABLES)) expect((await jsm.consumers.info(stream, d)).config.opt_start_seq).toBe(m.seq + 1);
+      // Delivered again, the acked report would have completed its task.
+      expect((await t.call('GET', `/api/v1/tasks/${acked.id}`)).body.status).toBe('running');
+    } finally {
+      await db.drop();
+    }
   });
 
   it('own events are acked by their ack subject alone: replyOf finds it on the nats.js in use', async () => {

@@ -1,24 +1,38 @@
 // Worker reports over NATS (docs/callbacks.md, the swarm's dialects): the swarm's agents publish
-// swarm.task.<id>.started|progress|completed|failed themselves. A durable JetStream consumer
-// (shared by every replica, so each message is applied by one) reads them from the stream that
-// stores swarm.task.*.* and applies each exactly like the HTTP report — the same services, the
+// swarm.task.<id>.started|progress|completed|failed themselves. Durable JetStream consumers
+// (shared by every replica, so each message is applied by one) read them from the stream that
+// stores swarm.task.*.* and apply each exactly like the HTTP report — the same services, the
 // same compare-and-set rules — unless it is one of Dispatch's own envelopes (source "dispatch":
 // Dispatch publishes its lifecycle events on the same subjects, into the same stream).
 //
-// One consumer on swarm.task.*.* (not four per-type filters: nats-server 2.9 has no
-// filter_subjects, and one consumer keeps a task's started before its completed); messages of
-// other types are acked unread, by their subject alone, and so are Dispatch's own events on a
-// report's subject, by their `Dispatch-Source` header (events/publisher.ts; an envelope without it
-// is still recognised by its source after parsing).
-// Messages are handled one at a time, in stream order. A report's ack goes out at the end of its
-// turn, with the turn's other NATS commands (events/turn.ts); the acks of Dispatch's own events —
-// most of what this consumer reads — go out together every OWN_ACK_MS (or OWN_ACK_MAX of them),
-// one socket write instead of one per event. An own event whose ack is lost (a crash) is delivered
-// again after the ack wait and skipped again.
+// One consumer per report type (swarm.task.*.started, …; nats-server 2.9 has one filter subject
+// per consumer): Dispatch's own created, assigned, retry, … events are never delivered to it.
+// Until 2026-12-07 one consumer on swarm.task.*.* read every event Dispatch published, three per
+// plain lifecycle, to ack two of them unread: ~18 % of the service's CPU at 200/s and a third of
+// nats-server's (docs/benchmarks.md run 22). Dispatch's own events on a report's subject (its
+// completed, …) still come, and are acked unread by their `Dispatch-Source` header
+// (events/publisher.ts; an envelope without it is still recognised by its source after parsing).
+// The four consumers' messages are handled one at a time, in the order they arrive (a report
+// waits for the one before it, whatever its type); a task's started and completed published in
+// that order come from two consumers, so a completed may be applied first and the started then
+// refused (409, as an HTTP started after a completion is): the task ends the same.
+// A report's ack goes out at the end of its turn, with the turn's other NATS commands
+// (events/turn.ts); the acks of Dispatch's own events go out together every OWN_ACK_MS (or
+// OWN_ACK_MAX of them), one socket write instead of one per event. An own event whose ack is lost
+// (a crash) is delivered again after the ack wait and skipped again.
 // A refused report (not the assignee, wrong state, unknown task, bad body) is logged, counted
 // (dispatch_nats_reports_total{outcome}) and acked: never retried. A failure of Dispatch itself
 // (the database down) is redelivered, at most MAX_DELIVER times.
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Component, DispatchContext } from '../context.js';
 import { isObject } from '../core/ids.js';
@@ -30,9 +44,18 @@ import { SOURCE_HEADER } from './publisher.js';
 import { turnOf } from './turn.js';
 import { ensureTaskStream, findCapturing, TASK_SUBJECTS } from './stream.js';
 
-export const REPORTS_DURABLE = 'dispatch-worker-reports';
+const REPORT_TYPE_LIST = ['started', 'progress', 'completed', 'failed'] as const;
+const REPORT_TYPES: ReadonlySet<string> = new Set(REPORT_TYPE_LIST);
+/** Each report type's durable consumer, filtering swarm.task.*.<type>. */
+export const REPORT_DURABLES: Readonly<Record<(typeof REPORT_TYPE_LIST)[number], string>> = {
+  started: 'dispatch-worker-reports-started',
+  progress: 'dispatch-worker-reports-progress',
+  completed: 'dispatch-worker-reports-completed',
+  failed: 'dispatch-worker-reports-failed',
+};
+/** The one consumer on swarm.task.*.* of the releases before 2026-12-07: replaced (see consumeFrom). */
+export const LEGACY_REPORTS_DURABLE = 'dispatch-worker-reports';
 const MAX_DELIVER = 5;
-const REPORT_TYPES = new Set(['started', 'progress', 'completed', 'failed']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RETRY_MS = 5000;
 /** A JetStream ack's body (what JsMsg.ack() sends to the message's reply subject). */
@@ -57,9 +80,6 @@ export function replyOf(m: JsMsg): string | undefined {
   const reply = (m as unknown as { msg?: { reply?: unknown } }).msg?.reply;
   return typeof reply === 'string' && reply !== '' ? reply : undefined;
 }
-
-/** The last token of swarm.task.<id>.<type>. */
-const subjectType = (subject: string): string => subject.slice(subject.lastIndexOf('.') + 1);
 
 /** The report body: the raw body, or the `data` of a Hermes envelope holding it. */
 function reportBody(msg: Record<string, unknown>): Record<string, unknown> {
@@ -134,7 +154,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   const log = ctx.logger.child({ component: 'worker-reports' });
   let started = false;
   let current: NatsConnection | undefined;
-  let messages: ConsumerMessages | undefined;
+  let messages: ConsumerMessages[] = [];
   let loopDone: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
   let markReady: () => void = () => {};
@@ -176,9 +196,7 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
   const ignored = ctx.metrics.natsReports.labels({ outcome: 'ignored' });
 
   async function handle(m: JsMsg, nc: NatsConnection): Promise<void> {
-    // Not a report's subject (created, assigned, …: Dispatch's own events, two of the three a
-    // plain lifecycle brings): acked unread, without parsing its headers.
-    if (!REPORT_TYPES.has(subjectType(m.subject))) return ackLater(m, nc);
+    // Dispatch's own event on a report's subject (its completed, …): acked unread.
     if (m.headers?.get(SOURCE_HEADER) === 'dispatch') {
       ackLater(m, nc);
       ignored.inc();
@@ -198,29 +216,63 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
     if (res.outcome === 'refused' || res.outcome === 'invalid') log.info({ subject: m.subject, reason: res.reason }, `${res.outcome} NATS report`);
   }
 
+  /**
+   * Where report consumers created now start: after what the one consumer of earlier releases
+   * (LEGACY_REPORTS_DURABLE) acknowledged, when it exists, so no report is lost across an upgrade
+   * (one it delivered but did not ack comes again, and is refused if it was applied); else at the
+   * messages published from now on, not the stream's history.
+   */
+  async function startOf(jsm: JetStreamManager, stream: string): Promise<Partial<ConsumerConfig>> {
+    const legacy = await jsm.consumers.info(stream, LEGACY_REPORTS_DURABLE).catch(() => undefined);
+    const floor = legacy?.ack_floor.stream_seq ?? 0;
+    return floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.New };
+  }
+
   async function consume(nc: NatsConnection): Promise<void> {
     await ensureTaskStream(nc, log, ctx.config.retention.event_ms / 3_600_000, ctx.config.hermes.stream_replicas);
     const jsm = await jetstreamManager(nc, { timeout: 5000 });
     const stream = await findCapturing(jsm, TASK_SUBJECTS);
     if (!stream) throw new Error(`no stream captures ${TASK_SUBJECTS}`);
-    const config = {
-      durable_name: REPORTS_DURABLE,
-      ack_policy: AckPolicy.Explicit,
-      // Created once: from then on, not the stream's history.
-      deliver_policy: DeliverPolicy.New,
-      filter_subject: TASK_SUBJECTS,
-      max_deliver: MAX_DELIVER,
-      ack_wait: 30_000 * 1_000_000,
-    };
-    await jsm.consumers.info(stream, REPORTS_DURABLE).catch(() => jsm.consumers.add(stream, config));
-    const consumer = await jetstream(nc).consumers.get(stream, REPORTS_DURABLE);
-    const iter = await consumer.consume({ max_messages: 256 });
-    messages = iter;
-    log.info({ stream, durable: REPORTS_DURABLE }, 'consuming worker reports');
+    const start = await startOf(jsm, stream);
+    const iters: ConsumerMessages[] = [];
+    try {
+      for (const type of REPORT_TYPE_LIST) {
+        const durable = REPORT_DURABLES[type];
+        const config = {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          ...start,
+          filter_subject: `swarm.task.*.${type}`,
+          max_deliver: MAX_DELIVER,
+          ack_wait: 30_000 * 1_000_000,
+        };
+        // Created once (by whichever replica comes first; another's add of the same name fails, and it reads it).
+        await jsm.consumers
+          .info(stream, durable)
+          .catch(() => jsm.consumers.add(stream, config))
+          .catch(() => jsm.consumers.info(stream, durable));
+        iters.push(await (await jetstream(nc).consumers.get(stream, durable)).consume({ max_messages: 256 }));
+      }
+    } catch (err) {
+      await Promise.all(iters.map((i) => i.close().catch(() => {})));
+      throw err;
+    }
+    if (await jsm.consumers.delete(stream, LEGACY_REPORTS_DURABLE).catch(() => false))
+      log.info({ stream, durable: LEGACY_REPORTS_DURABLE }, 'deleted the one worker-reports consumer of earlier releases');
+    messages = iters;
+    log.info({ stream, durables: Object.values(REPORT_DURABLES) }, 'consuming worker reports');
     markReady();
-    loopDone = (async () => {
-      for await (const m of iter) await handle(m, nc);
-    })();
+    // One message at a time across the four consumers, in the order they arrive.
+    let turn: Promise<void> = Promise.resolve();
+    const inTurn = (m: JsMsg) =>
+      (turn = turn
+        .then(() => handle(m, nc))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message, subject: m.subject }, 'handling a NATS report failed')));
+    loopDone = Promise.all(
+      iters.map(async (iter) => {
+        for await (const m of iter) await inTurn(m);
+      }),
+    ).then(() => {});
   }
 
   function attach(nc: NatsConnection): void {
@@ -251,8 +303,8 @@ export function createWorkerReports(ctx: DispatchContext, nats: NatsLink): Worke
       clearTimeout(retry);
       current = undefined;
       flushOwnAcks();
-      await messages?.close().catch(() => {});
-      messages = undefined;
+      await Promise.all(messages.map((m) => m.close().catch(() => {})));
+      messages = [];
       await Promise.race([loopDone, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
