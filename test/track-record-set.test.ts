@@ -5,6 +5,7 @@
 // window. Whatever the batches, the windows set between them and the trims, the record read must be
 // the totals of the agent's last N outcomes (N: the window set when it is read) among those no
 // trim has removed — computed here from the outcomes themselves.
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toRecord } from '../src/core/record.js';
 import { migrate, MIGRATIONS_DIR } from '../src/store/db.js';
-import { agentRecords } from '../src/store/fairness.js';
+import { agentRecords, recordOutcomes } from '../src/store/fairness.js';
 import { trimTrackRecord } from '../src/store/retention.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
@@ -113,6 +114,43 @@ describe('the track record: running totals, a window read, trims (migration 0066
     const seqs = await db.sql<{ seq: number }[]>`select seq::int as seq from agent_outcomes where agent = 'race:x' order by seq`;
     expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect((await agentRecords(db.sql)).get('race:x')).toEqual(toRecord({ completed: 20, failed: 30, timed_out: 0, completed_ms: 200 }));
+  });
+
+  it("one outcome recorded in a report's statement (recordOutcomes, two CTEs) leaves the rows the set function leaves", async () => {
+    const outcome = fc.record({
+      agent: fc.constantFrom('a', 'b'),
+      outcome: fc.constantFrom('completed' as const, 'failed' as const, 'timed_out' as const),
+      ms: fc.integer({ min: 0, max: 5000 }),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(outcome, { minLength: 1, maxLength: 10 }), async (os) => {
+        run++;
+        const [one, set] = [`cte${run}:`, `fn${run}:`];
+        for (const o of os) {
+          const taskId = randomUUID();
+          const rec = recordOutcomes(db.sql, [{ taskId, agent: one + o.agent, outcome: o.outcome, durationMs: o.ms }], db.sql`select id from w`);
+          await db.sql`with w as (select ${taskId}::uuid as id) ${rec.cte} select 1 as done ${rec.ref}`;
+          await db.sql`select dispatch_record_outcome_set(${[set + o.agent]}::text[], ${[o.outcome]}::text[], ${[o.ms]}::float8[])`;
+        }
+        const rows = async (prefix: string) => ({
+          records: await db.sql`
+            select substr(agent, ${prefix.length + 1}) as agent, seq, completed, failed, timed_out, completed_ms
+            from agent_records where starts_with(agent, ${prefix}) order by agent`,
+          outcomes: await db.sql`
+            select substr(agent, ${prefix.length + 1}) as agent, seq, outcome, duration_ms, before_completed, before_failed, before_timed_out, before_ms
+            from agent_outcomes where starts_with(agent, ${prefix}) order by agent, seq`,
+        });
+        const got = await rows(one);
+        expect(got.outcomes).toHaveLength(os.length);
+        expect(got).toEqual(await rows(set));
+      }),
+      { numRuns: 25, seed: 70 },
+    );
+    // The write that lost its compare-and-set records nothing.
+    const rec = recordOutcomes(db.sql, [{ taskId: randomUUID(), agent: 'lost:x', outcome: 'completed', durationMs: 5 }], db.sql`select id from w`);
+    await db.sql`with w as (select ${randomUUID()}::uuid as id) ${rec.cte} select 1 as done ${rec.ref}`;
+    expect(await db.sql`select 1 from agent_records where agent = 'lost:x' union all select 1 from agent_outcomes where agent = 'lost:x'`).toHaveLength(0);
   });
 
   it('the one-outcome form of 0023 writes the same rows', async () => {

@@ -13,6 +13,9 @@
 //     matched row and the columns where the unmatched one differs), each with the create's two
 //     events, each create to an agent with a free slot (the 200/s case); both functions are in
 //     the migrated schema, so the calls alternate, not the bodies.
+//   - a report's one outcome in the track record: dispatch_record_outcome_set for a set of one
+//     against recordOutcomes' two CTEs (store/fairness.ts recordOne), per outcome, to agents of 50
+//     with a window full; alternating calls, not bodies (both are in the migrated schema).
 //   npx tsx scripts/bench/statement-cost.ts [--rounds 4]
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { MIGRATIONS_DIR } from '../../src/store/db.js';
 import { num, parseArgs } from './lib/args.js';
 import { withBackend } from './lib/backend.js';
 import { trimTrackRecord } from '../../src/store/retention.js';
+import { recordOutcomes } from '../../src/store/fairness.js';
 import { decideAssignment, decideCreate } from '../../src/core/decisions.js';
 import { eventColumns, jsonTextArray } from '../../src/store/events.js';
 import { pendingDiff, SYNC_MATCH_HEAD } from '../../src/store/tasks.js';
@@ -155,5 +159,21 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   }
   console.log(`a create's sync match, backend CPU µs per create (${rounds} rounds of ${creates}), by the migration that defines the function:`);
   for (const [name, xs] of Object.entries(byCall))
+    console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+
+  // One outcome, as a report's statement records it: the set function for a set of one, or the two CTEs.
+  const oneOutcome = (form: 'set function' | 'two CTEs') => async () => {
+    const agent = AGENTS[Math.floor(Math.random() * AGENTS.length)]!;
+    const o = outcomes[Math.floor(Math.random() * outcomes.length)] as 'completed' | 'failed' | 'timed_out';
+    const ms = Math.random() * 1000;
+    if (form === 'set function') return sql`select dispatch_record_outcome_set(${[agent]}::text[], ${[o]}::text[], ${[ms]}::float8[])`;
+    const taskId = randomUUID();
+    const rec = recordOutcomes(sql, [{ taskId, agent, outcome: o, durationMs: ms }], sql`select id from w`);
+    return sql`with w as (select ${taskId}::uuid as id) ${rec.cte} select 1 as done ${rec.ref}`;
+  };
+  const byForm: Record<string, number[]> = { 'set function': [], 'two CTEs': [] };
+  for (let r = 0; r < rounds; r++) for (const form of ['set function', 'two CTEs'] as const) byForm[form]!.push(await cpuPerCall(2000, oneOutcome(form)));
+  console.log(`a report's one outcome in the track record, backend CPU µs per outcome (${rounds} rounds of 2000):`);
+  for (const [name, xs] of Object.entries(byForm))
     console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
 });
