@@ -53,6 +53,13 @@ function lastTwo(name: string): Record<string, string> {
   return Object.fromEntries(files.slice(-2).map((f) => [f.slice(0, 4), functionText(f, name)]));
 }
 
+/** Each variant's rounds and their median, under a title. */
+function printRounds(title: string, byName: Record<string, number[]>): void {
+  console.log(title);
+  for (const [name, xs] of Object.entries(byName))
+    console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+}
+
 await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   /** Each body in turn, `rounds` times; `prepare` (not measured) runs after a body is installed. */
   const compare = async (label: string, bodies: Record<string, string>, step: () => Promise<unknown>, calls: number, prepare?: () => Promise<unknown>) => {
@@ -63,10 +70,7 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
         await prepare?.();
         out[name]!.push((await cpuPerCall(calls, step)) / BATCH);
       }
-    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' · ');
-    console.log(`${label}, backend CPU µs per row (${rounds} rounds of ${calls} batches of ${BATCH}), by the migration that defines it:`);
-    for (const [name, xs] of Object.entries(out))
-      console.log(`  ${name}: ${fmt(xs)} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+    printRounds(`${label}, backend CPU µs per row (${rounds} rounds of ${calls} batches of ${BATCH}), by the migration that defines it:`, out);
   };
 
   // dispatch_assign: the next BATCH pending tasks to agents in turn, each with its `assigned` envelope.
@@ -157,9 +161,7 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
     byCall['0061 dispatch_create_matched']!.push(await cpuPerCall(creates, create('dispatch_create_matched')));
     byCall['0069 dispatch_create_matched_diff']!.push(await cpuPerCall(creates, create('dispatch_create_matched_diff')));
   }
-  console.log(`a create's sync match, backend CPU µs per create (${rounds} rounds of ${creates}), by the migration that defines the function:`);
-  for (const [name, xs] of Object.entries(byCall))
-    console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+  printRounds(`a create's sync match, backend CPU µs per create (${rounds} rounds of ${creates}), by the migration that defines the function:`, byCall);
 
   // One outcome, as a report's statement records it: the set function for a set of one, or the two CTEs.
   const oneOutcome = (form: 'set function' | 'two CTEs') => async () => {
@@ -173,7 +175,5 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   };
   const byForm: Record<string, number[]> = { 'set function': [], 'two CTEs': [] };
   for (let r = 0; r < rounds; r++) for (const form of ['set function', 'two CTEs'] as const) byForm[form]!.push(await cpuPerCall(2000, oneOutcome(form)));
-  console.log(`a report's one outcome in the track record, backend CPU µs per outcome (${rounds} rounds of 2000):`);
-  for (const [name, xs] of Object.entries(byForm))
-    console.log(`  ${name}: ${xs.map((x) => x.toFixed(1)).join(' · ')} (median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1)})`);
+  printRounds(`a report's one outcome in the track record, backend CPU µs per outcome (${rounds} rounds of 2000):`, byForm);
 });

@@ -8,8 +8,8 @@
 // One consumer per report type (swarm.task.*.started, …; nats-server 2.9 has one filter subject
 // per consumer): Dispatch's own created, assigned, retry, … events are never delivered to it.
 // Until 2026-12-07 one consumer on swarm.task.*.* read every event Dispatch published, three per
-// plain lifecycle, to ack two of them unread: ~18 % of the service's CPU at 200/s and a third of
-// nats-server's (docs/benchmarks.md run 22). Dispatch's own events on a report's subject (its
+// plain lifecycle, to ack them unread (the consumer switched off: ~18 % less service CPU at 200/s,
+// a third less of nats-server's; one consumer per type: ~9 % and ~17 %, docs/benchmarks.md run 22). Dispatch's own events on a report's subject (its
 // completed, …) still come, and are acked unread by their `Dispatch-Source` header
 // (events/publisher.ts; an envelope without it is still recognised by its source after parsing).
 // The four consumers' messages are handled one at a time, in the order they arrive (a report
@@ -53,7 +53,7 @@ export const REPORT_DURABLES: Readonly<Record<(typeof REPORT_TYPE_LIST)[number],
   completed: 'dispatch-worker-reports-completed',
   failed: 'dispatch-worker-reports-failed',
 };
-/** The one consumer on swarm.task.*.* of the releases before 2026-12-07: replaced (see consumeFrom). */
+/** The one consumer on swarm.task.*.* of the releases before 2026-12-07: replaced on start (startOf, consume). */
 export const LEGACY_REPORTS_DURABLE = 'dispatch-worker-reports';
 const MAX_DELIVER = 5;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
