@@ -9,10 +9,10 @@
 // <after> and <for> inside the run's load). Run it beside a benchmark:
 //   npx tsx scripts/profile/proc-sample.ts --match dist/main.js --after 5 --for 8 --lifecycles 1600 &
 //   npm run bench -- --skip-peers --rates 200 --window-s 12 --burndown 0 --scale 0 --skip-workflow --schedules 0 --closed 0
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CLK_TCK as HZ, statFieldsOf as fieldsOf } from '../bench/lib/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +28,6 @@ if (!values.match) {
   process.exit(2);
 }
 const match = values.match;
-const HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const read = (p: string): string | undefined => {
   try {
@@ -37,9 +36,6 @@ const read = (p: string): string | undefined => {
     return undefined;
   }
 };
-
-/** A /proc stat line's fields after the ")" of comm: field n of proc(5) is at index n - 3. */
-const fieldsOf = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
 /** utime and stime, in ticks (fields 14 and 15). */
 function cpuOf(stat: string): [number, number] {

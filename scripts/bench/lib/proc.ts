@@ -2,12 +2,16 @@
 // /proc/<pid>/stat, RSS sampled from /proc/<pid>/status (VmRSS) and its high-water mark (VmHWM).
 import { readdirSync, readFileSync } from 'node:fs';
 
-const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86-64
+export const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86-64
 
-/** /proc/<pid>/stat's fields after the command name (which may contain spaces): state, ppid, …. */
-function statFields(pid: number | string): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** A /proc stat line's fields after the command name (which may contain spaces): state, ppid, …; field n of proc(5) is at index n - 3. */
+export function statFieldsOf(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** /proc/<pid>/stat's fields after the command name. */
+function statFields(pid: number | string): string[] {
+  return statFieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 export function cpuSeconds(pid: number): number {
