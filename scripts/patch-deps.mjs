@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// postinstall: four fixes to porsager/postgres 3.4.9, each idempotent. package.json pins postgres
+// postinstall: five fixes to porsager/postgres 3.4.9, each idempotent. package.json pins postgres
 // exactly, so these patches meet the code they were written for; when the code differs (a new
 // version), the install FAILS, naming the file and the patch: re-check the upstream issues below,
 // then adapt or drop the patch and the pin together. test/patch-deps.test.ts checks that the
@@ -40,6 +40,22 @@
 //    scavenge collected was promoted, 40 KB patched (docs/benchmarks.md run 18). The
 //    two become prototype methods over the promise's own settle functions; the places that
 //    assign an instance's own `resolve`/`reject` (cursors, the array-types query) still shadow them.
+//
+// 5. A session the server ends under a running query (pg_terminate_backend, a failover's kill, a
+//    restart). No upstream issue found; test/pg-driver-terminated.test.ts fails without it. Two
+//    faults, both seen as test/failover-hosts.test.ts's rare "LISTEN connection to come back"
+//    timeout (reproduced under CPU load, traced through the driver):
+//    - The query's ErrorResponse (57P01) and the query itself outlive the socket. The next
+//      session's startup ReadyForQuery settles that stale query and fails the connection's next
+//      query with the stale error, though it never ran: after any such termination the next query
+//      on that connection fails (one host or several), and a re-LISTEN after a reconnect failed
+//      that way, silently, so the channel was never listened to again.
+//    - With several hosts, error() treats a close while the connection is still in the pool's
+//      `connecting` queue as "another host to try" and returns, but the connection stays there
+//      until its first query has finished: a close under that first query neither failed nor
+//      retried it, and the next session's startup then resolved it as if it had run (no rows).
+//    The fix: the "next host" early return applies only while the startup itself runs (its first
+//    query not yet sent), and closed() clears the query state once it has failed what was in flight.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -85,6 +101,25 @@ const PATCHES = [
       [
         "      (x === 'read-write' && xs.default_transaction_read_only === 'on') ||\n",
         "      (x === 'read-write' && (xs.default_transaction_read_only === 'on' || xs.in_hot_standby === 'on')) || /* dispatch: read-write is not a standby */\n",
+      ],
+    ],
+  },
+  {
+    file: 'connection.js',
+    mark: '/* dispatch: a closed session fails its queries */',
+    what: "a session's close fails its running query and leaves nothing for the next session",
+    edits: [
+      [
+        '  function error(err) {\n    if (connection.queue === queues.connecting && options.host[retries + 1])\n',
+        '  function error(err) {\n    if (initial && connection.queue === queues.connecting && options.host[retries + 1]) /* dispatch: a closed session fails its queries */\n',
+      ],
+      [
+        '    if (initial) {\n      if (options.host[++retries])\n        return reconnect()\n',
+        '    if (initial) {\n      query = errorResponse = results = null\n      if (options.host[++retries])\n        return reconnect()\n',
+      ],
+      [
+        "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+        "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = errorResponse = results = null\n",
       ],
     ],
   },

@@ -1,5 +1,6 @@
 // The postgres driver's patches (scripts/patch-deps.mjs: the null-socket guard, one pass over the
-// hosts, read-write refusing a standby, a query's settle functions as methods): the installed
+// hosts, read-write refusing a standby, a query's settle functions as methods, a closed session
+// failing its queries — test/pg-driver-terminated.test.ts runs that one): the installed
 // driver carries them in both builds, and the pin in package.json is exact, so an upgrade is a
 // decision, not a surprise.
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
-const MARKS = ['/* dispatch: null-socket guard */', '/* dispatch: one pass over the hosts */', '/* dispatch: read-write is not a standby */'];
+const MARKS = [
+  '/* dispatch: null-socket guard */',
+  '/* dispatch: one pass over the hosts */',
+  '/* dispatch: read-write is not a standby */',
+  '/* dispatch: a closed session fails its queries */',
+];
 
 /** The installed driver's package root: up from its entry point (its exports do not include package.json). */
 function driverRoot(): string {
