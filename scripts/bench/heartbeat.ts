@@ -5,6 +5,9 @@
 //   - database writes: pg_stat_database xact_commit and tup_updated deltas of the benchmark's
 //     database per second, heartbeat window minus idle window (counters flush ≤ 1 s: read 1.5 s
 //     after each window);
+//   - what they cost Postgres: WAL bytes per second (pg_stat_wal, the whole server: nothing else
+//     writes during the bench), the share of row updates that were HOT (pg_stat_user_tables, the
+//     benchmark's database: a HOT update adds no index entry), and the server's CPU (/proc);
 //   - Dispatch CPU (/proc/<pid>/stat) % of one core, both windows;
 //   - the beats actually sent per second (a loaded box may send fewer than asked).
 import postgres from 'postgres';
@@ -13,7 +16,7 @@ import { connect, migrate } from '../../src/store/db.js';
 import { sleep } from './lib/child.js';
 import { startDispatch } from './lib/dispatch-proc.js';
 import type { BenchPostgres } from './lib/postgres.js';
-import { ProcSampler } from './lib/proc.js';
+import { CpuGroups, ProcSampler } from './lib/proc.js';
 import { fmt, markdownTable } from './lib/table.js';
 
 const DB = 'bench_heartbeat';
@@ -29,6 +32,12 @@ interface Window {
   commitsPerS: number;
   updatesPerS: number;
   cpuPct: number;
+  /** WAL bytes written per second (the whole server). */
+  walPerS: number;
+  /** HOT updates among the database's row updates in the window, 0..1 (NaN: none). */
+  hotShare: number;
+  /** The Postgres server's CPU, % of one core (NaN: its processes are not on this machine). */
+  pgCpuPct: number;
 }
 
 export interface HeartbeatResult {
@@ -40,14 +49,20 @@ export interface HeartbeatResult {
   beating: Window;
 }
 
-async function dbCounters(adminUrl: string): Promise<{ commits: number; updates: number }> {
+async function dbCounters(adminUrl: string, url: string): Promise<{ commits: number; updates: number; wal: number; upd: number; hot: number }> {
   const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const d = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await a`select pg_stat_clear_snapshot()`;
-    const [r] = await a<{ c: string; u: string }[]>`select xact_commit::text as c, tup_updated::text as u from pg_stat_database where datname = ${DB}`;
-    return { commits: Number(r?.c ?? NaN), updates: Number(r?.u ?? NaN) };
+    const [r] = await a<{ c: string; u: string; w: string }[]>`
+      select xact_commit::text as c, tup_updated::text as u, (select wal_bytes::text from pg_stat_wal) as w
+      from pg_stat_database where datname = ${DB}`;
+    const [t] = await d<{ upd: string; hot: string }[]>`
+      select coalesce(sum(n_tup_upd), 0)::text as upd, coalesce(sum(n_tup_hot_upd), 0)::text as hot from pg_stat_user_tables`;
+    return { commits: Number(r?.c ?? NaN), updates: Number(r?.u ?? NaN), wal: Number(r?.w ?? NaN), upd: Number(t?.upd ?? NaN), hot: Number(t?.hot ?? NaN) };
   } finally {
     await a.end();
+    await d.end();
   }
 }
 
@@ -93,9 +108,12 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
     await sleep(1500);
 
     const measure = async (beat: boolean): Promise<Window & { beats: number; refused: number }> => {
-      const c0 = await dbCounters(pg.adminUrl);
+      const c0 = await dbCounters(pg.adminUrl, url);
       const cpu = new ProcSampler(d.pid);
       cpu.start();
+      const serverPids = pg.serverPids?.bind(pg);
+      const pgCpu = serverPids ? new CpuGroups({ Postgres: serverPids }) : undefined;
+      pgCpu?.start();
       const t0 = performance.now();
       let beats = 0;
       let refused = 0;
@@ -112,12 +130,16 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
       }
       const wallS = (performance.now() - t0) / 1000;
       const usage = cpu.stop();
+      const pgSeconds = pgCpu?.stop().Postgres;
       await sleep(1500); // backends flush their counters at most once a second
-      const c1 = await dbCounters(pg.adminUrl);
+      const c1 = await dbCounters(pg.adminUrl, url);
       return {
         commitsPerS: (c1.commits - c0.commits) / wallS,
         updatesPerS: (c1.updates - c0.updates) / wallS,
         cpuPct: usage.cpuPct,
+        walPerS: (c1.wal - c0.wal) / wallS,
+        hotShare: c1.upd > c0.upd ? (c1.hot - c0.hot) / (c1.upd - c0.upd) : NaN,
+        pgCpuPct: pgSeconds === undefined ? NaN : (100 * pgSeconds) / wallS,
         beats: beats / wallS,
         refused,
       };
@@ -129,8 +151,8 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
       windowS: o.windowMs / 1000,
       beatsPerS: beating.beats,
       refused: beating.refused,
-      idle: { commitsPerS: idle.commitsPerS, updatesPerS: idle.updatesPerS, cpuPct: idle.cpuPct },
-      beating: { commitsPerS: beating.commitsPerS, updatesPerS: beating.updatesPerS, cpuPct: beating.cpuPct },
+      idle: windowOf(idle),
+      beating: windowOf(beating),
     };
   } finally {
     await http.close();
@@ -139,6 +161,15 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
     await pg.dropDatabase(DB);
   }
 }
+
+const windowOf = (w: Window): Window => ({
+  commitsPerS: w.commitsPerS,
+  updatesPerS: w.updatesPerS,
+  cpuPct: w.cpuPct,
+  walPerS: w.walPerS,
+  hotShare: w.hotShare,
+  pgCpuPct: w.pgCpuPct,
+});
 
 export function heartbeatTable(h: HeartbeatResult): string {
   const rows: string[][] = [
@@ -151,6 +182,12 @@ export function heartbeatTable(h: HeartbeatResult): string {
       'DB rows updated / s: idle → beating (cost)',
       `${fmt(h.idle.updatesPerS, 1)} → ${fmt(h.beating.updatesPerS, 1)} (+${fmt(h.beating.updatesPerS - h.idle.updatesPerS, 1)})`,
     ],
+    ['HOT share of row updates: idle → beating', `${fmt(100 * h.idle.hotShare, 0)} % → ${fmt(100 * h.beating.hotShare, 0)} %`],
+    [
+      'WAL KB / s: idle → beating (cost)',
+      `${fmt(h.idle.walPerS / 1024, 0)} → ${fmt(h.beating.walPerS / 1024, 0)} (+${fmt((h.beating.walPerS - h.idle.walPerS) / 1024, 0)})`,
+    ],
+    ['Postgres CPU % of one core: idle → beating', `${fmt(h.idle.pgCpuPct, 1)} → ${fmt(h.beating.pgCpuPct, 1)}`],
     ['Dispatch CPU % of one core: idle → beating', `${fmt(h.idle.cpuPct, 0)} → ${fmt(h.beating.cpuPct, 0)}`],
   ];
   return [`Heartbeats: ${h.tasks} running tasks, one beat per task per second, ${h.windowS} s windows`, '', markdownTable(['figure', 'value'], rows)].join(
