@@ -197,6 +197,13 @@ create table schema_migrations (
   constraint schema_migrations_pkey PRIMARY KEY (version)
 );
 
+create table task_beats (
+  task_id uuid not null,
+  attempt integer not null,
+  deadline timestamp with time zone not null,
+  constraint task_beats_pkey PRIMARY KEY (task_id)
+);
+
 create table task_deps (
   task_id uuid not null,
   depends_on_id uuid not null,

@@ -50,10 +50,24 @@ async function create(body: Record<string, unknown>): Promise<string> {
   return r.body.id;
 }
 
+/**
+ * The task as the sweep sees it: heartbeat_deadline_at is the later of the row's and the last beat
+ * recorded for its attempt (task_beats, migrations/0070), null while the row has none.
+ */
 async function row(id: string) {
   const [r] = await t.sql<
     { status: string; assignee: string | null; heartbeat_deadline_at: Date | null; retry_count: number; error: string | null }[]
-  >`select status, assignee, heartbeat_deadline_at, retry_count, error from tasks where id = ${id}`;
+  >`select t.status, t.assignee,
+      case when t.heartbeat_deadline_at is not null then greatest(t.heartbeat_deadline_at, b.deadline) end as heartbeat_deadline_at,
+      t.retry_count, t.error
+    from tasks t left join task_beats b on b.task_id = t.id and b.attempt = t.attempt where t.id = ${id}`;
+  return r!;
+}
+
+/** The task row's own version and stored heartbeat deadline. */
+async function stored(id: string) {
+  const [r] = await t.sql<{ version: string; heartbeat_deadline_at: Date | null }[]>`
+    select xmin::text as version, heartbeat_deadline_at from tasks where id = ${id}`;
   return r!;
 }
 
@@ -178,6 +192,48 @@ describe('coalescing', () => {
     expect(hb.size).toBe(0);
     for (const id of ids) expect((await row(id)).heartbeat_deadline_at?.getTime()).toBe(now.getTime() + 5000);
     expect(await Promise.all(ids.map((id) => events(id)))).toEqual(eventsBefore);
+  });
+
+  it("a flush records the beat beside the task, not in it; the sweep moves the task's deadline once it has passed", async () => {
+    const id = await create({ scope: 'x', heartbeat_timeout_ms: 2000, timeout_ms: 60_000, max_retries: 0 });
+    const [a] = (await s.runOnce()).assigned;
+    const assigned = await stored(id);
+    expect(assigned.heartbeat_deadline_at?.getTime()).toBe(now.getTime() + 2000);
+    for (let k = 0; k < 3; k++) {
+      advance(600);
+      expect((await beat(id, a!.agent)).status).toBe(204);
+      expect(await hb.flush()).toBe(1);
+    }
+    // Three flushes, and the task's row is the version the assignment wrote.
+    expect(await stored(id)).toEqual(assigned);
+    expect((await row(id)).heartbeat_deadline_at?.getTime()).toBe(now.getTime() + 2000);
+    // Past the row's deadline, not the beat's: the sweep keeps the task and moves the row's deadline.
+    advance(1000);
+    expect(await s.runOnce()).toMatchObject({ retriedAfterTimeout: 0, timedOut: 0 });
+    const moved = await stored(id);
+    expect(moved.version).not.toBe(assigned.version);
+    expect(moved.heartbeat_deadline_at?.getTime()).toBe(now.getTime() + 1000);
+    expect((await row(id)).status).toBe('assigned');
+    // Silent since: it times out at the beat's deadline.
+    advance(1000);
+    expect(await s.runOnce()).toMatchObject({ timedOut: 1 });
+  });
+
+  it('a beat recorded for an earlier attempt keeps no later one alive', async () => {
+    const id = await create({ scope: 'x', heartbeat_timeout_ms: 1000, timeout_ms: 60_000, max_retries: 1 });
+    const [a] = (await s.runOnce()).assigned;
+    advance(500);
+    expect((await beat(id, a!.agent)).status).toBe(204);
+    expect(await hb.flush()).toBe(1);
+    advance(1000); // the beat's deadline: the attempt times out, and the retry is assigned in the same tick
+    expect(await s.runOnce()).toMatchObject({ retriedAfterTimeout: 1, assigned: [{ taskId: id }] });
+    // The first attempt's beat, as if it were still far ahead: the second attempt does not count it.
+    const forged = await t.sql<{ attempt: number }[]>`
+      update task_beats set deadline = ${new Date(now.getTime() + 60_000)} where task_id = ${id} returning attempt`;
+    expect(forged.map((r) => r.attempt)).toEqual([1]);
+    advance(1000);
+    expect(await s.runOnce()).toMatchObject({ timedOut: 1 });
+    expect((await row(id)).status).toBe('timed_out');
   });
 
   it('a task without heartbeat_timeout_ms accepts beats from its assignee and writes nothing', async () => {

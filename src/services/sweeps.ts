@@ -10,7 +10,7 @@ import type { Sql, Tx } from '../store/db.js';
 import type { TaskRow } from '../core/task.js';
 import { decideAttemptTimeout, decideInputTimeout, decideRequeue, decideStartDeadline, decideWindowEnd, expiryOf, type Change } from '../core/decisions.js';
 import { recordTransition } from '../observability/metrics.js';
-import { deadlinesDue, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
+import { deadlinesDue, extendHeartbeatDeadlines, lockExpiredAttempts, lockInputExpired, lockLapsedWakes, lockUnstartedDue } from '../store/assignments.js';
 import { inTransaction } from '../store/db.js';
 import { applyChanges } from '../store/tasks.js';
 import { settle } from './dependencies.js';
@@ -47,8 +47,16 @@ export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
   const { expired, others } = !due.attempt
     ? { expired: [], others: [] }
     : await inTransaction(sql, async (tx) => {
-        const changes = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT))
-          .map((row) => ({ row, reason: expiryOf(row, now) }))
+        const locked = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map(({ row, beatDeadline }) => ({ row, beatDeadline, reason: expiryOf(row, now) }));
+        // A beat recorded since (task_beats, migrations/0070) keeps its task alive: its deadline
+        // moves to the beat's, where the index sees it.
+        const beaten = locked.filter(({ reason, beatDeadline }) => reason === 'heartbeat' && beatDeadline !== null && beatDeadline > now);
+        await extendHeartbeatDeadlines(
+          tx,
+          beaten.map(({ row, beatDeadline }) => ({ id: row.id, deadline: beatDeadline! })),
+        );
+        const changes = locked
+          .filter((l) => !beaten.includes(l))
           // A heartbeat buffered on this replica, not yet flushed, keeps its task alive (services/heartbeats.ts).
           .filter(({ row, reason }) => reason !== 'heartbeat' || !deps.heartbeats?.buffered(row.id, row.assignee, now))
           // A window's attempt deadline is its end (§19.3): it completes rather than times out.

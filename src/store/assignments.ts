@@ -241,29 +241,59 @@ export async function lockLapsedWakes(tx: Tx, now: Date, limit: number): Promise
     order by wake_deadline_at limit ${limit} for update skip locked`;
 }
 
-/**
- * Lock at most `limit` active tasks past their attempt deadline or their heartbeat deadline,
- * whichever is earlier (index tasks_expiry_idx, migrations/0014; rows another replica is writing are skipped).
- */
-export async function lockExpiredAttempts(tx: Tx, now: Date, limit: number): Promise<TaskRow[]> {
-  return tx<TaskRow[]>`
-    select * from tasks where status in ('assigned','running') and least(deadline_at, heartbeat_deadline_at) <= ${now}
-    order by least(deadline_at, heartbeat_deadline_at) limit ${limit} for update skip locked`;
+/** An active task past a deadline, with the heartbeat deadline its recorded beats give it (task_beats), if any. */
+export interface ExpiredAttempt {
+  row: TaskRow;
+  /** The deadline of the last beat written for this attempt (writeHeartbeats); null: none. */
+  beatDeadline: Date | null;
 }
 
 /**
- * Write coalesced heartbeats (services/heartbeats.ts) in ONE statement: each task's heartbeat
- * deadline moves to the decided instant only while the task is still active with the agent that
- * beat (a task that moved on is left alone) and only forward. No event row. Returns how many rows changed.
+ * Lock at most `limit` active tasks past their attempt deadline or their heartbeat deadline,
+ * whichever is earlier (index tasks_expiry_idx, migrations/0014; rows another replica is writing
+ * are skipped), each with the deadline its recorded beats give this attempt (migrations/0070).
+ */
+export async function lockExpiredAttempts(tx: Tx, now: Date, limit: number): Promise<ExpiredAttempt[]> {
+  const rows = await tx<(TaskRow & { beat_deadline: Date | null })[]>`
+    select t.*, b.deadline as beat_deadline from tasks t
+    left join task_beats b on b.task_id = t.id and b.attempt = t.attempt
+    where t.status in ('assigned','running') and least(t.deadline_at, t.heartbeat_deadline_at) <= ${now}
+    order by least(t.deadline_at, t.heartbeat_deadline_at) limit ${limit} for update of t skip locked`;
+  return rows.map(({ beat_deadline, ...row }) => ({ row: row as TaskRow, beatDeadline: beat_deadline }));
+}
+
+/**
+ * Move the heartbeat deadline of tasks locked by lockExpiredAttempts to what their recorded beats
+ * say (forward only, while still active): the sweep's index then sees it.
+ */
+export async function extendHeartbeatDeadlines(tx: Tx, moves: readonly { id: string; deadline: Date }[]): Promise<void> {
+  if (moves.length === 0) return;
+  await tx`
+    update tasks t set heartbeat_deadline_at = m.deadline
+    from unnest(${tx.array(moves.map((m) => m.id))}::uuid[], ${tx.array(moves.map((m) => m.deadline.toISOString()))}::timestamptz[]) as m(id, deadline)
+    where t.id = m.id and t.status in ('assigned','running') and t.heartbeat_deadline_at < m.deadline`;
+}
+
+/**
+ * Write coalesced heartbeats (services/heartbeats.ts) in ONE statement: each task's beat is
+ * recorded for its current attempt in task_beats (migrations/0070), only while the task is still
+ * active with the agent that beat (a task that moved on is left alone), and only forward. The
+ * task's row is not written: a repeated beat is a HOT update of a three-column row, and the sweep
+ * moves tasks.heartbeat_deadline_at when it finds it passed (lockExpiredAttempts). No event row.
+ * Returns how many beats were recorded.
  */
 export async function writeHeartbeats(db: Sql, beats: readonly { taskId: string; agent: string; deadline: Date }[]): Promise<number> {
   if (beats.length === 0) return 0;
   const res = await db`
-    update tasks t set heartbeat_deadline_at = b.deadline
+    insert into task_beats as tb (task_id, attempt, deadline)
+    select t.id, t.attempt, b.deadline
     from unnest(${db.array(beats.map((b) => b.taskId))}::uuid[], ${db.array(beats.map((b) => b.agent))}::text[],
       ${db.array(beats.map((b) => b.deadline.toISOString()))}::timestamptz[]) as b(id, agent, deadline)
-    where t.id = b.id and t.status in ('assigned','running') and t.assignee = b.agent
-      and t.heartbeat_deadline_at is not null and t.heartbeat_deadline_at < b.deadline`;
+    join tasks t on t.id = b.id
+    where t.status in ('assigned','running') and t.assignee = b.agent
+      and t.heartbeat_deadline_at is not null and t.heartbeat_deadline_at < b.deadline
+    on conflict (task_id) do update set attempt = excluded.attempt, deadline = excluded.deadline
+      where tb.attempt <> excluded.attempt or tb.deadline < excluded.deadline`;
   return res.count;
 }
 

@@ -42,6 +42,8 @@ export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): P
       delete from task_events e using doomed where e.task_id = doomed.id returning 1
     ), dl as (
       delete from deliveries v using doomed where v.task_id = doomed.id returning 1
+    ), bt as (
+      delete from task_beats b using doomed where b.task_id = doomed.id
     ), ik as (
       delete from idempotency_keys k using doomed where k.task_id = doomed.id returning 1
     ), ed as (
