@@ -35,11 +35,12 @@ describe('retention', () => {
     const old = new Date(now.getTime() - 2 * HOUR);
     const recent = new Date(now.getTime() - HOUR / 2);
     const gone = await Promise.all((['completed', 'failed', 'timed_out', 'cancelled'] as const).map((s) => finished(s, old)));
-    // Their satellites: an idempotency key, a delivered callback, a dependency edge to another finished task.
+    // Their satellites: an idempotency key, a delivered callback, a dependency edge to another finished task, a recorded beat.
     await t.sql`insert into idempotency_keys (requester, key, body_hash, task_id, created_at) values ('r', 'k1', 'h', ${gone[0]!}, ${old})`;
     await t.sql`insert into deliveries (task_id, event_id, type, url, status, next_attempt_at, created_at)
                 values (${gone[0]!}, ${randomUUID()}, 'completed', 'https://x.example/cb', 'delivered', ${old}, ${old})`;
     await t.sql`insert into task_deps (task_id, depends_on_id) values (${gone[1]!}, ${gone[0]!})`;
+    await t.sql`insert into task_beats (task_id, attempt, deadline) values (${gone[2]!}, 1, ${old})`;
 
     const live = await Promise.all((['pending', 'assigned', 'running'] as const).map((s) => insertTask(t.sql, { status: s }).then((r) => r.id)));
     const waiting = (await insertTask(t.sql, { status: 'pending' })).id;
@@ -83,6 +84,7 @@ describe('retention', () => {
     }
     expect(await t.sql`select 1 from deliveries where task_id = ${gone[0]!}`).toHaveLength(0);
     expect(await t.sql`select 1 from idempotency_keys where task_id = ${gone[0]!}`).toHaveLength(0);
+    expect(await t.sql`select 1 from task_beats where task_id = ${gone[2]!}`).toHaveLength(0);
     expect(await t.sql`select 1 from task_deps where task_id = ${gone[1]!} or depends_on_id = ${gone[0]!}`).toHaveLength(0);
     expect(await t.sql`select 1 from workflow_runs where id = ${doneRun}`).toHaveLength(0);
     for (const id of [...live, waiting, needed, inLiveRun, unpublished, pendingCallback, young]) expect(await exists(id), id).toBe(true);

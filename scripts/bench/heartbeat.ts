@@ -107,7 +107,7 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
       await Promise.all(held.slice(i, i + 50).map((t) => call('POST', `/api/v1/tasks/${t.id}/progress`, t.assignee, {})));
     await sleep(1500);
 
-    const measure = async (beat: boolean): Promise<Window & { beats: number; refused: number }> => {
+    const measure = async (beat: boolean): Promise<{ window: Window; beats: number; refused: number }> => {
       const c0 = await dbCounters(pg.adminUrl, url);
       const cpu = new ProcSampler(d.pid);
       cpu.start();
@@ -134,12 +134,14 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
       await sleep(1500); // backends flush their counters at most once a second
       const c1 = await dbCounters(pg.adminUrl, url);
       return {
-        commitsPerS: (c1.commits - c0.commits) / wallS,
-        updatesPerS: (c1.updates - c0.updates) / wallS,
-        cpuPct: usage.cpuPct,
-        walPerS: (c1.wal - c0.wal) / wallS,
-        hotShare: c1.upd > c0.upd ? (c1.hot - c0.hot) / (c1.upd - c0.upd) : NaN,
-        pgCpuPct: pgSeconds === undefined ? NaN : (100 * pgSeconds) / wallS,
+        window: {
+          commitsPerS: (c1.commits - c0.commits) / wallS,
+          updatesPerS: (c1.updates - c0.updates) / wallS,
+          cpuPct: usage.cpuPct,
+          walPerS: (c1.wal - c0.wal) / wallS,
+          hotShare: c1.upd > c0.upd ? (c1.hot - c0.hot) / (c1.upd - c0.upd) : NaN,
+          pgCpuPct: pgSeconds === undefined ? NaN : (100 * pgSeconds) / wallS,
+        },
         beats: beats / wallS,
         refused,
       };
@@ -151,8 +153,8 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
       windowS: o.windowMs / 1000,
       beatsPerS: beating.beats,
       refused: beating.refused,
-      idle: windowOf(idle),
-      beating: windowOf(beating),
+      idle: idle.window,
+      beating: beating.window,
     };
   } finally {
     await http.close();
@@ -161,15 +163,6 @@ export async function runHeartbeatBench(pg: BenchPostgres, o: HeartbeatBenchOpti
     await pg.dropDatabase(DB);
   }
 }
-
-const windowOf = (w: Window): Window => ({
-  commitsPerS: w.commitsPerS,
-  updatesPerS: w.updatesPerS,
-  cpuPct: w.cpuPct,
-  walPerS: w.walPerS,
-  hotShare: w.hotShare,
-  pgCpuPct: w.pgCpuPct,
-});
 
 export function heartbeatTable(h: HeartbeatResult): string {
   const rows: string[][] = [

@@ -50,13 +50,13 @@ export async function sweepDeadlines(deps: SweepDeps): Promise<SweepCounts> {
         const locked = (await lockExpiredAttempts(tx, now, SWEEP_LIMIT)).map(({ row, beatDeadline }) => ({ row, beatDeadline, reason: expiryOf(row, now) }));
         // A beat recorded since (task_beats, migrations/0070) keeps its task alive: its deadline
         // moves to the beat's, where the index sees it.
-        const beaten = locked.filter(({ reason, beatDeadline }) => reason === 'heartbeat' && beatDeadline !== null && beatDeadline > now);
+        const beaten = new Set(locked.filter(({ reason, beatDeadline }) => reason === 'heartbeat' && beatDeadline !== null && beatDeadline > now));
         await extendHeartbeatDeadlines(
           tx,
-          beaten.map(({ row, beatDeadline }) => ({ id: row.id, deadline: beatDeadline! })),
+          [...beaten].map(({ row, beatDeadline }) => ({ id: row.id, deadline: beatDeadline! })),
         );
         const changes = locked
-          .filter((l) => !beaten.includes(l))
+          .filter((l) => !beaten.has(l))
           // A heartbeat buffered on this replica, not yet flushed, keeps its task alive (services/heartbeats.ts).
           .filter(({ row, reason }) => reason !== 'heartbeat' || !deps.heartbeats?.buffered(row.id, row.assignee, now))
           // A window's attempt deadline is its end (§19.3): it completes rather than times out.
