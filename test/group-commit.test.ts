@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { decideComplete, decideCreate, decideProgress } from '../src/core/decisions.js';
-import { CreateWrites, ReportWrites } from '../src/services/group-commit.js';
+import { CreateWrites, ReportWrites, RowReads } from '../src/services/group-commit.js';
 import { committedEvents, type CommittedEvents } from '../src/store/events.js';
-import { getVersionedTaskRow, unversioned, type Write } from '../src/store/tasks.js';
+import { getTaskRow, getVersionedTaskRow, unversioned, type Write } from '../src/store/tasks.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { insertTask } from './helpers/factories.js';
 
@@ -123,5 +123,27 @@ describe('creates, grouped while one is in flight', () => {
       expect(ev!.created_at.getTime()).toBe(base + i);
       expect(sinks[i]!.rows.map((r) => r.taskId)).toEqual([d.row.id]);
     }
+  });
+});
+
+describe('row reads, grouped while one is in flight', () => {
+  it('the first read goes alone; the ones that arrive meanwhile share ONE statement, each answered with its own row', async () => {
+    const tasks = await Promise.all(Array.from({ length: 6 }, (_, i) => insertTask(db.sql, { status: 'running', assignee: `r${i}` })));
+    const missing = randomUUID();
+    const ids = [...tasks.map((t) => t.id), missing, tasks[2]!.id];
+    const r = new RowReads(db.sql);
+    const rows = await Promise.all(ids.map((id) => r.read(id)));
+    expect(r.stats).toEqual({ statements: 2, writes: 8 });
+    for (const [i, id] of ids.entries()) expect(rows[i], id).toEqual(id === missing ? undefined : await getTaskRow(db.sql, id));
+  });
+
+  it('a read the batch cannot take (not a uuid) fails alone: the others are answered', async () => {
+    const [a, b] = await Promise.all([0, 1].map(() => insertTask(db.sql, { status: 'running', assignee: 'r' })));
+    const r = new RowReads(db.sql);
+    const first = r.read(a!.id);
+    const [bad, good] = await Promise.allSettled([r.read('not-a-uuid'), r.read(b!.id)]);
+    expect((await first)?.id).toBe(a!.id);
+    expect(bad.status).toBe('rejected');
+    expect(good).toMatchObject({ status: 'fulfilled', value: { id: b!.id } });
   });
 });

@@ -10,10 +10,13 @@
 //   - CreateWrites: plain creates' inserts (store/tasks.ts insertNewTasks: rows and events as
 //     decided, in one statement); a create the sync match may take is not grouped (its statement
 //     is a guard of its own).
+//   - RowReads: primary-key reads of task rows that only answer a request (a heartbeat's 403/409
+//     from the row, services/heartbeats.ts): the same shell, one `= any(…)` statement for the
+//     reads that arrived while one was in flight.
 import type { TaskRow } from '../core/task.js';
 import type { Sql } from '../store/db.js';
 import type { CommittedEvents, EventDraft } from '../store/events.js';
-import { applyWrite, applyWrites, insertNewTasks, insertTaskRows, type Write } from '../store/tasks.js';
+import { applyWrite, applyWrites, getTaskRow, getTaskRows, insertNewTasks, insertTaskRows, type Write } from '../store/tasks.js';
 
 /** Writes in one statement at most (a bound on the statement's size, not a wait). */
 export const MAX_BATCH = 256;
@@ -144,5 +147,24 @@ export class CreateWrites extends GroupCommit<NewRow, TaskRow> {
 
   protected many(items: NewRow[]): Promise<TaskRow[]> {
     return insertNewTasks(this.sql, items);
+  }
+}
+
+export class RowReads extends GroupCommit<string, TaskRow | undefined> {
+  constructor(private readonly sql: Sql) {
+    super();
+  }
+
+  /** The task's row as it is now (undefined: no such task). */
+  read(id: string): Promise<TaskRow | undefined> {
+    return this.submit(id);
+  }
+
+  protected one(id: string): Promise<TaskRow | undefined> {
+    return getTaskRow(this.sql, id);
+  }
+
+  protected many(ids: string[]): Promise<(TaskRow | undefined)[]> {
+    return getTaskRows(this.sql, ids);
   }
 }

@@ -1,5 +1,6 @@
 // Heartbeats (§16.1, docs/heartbeats.md): POST /api/v1/tasks/:id/heartbeat is answered from the
-// task's row (read by primary key: 404, 409 not active, 403 not the assignee), but its only
+// task's row (read by primary key: 404, 409 not active, 403 not the assignee; the reads that arrive
+// while one is in flight share one statement, RowReads in group-commit.ts), but its only
 // effect — the heartbeat deadline moving — is buffered in memory and written for ALL buffered
 // tasks in one statement at most every FLUSH_MS: a worker beating ten times a second costs one
 // row write a second, and no event row ever. The write is a compare-and-set (still active, same
@@ -15,7 +16,7 @@ import { decideHeartbeat } from '../core/decisions.js';
 import { NotFoundError } from '../errors.js';
 import { Loop, STOP_WAIT_MS, waitAtMost } from '../loop.js';
 import { writeHeartbeats } from '../store/assignments.js';
-import { getTaskRow } from '../store/tasks.js';
+import { RowReads } from './group-commit.js';
 
 /** The longest a beat waits in memory before its write (the contract allows up to 1 s). */
 export const HEARTBEAT_FLUSH_MS = 1000;
@@ -39,6 +40,8 @@ export interface Heartbeats extends Component {
 
 export function createHeartbeats(ctx: { sql: Sql; clock: Clock; logger: Logger }, opts: { everyMs?: number } = {}): Heartbeats {
   const log: Logger = ctx.logger.child({ component: 'heartbeats' });
+  /** Each request's read of its task's row: the reads that arrive while one is in flight go in one statement. */
+  const reads = new RowReads(ctx.sql);
   let pending = new Map<string, Beat>();
   /** The beats a flush in flight is writing (still count for buffered()). */
   let flushing = new Map<string, Beat>();
@@ -78,7 +81,7 @@ export function createHeartbeats(ctx: { sql: Sql; clock: Clock; logger: Logger }
       return pending.size;
     },
     async beat(agent, id) {
-      const row = await getTaskRow(ctx.sql, id);
+      const row = await reads.read(id);
       if (!row) throw new NotFoundError('task');
       const w = decideHeartbeat(row, agent, ctx.clock.now());
       if (w.deadline === null) return; // no heartbeat timeout: accepted, nothing to move

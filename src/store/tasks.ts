@@ -119,6 +119,16 @@ export async function getTaskRow(db: Db, id: string): Promise<TaskRow | undefine
   return row && taskRowOf(row);
 }
 
+/** The rows of `ids`, in their order (undefined where there is none): one statement for many primary-key reads. */
+export async function getTaskRows(db: Db, ids: readonly string[]): Promise<(TaskRow | undefined)[]> {
+  const rows = await db<TaskRow[]>`select * from tasks where id = any(${db.array(ids as string[])}::uuid[])`;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const r = byId.get(id);
+    return r && taskRowOf(r);
+  });
+}
+
 /** A task row with its row version (Postgres' xmin: it changes whenever the row is written). */
 export type VersionedRow = TaskRow & { version: string };
 
