@@ -53,7 +53,9 @@
 //    - With several hosts, error() treats a close while the connection is still in the pool's
 //      `connecting` queue as "another host to try" and returns, but the connection stays there
 //      until its first query has finished: a close under that first query neither failed nor
-//      retried it, and the next session's startup then resolved it as if it had run (no rows).
+//      retried it: it waited for the next session's startup, which settled it with the old
+//      session's error or, when none had arrived, as if it had run with no rows (read from the
+//      code; the test sees it never settle when no next session comes).
 //    The fix: the "next host" early return applies only while the startup itself runs (its first
 //    query not yet sent), and closed() clears the query state once it has failed what was in flight.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';

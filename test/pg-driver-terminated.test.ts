@@ -1,9 +1,9 @@
 // A query in flight when the server ends its session (pg_terminate_backend, a failover's kill, a
-// restart) must fail with that error, and the connection's next query must run on a new session
-// as if nothing had happened (scripts/patch-deps.mjs, patch 5). The driver as published got both
-// wrong: the next startup replayed the old query's error onto the next query (single host), and
-// with several hosts a connection's first query was neither failed nor retried, then settled by
-// the next session's startup as if it had run. A lost LISTEN was one result: the re-LISTEN after a
+// restart) must fail (57P01 or CONNECTION_CLOSED), and the connection's next query must run on a
+// new session as if nothing had happened (scripts/patch-deps.mjs, patch 5). The driver as
+// published got both wrong: the next startup replayed the old query's error onto the next query
+// (single host), and with several hosts a connection's first query was neither failed nor retried
+// (here it never settles). A lost LISTEN was one result: the re-LISTEN after a
 // reconnect failed that way, silently, and the channel was never listened to again.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

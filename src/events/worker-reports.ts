@@ -9,9 +9,10 @@
 // per consumer): Dispatch's own created, assigned, retry, … events are never delivered to it.
 // Until 2026-12-07 one consumer on swarm.task.*.* read every event Dispatch published, three per
 // plain lifecycle, to ack them unread (the consumer switched off: ~18 % less service CPU at 200/s,
-// a third less of nats-server's; one consumer per type: ~9 % and ~17 %, docs/benchmarks.md run 22). Dispatch's own events on a report's subject (its
-// completed, …) still come, and are acked unread by their `Dispatch-Source` header
-// (events/publisher.ts; an envelope without it is still recognised by its source after parsing).
+// a third less of nats-server's; one consumer per type: ~10 % and ~17 %, docs/benchmarks.md run
+// 22). Dispatch's own events on a report's subject (its completed, …) still come, and are acked
+// unread by their `Dispatch-Source` header (events/publisher.ts; an envelope without it is still
+// recognised by its source after parsing).
 // The four consumers' messages are handled one at a time, in the order they arrive (a report
 // waits for the one before it, whatever its type); a task's started and completed published in
 // that order come from two consumers, so a completed may be applied first and the started then

@@ -158,8 +158,9 @@ export function recordOutcomes(db: Db, outcomes: readonly Outcome[], written: Re
  * does for a set of one — the agent's totals grow by it, and it is inserted with its number and
  * the totals before it — written as two CTEs of the statement. The set function's window
  * functions, grouping and joins, run for one row, had ~11 % of the backends' samples at 200/s;
- * per outcome 275 µs against 200 (statement-cost.ts, docs/benchmarks.md run 22). test/track-record-set.test.ts checks that both forms leave
- * the same rows. Data-modifying CTEs run whether or not they are read: no `ref`.
+ * per outcome 275 µs against 200 (statement-cost.ts, docs/benchmarks.md run 22).
+ * test/track-record-set.test.ts checks that both forms leave the same rows. Data-modifying CTEs
+ * run whether or not they are read: no `ref`.
  */
 function recordOne(db: Db, o: Outcome, written: ReturnType<Db>): { cte: ReturnType<Db>; ref: ReturnType<Db> } {
   const c = o.outcome === 'completed' ? 1 : 0;

@@ -15,9 +15,9 @@ export interface PurgedTasks {
 /**
  * Delete at most `limit` finished tasks whose completed_at is before `cutoff` (oldest first, through
  * tasks_finished_idx), with their events, callback deliveries, recorded beats, idempotency keys and
- * dependency edges — in one statement. Never: a task that is not terminal, one whose workflow run is still
- * running, one a live task depends on, a parent of a task that is left, one with an unpublished
- * event or a delivery still pending.
+ * dependency edges — in one statement. Never: a task that is not terminal, one whose workflow run
+ * is still running, one a live task depends on, a parent of a task that is left, one with an
+ * unpublished event or a delivery still pending.
  */
 export async function purgeFinishedTasks(db: Db, cutoff: Date, limit: number): Promise<PurgedTasks> {
   const [r] = await db<PurgedTasks[]>`
