@@ -16,7 +16,13 @@
 //   - a report's one outcome in the track record: dispatch_record_outcome_set for a set of one
 //     against recordOutcomes' two CTEs (store/fairness.ts recordOne), per outcome, to agents of 50
 //     with a window full; alternating calls, not bodies (both are in the migrated schema).
-//   npx tsx scripts/bench/statement-cost.ts [--rounds 4]
+//   - with --create-parts, only what each part of a create's sync match costs (docs/benchmarks.md run 24):
+//     dispatch_create_matched_diff as the last migration defines it, against the same body without
+//     one part (its two events with their queue rows; the agent's last_assigned_at; its stats
+//     delta), with the agent's row locked by `select … for no key update` instead of an upsert, and
+//     against the schema without five secondary indexes of `tasks` (list, requester, assignee, wake,
+//     expiry); each variant installed in turn, rounds alternating, each create to a fresh agent.
+//   npx tsx scripts/bench/statement-cost.ts [--rounds 4] [--create-parts]
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,7 +37,8 @@ import { pendingDiff, SYNC_MATCH_HEAD } from '../../src/store/tasks.js';
 import { newTaskInput } from '../../test/helpers/factories.js';
 import { insertPending } from './lib/seed.js';
 
-const rounds = num(parseArgs().get('rounds'), 4);
+const args = parseArgs();
+const rounds = num(args.get('rounds'), 4);
 const BATCH = 32;
 const AGENTS = Array.from({ length: 50 }, (_, i) => `agent-${i}`);
 
@@ -44,13 +51,30 @@ function functionText(file: string, name: string): string {
   return text.slice(start, end + 'end $$;'.length).replace(/^create function/, 'create or replace function');
 }
 
-/** The last two migrations that define function `name`: { previous body, current body }, by file. */
-function lastTwo(name: string): Record<string, string> {
-  const files = readdirSync(MIGRATIONS_DIR)
+/** The migrations that define function `name`, oldest first. */
+function definingFiles(name: string): string[] {
+  return readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{4}_.*\.sql$/.test(f) && new RegExp(`create (or replace )?function ${name}\\(`).test(readFileSync(path.join(MIGRATIONS_DIR, f), 'utf8')))
     .sort();
+}
+
+/** The last two migrations that define function `name`: { previous body, current body }, by file. */
+function lastTwo(name: string): Record<string, string> {
+  const files = definingFiles(name);
   if (files.length < 2) throw new Error(`fewer than two migrations define ${name}`);
   return Object.fromEntries(files.slice(-2).map((f) => [f.slice(0, 4), functionText(f, name)]));
+}
+
+/** The body of function `name` as the last migration that defines it gives it. */
+function lastBody(name: string): string {
+  return functionText(definingFiles(name).at(-1)!, name);
+}
+
+/** `body` with `part` taken out (or replaced by `by`); throws when the body no longer has it, so a variant never measures the body unchanged. */
+function without(body: string, part: string | RegExp, by = ''): string {
+  const out = body.replace(part, by);
+  if (out === body) throw new Error(`the body no longer has ${String(part)}`);
+  return out;
 }
 
 /** Each variant's rounds and their median, under a title. */
@@ -61,6 +85,62 @@ function printRounds(title: string, byName: Record<string, number[]>): void {
 }
 
 await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
+  const creates = 1000;
+  let k = 0;
+  /** One create matched to a fresh agent (a free slot, the 200/s case), through function `fn`. */
+  const create = (fn: 'dispatch_create_matched' | 'dispatch_create_matched_diff') => async () => {
+    const at = new Date();
+    const created = decideCreate(newTaskInput({ title: 'a benchmark task', requester: 'bench', context: { bench_i: k } }), at);
+    const match = decideAssignment(created.row, { agent: `create-agent-${k++}`, score: 1.5, woke: false }, at, 30_000);
+    const cols = eventColumns([...created.events, ...match.events], at);
+    const second = fn === 'dispatch_create_matched' ? created.row : pendingDiff(match.next, created.row);
+    await sql`select * from ${sql(fn)}(${sql.json(match.next as never)}::jsonb, ${sql.json(second as never)}::jsonb,
+      ${sql.array(cols.ids)}::uuid[], ${sql.array(cols.types)}::text[], ${jsonTextArray(sql, cols.stored)}, ${created.events.length}::int,
+      ${sql.array([] as string[])}::text[], 3::int, ${SYNC_MATCH_HEAD}::int, ${at}::timestamptz)`;
+  };
+
+  if (args.has('create-parts')) {
+    const body = lastBody('dispatch_create_matched_diff');
+    const indexes = ['tasks_list_idx', 'tasks_requester_idx', 'tasks_assignee_idx', 'tasks_wake_idx', 'tasks_expiry_idx'];
+    const defs = await sql<{ name: string; def: string }[]>`select indexname as name, indexdef as def from pg_indexes where indexname = any(${indexes})`;
+    if (defs.length !== indexes.length) throw new Error(`expected the indexes ${indexes.join(', ')}`);
+    const installed = (text: string) => ({ up: () => sql.unsafe(text), down: () => sql.unsafe(body) });
+    const variants: Record<string, { up(): Promise<unknown>; down(): Promise<unknown> }> = {
+      'as it is': { up: async () => {}, down: async () => {} },
+      'without its two events and their queue rows': installed(without(body, /with ev as \(\s*insert into task_events[\s\S]*?from ev;/)),
+      "without the agent's last_assigned_at": installed(without(body, 'update agents set last_assigned_at = p_now where id = v_agent;')),
+      'without its stats delta': installed(without(body, "insert into task_stat_deltas (status, n) values (p_assigned ->> 'status', 1);")),
+      "the agent's row locked, not upserted": installed(
+        without(
+          body,
+          /insert into agents as g \(id\) values \(v_agent\)\s*on conflict \(id\) do update set id = excluded.id\s*returning g.drained into v_drained;/,
+          `select g.drained into v_drained from agents g where g.id = v_agent for no key update;
+           if not found then
+             insert into agents as g (id) values (v_agent) on conflict (id) do update set id = excluded.id returning g.drained into v_drained;
+           end if;`,
+        ),
+      ),
+      [`without ${indexes.length} secondary indexes of tasks`]: {
+        up: async () => {
+          for (const i of indexes) await sql.unsafe(`drop index ${i}`);
+        },
+        down: async () => {
+          for (const d of defs) await sql.unsafe(d.def);
+        },
+      },
+    };
+    const byVariant: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
+    for (let i = 0; i < 300; i++) await create('dispatch_create_matched_diff')();
+    for (let r = 0; r < rounds; r++)
+      for (const [name, v] of Object.entries(variants)) {
+        await v.up();
+        byVariant[name]!.push(await cpuPerCall(creates, create('dispatch_create_matched_diff')));
+        await v.down();
+      }
+    printRounds(`a create's sync match by its parts, backend CPU µs per create (${rounds} rounds of ${creates}):`, byVariant);
+    return;
+  }
+
   /** Each body in turn, `rounds` times; `prepare` (not measured) runs after a body is installed. */
   const compare = async (label: string, bodies: Record<string, string>, step: () => Promise<unknown>, calls: number, prepare?: () => Promise<unknown>) => {
     const out: Record<string, number[]> = Object.fromEntries(Object.keys(bodies).map((k) => [k, []]));
@@ -144,18 +224,6 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
   // A create's sync match: the old call and the new, alternating, each create to a fresh agent and
   // nothing pending (the assign step's leftovers would make every create wait behind them).
   await sql`delete from tasks where status = 'pending'`;
-  const creates = 1000;
-  let k = 0;
-  const create = (fn: 'dispatch_create_matched' | 'dispatch_create_matched_diff') => async () => {
-    const at = new Date();
-    const created = decideCreate(newTaskInput({ title: 'a benchmark task', requester: 'bench', context: { bench_i: k } }), at);
-    const match = decideAssignment(created.row, { agent: `create-agent-${k++}`, score: 1.5, woke: false }, at, 30_000);
-    const cols = eventColumns([...created.events, ...match.events], at);
-    const second = fn === 'dispatch_create_matched' ? created.row : pendingDiff(match.next, created.row);
-    await sql`select * from ${sql(fn)}(${sql.json(match.next as never)}::jsonb, ${sql.json(second as never)}::jsonb,
-      ${sql.array(cols.ids)}::uuid[], ${sql.array(cols.types)}::text[], ${jsonTextArray(sql, cols.stored)}, ${created.events.length}::int,
-      ${sql.array([] as string[])}::text[], 3::int, ${SYNC_MATCH_HEAD}::int, ${at}::timestamptz)`;
-  };
   const byCall: Record<string, number[]> = { '0061 dispatch_create_matched': [], '0069 dispatch_create_matched_diff': [] };
   for (let r = 0; r < rounds; r++) {
     byCall['0061 dispatch_create_matched']!.push(await cpuPerCall(creates, create('dispatch_create_matched')));
