@@ -5,7 +5,9 @@
 //   1. A preload in the process to measure (a benchmark passes node flags with DISPATCH_BENCH_NODE_ARGS):
 //        DISPATCH_BENCH_NODE_ARGS="--import ./scripts/profile/heap-sample.mjs" npm run bench -- …
 //      It samples from HEAP_SAMPLE_AFTER_S (default 5) for HEAP_SAMPLE_FOR_S seconds (default 8)
-//      and writes <HEAP_SAMPLE_DIR, default the temp dir>/heap.<pid>.json.
+//      and writes <HEAP_SAMPLE_DIR, default the temp dir>/heap.<pid>.json. With HEAP_SAMPLE_MINOR=0
+//      the objects a scavenge collected are left out: what outlived the young generation (promoted,
+//      whether a mark-compact collected it later or it is still alive).
 //   2. The report: node scripts/profile/heap-sample.mjs <heap.pid.json> <lifecycles in the window> [top]
 //      prints KB per lifecycle in all, then the top sites by their own allocation and by what
 //      they and their callees allocate.
@@ -33,8 +35,13 @@ if (isMain) {
   const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, v) => (e ? reject(e) : resolve(v))));
   setTimeout(async () => {
     await post('HeapProfiler.enable');
-    // One sample per 4 KB allocated on average; collected objects stay in the profile.
-    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    // One sample per 4 KB allocated on average; collected objects stay in the profile (those of a
+    // scavenge unless HEAP_SAMPLE_MINOR=0).
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: process.env.HEAP_SAMPLE_MINOR !== '0',
+    });
     setTimeout(async () => {
       const { profile } = await post('HeapProfiler.stopSampling');
       const out = path.join(dir, `heap.${process.pid}.json`);
