@@ -18,8 +18,8 @@
 //     with a window full; alternating calls, not bodies (both are in the migrated schema).
 //   - with --create-parts, only what each part of a create's sync match costs (docs/benchmarks.md run 24):
 //     dispatch_create_matched_diff as the last migration defines it, against the same body without
-//     one part (its two events with their queue rows; the agent's last_assigned_at; its stats
-//     delta), with the agent's row locked by `select … for no key update` instead of an upsert, and
+//     one part (its two events with their queue rows; the queue rows alone; the envelopes' jsonb
+//     parse, an empty object stored instead; the agent's last_assigned_at; its stats delta), with the agent's row locked by `select … for no key update` instead of an upsert, and
 //     against the schema without five secondary indexes of `tasks` (list, requester, assignee, wake,
 //     expiry); each variant installed in turn, rounds alternating, each create to a fresh agent.
 //   npx tsx scripts/bench/statement-cost.ts [--rounds 4] [--create-parts]
@@ -108,6 +108,14 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
     const variants: Record<string, { up(): Promise<unknown>; down(): Promise<unknown> }> = {
       'as it is': { up: async () => {}, down: async () => {} },
       'without its two events and their queue rows': installed(without(body, /with ev as \(\s*insert into task_events[\s\S]*?from ev;/)),
+      'its events without their queue rows': installed(
+        without(
+          body,
+          'insert into task_events_unpublished (seq, id, task_id) select ev.seq, ev.id, ev.task_id from ev;',
+          'select count(*) into v_older from ev;',
+        ),
+      ),
+      "its events' envelopes not parsed (an empty object stored)": installed(without(body, 'e.envelope::jsonb', "'{}'::jsonb")),
       "without the agent's last_assigned_at": installed(without(body, 'update agents set last_assigned_at = p_now where id = v_agent;')),
       'without its stats delta': installed(without(body, "insert into task_stat_deltas (status, n) values (p_assigned ->> 'status', 1);")),
       "the agent's row locked, not upserted": installed(
