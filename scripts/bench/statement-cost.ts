@@ -19,9 +19,11 @@
 //   - with --create-parts, only what each part of a create's sync match costs (docs/benchmarks.md run 24):
 //     dispatch_create_matched_diff as the last migration defines it, against the same body without
 //     one part (its two events with their queue rows; the queue rows alone; the envelopes' jsonb
-//     parse, an empty object stored instead; the agent's last_assigned_at; its stats delta), with the agent's row locked by `select … for no key update` instead of an upsert, and
-//     against the schema without five secondary indexes of `tasks` (list, requester, assignee, wake,
-//     expiry); each variant installed in turn, rounds alternating, each create to a fresh agent.
+//     parse, an empty object stored instead; the agent's last_assigned_at; its stats delta), with
+//     the agent's row locked by `select … for no key update` instead of an upsert, and against the
+//     schema without task_events' unique index on id, without its (task_id, seq) index, and without
+//     five secondary indexes of `tasks` (list, requester, assignee, wake, expiry); each variant
+//     installed in turn, rounds alternating, each create to a fresh agent.
 //   npx tsx scripts/bench/statement-cost.ts [--rounds 4] [--create-parts]
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -128,6 +130,14 @@ await withBackend('bench_statement_cost', async ({ sql, cpuPerCall }) => {
            end if;`,
         ),
       ),
+      "without task_events' unique index on id": {
+        up: () => sql`alter table task_events drop constraint task_events_id_key`,
+        down: () => sql`alter table task_events add constraint task_events_id_key unique (id)`,
+      },
+      "without task_events' index on (task_id, seq)": {
+        up: () => sql`drop index task_events_task_idx`,
+        down: () => sql`create index task_events_task_idx on task_events (task_id, seq)`,
+      },
       [`without ${indexes.length} secondary indexes of tasks`]: {
         up: async () => {
           for (const i of indexes) await sql.unsafe(`drop index ${i}`);
