@@ -27,7 +27,7 @@ import { startNatsServer, type NatsServer } from '../../test/helpers/nats-server
 import { num, numList } from './lib/args.js';
 import { sleep, waitFor } from './lib/child.js';
 import { startDispatch, type DispatchProc } from './lib/dispatch-proc.js';
-import { LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
+import { tailLines, LatencyRecorder, wallMs, type LatencySummary } from './lib/latency.js';
 import { openLoop, warmUp } from './lib/open-loop.js';
 import { printStatements, resetStatements, xactCommits } from './lib/pg-stats.js';
 import { runBenchScript, type BenchPostgres } from './lib/postgres.js';
@@ -140,6 +140,8 @@ export interface DispatchResults {
  * sooner; 11000 keeps them out.
  */
 const SETTLE_MS = Number(process.env.DISPATCH_BENCH_SETTLE_MS ?? 1000);
+/** DISPATCH_BENCH_TAIL=N: after each open-loop window, its N slowest notifications, timed part by part (tailLines). */
+const TAIL = Number(process.env.DISPATCH_BENCH_TAIL ?? 0);
 
 export interface DispatchBenchOptions {
   rates: number[];
@@ -226,6 +228,10 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     const d = await startDispatch({ databaseUrl: env.url, natsUrl: env.nats.url, agents: o.agents, maxConcurrent: o.maxConcurrent, tickMs: o.tickMs });
     const n = Math.max(1, Math.round((rate * o.windowMs) / 1000));
     const sentAt = new Float64Array(n);
+    // For DISPATCH_BENCH_TAIL: when the create was answered, when the service decided (assigned_at), when the worker heard.
+    const answeredAt = new Float64Array(n);
+    const decidedAt = new Float64Array(n);
+    const heardAt = new Float64Array(n);
     const createHttp = new LatencyRecorder();
     const toAssigned = new LatencyRecorder();
     const toNotified = new LatencyRecorder();
@@ -245,6 +251,8 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
         assigned++;
         toNotified.add(receivedAt - sentAt[i]!);
         if (assignedAt >= 0) toAssigned.add(assignedAt - sentAt[i]!);
+        heardAt[i] = receivedAt;
+        decidedAt[i] = assignedAt;
       },
       onCompleted: (i, at) => {
         if (i >= 0 && i < n && measuring) toCompleted.add(at - sentAt[i]!);
@@ -285,13 +293,15 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
         sentAt[k] = wallMs();
         const status = await create(k);
         if (status !== 201) throw new Error(`create → ${status}`);
-        createHttp.add(wallMs() - sentAt[k]!);
+        answeredAt[k] = wallMs();
+        createHttp.add(answeredAt[k]! - sentAt[k]!);
         created++;
       },
     });
     await waitFor(() => workers.completed - warmedUp >= created && assigned >= created, Math.max(10_000, o.windowMs));
     const tDone = performance.now();
     measuring = false;
+    if (TAIL > 0) for (const line of tailLines(TAIL, sentAt.subarray(0, created), decidedAt, answeredAt, heardAt)) (o.log ?? console.error)(line);
     const usage = sampler.stop();
     const boxSeconds = box?.stop();
     const m1 = await scrape(`${d.opsUrl}/metrics`);

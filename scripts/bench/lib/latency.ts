@@ -32,3 +32,26 @@ export class LatencyRecorder {
 export function wallMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/**
+ * The `count` slowest notifications of a window, in the order they were sent: when (s into the
+ * window), and ms from the send to the service's decision (its assigned_at, its clock), to the
+ * create's answer, and to the worker hearing it. Consecutive tasks slow together are a stall;
+ * which of the three moved says whose (the service before deciding, the statement and the publish
+ * before answering, or NATS and the worker after the answer).
+ */
+export function tailLines(count: number, sentAt: Float64Array, decidedAt: Float64Array, answeredAt: Float64Array, heardAt: Float64Array): string[] {
+  const heard = [...sentAt.keys()].filter((i) => heardAt[i]! > 0);
+  const slowest = heard.sort((a, b) => heardAt[b]! - sentAt[b]! - (heardAt[a]! - sentAt[a]!)).slice(0, count);
+  const t0 = sentAt[0]!;
+  const ms = (x: number) => x.toFixed(1).padStart(6);
+  return [
+    `[dispatch] the ${slowest.length} slowest notifications (ms from the send): sent at s · decided · answered · heard`,
+    ...slowest
+      .sort((a, b) => a - b)
+      .map(
+        (i) =>
+          `  ${((sentAt[i]! - t0) / 1000).toFixed(3)} s · ${decidedAt[i]! > 0 ? ms(decidedAt[i]! - sentAt[i]!) : '     —'} · ${ms(answeredAt[i]! - sentAt[i]!)} · ${ms(heardAt[i]! - sentAt[i]!)}`,
+      ),
+  ];
+}
