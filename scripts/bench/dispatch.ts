@@ -301,9 +301,9 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     await waitFor(() => workers.completed - warmedUp >= created && assigned >= created, Math.max(10_000, o.windowMs));
     const tDone = performance.now();
     measuring = false;
-    if (TAIL > 0) for (const line of tailLines(TAIL, sentAt.subarray(0, created), decidedAt, answeredAt, heardAt)) (o.log ?? console.error)(line);
     const usage = sampler.stop();
     const boxSeconds = box?.stop();
+    if (TAIL > 0) for (const line of tailLines(TAIL, sentAt.subarray(0, created), decidedAt, answeredAt, heardAt)) (o.log ?? console.error)(line);
     const m1 = await scrape(`${d.opsUrl}/metrics`);
     (o.log ?? console.error)(`[dispatch] ${rate}/s sync match: ${counterDeltas(m0, m1, 'dispatch_sync_matches_total', 'outcome')}; ${gcSummary(m0, m1)}`);
     let censored = 0;
