@@ -16,6 +16,7 @@ describe('tailLines', () => {
     const lines = tailLines(2, sentAt, decidedAt, answeredAt, heardAt);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toContain('the 2 slowest notifications');
+    expect(lines[0]).toContain(`the window began ${new Date(t0).toISOString()}`);
     // #1 (40 ms) and #3 (30 ms, no decision time), in the order sent; #4 was never heard.
     expect(lines[1]!.split('·').map((x) => x.trim())).toEqual(['0.005 s', '10.0', '35.0', '40.0']);
     expect(lines[2]!.split('·').map((x) => x.trim())).toEqual(['0.015 s', '—', '29.0', '30.0']);

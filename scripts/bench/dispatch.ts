@@ -303,7 +303,7 @@ async function rateRun(pg: BenchPostgres, o: DispatchBenchOptions, rate: number)
     measuring = false;
     const usage = sampler.stop();
     const boxSeconds = box?.stop();
-    if (TAIL > 0) for (const line of tailLines(TAIL, sentAt.subarray(0, created), decidedAt, answeredAt, heardAt)) (o.log ?? console.error)(line);
+    if (TAIL > 0) for (const line of tailLines(TAIL, sentAt, decidedAt, answeredAt, heardAt)) (o.log ?? console.error)(line);
     const m1 = await scrape(`${d.opsUrl}/metrics`);
     (o.log ?? console.error)(`[dispatch] ${rate}/s sync match: ${counterDeltas(m0, m1, 'dispatch_sync_matches_total', 'outcome')}; ${gcSummary(m0, m1)}`);
     let censored = 0;

@@ -5,8 +5,9 @@
 // started: the delay's p50, p99, p99.9 and max (perf_hooks.monitorEventLoopDelay at 1 ms
 // resolution, so an idle loop reads ~1 ms), the number of collections, the longest and their sum;
 // and each pause over 3 ms on a line of its own, with its kind (1 scavenge, 2 mark-compact,
-// 4 incremental marking, 8 weak callbacks) and when it began.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+// 4 incremental marking, 8 weak callbacks) and when it began (s since the process started, and
+// the wall-clock time, to line it up with a benchmark's DISPATCH_BENCH_TAIL listing).
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +19,11 @@ let pauses = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     pauses.push(e.duration);
-    if (e.duration > 3) appendFileSync(out, `  gc kind ${e.detail?.kind} ${e.duration.toFixed(1)} ms at ${(e.startTime / 1000).toFixed(1)} s\n`);
+    if (e.duration > 3)
+      appendFileSync(
+        out,
+        `  gc kind ${e.detail?.kind} ${e.duration.toFixed(1)} ms at ${(e.startTime / 1000).toFixed(1)} s (${new Date(performance.timeOrigin + e.startTime).toISOString()})\n`,
+      );
   }
 }).observe({ entryTypes: ['gc'] });
 let n = 0;

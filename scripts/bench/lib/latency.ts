@@ -38,7 +38,9 @@ export function wallMs(): number {
  * window), and ms from the send to the service's decision (its assigned_at, its clock), to the
  * create's answer, and to the worker hearing it. Consecutive tasks slow together are a stall;
  * which of the three moved says whose (the service before deciding, the statement and the publish
- * before answering, or NATS and the worker after the answer).
+ * before answering, or NATS and the worker after the answer). Tasks never heard (or never sent)
+ * are left out. The window's start is given as a wall-clock time, to line a burst up with another
+ * process's record (scripts/profile/loop-delay.mjs prints its pauses' wall-clock times too).
  */
 export function tailLines(count: number, sentAt: Float64Array, decidedAt: Float64Array, answeredAt: Float64Array, heardAt: Float64Array): string[] {
   const heard = [...sentAt.keys()].filter((i) => heardAt[i]! > 0);
@@ -46,7 +48,7 @@ export function tailLines(count: number, sentAt: Float64Array, decidedAt: Float6
   const t0 = sentAt[0]!;
   const ms = (x: number) => x.toFixed(1).padStart(6);
   return [
-    `[dispatch] the ${slowest.length} slowest notifications (ms from the send): sent at s · decided · answered · heard`,
+    `[dispatch] the ${slowest.length} slowest notifications (ms from the send; the window began ${new Date(t0).toISOString()}): sent at s · decided · answered · heard`,
     ...slowest
       .sort((a, b) => a - b)
       .map(
